@@ -1,0 +1,77 @@
+"""Reading an assistant message: which sentences are questions, and which facets they ask about.
+
+Shared by the scripted user (to decide what to reveal) and the engagement heuristic (to credit
+questions that targeted unknown facets), so that both read a message the same way. Matching is
+by keyword stems: lower-cased words with plural and verb endings stripped, so that "Who are the
+readers?" matches the keyword ``reader`` and "What tone?" matches ``tone``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from collab_env.types import Facet, FacetKind
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_SUFFIXES = ("ies", "ing", "es", "ed", "s")
+
+
+def stem(word: str) -> str:
+    """A crude, deterministic stem: lower case, common English endings stripped.
+
+    >>> stem("Readers"), stem("formatting"), stem("deadlines")
+    ('reader', 'formatt', 'deadlin')
+    """
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def stems(text: str) -> list[str]:
+    """The stems of the words of ``text``, in order."""
+    return [stem(w) for w in _WORD.findall(text.lower())]
+
+
+def questions(text: str) -> list[str]:
+    """The sentences of ``text`` that are questions (end with a question mark).
+
+    >>> questions("Sure. Who is it for? And what tone do you want?")
+    ['Who is it for?', 'And what tone do you want?']
+    """
+    out = []
+    for chunk in _SENTENCE_END.split(text):
+        chunk = chunk.strip().lstrip("-*0123456789.) ").strip()
+        if chunk.endswith("?"):
+            out.append(chunk)
+    return out
+
+
+def mentions(text_stems: Sequence[str], keyword: str) -> bool:
+    """Whether the stems contain ``keyword`` (a word or a contiguous phrase)."""
+    key = stems(keyword)
+    if not key:
+        return False
+    n = len(key)
+    return any(list(text_stems[i : i + n]) == key for i in range(len(text_stems) - n + 1))
+
+
+def match_facets(question: str, facets: Iterable[Facet], kinds: Iterable[FacetKind]) -> list[Facet]:
+    """The facets a question asks about, best match first.
+
+    A facet matches when the question mentions one of its own keywords (strong match) or one
+    of its kind's keywords (weak match). Strong matches come first; within each group the
+    facets keep their order.
+    """
+    text = stems(question)
+    kind_keywords = {k.name: k.keywords for k in kinds}
+    strong, weak = [], []
+    for facet in facets:
+        if any(mentions(text, kw) for kw in facet.keywords):
+            strong.append(facet)
+        elif any(mentions(text, kw) for kw in kind_keywords.get(facet.kind, ())):
+            weak.append(facet)
+    return strong + weak

@@ -1,0 +1,117 @@
+"""Structured data shared by the core, the tasks and the agents.
+
+The words follow DESIGN.md: a *task instance* holds a *hidden goal*, split into *facets*; the
+*opening* request reveals only some of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+#: Written by a user simulator to end the conversation (the source paper's signal).
+TERMINATION_SIGNAL = "[[TERMINATE CHAT]]"
+
+
+class ChatMessage(TypedDict):
+    """One turn of a conversation, in the chat format of the openai client."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+Conversation = list[ChatMessage]
+
+
+@dataclass(frozen=True)
+class FacetKind:
+    """A public kind of facet of a task family (what an assistant may ask about).
+
+    Attributes:
+        name: Identifier of the kind, e.g. ``"audience"``.
+        question: A natural question an assistant could ask about it.
+        keywords: Words or short phrases that, in a question, point at this kind. Matching is
+            case-insensitive and tolerant to plural and verb endings.
+    """
+
+    name: str
+    question: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One piece of a task instance's hidden goal.
+
+    Attributes:
+        name: Unique within the instance, e.g. ``"audience"`` or ``"fact_2"``.
+        kind: The public :class:`FacetKind` name it belongs to.
+        value: The value as a short phrase, e.g. ``"new employees"``.
+        statement: What the user says to reveal it, e.g. ``"It is for new employees."``.
+        keywords: Words that, in a question, point at this facet in particular (in addition
+            to its kind's keywords).
+        in_opening: Whether the opening request already reveals it.
+    """
+
+    name: str
+    kind: str
+    value: str
+    statement: str
+    keywords: tuple[str, ...] = ()
+    in_opening: bool = False
+
+
+@dataclass(frozen=True)
+class TaskInstance:
+    """One task: the opening request, the hidden goal and what the metric compares against.
+
+    Attributes:
+        task_id: Stable identifier, e.g. ``"doc-test-00042"``.
+        family: The task family, e.g. ``"doc"``.
+        opening: The user's first (vague) message.
+        facets: Every piece of the hidden goal, those in the opening included.
+        reference: What the metric compares a solution with; its type is the family's (a
+            target document, hidden unit tests, an answer).
+        request: The complete request as one text (the hidden goal of an LLM user).
+        metadata: Family-specific extras (template name, source record...).
+    """
+
+    task_id: str
+    family: str
+    opening: str
+    facets: tuple[Facet, ...]
+    reference: Any
+    request: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def hidden_facets(self) -> tuple[Facet, ...]:
+        """Facets the opening does not reveal."""
+        return tuple(f for f in self.facets if not f.in_opening)
+
+    def facet(self, name: str) -> Facet:
+        """Return the facet called ``name``.
+
+        Raises:
+            KeyError: if the instance has no such facet.
+        """
+        for f in self.facets:
+            if f.name == name:
+                return f
+        raise KeyError(f"task {self.task_id} has no facet {name!r}")
+
+
+@dataclass(frozen=True)
+class UserReply:
+    """What a user simulator returns for one turn.
+
+    Attributes:
+        text: The user's message (with the termination signal when it ends the chat).
+        terminated: Whether the user ended the conversation.
+        info: Metadata for ``info["user"]``: the raw reply, events, cost.
+    """
+
+    text: str
+    terminated: bool
+    info: Mapping[str, Any] = field(default_factory=dict)
