@@ -95,7 +95,9 @@ class Task(abc.ABC):
         _check_split(split)
         size = self.size(split)
         if index < 0 or (size is not None and index >= size):
-            raise ConfigError(f"index {index} is out of range for the {self.name} {split} split (size {size})")
+            raise ConfigError(
+                f"index {index} is out of range for the {self.name} {split} split (size {size})"
+            )
         return self._cached_instance(split, index)
 
     def get(self, task_id: str) -> TaskInstance:

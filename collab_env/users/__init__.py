@@ -1,0 +1,6 @@
+"""User simulators: the scripted default and (with a model) the LLM user."""
+
+from collab_env.users.base import UserSimulator
+from collab_env.users.scripted import Persona, ScriptedUser, ScriptedUserState
+
+__all__ = ["Persona", "ScriptedUser", "ScriptedUserState", "UserSimulator"]

@@ -1,0 +1,48 @@
+"""Scripted baseline agents: they read the conversation and the family's public drafter only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from collab_env.task import Drafter
+from collab_env.types import ChatMessage
+
+
+class PassiveAgent:
+    """Answers at once: every turn proposes a solution from what the conversation revealed.
+
+    Args:
+        drafter: The task family's public drafter (``env.unwrapped.task.drafter``).
+    """
+
+    def __init__(self, drafter: Drafter) -> None:
+        self.drafter = drafter
+
+    def __call__(self, messages: Sequence[ChatMessage]) -> str:
+        """The next assistant message: a drafted solution."""
+        return self.drafter.draft(messages)
+
+
+class ClarifyAgent:
+    """Asks about what it does not know, then proposes a solution.
+
+    While facet kinds are missing from the conversation, it asks about up to
+    ``max_questions`` of them that it has not asked about before; then it drafts.
+
+    Args:
+        drafter: The task family's public drafter.
+        max_questions: Questions per message (the scripted user answers at most three).
+    """
+
+    def __init__(self, drafter: Drafter, max_questions: int = 2) -> None:
+        if max_questions < 1:
+            raise ValueError(f"max_questions must be >= 1, got {max_questions}")
+        self.drafter, self.max_questions = drafter, max_questions
+
+    def __call__(self, messages: Sequence[ChatMessage]) -> str:
+        """The next assistant message: questions while something is missing, else a solution."""
+        said = " ".join(m["content"] for m in messages if m["role"] == "assistant")
+        to_ask = [q for q in map(self.drafter.question, self.drafter.missing(messages)) if q not in said]
+        if to_ask:
+            return "Before I start, a quick question: " + " ".join(to_ask[: self.max_questions])
+        return self.drafter.draft(messages)

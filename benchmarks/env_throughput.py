@@ -1,0 +1,77 @@
+"""Steps per second of each env with the scripted user and the built-in agents.
+
+Run: ``python -m collab_env.benchmarks.env_throughput`` (``--help`` for options). Prints a table
+and writes the figures (median of ``--repeats`` runs, steps per second) to a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import gymnasium as gym
+from collab_env.agents import make_agent
+
+import collab_env
+from collab_env.rollout import run_episode
+
+
+@dataclass
+class Args:
+    """What to measure."""
+
+    episodes: int = 20
+    """episodes per run"""
+    repeats: int = 5
+    """runs per (env, agent); the median is reported"""
+    agents: tuple[str, ...] = ("passive", "clarify")
+    out: str = "benchmarks/results/env_throughput.json"
+
+
+def measure(env_id: str, agent_name: str, episodes: int) -> tuple[float, float]:
+    """One run: (steps per second, mean turns per episode), agent time included."""
+    env = gym.make(env_id, split="test")
+    agent = make_agent(agent_name, env)
+    steps, start = 0, time.perf_counter()
+    for seed in range(episodes):
+        steps += run_episode(env, agent, seed=seed).turns
+    return steps / (time.perf_counter() - start), steps / episodes
+
+
+def main() -> None:
+    """Measure every env and agent; print and save the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name, value in asdict(Args()).items():
+        kind = type(value[0]) if isinstance(value, tuple) else type(value)
+        parser.add_argument(
+            f"--{name}", type=kind, default=value, nargs="+" if isinstance(value, tuple) else None
+        )
+    args = Args(**vars(parser.parse_args()))
+    rows = []
+    for env_id in collab_env.ENV_IDS:
+        for agent in args.agents:
+            measure(env_id, agent, 2)  # warm caches (test split, tokenizer) before timing
+            runs = [measure(env_id, agent, args.episodes) for _ in range(args.repeats)]
+            sps = statistics.median(r[0] for r in runs)
+            rows.append(
+                {"env_id": env_id, "agent": agent, "steps_per_s": sps, "turns_per_episode": runs[0][1]}
+            )
+            print(f"{env_id:<15} {agent:<8} {sps:10.1f} steps/s   {runs[0][1]:.1f} turns/episode")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    header = {
+        "benchmark": "env_throughput",
+        "collab_env": collab_env.__version__,
+        "python": platform.python_version(),
+    }
+    out.write_text(json.dumps({**header, "config": asdict(args), "results": rows}, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

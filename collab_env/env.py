@@ -1,0 +1,289 @@
+"""CollabEnv: one Gymnasium environment for every collaboration task."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from collab_env.errors import ConfigError, EpisodeError, ModelCallError
+from collab_env.registration import FAMILIES
+from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
+from collab_env.spaces import ConversationSpace, Message
+from collab_env.task import SPLITS, Task, resolve
+from collab_env.types import ChatMessage, TaskInstance
+from collab_env.users import ScriptedUser, UserSimulator
+
+REWARD_MODES = ("final", "turn")
+
+
+@dataclass
+class EnvState:
+    """Everything an episode is: what :meth:`CollabEnv.snapshot` returns.
+
+    Attributes:
+        instance: The task instance (hidden goal).
+        messages: The conversation so far.
+        user_state: The user simulator's per-episode state.
+        user_rng: The user simulator's generator.
+        turn: Assistant turns taken.
+        done: Whether the episode ended.
+        last_total: R* after the previous turn (for ``reward_mode="turn"``).
+        np_random_state: The env generator's state.
+    """
+
+    instance: TaskInstance
+    messages: list[ChatMessage]
+    user_state: Any
+    user_rng: np.random.Generator
+    turn: int = 0
+    done: bool = False
+    last_total: float = 0.0
+    np_random_state: dict[str, Any] = field(default_factory=dict)
+
+
+class CollabEnv(gym.Env[list, str]):
+    """A conversation between an assistant (the agent) and a simulated user with a hidden goal.
+
+    ## Task
+    The user wants something (a document, a function, the answer to a problem or to a
+    question) but the opening request omits most of it: the *facets* of the hidden goal. The
+    assistant may ask about them, propose solutions and revise them; the user simulator
+    answers, gives feedback on solutions, and ends the chat when satisfied or out of patience.
+
+    ## Observation
+    The conversation so far: a list of ``{"role": "user" | "assistant", "content": str}``
+    (:class:`~collab_env.spaces.ConversationSpace`). Never the hidden goal.
+
+    ## Action
+    The assistant's next message, any ``str`` up to ``max_message_chars`` characters
+    (:class:`~collab_env.spaces.Message`).
+
+    ## Reward
+    R* = w_ext · R_ext − min(λ · k, cap) + w_eng · R_eng of the whole conversation
+    (:func:`~collab_env.rewards.conversation_reward`). ``reward_mode="final"`` pays R* once, on
+    the last step; ``"turn"`` pays the change of R* each turn (the sum is R* of the episode).
+    ``info["reward"]`` carries every part at every step.
+
+    ## Episode end
+    ``terminated`` when the user ends the chat (its message carries the termination signal);
+    ``truncated`` after ``max_turns`` assistant turns, or when a model call failed after its
+    retries (then ``info["error"]`` says what failed; the episode is lost, not scored).
+
+    ## Arguments
+    Args:
+        task: A :class:`~collab_env.task.Task`, a family name (``"doc"``) or ``"module:Class"``.
+        user: ``"scripted"`` or a :class:`~collab_env.users.UserSimulator`.
+        reward: Weights of R*.
+        reward_mode: ``"final"`` or ``"turn"``.
+        max_turns: Assistant turns before truncation.
+        split: ``"train"`` (unlimited) or ``"test"`` (fixed) instances.
+        engagement_judge: Judge of R_eng; the offline heuristic by default.
+        max_message_chars: Longest accepted message.
+        render_mode: ``"ansi"`` or ``"human"``.
+        task_kwargs: Keyword arguments for the task class when ``task`` is a name.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
+
+    def __init__(
+        self,
+        task: Task | str,
+        user: UserSimulator | str = "scripted",
+        reward: RewardConfig | None = None,
+        reward_mode: str = "final",
+        max_turns: int = 10,
+        split: str = "train",
+        engagement_judge: EngagementJudge | None = None,
+        max_message_chars: int = 20_000,
+        render_mode: str | None = None,
+        task_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if reward_mode not in REWARD_MODES:
+            raise ConfigError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
+        if not isinstance(max_turns, int) or max_turns < 1:
+            raise ConfigError(f"max_turns must be an int >= 1, got {max_turns!r}")
+        if split not in SPLITS:
+            raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
+        if reward is not None and not isinstance(reward, RewardConfig):
+            raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
+        self.task = _make_task(task, **(task_kwargs or {}))
+        self.user = _make_user(user)
+        self.reward_config = reward or RewardConfig()
+        self.reward_mode, self.max_turns, self.split = reward_mode, max_turns, split
+        self.engagement_judge = engagement_judge
+        self.render_mode = render_mode
+        self.observation_space = ConversationSpace(
+            max_messages=2 * max_turns + 1, max_chars=max_message_chars
+        )
+        self.action_space = Message(max_chars=max_message_chars)
+        self._state: EnvState | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
+        """Start an episode: draw a task instance (or ``options["task_id"]``) and open the chat.
+
+        Raises:
+            ConfigError: for an unknown option or task id.
+        """
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = set(options) - {"task_id"}
+        if unknown:
+            raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; accepted: ['task_id']")
+        if options.get("task_id") is not None:
+            instance = self.task.get(options["task_id"])
+        else:
+            instance = self.task.sample(self.np_random, self.split)
+        user_rng = np.random.default_rng(int(self.np_random.integers(2**63)))
+        opening, user_state = self.user.start(self.task, instance, user_rng)
+        messages: list[ChatMessage] = [{"role": "user", "content": opening}]
+        self._state = EnvState(instance, messages, user_state, user_rng)
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), {"task_id": instance.task_id, "family": self.task.name, "turn": 0}
+
+    def step(self, action: str) -> tuple[list, float, bool, bool, dict]:
+        """Send the assistant message ``action``; the user simulator replies.
+
+        Raises:
+            TypeError: if ``action`` is not a ``str``.
+            ValueError: if it is longer than ``max_message_chars``.
+            EpisodeError: before :meth:`reset` or after the episode ended.
+        """
+        state = self._check_step(action)
+        state.messages.append({"role": "assistant", "content": action})
+        state.turn += 1
+        info: dict[str, Any] = {
+            "task_id": state.instance.task_id,
+            "family": self.task.name,
+            "turn": state.turn,
+        }
+        terminated = False
+        try:
+            reply = self.user.reply(
+                self.task, state.instance, state.messages, state.user_state, state.user_rng
+            )
+        except ModelCallError as exc:
+            info["error"] = f"{type(exc).__name__}: {exc}"
+            state.done = True
+            return self._observation(), 0.0, False, True, info
+        state.messages.append({"role": "user", "content": reply.text})
+        terminated = reply.terminated
+        truncated = not terminated and state.turn >= self.max_turns
+        breakdown = self.conversation_reward()
+        state.done = terminated or truncated
+        if self.reward_mode == "turn":
+            reward, state.last_total = breakdown.total - state.last_total, breakdown.total
+        else:
+            reward = breakdown.total if state.done else 0.0
+        info.update(
+            reward=breakdown.as_dict(), assistant_tokens=breakdown.assistant_tokens, user=dict(reply.info)
+        )
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), float(reward), terminated, truncated, info
+
+    def render(self) -> str | None:
+        """The transcript as text (``"ansi"``) or printed (``"human"``)."""
+        if self._state is None:
+            return "" if self.render_mode == "ansi" else None
+        lines = [f"[{self._state.instance.task_id}]"]
+        lines += [f"{m['role'].upper():>9}: {m['content']}" for m in self._state.messages]
+        text = "\n".join(lines)
+        if self.render_mode == "human":
+            print(text)  # noqa: T201 - rendering to the terminal is what "human" asks for
+            return None
+        return text
+
+    def close(self) -> None:
+        """Drop the episode."""
+        self._state = None
+
+    # -- beyond the Gymnasium API -----------------------------------------------------------
+
+    @property
+    def instance(self) -> TaskInstance:
+        """The current task instance (the hidden goal: for wrappers and audits, not agents)."""
+        return self._require_state().instance
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """A copy of the conversation so far."""
+        return self._observation()
+
+    def conversation_reward(self) -> RewardBreakdown:
+        """R* of the conversation as it stands, with its parts."""
+        state = self._require_state()
+        return conversation_reward(
+            self.task, state.instance, state.messages, self.reward_config, self.engagement_judge
+        )
+
+    def snapshot(self) -> EnvState:
+        """A deep copy of the whole episode state, generators included."""
+        state = copy.deepcopy(self._require_state())
+        state.np_random_state = copy.deepcopy(self.np_random.bit_generator.state)
+        return state
+
+    def restore(self, state: EnvState) -> None:
+        """Put back a state from :meth:`snapshot`; the env then continues exactly as it would have."""
+        if not isinstance(state, EnvState):
+            raise TypeError(f"restore expects an EnvState from snapshot(), got {type(state).__name__}")
+        self._state = copy.deepcopy(state)
+        self.np_random.bit_generator.state = copy.deepcopy(state.np_random_state)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _observation(self) -> list:
+        return [dict(m) for m in self._require_state().messages]
+
+    def _require_state(self) -> EnvState:
+        if self._state is None:
+            raise EpisodeError("call reset() before using the episode")
+        return self._state
+
+    def _check_step(self, action: Any) -> EnvState:
+        state = self._require_state()
+        if state.done:
+            raise EpisodeError("the episode has ended; call reset() to start a new one")
+        if not isinstance(action, str):
+            raise TypeError(f"action must be a str (the assistant's message), got {type(action).__name__}")
+        if not self.action_space.contains(action):
+            raise ValueError(
+                f"action is {len(action)} characters long; the limit is {self.action_space.max_chars} (max_message_chars)"
+            )
+        return state
+
+
+@functools.cache
+def _cached_task(spec: str, kwargs: tuple) -> Task:
+    # One Task object per spec and process: tasks are stateless apart from their caches of
+    # generated instances and metric results, which then serve every env (vector envs too).
+    cls = resolve(FAMILIES.get(spec, spec))
+    return cls(**dict(kwargs))
+
+
+def _make_task(task: Task | str, **kwargs: Any) -> Task:
+    if isinstance(task, Task):
+        return task
+    if not isinstance(task, str) or (task not in FAMILIES and ":" not in task):
+        raise ConfigError(f"task must be a Task, one of {sorted(FAMILIES)} or 'module:Class', got {task!r}")
+    try:
+        return _cached_task(task, tuple(sorted(kwargs.items())))
+    except TypeError as exc:
+        raise ConfigError(f"cannot build task {task!r} with {kwargs}: {exc}") from exc
+
+
+def _make_user(user: UserSimulator | str) -> UserSimulator:
+    if isinstance(user, UserSimulator):
+        return user
+    if user == "scripted":
+        return ScriptedUser()
+    raise ConfigError(f"user must be 'scripted' or a UserSimulator, got {user!r}")

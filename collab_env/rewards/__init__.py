@@ -1,0 +1,21 @@
+"""Rewards: R* and its parts, and the judges that score engagement."""
+
+from collab_env.rewards.core import (
+    MAX_CREDITED_QUESTIONS,
+    EngagementJudge,
+    HeuristicEngagement,
+    RewardBreakdown,
+    RewardConfig,
+    assistant_tokens,
+    conversation_reward,
+)
+
+__all__ = [
+    "MAX_CREDITED_QUESTIONS",
+    "EngagementJudge",
+    "HeuristicEngagement",
+    "RewardBreakdown",
+    "RewardConfig",
+    "assistant_tokens",
+    "conversation_reward",
+]

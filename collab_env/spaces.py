@@ -1,0 +1,133 @@
+"""Gymnasium spaces for chat: one message (the action) and a conversation (the observation).
+
+``gymnasium.spaces.Text`` defaults to an alphanumeric charset and ``min_length=1``, so real chat
+messages (punctuation, newlines, any Unicode, the empty string) would fail its ``contains``.
+These spaces accept any string up to a length limit; ``sample`` draws from a readable charset
+with the space's own seeded generator.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+ROLES = ("user", "assistant")
+_SAMPLE_CHARSET = string.ascii_letters + string.digits + string.punctuation + " " * 12 + "\n"
+_SAMPLE_WORDS = (
+    "who what when which how why is the a for to of and audience tone length date price test "
+    "answer please can you could I we it draft here should"
+).split()
+
+
+class Message(spaces.Space[str]):
+    """Any ``str`` of at most ``max_chars`` characters: one chat message.
+
+    Args:
+        max_chars: Longest accepted message, in characters.
+        seed: Seed of the space's own generator (used by :meth:`sample`).
+
+    >>> space = Message(max_chars=20, seed=0)
+    >>> space.contains("Who is it for?\\n"), space.contains("x" * 21), space.contains(3)
+    (True, False, False)
+    """
+
+    def __init__(self, max_chars: int = 20_000, seed: int | np.random.Generator | None = None) -> None:
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be >= 1, got {max_chars}")
+        self.max_chars = max_chars
+        super().__init__(shape=None, dtype=None, seed=seed)
+
+    def contains(self, x: Any) -> bool:
+        """Whether ``x`` is a string of at most ``max_chars`` characters."""
+        return isinstance(x, str) and len(x) <= self.max_chars
+
+    def sample(self, mask: Any = None, probability: Any = None) -> str:
+        """A random message: words and characters, seeded by the space's generator."""
+        n = int(self.np_random.integers(0, min(self.max_chars, 200) + 1))
+        if self.np_random.random() < 0.5:
+            words, length = [], 0
+            while length < n:
+                words.append(str(self.np_random.choice(_SAMPLE_WORDS)))
+                length += len(words[-1]) + 1
+            text = " ".join(words)[:n]
+            return (
+                text + "?" if text and self.np_random.random() < 0.5 and len(text) < self.max_chars else text
+            )
+        idx = self.np_random.integers(0, len(_SAMPLE_CHARSET), size=n)
+        return "".join(_SAMPLE_CHARSET[i] for i in idx)
+
+    @property
+    def is_np_flattenable(self) -> bool:
+        """Text has no fixed-size numeric form."""
+        return False
+
+    def __repr__(self) -> str:
+        return f"Message(max_chars={self.max_chars})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and other.max_chars == self.max_chars
+
+
+class ConversationSpace(spaces.Space[list]):
+    """A list of ``{"role": "user" | "assistant", "content": str}`` messages.
+
+    Args:
+        max_messages: Longest accepted conversation, in messages.
+        max_chars: Longest accepted message content, in characters.
+        seed: Seed of the space's own generator.
+
+    >>> space = ConversationSpace(max_messages=4, seed=0)
+    >>> space.contains([{"role": "user", "content": "Hi!"}]), space.contains([{"role": "bot", "content": ""}])
+    (True, False)
+    """
+
+    def __init__(
+        self, max_messages: int = 64, max_chars: int = 20_000, seed: int | np.random.Generator | None = None
+    ) -> None:
+        if max_messages < 1:
+            raise ValueError(f"max_messages must be >= 1, got {max_messages}")
+        self.max_messages = max_messages
+        self.message = Message(max_chars)
+        super().__init__(shape=None, dtype=None, seed=seed)
+
+    def contains(self, x: Any) -> bool:
+        """Whether ``x`` is a valid conversation."""
+        if not isinstance(x, Sequence) or isinstance(x, str) or len(x) > self.max_messages:
+            return False
+        return all(
+            isinstance(m, dict)
+            and set(m) == {"role", "content"}
+            and m["role"] in ROLES
+            and self.message.contains(m["content"])
+            for m in x
+        )
+
+    def seed(self, seed: int | None = None) -> int | list[int]:
+        """Seed this space and its message space."""
+        seeds = super().seed(seed)
+        self.message.seed(int(self.np_random.integers(2**31)))
+        return seeds
+
+    def sample(self, mask: Any = None, probability: Any = None) -> list[dict[str, str]]:
+        """A random conversation alternating user and assistant turns, starting with the user."""
+        n = int(self.np_random.integers(1, self.max_messages + 1))
+        return [{"role": ROLES[i % 2], "content": self.message.sample()} for i in range(n)]
+
+    @property
+    def is_np_flattenable(self) -> bool:
+        """Conversations have no fixed-size numeric form."""
+        return False
+
+    def __repr__(self) -> str:
+        return f"ConversationSpace(max_messages={self.max_messages}, max_chars={self.message.max_chars})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ConversationSpace)
+            and other.max_messages == self.max_messages
+            and other.message == self.message
+        )

@@ -1,0 +1,23 @@
+"""The README's and the docs' Python examples run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_examples_run(path, monkeypatch, tmp_path):
+    blocks = _BLOCK.findall(path.read_text())
+    if not blocks:
+        pytest.skip(f"{path.name} has no Python example")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__docs__"}
+    for block in blocks:
+        exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - our own docs

@@ -1,0 +1,59 @@
+"""The chat spaces accept real messages and sample reproducibly."""
+
+from __future__ import annotations
+
+import pytest
+
+from collab_env.spaces import ConversationSpace, Message
+
+
+@pytest.mark.parametrize(
+    "text", ["", "Who is it for?", "line one\nline two", "naïve café ✓ 你好", "```python\nx = 1\n```"]
+)
+def test_message_accepts_real_chat_text(text):
+    assert Message().contains(text)
+
+
+@pytest.mark.parametrize("value", [None, 1, b"bytes", ["a"], "x" * 11])
+def test_message_rejects_non_strings_and_long_text(value):
+    assert not Message(max_chars=10).contains(value)
+
+
+def test_message_sample_is_seeded_and_valid():
+    a, b = Message(max_chars=300, seed=4), Message(max_chars=300, seed=4)
+    samples = [a.sample() for _ in range(20)]
+    assert samples == [b.sample() for _ in range(20)]
+    assert all(a.contains(s) for s in samples) and len(set(samples)) > 10
+
+
+def test_conversation_accepts_chat_format():
+    space = ConversationSpace(max_messages=3)
+    assert space.contains([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": ""}])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not a list",
+        [{"role": "system", "content": "x"}],
+        [{"role": "user"}],
+        [{"role": "user", "content": 3}],
+        [{"role": "user", "content": "x", "extra": 1}],
+        [{"role": "user", "content": "x"}] * 4,
+    ],
+)
+def test_conversation_rejects_malformed(value):
+    assert not ConversationSpace(max_messages=3).contains(value)
+
+
+def test_conversation_sample_is_seeded_and_valid():
+    a, b = ConversationSpace(max_messages=5, seed=1), ConversationSpace(max_messages=5, seed=1)
+    samples = [a.sample() for _ in range(10)]
+    assert samples == [b.sample() for _ in range(10)]
+    assert all(a.contains(s) for s in samples)
+
+
+@pytest.mark.parametrize("cls", [Message, ConversationSpace])
+def test_invalid_limits_raise(cls):
+    with pytest.raises(ValueError, match=">= 1"):
+        cls(0)
