@@ -239,6 +239,22 @@ class CollabEnv(gym.Env[list, str]):
         self._state = copy.deepcopy(state)
         self.np_random.bit_generator.state = copy.deepcopy(state.np_random_state)
 
+    def branch(self, user_seed: int | None = None) -> CollabEnv:
+        """A new env at the current episode state, sharing the task, user simulator and config.
+
+        The branch has its own copy of the episode, so stepping it never changes this env.
+        With ``user_seed``, the branch's user simulator draws from a fresh generator seeded
+        with it (so several branches from one state explore different futures).
+        """
+        state = self.snapshot()
+        if user_seed is not None:
+            state.user_rng = np.random.default_rng(user_seed)
+        clone = copy.copy(self)
+        clone._np_random, clone._state = None, None  # own generator and episode, not shared ones
+        clone.np_random = np.random.default_rng()
+        clone.restore(state)
+        return clone
+
     # -- helpers ----------------------------------------------------------------------------
 
     def _observation(self) -> list:

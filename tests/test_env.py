@@ -196,3 +196,21 @@ def toy_task_clarify(task):
     from collab_env.agents import ClarifyAgent
 
     return ClarifyAgent(task.drafter)
+
+
+def test_branch_never_changes_the_original(toy_task):
+    env = CollabEnv(toy_task)
+    env.reset(seed=0)
+    env.step("What colour?")
+    before = env.snapshot()
+    branch = env.branch(user_seed=1)
+    branch.step("What size?")
+    assert env.messages == before.messages and len(branch.messages) == len(before.messages) + 2
+    assert env.np_random.bit_generator.state == before.np_random_state
+
+
+def test_branches_with_the_same_user_seed_agree(toy_task):
+    env = CollabEnv(toy_task, user=collab_env.users.ScriptedUser(styles=("chatty",)))
+    env.reset(seed=0)
+    a, b = env.branch(user_seed=3), env.branch(user_seed=3)
+    assert a.step("What colour?") == b.step("What colour?")

@@ -1,0 +1,54 @@
+"""Built-in agents: they read only the conversation, and asking first pays off."""
+
+from __future__ import annotations
+
+import statistics
+
+import gymnasium as gym
+import pytest
+
+import collab_env
+from collab_env.agents import ClarifyAgent, PassiveAgent, make_agent
+from collab_env.errors import ConfigError
+from collab_env.facets import questions
+from collab_env.rollout import run_episode
+
+
+@pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
+def test_clarify_beats_passive_on_task_metric(env_id):
+    env = gym.make(env_id, split="test")
+    means = {}
+    for name in ("passive", "clarify"):
+        agent = make_agent(name, env)
+        scores = [
+            run_episode(env, agent, seed=k, task_id=f"{env.unwrapped.task.name}-test-{k:05d}")
+            for k in range(30)
+        ]
+        means[name] = statistics.mean(r.reward["task_metric"] for r in scores)
+    assert means["clarify"] > means["passive"] + 0.05, means
+
+
+@pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
+def test_clarify_asks_before_it_answers(env_id):
+    env = gym.make(env_id, split="test")
+    obs, _ = env.reset(seed=0)
+    first = make_agent("clarify", env)(obs)
+    assert questions(first) and env.unwrapped.task.extract_solution(first) is None
+
+
+@pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
+def test_passive_answers_at_once(env_id):
+    env = gym.make(env_id, split="test")
+    obs, _ = env.reset(seed=0)
+    assert env.unwrapped.task.extract_solution(make_agent("passive", env)(obs)) is not None
+
+
+def test_agents_work_on_any_conversation(toy_task):
+    free_text = [{"role": "user", "content": "hello?"}, {"role": "assistant", "content": "¿qué?"}]
+    for agent in (PassiveAgent(toy_task.drafter), ClarifyAgent(toy_task.drafter)):
+        assert isinstance(agent(free_text), str)
+
+
+def test_unknown_agent_name_is_a_config_error():
+    with pytest.raises(ConfigError, match="built-in agents"):
+        make_agent("oracle", gym.make("CollabQA-v0"))
