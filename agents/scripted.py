@@ -42,7 +42,8 @@ class ClarifyAgent:
     def __call__(self, messages: Sequence[ChatMessage]) -> str:
         """The next assistant message: questions while something is missing, else a solution."""
         said = " ".join(m["content"] for m in messages if m["role"] == "assistant")
-        to_ask = [q for q in map(self.drafter.question, self.drafter.missing(messages)) if q not in said]
+        asked = (self.drafter.question(kind, messages) for kind in self.drafter.missing(messages))
+        to_ask = [q for q in asked if q not in said]
         if to_ask:
             return "Before I start, a quick question: " + " ".join(to_ask[: self.max_questions])
         return self.drafter.draft(messages)

@@ -62,16 +62,18 @@ def mentions(text_stems: Sequence[str], keyword: str) -> bool:
 def match_facets(question: str, facets: Iterable[Facet], kinds: Iterable[FacetKind]) -> list[Facet]:
     """The facets a question asks about, best match first.
 
-    A facet matches when the question mentions one of its own keywords (strong match) or one
-    of its kind's keywords (weak match). Strong matches come first; within each group the
-    facets keep their order.
+    A facet matches when the question mentions one of its own keywords or one of its kind's
+    keywords. Facets that match both come first, then those matching their own keywords, then
+    those matching only their kind's; ties keep the facets' order. So "How many pens did you
+    buy?" prefers the facet *pen count* (own keyword ``pen``, kind keyword ``how many``) to
+    *pen price* (own keyword only).
     """
     text = stems(question)
     kind_keywords = {k.name: k.keywords for k in kinds}
-    strong, weak = [], []
-    for facet in facets:
-        if any(mentions(text, kw) for kw in facet.keywords):
-            strong.append(facet)
-        elif any(mentions(text, kw) for kw in kind_keywords.get(facet.kind, ())):
-            weak.append(facet)
-    return strong + weak
+    ranked = []
+    for position, facet in enumerate(facets):
+        own = any(mentions(text, kw) for kw in facet.keywords)
+        kind = any(mentions(text, kw) for kw in kind_keywords.get(facet.kind, ()))
+        if own or kind:
+            ranked.append((-(2 * own + kind), position, facet))
+    return [facet for *_, facet in sorted(ranked, key=lambda r: r[:2])]

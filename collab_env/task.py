@@ -40,8 +40,8 @@ class Drafter(Protocol):
     def missing(self, messages: Sequence[ChatMessage]) -> list[str]:
         """Facet kinds still unknown, most useful first."""
 
-    def question(self, kind: str) -> str:
-        """A question about facet kind ``kind``."""
+    def question(self, kind: str, messages: Sequence[ChatMessage] = ()) -> str:
+        """A question about facet kind ``kind`` (``messages`` lets it name what it read)."""
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:
         """A full solution message built from what the conversation revealed."""

@@ -34,7 +34,7 @@ class ToyDrafter:
         known = self.known(messages)
         return [k.name for k in _KINDS if k.name not in known]
 
-    def question(self, kind: str) -> str:
+    def question(self, kind: str, messages=()) -> str:
         return next(k.question for k in _KINDS if k.name == kind)
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:

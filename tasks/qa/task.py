@@ -1,0 +1,74 @@
+"""QATask: answer an ambiguous question about a passage."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from collab_env.facets import questions
+from collab_env.task import Task
+from collab_env.types import Facet, FacetKind, TaskInstance
+
+from .drafter import QADrafter
+from .generator import make_instance
+from .metric import is_correct
+
+_ANSWER = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*(?P<a>.+)", re.I | re.M)
+_PREFACE = re.compile(r"^(sure|ok(ay)?|of course|certainly|great)[!,.]?\s*", re.I)
+
+
+class QATask(Task):
+    """Ambiguous conversational QA, in the style of Abg-CoQA.
+
+    The opening shows a short passage about two people and a question whose pronoun fits
+    both; the hidden facet is the intended reading ("I mean Anna."). R_ext is 1 when the
+    extracted answer matches the intended reading's answer (normalised exact match or token
+    F1 >= 0.8), else 0; the other reading's answer never reaches that F1.
+    """
+
+    name = "qa"
+    version = "0"
+    metric_name = "accuracy"
+    facet_kinds = (
+        FacetKind(
+            "reading",
+            "Which person do you mean?",
+            ("mean", "which one", "which person", "refer", "who do you", "talking about"),
+        ),
+    )
+    accept_threshold = 1.0
+
+    def __init__(self) -> None:
+        self._drafter = QADrafter()
+
+    def make_instance(self, rng: np.random.Generator, task_id: str) -> TaskInstance:
+        """Generate a passage and an ambiguous question."""
+        return make_instance(rng, task_id)
+
+    def extract_solution(self, text: str) -> str | None:
+        """The answer after "Answer:", else a short message that is not a question; None for questions.
+
+        >>> QATask().extract_solution("Answer: the library"), QATask().extract_solution("Anna or Beth?")
+        ('the library', None)
+        """
+        match = _ANSWER.search(text)
+        if match:
+            return match["a"].strip()
+        body = _PREFACE.sub("", text.strip())
+        if not body or questions(body) or body.endswith("?"):
+            return None
+        return body
+
+    def score(self, instance: TaskInstance, solution: str) -> float:
+        """1.0 when the answer matches the intended reading's answer, else 0.0."""
+        return float(is_correct(solution, [instance.reference.answer]))
+
+    def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
+        """The reading facet when the answer is wrong."""
+        return [] if self.score(instance, solution) else list(instance.facets)
+
+    @property
+    def drafter(self) -> QADrafter:
+        """The family's public drafter."""
+        return self._drafter
