@@ -15,19 +15,27 @@ from collab_env.types import Facet, FacetKind
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_SUFFIXES = ("ies", "ing", "es", "ed", "s")
+_SIBILANT_ES = re.compile(r"(ss|x|ch|sh|z)es$")
 
 
 def stem(word: str) -> str:
-    """A crude, deterministic stem: lower case, common English endings stripped.
+    """A crude, deterministic stem: lower case, plural and verb endings stripped.
 
-    >>> stem("Readers"), stem("formatting"), stem("deadlines")
-    ('reader', 'formatt', 'deadlin')
+    >>> [stem(w) for w in ("Readers", "oranges", "boxes", "stories", "asked", "formatting")]
+    ['reader', 'orange', 'box', 'story', 'ask', 'formatt']
     """
     word = word.lower()
-    for suffix in _SUFFIXES:
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if _SIBILANT_ES.search(word):
+        return word[:-2]
+    for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
     return word
 
 

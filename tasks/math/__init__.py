@@ -1,0 +1,5 @@
+"""Word problems (CollabMath-v0)."""
+
+from .task import MathTask
+
+__all__ = ["MathTask"]

@@ -1,0 +1,67 @@
+"""Math metric: the final answer is equivalent to the reference (math-verify, sympy underneath)."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+from math_verify import parse, verify
+
+_BOXED = "\\boxed{"
+
+
+def answers_equivalent(predicted: str, reference: str) -> bool:
+    """Whether two answers (LaTeX or plain) are mathematically equivalent.
+
+    >>> answers_equivalent("6.5", "\\\\frac{13}{2}"), answers_equivalent("\\\\$6.50", "\\\\frac{13}{2}")
+    (True, True)
+    >>> answers_equivalent("6", "\\\\frac{13}{2}")
+    False
+    """
+    return _cached_equivalent(predicted.strip(), reference.strip())
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached_equivalent(predicted: str, reference: str) -> bool:
+    # math-verify's timeouts use signal.alarm, which only the main thread may set.
+    main = threading.current_thread() is threading.main_thread()
+    timeout = {"parsing_timeout": 5 if main else None}
+    gold = parse(f"${reference}$", **timeout)
+    pred = parse(f"${predicted}$", **timeout)
+    if not gold or not pred:
+        return False
+    return bool(verify(gold, pred, timeout_seconds=5 if main else None))
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` (balanced braces), or ``None``.
+
+    >>> last_boxed("so \\\\boxed{\\\\frac{1}{2}} and \\\\boxed{3}")
+    '3'
+    """
+    start = text.rfind(_BOXED)
+    if start < 0:
+        return None
+    depth, i = 1, start + len(_BOXED)
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return text[i:j].strip()
+    return None
+
+
+_ANSWER_IS = re.compile(r"(?:answer is|answer:)\s*\$?(?P<a>[^\n$]+?)\$?\s*(?:\.\s|\.?$)", re.I | re.M)
+
+
+def extract_answer(text: str) -> str | None:
+    """The final answer of a message: ``\\boxed{}``, else "the answer is X" / "Answer: X", else ``None``.
+
+    >>> extract_answer("The answer is 42."), extract_answer("How many pens did you buy?")
+    ('42', None)
+    """
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed
+    matches = list(_ANSWER_IS.finditer(text))
+    return matches[-1]["a"].strip() if matches else None
