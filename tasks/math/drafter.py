@@ -70,7 +70,7 @@ class MathDrafter:
         problem = self.problem(messages)
         if problem is None:
             return "I could not identify the problem; my best answer is \\boxed{0}."
-        template, words = problem
+        template = problem[0]
         known = self.known(messages)
         values = {s.name: sympy.Rational(known.get(s.name, s.guess)) for s in template.slots}
         guessed = [s.name for s in template.slots if s.name not in known]
