@@ -1,0 +1,5 @@
+"""Function writing (CollabCode-v0)."""
+
+from .task import CodeTask
+
+__all__ = ["CodeTask"]

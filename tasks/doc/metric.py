@@ -18,5 +18,7 @@ def bleu(document: str, target: str) -> float:
 
     >>> bleu("Hi team, lunch is at noon.", "Hi team, lunch is at noon.")
     1.0
+    >>> bleu("Hello", "Dear all, lunch is at noon.")
+    0.0
     """
-    return _bleu().sentence_score(document, [target]).score / 100
+    return min(1.0, _bleu().sentence_score(document, [target]).score / 100)  # float noise can exceed 1
