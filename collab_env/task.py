@@ -124,10 +124,9 @@ class Task(abc.ABC):
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - tasks live as long as the process
     def _cached_instance(self, split: str, index: int) -> TaskInstance:
-        task_id = self.task_id(split, index)
         if split == "test":
-            return self.make_instance(_rng(self.name, split, index, 0), task_id)
-        test_keys = self._test_keys()
+            return self._test_split()[index]
+        task_id, test_keys = self.task_id(split, index), self._test_keys()
         for attempt in range(1000):
             instance = self.make_instance(_rng(self.name, split, index, attempt), task_id)
             if self.content_key(instance) not in test_keys:
@@ -135,8 +134,24 @@ class Task(abc.ABC):
         raise RuntimeError(f"{self.name}: could not generate a train instance outside the test split")
 
     @functools.cache  # noqa: B019
+    def _test_split(self) -> tuple[TaskInstance, ...]:
+        """The fixed test split: the first ``test_size`` distinct instances of the test stream."""
+        instances: list[TaskInstance] = []
+        keys: set[str] = set()
+        for attempt in range(100 * self.test_size):
+            instance = self.make_instance(
+                _rng(self.name, "test", attempt, 0), self.task_id("test", len(instances))
+            )
+            if self.content_key(instance) not in keys:
+                keys.add(self.content_key(instance))
+                instances.append(instance)
+                if len(instances) == self.test_size:
+                    return tuple(instances)
+        raise RuntimeError(f"{self.name}: only {len(instances)} distinct test instances; lower test_size")
+
+    @functools.cache  # noqa: B019
     def _test_keys(self) -> frozenset[str]:
-        return frozenset(self.content_key(self.instance("test", i)) for i in range(self.test_size))
+        return frozenset(self.content_key(i) for i in self._test_split())
 
     # -- solutions and metric ---------------------------------------------------------------
 

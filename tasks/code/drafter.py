@@ -22,6 +22,9 @@ QUESTIONS = {
     "unit": "What unit should the result be in?",
     "country_code": "What about a leading country code?",
     "format": "What format should the result have?",
+    "letter_case": "Should the slug be lower case or keep its capitalisation?",
+    "separator": "How should the words be joined?",
+    "max_length": "Should its length be limited?",
 }
 
 

@@ -27,6 +27,9 @@ _KEYWORDS = {
     "unit": ("unit", "minutes", "seconds"),
     "country_code": ("country code", "country", "leading 1"),
     "format": ("format", "formatted", "look like"),
+    "letter_case": ("capitalisation", "capitalization", "lower case", "lowercase"),
+    "separator": ("separator", "joined", "join", "hyphen", "underscore"),
+    "max_length": ("length", "limit", "how long"),
 }
 
 

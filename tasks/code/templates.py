@@ -48,7 +48,7 @@ TEMPLATES = (
     Template(
         "average",
         "Can you write a Python function that averages a list of numbers?",
-        ("mean_of", "average", "avg_values"),
+        ("mean_of", "average", "avg_values", "list_mean", "compute_average"),
         "def {name}(values):\n{missing_values}\n{empty_input}\n    result = sum(values) / len(values)\n{rounding}\n",
         (
             Slot(
@@ -119,7 +119,7 @@ TEMPLATES = (
     Template(
         "word_count",
         "Can you write a Python function that counts how often each word appears in a text?",
-        ("word_counts", "count_words", "tally_words"),
+        ("word_counts", "count_words", "tally_words", "word_frequencies", "count_each_word"),
         "import string\n\n\ndef {name}(text):\n    words = text.split()\n{punctuation}\n{case}\n{short_words}\n"
         "    counts = {}\n    for word in words:\n        if word:\n            counts[word] = counts.get(word, 0) + 1\n    return counts\n",
         (
@@ -179,7 +179,7 @@ TEMPLATES = (
     Template(
         "duration",
         "Can you write a Python function that parses a duration like '2h 15m'?",
-        ("parse_duration", "duration_value", "read_duration"),
+        ("parse_duration", "duration_value", "read_duration", "duration_from_text", "convert_duration"),
         "import re\n\n\ndef {name}(text):\n    match = re.fullmatch(r'\\s*(?:(\\d+)h)?\\s*(?:(\\d+)m)?\\s*', text)\n"
         "    if not match or not (match.group(1) or match.group(2)):\n{invalid_input}\n"
         "    minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)\n{unit}\n",
@@ -229,7 +229,7 @@ TEMPLATES = (
     Template(
         "phone",
         "Can you write a Python function that cleans up US phone numbers?",
-        ("normalize_phone", "format_phone", "clean_phone_number"),
+        ("normalize_phone", "format_phone", "clean_phone_number", "tidy_phone", "standard_phone"),
         "import re\n\n\ndef {name}(raw):\n    digits = re.sub(r'\\D', '', raw)\n{country_code}\n"
         "    if len(digits) != 10:\n{invalid_input}\n{format}\n",
         (
@@ -287,6 +287,108 @@ TEMPLATES = (
                         "Format it like (555) 123-4567.",
                         "    return f'({digits[:3]}) {digits[3:6]}-{digits[6:]}'",
                         "assert {name}('555.123.4567') == '(555) 123-4567'",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Template(
+        "slug",
+        "Can you write a Python function that turns a title into a URL slug?",
+        ("slugify", "make_slug", "title_to_slug", "url_slug", "to_slug"),
+        "import re\n\n\ndef {name}(title):\n    words = re.findall(r'[A-Za-z0-9]+', title)\n{letter_case}\n{separator}\n{max_length}\n    return slug\n",
+        (
+            Slot(
+                "letter_case",
+                (
+                    Variant(
+                        "keep",
+                        "Keep the original capitalisation.",
+                        "",
+                        "assert 'Hello' in {name}('Hello World')",
+                    ),
+                    Variant(
+                        "lower",
+                        "Make the slug lower case.",
+                        "    words = [w.lower() for w in words]",
+                        "assert {name}('Hello World') == {name}('Hello World').lower()",
+                    ),
+                ),
+            ),
+            Slot(
+                "separator",
+                (
+                    Variant(
+                        "dash",
+                        "Join the words with hyphens.",
+                        "    slug = '-'.join(words)",
+                        "assert {name}('a b')[1] == '-'",
+                    ),
+                    Variant(
+                        "underscore",
+                        "Join the words with underscores.",
+                        "    slug = '_'.join(words)",
+                        "assert {name}('a b')[1] == '_'",
+                    ),
+                ),
+            ),
+            Slot(
+                "max_length",
+                (
+                    Variant("none", "Don't limit the length.", "", "assert len({name}('word ' * 20)) > 30"),
+                    Variant(
+                        "cap",
+                        "Cut the slug to at most 30 characters.",
+                        "    slug = slug[:30]",
+                        "assert len({name}('word ' * 20)) <= 30",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Template(
+        "temperature",
+        "Can you write a Python function that converts Celsius to Fahrenheit?",
+        ("c_to_f", "celsius_to_fahrenheit", "to_fahrenheit", "convert_temp", "temp_in_f"),
+        "def {name}(celsius):\n    if celsius < -273.15:\n{invalid_input}\n    result = celsius * 9 / 5 + 32\n{rounding}\n",
+        (
+            Slot(
+                "invalid_input",
+                (
+                    Variant(
+                        "none",
+                        "Return None below absolute zero.",
+                        "        return None",
+                        "assert {name}(-300) is None",
+                    ),
+                    Variant(
+                        "raise",
+                        "Raise a ValueError below absolute zero.",
+                        "        raise ValueError('below absolute zero')",
+                        _RAISES.replace("{call}", "{name}(-300)"),
+                    ),
+                ),
+            ),
+            Slot(
+                "rounding",
+                (
+                    Variant(
+                        "none",
+                        "Don't round the result.",
+                        "    return result",
+                        "assert abs({name}(21.3) - 70.34) < 1e-9",
+                    ),
+                    Variant(
+                        "two",
+                        "Round the result to 2 decimal places.",
+                        "    return round(result, 2)",
+                        "assert {name}(21.337) == 70.41",
+                    ),
+                    Variant(
+                        "int",
+                        "Round the result to the nearest whole number.",
+                        "    return round(result)",
+                        "assert {name}(21.3) == 70 and isinstance({name}(21.3), int)",
                     ),
                 ),
             ),
