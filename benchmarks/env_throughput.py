@@ -18,6 +18,7 @@ import gymnasium as gym
 from collab_env.agents import make_agent
 
 import collab_env
+from collab_env.env import CollabEnv
 from collab_env.rollout import run_episode
 
 
@@ -33,12 +34,18 @@ class Args:
     out: str = "benchmarks/results/env_throughput.json"
 
 
-def measure(env_id: str, agent_name: str, episodes: int) -> tuple[float, float]:
-    """One run: (steps per second, mean turns per episode), agent time included."""
-    env = gym.make(env_id, split="test")
+def measure(env_id: str, agent_name: str, episodes: int, first_seed: int) -> tuple[float, float]:
+    """One run: (steps per second, mean turns per episode), agent time included.
+
+    Each run builds a fresh task, so no metric result (a sandbox run, a BLEU score) is reused
+    from an earlier run; the fixed test split is generated before the clock starts.
+    """
+    family = gym.make(env_id).unwrapped.task
+    env = CollabEnv(type(family)(), split="test")
+    env.task.instance("test", 0)
     agent = make_agent(agent_name, env)
     steps, start = 0, time.perf_counter()
-    for seed in range(episodes):
+    for seed in range(first_seed, first_seed + episodes):
         steps += run_episode(env, agent, seed=seed).turns
     return steps / (time.perf_counter() - start), steps / episodes
 
@@ -55,8 +62,11 @@ def main() -> None:
     rows = []
     for env_id in collab_env.ENV_IDS:
         for agent in args.agents:
-            measure(env_id, agent, 2)  # warm caches (test split, tokenizer) before timing
-            runs = [measure(env_id, agent, args.episodes) for _ in range(args.repeats)]
+            measure(env_id, agent, 2, first_seed=10_000)  # warm the tokenizer and imports
+            runs = [
+                measure(env_id, agent, args.episodes, first_seed=r * args.episodes)
+                for r in range(args.repeats)
+            ]
             sps = statistics.median(r[0] for r in runs)
             rows.append(
                 {"env_id": env_id, "agent": agent, "steps_per_s": sps, "turns_per_episode": runs[0][1]}
