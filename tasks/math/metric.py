@@ -51,17 +51,27 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?")
 _ANSWER_IS = re.compile(r"(?:answer is|answer:)\s*\$?(?P<a>[^\n$]+?)\$?\s*(?:\.\s|\.?$)", re.I | re.M)
 
 
 def extract_answer(text: str) -> str | None:
-    """The final answer of a message: ``\\boxed{}``, else "the answer is X" / "Answer: X", else ``None``.
+    """The final answer of a message, or ``None`` when it proposes none.
 
-    >>> extract_answer("The answer is 42."), extract_answer("How many pens did you buy?")
-    ('42', None)
+    In order: the last ``\\boxed{}``; else "the answer is X" / "Answer: X"; else, in a message
+    that asks nothing (no question mark), its last number. A message with a question and no
+    explicit answer proposes nothing, so "Did you buy 3 pens?" is not an answer of 3.
+
+    >>> extract_answer("The answer is 42."), extract_answer("You get 13.5 dollars back.")
+    ('42', '13.5')
+    >>> extract_answer("Did you buy 3 pens?") is None
+    True
     """
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
     matches = list(_ANSWER_IS.finditer(text))
-    return matches[-1]["a"].strip() if matches else None
+    if matches:
+        return matches[-1]["a"].strip()
+    numbers = _NUMBER.findall(text) if "?" not in text else []
+    return numbers[-1].replace(" ", "") if numbers else None

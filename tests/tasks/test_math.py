@@ -46,6 +46,8 @@ def test_grader_works_outside_the_main_thread():
         ("The answer is 42.", "42"),
         ("Answer: 3/4", "3/4"),
         ("How many pens did you buy?", None),
+        ("So you get 13.5 dollars back.", "13.5"),
+        ("It takes 12/5 hours.", "12/5"),
         ("Each pen costs $2, right?", None),
     ],
 )
