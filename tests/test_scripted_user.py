@@ -11,7 +11,8 @@ from collab_env.users import ScriptedUser
 
 
 def _env(task, patience=(3,), style=("terse",)) -> CollabEnv:
-    env = CollabEnv(task, user=ScriptedUser(patience=patience, styles=style, typo_rates=(0.0,)))
+    user = ScriptedUser(patience=patience, styles=style, typo_rates=(0.0,), evasiveness=(0.0,))
+    env = CollabEnv(task, user=user)
     env.reset(seed=0, options={"task_id": "toy-test-00000"})
     return env
 
@@ -96,14 +97,14 @@ def test_persona_is_drawn_from_the_seed(toy_task):
 
 
 def test_typos_never_touch_the_facts(toy_task):
-    env = CollabEnv(toy_task, user=ScriptedUser(styles=("chatty",), typo_rates=(1.0,)))
+    env = CollabEnv(toy_task, user=ScriptedUser(styles=("chatty",), typo_rates=(1.0,), evasiveness=(0.0,)))
     env.reset(seed=3, options={"task_id": "toy-test-00001"})
     obs, *_ = env.step("What colour?")
     assert env.instance.facet("colour").statement in obs[-1]["content"]
 
 
 def test_one_user_object_serves_concurrent_episodes(toy_task):
-    user = ScriptedUser(patience=(3,))
+    user = ScriptedUser(patience=(3,), evasiveness=(0.0,))
     a, b = CollabEnv(toy_task, user=user), CollabEnv(toy_task, user=user)
     a.reset(seed=0, options={"task_id": "toy-test-00000"})
     b.reset(seed=0, options={"task_id": "toy-test-00001"})
@@ -115,3 +116,16 @@ def test_one_user_object_serves_concurrent_episodes(toy_task):
 def test_patience_choices_are_checked():
     with pytest.raises(ValueError, match="patience"):
         ScriptedUser(patience=(0,))
+
+
+def test_evasive_user_withholds_the_facet_without_losing_patience(toy_task):
+    env = CollabEnv(toy_task, user=ScriptedUser(patience=(1,), evasiveness=(0.99,)))
+    env.reset(seed=0, options={"task_id": "toy-test-00000"})
+    obs, _, terminated, _, info = env.step("What colour should it be?")
+    assert info["user"]["events"][0]["type"] == "evasive" and not terminated
+    assert env.instance.facet("colour").statement not in obs[-1]["content"]
+
+
+def test_evasiveness_choices_are_checked():
+    with pytest.raises(ValueError, match="evasiveness"):
+        ScriptedUser(evasiveness=(1.0,))

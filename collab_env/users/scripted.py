@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +37,11 @@ _ACCEPT = (
     "Great, that's it. Thanks!",
 )
 _GIVE_UP = ("I don't think this is going anywhere. I'll stop here.", "Never mind, I'll figure it out myself.")
+_EVASIVE = (
+    "Hmm, I haven't decided that yet.",
+    "Not sure, let me think about that one.",
+    "Good question, I don't know yet.",
+)
 _CONFUSED = "I'm not sure how that helps. Can you help with what I asked?"
 _TOO_MANY = "That's a lot of questions at once; I'll answer a couple."
 
@@ -48,11 +54,14 @@ class Persona:
         style: ``"terse"`` (only the facts), ``"plain"`` or ``"chatty"`` (filler around them).
         typo_rate: Probability that a filler word gets two letters swapped (facts never do).
         patience: Unhelpful turns (rejected solutions, vague or redundant questions) it takes.
+        evasiveness: Probability that a good question gets "I haven't decided yet" instead of
+            the facet (a low-effort user; the assistant may ask again, at no cost in patience).
     """
 
     style: Literal["terse", "plain", "chatty"]
     typo_rate: float
     patience: int
+    evasiveness: float = 0.0
 
 
 @dataclass
@@ -64,12 +73,14 @@ class ScriptedUserState:
         told: Names of the facets the assistant has been told (the opening's included).
         patience_left: Unhelpful turns left before the user gives up.
         best_score: Best R_ext among the solutions proposed so far (-1 before any).
+        asked: Facet name -> how often the assistant asked about it.
     """
 
     persona: Persona
     told: set[str] = field(default_factory=set)
     patience_left: int = 0
     best_score: float = -1.0
+    asked: dict[str, int] = field(default_factory=dict)
 
 
 class ScriptedUser(UserSimulator):
@@ -88,6 +99,7 @@ class ScriptedUser(UserSimulator):
         patience: Choices for the persona's patience (drawn per episode).
         styles: Choices for the persona's style.
         typo_rates: Choices for the persona's typo rate.
+        evasiveness: Choices for the persona's evasiveness.
     """
 
     name = "scripted"
@@ -97,10 +109,14 @@ class ScriptedUser(UserSimulator):
         patience: Sequence[int] = (1, 2, 3),
         styles: Sequence[str] = ("terse", "plain", "chatty"),
         typo_rates: Sequence[float] = (0.0, 0.0, 0.1),
+        evasiveness: Sequence[float] = (0.0, 0.1, 0.25),
     ) -> None:
         if not patience or min(patience) < 1:
             raise ValueError(f"patience choices must be >= 1, got {list(patience)}")
+        if not evasiveness or not all(0.0 <= e < 1.0 for e in evasiveness):
+            raise ValueError(f"evasiveness choices must lie in [0, 1), got {list(evasiveness)}")
         self.patience, self.styles, self.typo_rates = tuple(patience), tuple(styles), tuple(typo_rates)
+        self.evasiveness = tuple(evasiveness)
 
     def start(
         self, task: Task, instance: TaskInstance, rng: np.random.Generator
@@ -110,6 +126,7 @@ class ScriptedUser(UserSimulator):
             style=str(rng.choice(self.styles)),
             typo_rate=float(rng.choice(self.typo_rates)),
             patience=int(rng.choice(self.patience)),
+            evasiveness=float(rng.choice(self.evasiveness)),
         )
         told = {f.name for f in instance.facets if f.in_opening}
         return instance.opening, ScriptedUserState(persona, told, persona.patience)
@@ -125,7 +142,7 @@ class ScriptedUser(UserSimulator):
         """Answer the last assistant message; see the class docstring."""
         text = messages[-1]["content"]
         events: list[dict[str, Any]] = []
-        parts = self._answer_questions(task, instance, text, state, events)
+        parts = self._answer_questions(task, instance, text, state, events, rng)
         solution = task.extract_solution(text)
         accepted = False
         if solution is not None:
@@ -133,7 +150,7 @@ class ScriptedUser(UserSimulator):
         elif not events:
             parts.append(_CONFUSED)
             events.append({"type": "no_request"})
-        helpful = any(e["type"] == "reveal" for e in events)
+        helpful = any(e["type"] in ("reveal", "evasive") for e in events)
         if not accepted and (not helpful or solution is not None):
             state.patience_left -= 1
         if accepted:
@@ -155,7 +172,13 @@ class ScriptedUser(UserSimulator):
         return UserReply(reply, terminated, info)
 
     def _answer_questions(
-        self, task: Task, instance: TaskInstance, text: str, state: ScriptedUserState, events: list[dict]
+        self,
+        task: Task,
+        instance: TaskInstance,
+        text: str,
+        state: ScriptedUserState,
+        events: list[dict],
+        rng: np.random.Generator,
     ) -> list[str]:
         asked = questions(text)
         parts = [_TOO_MANY] if len(asked) > MAX_CREDITED_QUESTIONS else []
@@ -164,7 +187,10 @@ class ScriptedUser(UserSimulator):
         for question in asked[:MAX_CREDITED_QUESTIONS]:
             matched = match_facets(question, instance.facets, task.facet_kinds)
             fresh = [f for f in matched if f.name not in state.told]
-            if fresh:
+            if fresh and _facet_draw(rng, fresh[0].name, state) < state.persona.evasiveness:
+                parts.append(str(rng.choice(_EVASIVE)))
+                events.append({"type": "evasive", "facet": fresh[0].name, "question": question})
+            elif fresh:
                 state.told.add(fresh[0].name)
                 parts.append(fresh[0].statement)
                 events.append({"type": "reveal", "facet": fresh[0].name, "question": question})
@@ -229,3 +255,21 @@ def _typos(text: str, rate: float, rng: np.random.Generator) -> str:
             j = int(rng.integers(1, len(word) - 2))
             words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
     return " ".join(words)
+
+
+def _facet_draw(rng: np.random.Generator, facet: str, state: ScriptedUserState) -> float:
+    """A uniform draw for the n-th question about ``facet``, synchronised across futures.
+
+    It depends on the generator's seed, the facet and how often it was asked, not on how many
+    draws happened before, so two futures with the same user seed (common random numbers)
+    decide alike about the same question even after different responses.
+    """
+    n = state.asked[facet] = state.asked.get(facet, 0) + 1
+    seed_seq = getattr(rng.bit_generator, "seed_seq", None)
+    base = (
+        seed_seq.entropy
+        if seed_seq is not None and seed_seq.entropy is not None
+        else int(rng.integers(2**63))
+    )
+    word = int.from_bytes(hashlib.sha256(facet.encode()).digest()[:8], "little")
+    return float(np.random.default_rng([base, word, n]).random())
