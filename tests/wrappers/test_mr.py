@@ -159,7 +159,7 @@ def test_failing_model_call_in_a_future_is_retried_then_surfaces():
         assert server.requests == 2  # one call, one retry
         wrapped = MultiturnAwareReward(gym.make("CollabDoc-v0"), policy, window=1, samples=1)
         obs, _ = wrapped.reset(seed=0)
-        _, reward, _, truncated, info = wrapped.step(agent(obs))
+        _, _, _, truncated, info = wrapped.step(agent(obs))
     assert truncated and "MR future failed" in info["error"] and "mr" not in info
 
 
