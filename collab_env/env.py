@@ -126,6 +126,9 @@ class CollabEnv(gym.Env[list, str]):
         )
         self.action_space = Message(max_chars=max_message_chars)
         self._state: EnvState | None = None
+        #: Compute R* (``info["reward"]``) at every step; branches that only need the final R*
+        #: (MR futures) turn it off.
+        self.score_every_step = True
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
         """Start an episode: draw a task instance (or ``options["task_id"]``) and open the chat.
@@ -239,12 +242,13 @@ class CollabEnv(gym.Env[list, str]):
         self._state = copy.deepcopy(state)
         self.np_random.bit_generator.state = copy.deepcopy(state.np_random_state)
 
-    def branch(self, user_seed: int | None = None) -> CollabEnv:
+    def branch(self, user_seed: int | None = None, score_every_step: bool = True) -> CollabEnv:
         """A new env at the current episode state, sharing the task, user simulator and config.
 
         The branch has its own copy of the episode, so stepping it never changes this env.
         With ``user_seed``, the branch's user simulator draws from a fresh generator seeded
-        with it (so several branches from one state explore different futures).
+        with it (so several branches from one state explore different futures). With
+        ``score_every_step=False`` the branch computes R* only when its episode ends.
         """
         state = self.snapshot()
         if user_seed is not None:
@@ -253,6 +257,7 @@ class CollabEnv(gym.Env[list, str]):
         clone._np_random, clone._state = None, None  # own generator and episode, not shared ones
         clone.np_random = np.random.default_rng()
         clone.restore(state)
+        clone.score_every_step = score_every_step
         return clone
 
     # -- helpers ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ readers?" matches the keyword ``reader`` and "What tone?" matches ``tone``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -58,13 +59,18 @@ def questions(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _keyword_stems(keyword: str) -> tuple[str, ...]:
+    return tuple(stems(keyword))
+
+
 def mentions(text_stems: Sequence[str], keyword: str) -> bool:
     """Whether the stems contain ``keyword`` (a word or a contiguous phrase)."""
-    key = stems(keyword)
-    if not key:
-        return False
+    key = _keyword_stems(keyword)
+    if len(key) <= 1:
+        return bool(key) and key[0] in text_stems
     n = len(key)
-    return any(list(text_stems[i : i + n]) == key for i in range(len(text_stems) - n + 1))
+    return any(tuple(text_stems[i : i + n]) == key for i in range(len(text_stems) - n + 1))
 
 
 def match_facets(question: str, facets: Iterable[Facet], kinds: Iterable[FacetKind]) -> list[Facet]:

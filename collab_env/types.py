@@ -85,6 +85,10 @@ class TaskInstance:
     request: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    def __deepcopy__(self, memo: dict) -> TaskInstance:
+        # Instances are immutable by contract; episode snapshots share them instead of copying.
+        return self
+
     @property
     def hidden_facets(self) -> tuple[Facet, ...]:
         """Facets the opening does not reveal."""

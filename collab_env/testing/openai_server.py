@@ -52,7 +52,7 @@ class LoopbackServer:
         self.faults: deque[int] = deque(faults)
         self.requests = self.max_in_flight = self._in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -93,6 +93,11 @@ class LoopbackServer:
     def _release(self) -> None:
         with self._lock:
             self._in_flight -= 1
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) makes bursts of connections wait for SYN retries (1 s).
+    request_queue_size = 1024
 
 
 def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:

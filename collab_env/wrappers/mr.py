@@ -205,7 +205,7 @@ def _estimate(base, candidate, policy, window, samples, executor, seeds) -> MRRe
 
 def _future(base: CollabEnv, candidate: str | None, policy: Policy, window: int, user_seed: int, keep: bool):
     """One simulated future: (R*, length, transcript or None)."""
-    branch = base.branch(user_seed=user_seed)
+    branch = base.branch(user_seed=user_seed, score_every_step=False)
     agent = copy.deepcopy(policy) if callable(getattr(policy, "reset", None)) else policy
     done = branch._require_state().done
     if candidate is not None and not done:
