@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("play", help="type the assistant's turns yourself")
     _env_arguments(p)
     p.set_defaults(func=_cmd_play)
+
+    from collab_env.bench.cli import add_commands
+
+    add_commands(sub)
     return parser
 
 
