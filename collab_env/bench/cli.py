@@ -12,6 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import collab_env
+from collab_env.bench.plots import write_plots
+from collab_env.bench.report import write_html
 from collab_env.bench.runner import BenchConfig, read_log, run_bench
 from collab_env.bench.summary import COLUMNS, compare, markdown, summarise, write_results
 from collab_env.errors import ConfigError
@@ -35,6 +37,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="render one episode of a benchmark log")
     p.add_argument("log", help="path to episodes.jsonl")
     p.add_argument("--episode", type=int, default=0, help="line K of the log's episodes (default 0)")
+    p.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="PATH",
+        help="write a self-contained HTML report of the run (default: report.html beside the log)",
+    )
     p.set_defaults(func=cmd_show)
 
 
@@ -70,6 +80,7 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     rows = summarise(records)
     changes = compare(rows, args.compare) if args.compare else None
     write_results(rows, Path(args.out), header, changes)
+    write_plots(rows, records, Path(args.out))
     _print_summary(console, rows)
     if changes:
         console.print(markdown([], changes).strip().split("\n", 2)[-1])
@@ -83,7 +94,17 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     """Print one episode's transcript and reward parts."""
     from collab_env.cli import print_reward, print_transcript
 
-    _, records = read_log(args.log)
+    header, records = read_log(args.log)
+    if args.html is not None:
+        out = Path(args.log).parent
+        path = Path(args.html) if args.html else out / "report.html"
+        rows = summarise(records)
+        plots = [
+            p for p in (out / n for n in ("metric_by_agent.png", "turns.png", "efficiency.png")) if p.exists()
+        ]
+        write_html(header, rows, records, plots or write_plots(rows, records, out), path)
+        console.print(f"wrote {path} (open it in a browser)")
+        return 0
     if not 0 <= args.episode < len(records):
         raise ConfigError(f"--episode {args.episode} is out of range: the log has {len(records)} episodes")
     record = records[args.episode]

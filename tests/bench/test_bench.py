@@ -154,3 +154,60 @@ def test_results_files_carry_versions(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["header"]["run"]["envs"]["CollabQA-v0"]["task_version"] == "0"
     assert results["compare"][0]["agent"] == "clarify"
+
+
+def _report(tmp_path):
+    assert (
+        main(["bench", "--envs", "CollabQA-v0,CollabMath-v0", "--episodes", "3", "--out", str(tmp_path)]) == 0
+    )
+    assert main(["show", str(tmp_path / "episodes.jsonl"), "--html"]) == 0
+    return tmp_path / "report.html"
+
+
+def test_html_report_is_self_contained(tmp_path):
+    from html.parser import HTMLParser
+
+    class Collect(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.srcs, self.rows = [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.srcs += [v for k, v in attrs if k in ("src", "href")]
+            self.rows += tag == "tr"
+
+    page = Collect()
+    page.feed(_report(tmp_path).read_text())
+    assert page.rows == 1 + 4  # header + (2 envs × 2 agents)
+    assert page.tags.count("details") == 12 and page.tags.count("img") == 3
+    assert all(src.startswith("data:image/png;base64,") for src in page.srcs)  # nothing to fetch
+
+
+def test_html_report_renders_in_headless_chromium(tmp_path):
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip(
+            "Chromium is not installed (apt-get install chromium); the HTML is checked by parsing instead"
+        )
+    report = _report(tmp_path)
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+    ]
+    dom = subprocess.run(
+        [chromium, *flags, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", report.as_uri()],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert '<table id="summary">' in dom and dom.count("<tr>") == 5
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [chromium, *flags, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", report.as_uri()],
+        capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert shot.stat().st_size > 10_000
