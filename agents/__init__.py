@@ -9,6 +9,7 @@ import gymnasium as gym
 from collab_env.errors import ConfigError
 from collab_env.types import ChatMessage
 
+from .llm import LLMAgent
 from .scripted import ClarifyAgent, PassiveAgent
 
 Agent = Callable[[Sequence[ChatMessage]], str]
@@ -32,4 +33,4 @@ def make_agent(name: str, env: gym.Env) -> Agent:
     return BUILTIN_AGENTS[name](env.unwrapped.task.drafter)
 
 
-__all__ = ["BUILTIN_AGENTS", "Agent", "ClarifyAgent", "PassiveAgent", "make_agent"]
+__all__ = ["BUILTIN_AGENTS", "Agent", "ClarifyAgent", "LLMAgent", "PassiveAgent", "make_agent"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Sequence
 
 import gymnasium as gym
@@ -13,7 +14,11 @@ from collab_env.types import ChatMessage
 
 Agent = Callable[[Sequence[ChatMessage]], str]
 SPEC_FORMS = (
-    "a built-in agent (" + ", ".join(sorted(BUILTIN_AGENTS)) + ") or a Python callable 'module:function'"
+    "a built-in agent (" + ", ".join(sorted(BUILTIN_AGENTS)) + "), an OpenAI-compatible model "
+    "'openai:MODEL@BASE_URL' (add '#proactive' for the proactive prompt) or a Python callable 'module:function'"
+)
+_OPENAI = re.compile(
+    r"^openai:(?P<model>[^@#\s]+)(?:@(?P<url>https?://[^#\s]+))?(?:#(?P<style>base|proactive))?$"
 )
 
 
@@ -27,7 +32,7 @@ def check_spec(spec: str) -> str:
         ConfigError: naming the spec and the accepted forms.
     """
     spec = spec.strip()
-    if spec in BUILTIN_AGENTS:
+    if spec in BUILTIN_AGENTS or _OPENAI.match(spec):
         return spec
     module, sep, name = spec.partition(":")
     if sep and module and name.isidentifier() and all(part.isidentifier() for part in module.split(".")):
@@ -38,6 +43,9 @@ def check_spec(spec: str) -> str:
 def build_agent(spec: str, env: gym.Env) -> Agent:
     """Build the agent named by ``spec`` for ``env``.
 
+    ``openai:MODEL@BASE_URL`` builds an :class:`~collab_env.agents.LLMAgent` on an
+    :class:`~collab_env.llm.OpenAIChat` (key from ``OPENAI_API_KEY``, ``EMPTY`` when unset, as
+    local servers expect; without ``@BASE_URL``, ``OPENAI_BASE_URL`` or OpenAI's).
     A ``module:function`` spec names either an agent (``function(messages) -> str``) or a
     factory marked with ``function.agent_factory = True``, called with the env to build one.
 
@@ -47,6 +55,13 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
     spec = check_spec(spec)
     if spec in BUILTIN_AGENTS:
         return make_agent(spec, env)
+    match = _OPENAI.match(spec)
+    if match:
+        from collab_env.agents.llm import LLMAgent
+
+        from collab_env.llm import OpenAIChat
+
+        return LLMAgent(OpenAIChat(match["model"], base_url=match["url"]), style=match["style"] or "base")
     module_name, _, name = spec.partition(":")
     try:
         target = getattr(importlib.import_module(module_name), name)

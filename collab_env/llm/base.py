@@ -1,0 +1,99 @@
+"""The chat-model protocol every model the library calls follows, and its usage accounting."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Message = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One completion.
+
+    Attributes:
+        text: The assistant message.
+        prompt_tokens: Tokens read by the model (as the endpoint reports).
+        completion_tokens: Tokens written.
+        finish_reason: Why generation stopped (``"stop"``, ``"length"``...).
+        model: The model's name.
+        cost: Price of the call in the price table's currency (0 without a table).
+        cached: Whether the result came from a cache.
+    """
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"
+    model: str = ""
+    cost: float = 0.0
+    cached: bool = False
+
+
+@dataclass
+class Usage:
+    """Calls, tokens and cost accumulated by a model (thread-safe)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, result: ChatResult) -> None:
+        """Count one call's result."""
+        with self._lock:
+            self.calls += 1
+            self.prompt_tokens += result.prompt_tokens
+            self.completion_tokens += result.completion_tokens
+            self.cost += result.cost
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot."""
+        with self._lock:
+            return {
+                "calls": self.calls,
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "cost": self.cost,
+            }
+
+
+def price(prices: Mapping[str, float] | None, prompt_tokens: int, completion_tokens: int) -> float:
+    """Cost of a call from a price table in currency units per million tokens.
+
+    >>> price({"prompt": 0.15, "completion": 0.6}, 1_000_000, 500_000)
+    0.45
+    """
+    if not prices:
+        return 0.0
+    return (
+        prices.get("prompt", 0.0) * prompt_tokens + prices.get("completion", 0.0) * completion_tokens
+    ) / 1e6
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """Messages and sampling parameters in; text, token usage and finish reason out.
+
+    Attributes:
+        name: The model's name (part of cache keys).
+        concurrency: Calls it serves at once (callers size their thread pools to it).
+        usage: Calls, tokens and cost so far.
+    """
+
+    name: str
+    concurrency: int
+    usage: Usage
+
+    def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+        """One completion (blocking)."""
+
+    async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+        """One completion (async)."""
+
+    def complete_batch(self, batch: Sequence[Sequence[Message]], **params: Any) -> list[ChatResult]:
+        """One completion per conversation, in order, up to ``concurrency`` at once."""

@@ -1,0 +1,96 @@
+"""CachedChat: a SQLite response cache that makes runs reproducible and re-runs free."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from collab_env.llm.base import ChatModel, ChatResult, Message, Usage
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, result TEXT NOT NULL)"
+
+
+class CachedChat:
+    """Wraps a chat model with a cache keyed by (model, messages, sampling parameters, sample index).
+
+    ``sample_index`` (a keyword of every call, default 0) tells apart samples drawn at
+    temperature > 0 for the same prompt, so sample k of a run is the same text in every re-run.
+    The cache is a SQLite file in WAL mode, one connection per thread, safe for concurrent use
+    from threads and processes; the first result stored for a key wins.
+
+    Args:
+        model: The model to call on a miss.
+        path: The cache file (created with its folders).
+
+    Attributes:
+        hits: Calls answered from the cache.
+        misses: Calls passed to the model.
+    """
+
+    def __init__(self, model: ChatModel, path: str | Path) -> None:
+        self.model, self.path = model, Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.name, self.concurrency, self.usage = model.name, model.concurrency, Usage()
+        self.hits = self.misses = 0
+        self._lock, self._local = threading.Lock(), threading.local()
+        self._db().execute(_SCHEMA)
+
+    def complete(self, messages: Sequence[Message], sample_index: int = 0, **params: Any) -> ChatResult:
+        """The cached completion, or the model's (then stored)."""
+        key = self.key(messages, sample_index, params)
+        row = self._db().execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            with self._lock:
+                self.hits += 1
+            result = ChatResult(**{**json.loads(row[0]), "cached": True})
+        else:
+            with self._lock:
+                self.misses += 1
+            fresh = self.model.complete(messages, **params)
+            with self._db() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO responses VALUES (?, ?, ?)",
+                    (key, self.name, json.dumps(asdict(fresh))),
+                )
+            stored = db.execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()[0]
+            result = ChatResult(**json.loads(stored))
+        self.usage.add(result)
+        return result
+
+    async def acomplete(
+        self, messages: Sequence[Message], sample_index: int = 0, **params: Any
+    ) -> ChatResult:
+        """Async :meth:`complete` (a hit never reaches the model)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.complete, messages, sample_index, **params)
+
+    def complete_batch(self, batch: Sequence[Sequence[Message]], **params: Any) -> list[ChatResult]:
+        """One cached completion per conversation, in order."""
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(batch)))) as pool:
+            return list(pool.map(lambda messages: self.complete(messages, **params), batch))
+
+    def key(self, messages: Sequence[Message], sample_index: int, params: dict[str, Any]) -> str:
+        """The cache key of a call."""
+        payload = [self.name, [dict(m) for m in messages], sorted(params.items()), sample_index]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def stats(self) -> dict[str, int]:
+        """Hit and miss counts."""
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses}
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            self._local.db = db
+        return db

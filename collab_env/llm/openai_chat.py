@@ -1,0 +1,174 @@
+"""OpenAIChat: any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp...) via the openai client."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import openai
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from collab_env.errors import ConfigError, ModelCallError
+from collab_env.llm.base import ChatResult, Message, Usage, price
+
+log = logging.getLogger(__name__)
+_PARAMS = {"temperature", "top_p", "max_tokens", "seed", "stop"}
+
+
+def _transient(exc: BaseException) -> bool:
+    """Rate limits, server errors, timeouts and dropped connections are worth retrying."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return isinstance(exc, openai.APITimeoutError | openai.APIConnectionError)
+
+
+class OpenAIChat:
+    """A chat model behind an OpenAI-compatible endpoint.
+
+    Args:
+        model: Model name as the endpoint knows it.
+        base_url: Endpoint URL (``None``: ``OPENAI_BASE_URL``, else OpenAI's).
+        api_key: Key (``None``: ``OPENAI_API_KEY``, else ``"EMPTY"`` as local servers expect).
+        concurrency: Requests in flight at once, across threads.
+        max_retries: Retries of a transient failure (429, 5xx, timeout, dropped connection).
+        backoff_s: First backoff; it doubles per retry, with jitter, up to ``backoff_cap_s``.
+        backoff_cap_s: Longest wait between retries.
+        timeout_s: Timeout of one request.
+        prices: Currency units per million tokens, ``{"prompt": p, "completion": c}``.
+        **defaults: Default sampling parameters (temperature, top_p, max_tokens, seed, stop).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        concurrency: int = 8,
+        max_retries: int = 5,
+        backoff_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        timeout_s: float = 120.0,
+        prices: Mapping[str, float] | None = None,
+        **defaults: Any,
+    ) -> None:
+        if concurrency < 1 or max_retries < 0:
+            raise ConfigError(
+                f"concurrency must be >= 1 and max_retries >= 0, got {concurrency}, {max_retries}"
+            )
+        _check_params(defaults)
+        self.name, self.concurrency, self.max_retries = model, concurrency, max_retries
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        kwargs = {"base_url": self.base_url, "api_key": key, "max_retries": 0, "timeout": timeout_s}
+        self._client, self._async_kwargs = openai.OpenAI(**kwargs), kwargs
+        self._wait = wait_exponential(multiplier=backoff_s, max=backoff_cap_s) + wait_random(0, backoff_s)
+        self._semaphore = threading.BoundedSemaphore(concurrency)
+        self._loops: dict[int, tuple[openai.AsyncOpenAI, asyncio.Semaphore]] = {}
+        self.defaults, self.prices, self.usage = defaults, prices, Usage()
+
+    def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+        """One completion; retried on transient failures.
+
+        Raises:
+            ModelCallError: after the last retry, naming the endpoint, the model and the status.
+        """
+        request = self._request(messages, params)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_transient),
+        )
+        try:
+            with self._semaphore:
+                response = retrying(self._client.chat.completions.create, **request)
+        except (openai.OpenAIError, RetryError) as exc:
+            raise self._error(exc) from exc
+        return self._result(response)
+
+    async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+        """One completion, awaited; the same retries and bound as :meth:`complete`."""
+        client, semaphore = self._for_loop()
+        request = self._request(messages, params)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_transient),
+        )
+        try:
+            async with semaphore:
+                async for attempt in retrying:
+                    with attempt:
+                        response = await client.chat.completions.create(**request)
+        except (openai.OpenAIError, RetryError) as exc:
+            raise self._error(exc) from exc
+        return self._result(response)
+
+    def complete_batch(self, batch: Sequence[Sequence[Message]], **params: Any) -> list[ChatResult]:
+        """One completion per conversation, ``concurrency`` at once, in order."""
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(batch)))) as pool:
+            return list(pool.map(lambda messages: self.complete(messages, **params), batch))
+
+    def __repr__(self) -> str:
+        return f"OpenAIChat(model={self.name!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"
+
+    def _request(self, messages: Sequence[Message], params: dict[str, Any]) -> dict[str, Any]:
+        params = {k: v for k, v in params.items() if k != "sample_index"}
+        _check_params(params)
+        merged = {**self.defaults, **params}
+        return {
+            "model": self.name,
+            "messages": [dict(m) for m in messages],
+            **{k: v for k, v in merged.items() if v is not None},
+        }
+
+    def _result(self, response: Any) -> ChatResult:
+        choice = response.choices[0]
+        usage = response.usage
+        prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+        result = ChatResult(
+            text=choice.message.content or "",
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            finish_reason=choice.finish_reason or "stop",
+            model=self.name,
+            cost=price(self.prices, prompt, completion),
+        )
+        self.usage.add(result)
+        return result
+
+    def _error(self, exc: BaseException) -> ModelCallError:
+        if isinstance(exc, RetryError):
+            exc = exc.last_attempt.exception() or exc
+        status = getattr(exc, "status_code", None) or type(exc).__name__
+        return ModelCallError(
+            f"{self.base_url} (model {self.name!r}) failed with {status} after {self.max_retries + 1} attempt(s): {exc}"
+        )
+
+    def _for_loop(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
+        # asyncio objects belong to one event loop; keep a client and a semaphore per loop.
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._loops:
+            self._loops[loop] = (
+                openai.AsyncOpenAI(**self._async_kwargs),
+                asyncio.Semaphore(self.concurrency),
+            )
+        return self._loops[loop]
+
+
+def _check_params(params: Mapping[str, Any]) -> None:
+    unknown = set(params) - _PARAMS
+    if unknown:
+        raise ConfigError(f"unknown sampling parameter(s) {sorted(unknown)}; accepted: {sorted(_PARAMS)}")
