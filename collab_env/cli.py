@@ -65,12 +65,27 @@ def _env_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-turns", type=int, default=10, help="assistant turns before truncation (default: 10)"
     )
+    add_model_arguments(p)
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """--user-model and --base-url: play the user with a model instead of the scripted user."""
+    p.add_argument(
+        "--user-model", default=None, help="model that plays the user (default: the scripted user)"
+    )
+    p.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint of --user-model")
 
 
 def _make_env(args: argparse.Namespace) -> gym.Env:
     if args.env_id not in collab_env.ENV_IDS:
         raise ConfigError(f"unknown env id {args.env_id!r}; registered: {', '.join(collab_env.ENV_IDS)}")
-    return gym.make(args.env_id, split=args.split, max_turns=args.max_turns)
+    return gym.make(
+        args.env_id,
+        split=args.split,
+        max_turns=args.max_turns,
+        user_model=args.user_model,
+        base_url=args.base_url,
+    )
 
 
 def _cmd_list(args: argparse.Namespace, console: Console) -> int:

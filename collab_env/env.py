@@ -86,6 +86,9 @@ class CollabEnv(gym.Env[list, str]):
         max_message_chars: Longest accepted message.
         render_mode: ``"ansi"`` or ``"human"``.
         task_kwargs: Keyword arguments for the task class when ``task`` is a name.
+        user_model: Shortcut for ``user=LLMUser(OpenAIChat(user_model, base_url))``: the user is
+            played by that model (episodes are then not deterministic).
+        base_url: The OpenAI-compatible endpoint of ``user_model``.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
@@ -102,6 +105,8 @@ class CollabEnv(gym.Env[list, str]):
         max_message_chars: int = 20_000,
         render_mode: str | None = None,
         task_kwargs: dict[str, Any] | None = None,
+        user_model: str | None = None,
+        base_url: str | None = None,
     ) -> None:
         if reward_mode not in REWARD_MODES:
             raise ConfigError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
@@ -116,7 +121,7 @@ class CollabEnv(gym.Env[list, str]):
         if reward is not None and not isinstance(reward, RewardConfig):
             raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
         self.task = _make_task(task, **(task_kwargs or {}))
-        self.user = _make_user(user)
+        self.user = _make_user(user, user_model, base_url)
         self.reward_config = reward or RewardConfig()
         self.reward_mode, self.max_turns, self.split = reward_mode, max_turns, split
         self.engagement_judge = engagement_judge
@@ -302,7 +307,16 @@ def _make_task(task: Task | str, **kwargs: Any) -> Task:
         raise ConfigError(f"cannot build task {task!r} with {kwargs}: {exc}") from exc
 
 
-def _make_user(user: UserSimulator | str) -> UserSimulator:
+def _make_user(user: UserSimulator | str, user_model: str | None, base_url: str | None) -> UserSimulator:
+    if user_model is not None:
+        if user != "scripted":
+            raise ConfigError("pass either user=... or user_model=..., not both")
+        from collab_env.llm import OpenAIChat
+        from collab_env.users import LLMUser
+
+        return LLMUser(OpenAIChat(user_model, base_url=base_url))
+    if base_url is not None:
+        raise ConfigError("base_url is the endpoint of user_model; pass user_model too")
     if isinstance(user, UserSimulator):
         return user
     if user == "scripted":

@@ -21,6 +21,8 @@ from collab_env.errors import ConfigError
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``bench`` and ``show`` on the ``collab-env`` subparsers."""
+    from collab_env.cli import add_model_arguments  # cli imports this module: import at call time
+
     defaults = BenchConfig()
     p = sub.add_parser("bench", help="benchmark agents on the envs; table, results files, episode log")
     p.add_argument("--envs", default="all", help="comma-separated env ids, or 'all' (default)")
@@ -32,6 +34,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=defaults.workers, help="episodes in flight (processes)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--compare", metavar="BASE", help="report relative changes against agent BASE")
+    add_model_arguments(p)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("show", help="render one episode of a benchmark log")

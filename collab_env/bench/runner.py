@@ -44,6 +44,8 @@ class BenchConfig:
         out: Output directory (default: ``runs/bench-<date>-<time>``).
         workers: Episodes in flight at once (processes).
         resume: Keep the episodes already in ``out/episodes.jsonl`` and run only the rest.
+        user_model: Model that plays the user (``None``: the scripted user).
+        base_url: OpenAI-compatible endpoint of ``user_model``.
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -54,6 +56,8 @@ class BenchConfig:
     out: str = field(default_factory=lambda: time.strftime("runs/bench-%Y%m%d-%H%M%S"))
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     resume: bool = False
+    user_model: str | None = None
+    base_url: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [e for e in self.envs if e not in collab_env.ENV_IDS]
@@ -88,7 +92,7 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
         pending: set[Future] = set()
         queue = iter(todo)
         for job in _take(queue, config.workers * 2):
-            pending.add(pool.submit(play, job, config.seed, config.split))
+            pending.add(pool.submit(play, job, config))
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -98,13 +102,14 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
                 if on_episode:
                     on_episode(record)
             for job in _take(queue, len(finished)):
-                pending.add(pool.submit(play, job, config.seed, config.split))
+                pending.add(pool.submit(play, job, config))
     return log
 
 
-def play(job: Job, seed: int, split: str) -> dict[str, Any]:
+def play(job: Job, config: BenchConfig) -> dict[str, Any]:
     """Play one episode and return its record (never raises: a crash is recorded as lost)."""
     env_id, spec, k = job
+    seed, split = config.seed, config.split
     record: dict[str, Any] = {
         "type": "episode",
         "env_id": env_id,
@@ -113,7 +118,7 @@ def play(job: Job, seed: int, split: str) -> dict[str, Any]:
         "seed": seed + k,
     }
     try:
-        env = gym.make(env_id, split=split)
+        env = gym.make(env_id, split=split, user_model=config.user_model, base_url=config.base_url)
         task = env.unwrapped.task
         record["task_id"] = task.task_id(split, k) if task.size(split) else None
         result = run_episode(env, build_agent(spec, env), seed=seed + k, task_id=record["task_id"])
@@ -179,6 +184,7 @@ def _header(config: BenchConfig) -> dict[str, Any]:
         "episodes": config.episodes,
         "seed": config.seed,
         "split": config.split,
+        "user": config.user_model or "scripted",
         "collab_env": collab_env.__version__,
     }
     meta = {"python": platform.python_version(), "config": asdict(config)}

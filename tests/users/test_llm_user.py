@@ -1,0 +1,126 @@
+"""LLMUser against a real HTTP endpoint on loopback: parsing, role drift, failures, caching."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import pytest
+from collab_env.agents import make_agent
+
+import collab_env
+from collab_env.cli import main
+from collab_env.llm import CachedChat, OpenAIChat
+from collab_env.rollout import run_episode
+from collab_env.testing.openai_server import LoopbackServer
+from collab_env.types import TERMINATION_SIGNAL
+from collab_env.users import LLMUser, parse_reply
+
+
+def user_reply(messages):
+    """A scripted 'model' playing the user: answers twice, then ends the chat."""
+    turns = messages[-1]["content"].count("ASSISTANT:")
+    text = "It's for the team, keep it short." if turns < 2 else f"Thanks, that works. {TERMINATION_SIGNAL}"
+    return (
+        "```json\n"
+        + json.dumps({"current_answer": "", "thought": f"turn {turns}", "response": text})
+        + "\n```"
+    )
+
+
+def _user(server, **kwargs):
+    return LLMUser(OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01), **kwargs)
+
+
+@pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
+def test_an_episode_of_each_env_completes(env_id):
+    with LoopbackServer(reply=user_reply) as server:
+        env = gym.make(env_id, split="test", user=_user(server))
+        result = run_episode(env, make_agent("clarify", env), seed=0)
+    assert result.terminated and result.messages[-1]["content"].endswith(TERMINATION_SIGNAL)
+    assert (
+        result.infos[-1]["user"]["simulator"] == "llm" and result.infos[-1]["user"]["calls"] == result.turns
+    )
+
+
+def test_the_hidden_goal_reaches_the_model_but_not_the_agent():
+    seen = []
+    with LoopbackServer(reply=lambda m: seen.append(m) or user_reply(m)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server))
+        obs, _ = env.reset(seed=0)
+        obs, *_ = env.step("How much does each item cost?")
+    request = env.unwrapped.instance.request
+    assert request in seen[0][1]["content"] and all(request not in m["content"] for m in obs)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"thought": "x", "response": "Hi"}',
+        '```json\n{"thought": "x", "response": "Hi"}\n```\nAnything after.',
+        "Sure! {'thought': 'x', 'response': 'Hi'} trailing",
+        '{"thought": "a {brace} inside", "response": "Hi"}',
+    ],
+)
+def test_replies_are_parsed_robustly(raw):
+    assert parse_reply(raw)["response"] == "Hi"
+
+
+def test_role_drift_is_retried_with_a_reminder_and_counted():
+    replies = iter(
+        [
+            json.dumps({"response": "Here is the code you need: ```def f(): pass```"}),
+            user_reply([{"content": ""}]),
+        ]
+    )
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabCode-v0", user=_user(server))
+        env.reset(seed=0)
+        *_, info = env.step("What should the function be called?")
+        assert server.requests == 2
+    assert info["user"]["drifts"] == 1 and "ASSISTANT" not in info["user"]["raw"]
+
+
+def test_unparseable_output_fails_clearly_and_the_episode_is_lost_not_scored():
+    with LoopbackServer(reply=lambda m: "I refuse to answer in JSON") as server:
+        env = gym.make("CollabQA-v0", user=_user(server, max_attempts=2))
+        env.reset(seed=0)
+        _, _, terminated, truncated, info = env.step("Which one do you mean?")
+        assert server.requests == 2
+    assert truncated and not terminated and "no usable reply after 2 attempts" in info["error"]
+    assert "reward" not in info
+
+
+def test_with_a_cache_a_second_run_makes_no_call_and_repeats_the_transcript(tmp_path):
+    transcripts, calls = [], []
+    with LoopbackServer(reply=user_reply) as server:
+        for _ in range(2):
+            model = CachedChat(OpenAIChat("user-model", base_url=server.base_url), tmp_path / "cache.sqlite")
+            env = gym.make("CollabDoc-v0", split="test", user=LLMUser(model, temperature=1.0))
+            transcripts.append(run_episode(env, make_agent("clarify", env), seed=1).messages)
+            calls.append(server.requests)
+    assert calls[0] > 0 and calls[1] == calls[0]
+    assert transcripts[0] == transcripts[1]
+
+
+def test_user_model_shortcut_and_cli_flags(capsys):
+    with LoopbackServer(reply=user_reply) as server:
+        env = gym.make("CollabQA-v0", user_model="user-model", base_url=server.base_url)
+        assert isinstance(env.unwrapped.user, LLMUser)
+        argv = [
+            "episode",
+            "CollabQA-v0",
+            "--user-model",
+            "user-model",
+            "--base-url",
+            server.base_url,
+            "--json",
+        ]
+        assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["messages"][-1]["content"].endswith(TERMINATION_SIGNAL)
+
+
+def test_base_url_without_user_model_is_a_config_error():
+    with pytest.raises(collab_env.errors.ConfigError, match="user_model"):
+        gym.make("CollabQA-v0", base_url="http://127.0.0.1:9/v1")
