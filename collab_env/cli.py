@@ -69,11 +69,16 @@ def _env_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    """--user-model and --base-url: play the user with a model instead of the scripted user."""
+    """--user-model, --judge-model and --base-url: models for the user simulator and the judge."""
     p.add_argument(
         "--user-model", default=None, help="model that plays the user (default: the scripted user)"
     )
-    p.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint of --user-model")
+    p.add_argument(
+        "--judge-model", default=None, help="model that scores engagement (default: the heuristic)"
+    )
+    p.add_argument(
+        "--base-url", default=None, help="OpenAI-compatible endpoint of --user-model / --judge-model"
+    )
 
 
 def _make_env(args: argparse.Namespace) -> gym.Env:
@@ -85,6 +90,7 @@ def _make_env(args: argparse.Namespace) -> gym.Env:
         max_turns=args.max_turns,
         user_model=args.user_model,
         base_url=args.base_url,
+        judge_model=args.judge_model,
     )
 
 

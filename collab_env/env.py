@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -88,7 +89,11 @@ class CollabEnv(gym.Env[list, str]):
         task_kwargs: Keyword arguments for the task class when ``task`` is a name.
         user_model: Shortcut for ``user=LLMUser(OpenAIChat(user_model, base_url))``: the user is
             played by that model (episodes are then not deterministic).
-        base_url: The OpenAI-compatible endpoint of ``user_model``.
+        base_url: The OpenAI-compatible endpoint of ``user_model`` (and ``judge_model``).
+        judge_model: Shortcut for ``engagement_judge=LLMInteractivityJudge(OpenAIChat(judge_model,
+            base_url))``: R_eng from an LLM judge, asked once per episode, at its end.
+        extractor: Pulls the final solution out of the conversation (e.g.
+            :class:`~collab_env.rewards.judges.LLMSolutionExtractor`); default: the family's.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
@@ -107,6 +112,8 @@ class CollabEnv(gym.Env[list, str]):
         task_kwargs: dict[str, Any] | None = None,
         user_model: str | None = None,
         base_url: str | None = None,
+        judge_model: str | None = None,
+        extractor: Callable[[Task, list], str | None] | None = None,
     ) -> None:
         if reward_mode not in REWARD_MODES:
             raise ConfigError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
@@ -121,7 +128,9 @@ class CollabEnv(gym.Env[list, str]):
         if reward is not None and not isinstance(reward, RewardConfig):
             raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
         self.task = _make_task(task, **(task_kwargs or {}))
-        self.user = _make_user(user, user_model, base_url)
+        self.user = _make_user(user, user_model, base_url, judge_model)
+        engagement_judge = _make_judge(engagement_judge, judge_model, base_url)
+        self.extractor = extractor
         self.reward_config = reward or RewardConfig()
         self.reward_mode, self.max_turns, self.split = reward_mode, max_turns, split
         self.engagement_judge = engagement_judge
@@ -131,9 +140,9 @@ class CollabEnv(gym.Env[list, str]):
         )
         self.action_space = Message(max_chars=max_message_chars)
         self._state: EnvState | None = None
-        #: Compute R* (``info["reward"]``) at every step; branches that only need the final R*
-        #: (MR futures) turn it off.
-        self.score_every_step = True
+        #: Compute R* (``info["reward"]``) at every step; off for an LLM judge (one call per
+        #: episode) and in branches that only need the final R* (MR futures).
+        self.score_every_step = getattr(engagement_judge, "per_step", True) and extractor is None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
         """Start an episode: draw a task instance (or ``options["task_id"]``) and open the chat.
@@ -174,27 +183,27 @@ class CollabEnv(gym.Env[list, str]):
             "family": self.task.name,
             "turn": state.turn,
         }
-        terminated = False
         try:
             reply = self.user.reply(
                 self.task, state.instance, state.messages, state.user_state, state.user_rng
             )
-        except ModelCallError as exc:
+            state.messages.append({"role": "user", "content": reply.text})
+            terminated = reply.terminated
+            truncated = not terminated and state.turn >= self.max_turns
+            info["user"] = dict(reply.info)
+            reward = 0.0
+            if self.score_every_step or terminated or truncated or self.reward_mode == "turn":
+                breakdown = self.conversation_reward()
+                if self.reward_mode == "turn":
+                    reward, state.last_total = breakdown.total - state.last_total, breakdown.total
+                elif terminated or truncated:
+                    reward = breakdown.total
+                info.update(reward=breakdown.as_dict(), assistant_tokens=breakdown.assistant_tokens)
+        except ModelCallError as exc:  # the user simulator's or a judge's model failed: lost, not 0
             info["error"] = f"{type(exc).__name__}: {exc}"
             state.done = True
             return self._observation(), 0.0, False, True, info
-        state.messages.append({"role": "user", "content": reply.text})
-        terminated = reply.terminated
-        truncated = not terminated and state.turn >= self.max_turns
-        breakdown = self.conversation_reward()
         state.done = terminated or truncated
-        if self.reward_mode == "turn":
-            reward, state.last_total = breakdown.total - state.last_total, breakdown.total
-        else:
-            reward = breakdown.total if state.done else 0.0
-        info.update(
-            reward=breakdown.as_dict(), assistant_tokens=breakdown.assistant_tokens, user=dict(reply.info)
-        )
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(reward), terminated, truncated, info
@@ -231,7 +240,12 @@ class CollabEnv(gym.Env[list, str]):
         """R* of the conversation as it stands, with its parts."""
         state = self._require_state()
         return conversation_reward(
-            self.task, state.instance, state.messages, self.reward_config, self.engagement_judge
+            self.task,
+            state.instance,
+            state.messages,
+            self.reward_config,
+            self.engagement_judge,
+            self.extractor,
         )
 
     def snapshot(self) -> EnvState:
@@ -307,7 +321,22 @@ def _make_task(task: Task | str, **kwargs: Any) -> Task:
         raise ConfigError(f"cannot build task {task!r} with {kwargs}: {exc}") from exc
 
 
-def _make_user(user: UserSimulator | str, user_model: str | None, base_url: str | None) -> UserSimulator:
+def _make_judge(
+    judge: EngagementJudge | None, judge_model: str | None, base_url: str | None
+) -> EngagementJudge | None:
+    if judge_model is None:
+        return judge
+    if judge is not None:
+        raise ConfigError("pass either engagement_judge=... or judge_model=..., not both")
+    from collab_env.llm import OpenAIChat
+    from collab_env.rewards.judges import LLMInteractivityJudge
+
+    return LLMInteractivityJudge(OpenAIChat(judge_model, base_url=base_url))
+
+
+def _make_user(
+    user: UserSimulator | str, user_model: str | None, base_url: str | None, judge_model: str | None = None
+) -> UserSimulator:
     if user_model is not None:
         if user != "scripted":
             raise ConfigError("pass either user=... or user_model=..., not both")
@@ -315,8 +344,8 @@ def _make_user(user: UserSimulator | str, user_model: str | None, base_url: str 
         from collab_env.users import LLMUser
 
         return LLMUser(OpenAIChat(user_model, base_url=base_url))
-    if base_url is not None:
-        raise ConfigError("base_url is the endpoint of user_model; pass user_model too")
+    if base_url is not None and judge_model is None:
+        raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
     if isinstance(user, UserSimulator):
         return user
     if user == "scripted":

@@ -61,7 +61,17 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("--resume needs the --out directory of the run to continue")
     args.out = args.out or BenchConfig().out
     config = BenchConfig(
-        envs, agents, args.episodes, args.seed, args.split, args.out, args.workers, args.resume
+        envs=envs,
+        agents=agents,
+        episodes=args.episodes,
+        seed=args.seed,
+        split=args.split,
+        out=args.out,
+        workers=args.workers,
+        resume=args.resume,
+        user_model=args.user_model,
+        base_url=args.base_url,
+        judge_model=args.judge_model,
     )
     metrics: list[float] = []
     start = time.perf_counter()

@@ -45,7 +45,8 @@ class BenchConfig:
         workers: Episodes in flight at once (processes).
         resume: Keep the episodes already in ``out/episodes.jsonl`` and run only the rest.
         user_model: Model that plays the user (``None``: the scripted user).
-        base_url: OpenAI-compatible endpoint of ``user_model``.
+        base_url: OpenAI-compatible endpoint of ``user_model`` and ``judge_model``.
+        judge_model: Model that scores engagement (``None``: the heuristic).
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -58,6 +59,7 @@ class BenchConfig:
     resume: bool = False
     user_model: str | None = None
     base_url: str | None = None
+    judge_model: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [e for e in self.envs if e not in collab_env.ENV_IDS]
@@ -118,7 +120,13 @@ def play(job: Job, config: BenchConfig) -> dict[str, Any]:
         "seed": seed + k,
     }
     try:
-        env = gym.make(env_id, split=split, user_model=config.user_model, base_url=config.base_url)
+        env = gym.make(
+            env_id,
+            split=split,
+            user_model=config.user_model,
+            base_url=config.base_url,
+            judge_model=config.judge_model,
+        )
         task = env.unwrapped.task
         record["task_id"] = task.task_id(split, k) if task.size(split) else None
         result = run_episode(env, build_agent(spec, env), seed=seed + k, task_id=record["task_id"])
@@ -185,6 +193,7 @@ def _header(config: BenchConfig) -> dict[str, Any]:
         "seed": config.seed,
         "split": config.split,
         "user": config.user_model or "scripted",
+        "judge": config.judge_model or "heuristic",
         "collab_env": collab_env.__version__,
     }
     meta = {"python": platform.python_version(), "config": asdict(config)}

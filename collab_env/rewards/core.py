@@ -9,7 +9,7 @@ CollabLLM recipe (−0.0001 per token), the one public setting we could trace.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -104,6 +104,8 @@ class HeuristicEngagement:
     """
 
     name = "heuristic"
+    #: Cheap enough to score every step (an LLM judge scores once, at the end).
+    per_step = True
 
     def __call__(
         self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
@@ -149,6 +151,7 @@ def conversation_reward(
     messages: Sequence[ChatMessage],
     config: RewardConfig | None = None,
     judge: EngagementJudge | None = None,
+    extractor: Callable[[Task, Sequence[ChatMessage]], str | None] | None = None,
 ) -> RewardBreakdown:
     """R* of a conversation, with its parts.
 
@@ -158,13 +161,15 @@ def conversation_reward(
         messages: The conversation.
         config: Weights; defaults to :class:`RewardConfig()`.
         judge: Engagement judge; defaults to :class:`HeuristicEngagement`.
+        extractor: Pulls the final solution out of the conversation (an LLM step); defaults to
+            the family's heuristic ``task.final_solution``.
 
     Returns:
         The breakdown; ``total`` is R*.
     """
     config = config or RewardConfig()
     judge = judge or HeuristicEngagement()
-    solution = task.final_solution(messages)
+    solution = extractor(task, messages) if extractor else task.final_solution(messages)
     metric = task.score(instance, solution) if solution is not None else 0.0
     tokens = assistant_tokens(messages)
     penalty = min(config.token_penalty * tokens / 1000, config.penalty_cap)

@@ -161,16 +161,26 @@ def parse_reply(raw: str) -> dict[str, Any] | None:
     >>> parse_reply("{'response': 'Sure'} and more")["response"], parse_reply("no json")
     ('Sure', None)
     """
+    parsed = first_json_object(raw, "response")
+    return parsed if parsed is not None and isinstance(parsed["response"], str) else None
+
+
+def first_json_object(raw: str, key: str) -> dict[str, Any] | None:
+    """The first JSON (or Python-literal) object in ``raw`` that has ``key``, fences tolerated.
+
+    >>> first_json_object('Verdict: ```json\\n{"score": 0.5}\\n```', "score")
+    {'score': 0.5}
+    """
     fenced = _FENCE.search(raw)
     for text in (raw, fenced.group(1) if fenced else ""):
-        parsed = _first_object(text)
+        parsed = _first_object(text, key)
         if parsed is not None:
             return parsed
     return None
 
 
-def _first_object(text: str) -> dict[str, Any] | None:
-    """The first balanced ``{...}`` of ``text`` that loads as a reply (braces in strings ignored)."""
+def _first_object(text: str, key: str = "response") -> dict[str, Any] | None:
+    """The first balanced ``{...}`` of ``text`` that loads with ``key`` (braces in strings ignored)."""
     start = text.find("{")
     if start < 0:
         return None
@@ -184,16 +194,17 @@ def _first_object(text: str) -> dict[str, Any] | None:
         elif char in "{}":
             depth += 1 if char == "{" else -1
             if depth == 0:
-                return _load(text[start : end + 1])
+                return _load(text[start : end + 1], key)
     return None
 
 
-def _load(candidate: str) -> dict[str, Any] | None:
+def _load(candidate: str, key: str) -> dict[str, Any] | None:
+    # JSON first; then Python literals, which models write with single quotes, True and None.
     for loader in (json.loads, ast.literal_eval):
         try:
             value = loader(candidate)
         except (ValueError, SyntaxError):
             continue
-        if isinstance(value, dict) and isinstance(value.get("response"), str):
+        if isinstance(value, dict) and key in value:
             return value
     return None

@@ -1,0 +1,128 @@
+"""LLM judges: interactivity (R_eng), final-solution extraction, and QA accuracy.
+
+Each asks a chat model for a JSON verdict, retries output it cannot parse, and raises
+``ModelCallError`` after the last attempt (the episode is then lost, never scored 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from collab_env.errors import ConfigError, ModelCallError
+from collab_env.llm.base import ChatModel
+from collab_env.types import ChatMessage, TaskInstance
+
+if TYPE_CHECKING:
+    from collab_env.task import Task
+
+INTERACTIVITY_RUBRIC = """You judge how well an AI assistant engaged with a user in a conversation.
+Score the assistant's interactivity from 0 to 1:
+- 1: it asked the clarifying questions that mattered when the request was unclear, followed up
+  specifically on what the user said, and showed it understood what the user needs;
+- 0.5: some useful engagement, but it missed important questions, asked needless ones, or assumed;
+- 0: no engagement: it answered without asking when it should have, or ignored the user.
+Do not judge the quality of the final solution, only the engagement.
+Answer with one JSON object: {"thought": "<your reasoning>", "score": <number from 0 to 1>}"""
+EXTRACTION_PROMPT = """Below is a conversation between a user and an AI assistant about a {family} task.
+Copy out the final {what} the assistant proposed, exactly as written, with nothing added; if the
+assistant never proposed one, use null.
+Answer with one JSON object: {{"thought": "<where you found it>", "solution": <the {what} as a string, or null>}}"""
+ACCURACY_PROMPT = """Decide whether an answer to a question is correct, given the reference answer.
+Question and passage context: {context}
+Reference answer: {reference}
+Answer to judge: {answer}
+Answer with one JSON object: {{"thought": "<your reasoning>", "correct": true or false}}"""
+_WHAT = {"doc": "document", "code": "code", "math": "answer", "qa": "answer"}
+
+
+def _transcript(messages: Sequence[ChatMessage]) -> str:
+    return "\n\n".join(f"{m['role'].upper()}: {m['content']}" for m in messages)
+
+
+def _ask(model: ChatModel, prompt: str, key: str, attempts: int) -> dict[str, Any]:
+    """Ask for a JSON object holding ``key``; retry unusable output; raise after the last try."""
+    from collab_env.users.llm import first_json_object
+
+    raw = ""
+    for _ in range(attempts):
+        raw = model.complete([{"role": "user", "content": prompt}], temperature=0).text
+        verdict = first_json_object(raw, key)
+        if verdict is not None:
+            return verdict
+    raise ModelCallError(
+        f"judge ({model.name}): no JSON with {key!r} after {attempts} attempts: {raw[:200]!r}"
+    )
+
+
+class LLMInteractivityJudge:
+    """R_eng from a chat model with an interactivity rubric, in [0, 1].
+
+    Args:
+        model: The judge model.
+        attempts: Tries before giving up on unusable output.
+    """
+
+    #: An LLM judge costs a call: the env asks it once per episode, at the end, not every step.
+    per_step = False
+
+    def __init__(self, model: ChatModel, attempts: int = 3) -> None:
+        if attempts < 1:
+            raise ConfigError(f"attempts must be >= 1, got {attempts}")
+        self.model, self.attempts = model, attempts
+        self.name = f"llm:{model.name}"
+
+    def __call__(
+        self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
+    ) -> tuple[float, dict]:
+        """Score the conversation; 0 without any assistant turn (no call made)."""
+        if not any(m["role"] == "assistant" for m in messages):
+            return 0.0, {"thought": "no assistant turn"}
+        prompt = f"{INTERACTIVITY_RUBRIC}\n\nConversation:\n\n{_transcript(messages)}"
+        verdict = _ask(self.model, prompt, "score", self.attempts)
+        try:
+            score = min(1.0, max(0.0, float(verdict["score"])))
+        except (TypeError, ValueError) as exc:
+            raise ModelCallError(
+                f"judge ({self.model.name}): score {verdict['score']!r} is not a number"
+            ) from exc
+        return score, {"thought": str(verdict.get("thought", ""))}
+
+
+class LLMSolutionExtractor:
+    """Pulls the final document / code / answer out of a conversation with a chat model.
+
+    Used instead of the family's heuristic extractor when passed to the env as ``extractor``.
+    """
+
+    def __init__(self, model: ChatModel, attempts: int = 3) -> None:
+        self.model, self.attempts = model, attempts
+        self.name = f"llm:{model.name}"
+
+    def __call__(self, task: Task, messages: Sequence[ChatMessage]) -> str | None:
+        """The final solution, or ``None`` when the assistant proposed none."""
+        if not any(m["role"] == "assistant" for m in messages):
+            return None
+        what = _WHAT.get(task.name, "solution")
+        prompt = (
+            EXTRACTION_PROMPT.format(family=task.name, what=what)
+            + f"\n\nConversation:\n\n{_transcript(messages)}"
+        )
+        solution = _ask(self.model, prompt, "solution", self.attempts)["solution"]
+        return None if solution is None else str(solution)
+
+
+class LLMAccuracyJudge:
+    """Correct or incorrect, against the reference answer of the intended reading (QA)."""
+
+    def __init__(self, model: ChatModel, attempts: int = 3) -> None:
+        self.model, self.attempts = model, attempts
+        self.name = f"llm:{model.name}"
+
+    def __call__(self, context: str, reference: str, answer: str) -> bool:
+        """Whether ``answer`` is correct given ``reference``."""
+        prompt = ACCURACY_PROMPT.format(context=context, reference=reference, answer=answer)
+        return _ask(self.model, prompt, "correct", self.attempts)["correct"] is True
+
+
+__all__ = ["LLMAccuracyJudge", "LLMInteractivityJudge", "LLMSolutionExtractor"]
