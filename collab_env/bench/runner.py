@@ -9,8 +9,10 @@ that a failed model call ended (``info["error"]``), is recorded as ``lost`` with
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import platform
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -29,6 +31,9 @@ from collab_env.rollout import run_episode
 from collab_env.tokens import count_tokens
 
 SCHEMA_VERSION = 1
+# Workers start from a clean server process: forking a parent that already runs threads (torch's
+# thread pools, an HTTP server, the caller's own) can deadlock the child.
+_CONTEXT = multiprocessing.get_context("forkserver")
 
 
 @dataclass
@@ -90,7 +95,10 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
     done = _prepare_log(log, config)
     jobs = [(e, a, k) for e in config.envs for a in config.agents for k in range(config.episodes)]
     todo = [job for job in jobs if job not in done]
-    with log.open("a") as sink, ProcessPoolExecutor(max_workers=config.workers) as pool:
+    with (
+        log.open("a") as sink,
+        ProcessPoolExecutor(config.workers, _CONTEXT, _import_like_parent, (list(sys.path),)) as pool,
+    ):
         pending: set[Future] = set()
         queue = iter(todo)
         for job in _take(queue, config.workers * 2):
@@ -198,6 +206,11 @@ def _header(config: BenchConfig) -> dict[str, Any]:
     }
     meta = {"python": platform.python_version(), "config": asdict(config)}
     return {"type": "header", "schema": SCHEMA_VERSION, "run": run, **meta}
+
+
+def _import_like_parent(path: list[str]) -> None:
+    """Worker initializer: the parent's import path, so ``module:function`` agents import alike."""
+    sys.path[:] = path
 
 
 def _take(queue: Iterable[Job], n: int) -> list[Job]:

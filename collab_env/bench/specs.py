@@ -15,7 +15,8 @@ from collab_env.types import ChatMessage
 Agent = Callable[[Sequence[ChatMessage]], str]
 SPEC_FORMS = (
     "a built-in agent (" + ", ".join(sorted(BUILTIN_AGENTS)) + "), an OpenAI-compatible model "
-    "'openai:MODEL@BASE_URL' (add '#proactive' for the proactive prompt) or a Python callable 'module:function'"
+    "'openai:MODEL@BASE_URL' (add '#proactive' for the proactive prompt), a local checkpoint 'hf:PATH' "
+    "or a Python callable 'module:function'"
 )
 _OPENAI = re.compile(
     r"^openai:(?P<model>[^@#\s]+)(?:@(?P<url>https?://[^#\s]+))?(?:#(?P<style>base|proactive))?$"
@@ -32,7 +33,7 @@ def check_spec(spec: str) -> str:
         ConfigError: naming the spec and the accepted forms.
     """
     spec = spec.strip()
-    if spec in BUILTIN_AGENTS or _OPENAI.match(spec):
+    if spec in BUILTIN_AGENTS or _OPENAI.match(spec) or (spec.startswith("hf:") and len(spec) > 3):
         return spec
     module, sep, name = spec.partition(":")
     if sep and module and name.isidentifier() and all(part.isidentifier() for part in module.split(".")):
@@ -62,6 +63,12 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
         from collab_env.llm import OpenAIChat
 
         return LLMAgent(OpenAIChat(match["model"], base_url=match["url"]), style=match["style"] or "base")
+    if spec.startswith("hf:"):
+        from collab_env.agents.llm import LLMAgent
+
+        from collab_env.llm import HFChat
+
+        return LLMAgent(HFChat(spec[3:]))
     module_name, _, name = spec.partition(":")
     try:
         target = getattr(importlib.import_module(module_name), name)

@@ -51,20 +51,16 @@ def test_callable_and_factory_specs_build_agents(monkeypatch):
 
 
 def test_a_crashing_agent_is_recorded_as_lost_and_the_run_goes_on(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(__import__("pathlib").Path(__file__).parents[2]))
+    (tmp_path / "my_agents.py").write_text("def crash(messages):\n    return str(1 / 0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # workers import agents from the parent's path
     config = BenchConfig(
-        ["CollabQA-v0"], ["clarify", "tests.bench.test_bench:crash"], 2, out=str(tmp_path), workers=1
+        ["CollabQA-v0"], ["clarify", "my_agents:crash"], 2, out=str(tmp_path / "run"), workers=1
     )
     _, records = read_log(run_bench(config))
     lost = [r for r in records if r["status"] == "lost"]
     assert len(records) == 4 and len(lost) == 2 and "ZeroDivisionError" in lost[0]["error"]
     row = next(r for r in summarise(records) if r["agent"] != "clarify")
     assert row["episodes"] == 0 and row["lost"] == 2
-
-
-def crash(messages):
-    """An agent that fails."""
-    return str(1 / 0)
 
 
 def _keys_and_rewards(records):
