@@ -74,6 +74,7 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         judge_model=args.judge_model,
     )
     metrics: list[float] = []
+    spent = {"tokens": 0, "cost": 0.0}
     start = time.perf_counter()
     total = len(envs) * len(agents) * args.episodes
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -83,8 +84,12 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         def on_episode(record: dict) -> None:
             if record["status"] == "ok":
                 metrics.append(record["reward"]["total"])
+            usage = record.get("agent_usage") or {}
+            spent["tokens"] += usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
+            spent["cost"] += record.get("cost", 0.0) or 0.0
             mean = f"mean R* {statistics.fmean(metrics):.3f}" if metrics else "no episode scored yet"
-            progress.update(bar, advance=1, description=f"episodes ({mean})")
+            models = f", model tokens {spent['tokens']}, cost {spent['cost']:.4f}" if spent["tokens"] else ""
+            progress.update(bar, advance=1, description=f"episodes ({mean}{models})")
 
         if args.resume:
             progress.update(bar, advance=len(read_log(Path(args.out) / "episodes.jsonl")[1]))

@@ -137,7 +137,8 @@ def play(job: Job, config: BenchConfig) -> dict[str, Any]:
         )
         task = env.unwrapped.task
         record["task_id"] = task.task_id(split, k) if task.size(split) else None
-        result = run_episode(env, build_agent(spec, env), seed=seed + k, task_id=record["task_id"])
+        agent = build_agent(spec, env)
+        result = run_episode(env, agent, seed=seed + k, task_id=record["task_id"])
     except Exception:
         return {**record, "status": "lost", "error": traceback.format_exc()}
     error = next((i["error"] for i in result.infos if "error" in i), None)
@@ -153,10 +154,17 @@ def play(job: Job, config: BenchConfig) -> dict[str, Any]:
         assistant_tokens=sum(count_tokens(m["content"]) for m in result.messages if m["role"] == "assistant"),
         user_tokens=sum(count_tokens(m["content"]) for m in result.messages if m["role"] == "user"),
         user_calls=len(user_infos),
-        cost=sum(float(u.get("cost", 0.0)) for u in user_infos),
+        agent_usage=_usage(agent),
+        cost=(user_infos[-1].get("cost", 0.0) if user_infos else 0.0) + _usage(agent).get("cost", 0.0),
         messages=result.messages,
     )
     return record
+
+
+def _usage(agent: Any) -> dict[str, Any]:
+    """Calls, tokens and cost of a model-backed agent (empty for scripted agents)."""
+    usage = getattr(getattr(agent, "model", None), "usage", None)
+    return usage.as_dict() if usage is not None else {}
 
 
 def read_log(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -39,8 +40,13 @@ class QATask(Task):
     )
     accept_threshold = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, accuracy_judge: Callable[[str, str, str], bool] | None = None) -> None:
+        """Args:
+        accuracy_judge: Judges an answer against the reference (e.g.
+            :class:`~collab_env.rewards.judges.LLMAccuracyJudge`); default: normalised match or F1.
+        """
         self._drafter = QADrafter()
+        self.accuracy_judge = accuracy_judge
 
     def make_instance(self, rng: np.random.Generator, task_id: str) -> TaskInstance:
         """Generate a passage and an ambiguous question."""
@@ -62,6 +68,8 @@ class QATask(Task):
 
     def score(self, instance: TaskInstance, solution: str) -> float:
         """1.0 when the answer matches the intended reading's answer, else 0.0."""
+        if self.accuracy_judge is not None:
+            return float(self.accuracy_judge(instance.request, instance.reference.answer, solution))
         return float(is_correct(solution, [instance.reference.answer]))
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:

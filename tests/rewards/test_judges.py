@@ -88,3 +88,12 @@ def test_bench_with_an_llm_user_and_judge(tmp_path):
         header, records = read_log(run_bench(config))
     assert header["run"]["user"] == "user" and header["run"]["judge"] == "judge"
     assert all(r["status"] == "ok" and r["reward"]["engagement"] == 0.5 for r in records)
+
+
+def test_qa_accuracy_judge_sets_r_ext():
+    from collab_env.tasks.qa import QATask
+
+    with LoopbackServer(reply=lambda m: json.dumps({"thought": "lenient", "correct": True})) as server:
+        task = QATask(accuracy_judge=LLMAccuracyJudge(_model(server)))
+        instance = task.instance("test", 0)
+        assert task.score(instance, "something else entirely") == 1.0 and server.requests == 1
