@@ -32,7 +32,8 @@ def _transient(exc: BaseException) -> bool:
     """Rate limits, server errors, timeouts and dropped connections are worth retrying."""
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
-    return isinstance(exc, openai.APITimeoutError | openai.APIConnectionError)
+    # A body that is not the JSON asked for is a transport fault too (a proxy, a crashed worker).
+    return isinstance(exc, openai.APITimeoutError | openai.APIConnectionError | ValueError)
 
 
 class OpenAIChat:
@@ -94,7 +95,7 @@ class OpenAIChat:
         try:
             with self._semaphore:
                 response = retrying(self._client.chat.completions.create, **request)
-        except (openai.OpenAIError, RetryError) as exc:
+        except (openai.OpenAIError, RetryError, ValueError) as exc:
             raise self._error(exc) from exc
         return self._result(response)
 
@@ -112,7 +113,7 @@ class OpenAIChat:
                 async for attempt in retrying:
                     with attempt:
                         response = await client.chat.completions.create(**request)
-        except (openai.OpenAIError, RetryError) as exc:
+        except (openai.OpenAIError, RetryError, ValueError) as exc:
             raise self._error(exc) from exc
         return self._result(response)
 

@@ -33,7 +33,7 @@ class LoopbackServer:
         latency_s: Seconds each request takes before it is answered.
         max_concurrency: Requests served at once; further ones get HTTP 429 (``None``: no limit).
         faults: HTTP status codes to answer the next requests with, in order (e.g. ``[429, 500]``),
-            before normal service resumes.
+            before normal service resumes; ``0`` answers 200 with a body that is not JSON.
 
     Attributes:
         requests: Requests received.
@@ -108,6 +108,13 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             status = server._admit()
+            if status == 0:  # fault 0: a 200 whose body is not JSON (a broken proxy, a crashed server)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "9")
+                self.end_headers()
+                self.wfile.write(b"{not json")
+                return
             if status is not None:
                 self._send(
                     status, {"error": {"message": f"injected {status}", "type": "test", "code": status}}

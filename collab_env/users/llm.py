@@ -53,6 +53,7 @@ class LLMUserState:
         drifts: Replies rejected for sounding like the assistant.
         parse_failures: Replies rejected for not being the JSON asked for.
         calls: Model calls made.
+        tokens: Their tokens, read and written, as the endpoint reports them.
         cost: Their cost.
         thoughts: The user's private thoughts, one per reply (for audits).
     """
@@ -62,6 +63,7 @@ class LLMUserState:
     drifts: int = 0
     parse_failures: int = 0
     calls: int = 0
+    tokens: int = 0
     cost: float = 0.0
     thoughts: list[str] = field(default_factory=list)
 
@@ -114,6 +116,7 @@ class LLMUser(UserSimulator):
                 ]
             result = self.model.complete(prompt, seed=state.seed + state.turn, **self.sampling)
             state.calls, state.cost, raw = state.calls + 1, state.cost + result.cost, result.text
+            state.tokens += result.prompt_tokens + result.completion_tokens
             parsed = parse_reply(raw)
             problem = "parse" if parsed is None else "drift" if self._drifted(parsed["response"]) else ""
             if problem == "parse":
@@ -136,6 +139,7 @@ class LLMUser(UserSimulator):
             "drifts": state.drifts,
             "parse_failures": state.parse_failures,
             "calls": state.calls,
+            "tokens": state.tokens,
             "cost": state.cost,
         }
         return UserReply(text, TERMINATION_SIGNAL in text, info)

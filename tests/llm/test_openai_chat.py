@@ -116,3 +116,15 @@ def test_bench_runs_an_openai_spec_end_to_end(tmp_path):
     assert [r["status"] for r in records] == ["ok", "ok"] and records[0]["messages"][1][
         "content"
     ] == "Answer: the market"
+
+
+def test_timeouts_are_retried_then_reported():
+    with LoopbackServer(latency_s=0.5) as server:
+        with pytest.raises(ModelCallError, match="APITimeoutError after 2 attempt"):
+            _model(server, max_retries=1, timeout_s=0.1).complete(HI)
+        assert server.requests == 2
+
+
+def test_a_malformed_body_is_retried():
+    with LoopbackServer(faults=[0]) as server:
+        assert _model(server).complete(HI).text == "OK" and server.requests == 2
