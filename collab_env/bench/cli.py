@@ -34,6 +34,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=defaults.workers, help="episodes in flight (processes)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--compare", metavar="BASE", help="report relative changes against agent BASE")
+    p.add_argument("--executor", choices=("processes", "ray"), default="processes", help="where episodes run")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: running or local Ray)")
     add_model_arguments(p)
     p.set_defaults(func=cmd_bench)
 
@@ -72,6 +74,8 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         user_model=args.user_model,
         base_url=args.base_url,
         judge_model=args.judge_model,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     metrics: list[float] = []
     spent = {"tokens": 0, "cost": 0.0}

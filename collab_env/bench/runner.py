@@ -15,7 +15,7 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,6 +52,8 @@ class BenchConfig:
         user_model: Model that plays the user (``None``: the scripted user).
         base_url: OpenAI-compatible endpoint of ``user_model`` and ``judge_model``.
         judge_model: Model that scores engagement (``None``: the heuristic).
+        executor: ``"processes"`` (local) or ``"ray"`` (episodes as Ray tasks).
+        ray_address: Ray cluster address (``None``: the running cluster or a local one).
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -65,12 +67,16 @@ class BenchConfig:
     user_model: str | None = None
     base_url: str | None = None
     judge_model: str | None = None
+    executor: str = "processes"
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [e for e in self.envs if e not in collab_env.ENV_IDS]
         if unknown:
             raise ConfigError(f"unknown env id(s) {unknown}; registered: {list(collab_env.ENV_IDS)}")
         self.agents = [check_spec(a) for a in self.agents]
+        if self.executor not in ("processes", "ray"):
+            raise ConfigError(f"executor must be 'processes' or 'ray', got {self.executor!r}")
         if self.episodes < 1 or self.workers < 1:
             raise ConfigError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
 
@@ -95,10 +101,18 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
     done = _prepare_log(log, config)
     jobs = [(e, a, k) for e in config.envs for a in config.agents for k in range(config.episodes)]
     todo = [job for job in jobs if job not in done]
-    with (
-        log.open("a") as sink,
-        ProcessPoolExecutor(config.workers, _CONTEXT, _import_like_parent, (list(sys.path),)) as pool,
-    ):
+    with log.open("a") as sink:
+        for record in _run_ray(todo, config) if config.executor == "ray" else _run_local(todo, config):
+            sink.write(json.dumps(record) + "\n")
+            sink.flush()
+            if on_episode:
+                on_episode(record)
+    return log
+
+
+def _run_local(todo: list[Job], config: BenchConfig) -> Iterator[dict[str, Any]]:
+    """Episodes in ``config.workers`` local processes, yielded as they finish."""
+    with ProcessPoolExecutor(config.workers, _CONTEXT, _import_like_parent, (list(sys.path),)) as pool:
         pending: set[Future] = set()
         queue = iter(todo)
         for job in _take(queue, config.workers * 2):
@@ -106,14 +120,24 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                record = future.result()
-                sink.write(json.dumps(record) + "\n")
-                sink.flush()
-                if on_episode:
-                    on_episode(record)
+                yield future.result()
             for job in _take(queue, len(finished)):
                 pending.add(pool.submit(play, job, config))
-    return log
+
+
+def _run_ray(todo: list[Job], config: BenchConfig) -> Iterator[dict[str, Any]]:
+    """Episodes as Ray tasks (a cluster, or a local Ray), yielded as they finish."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError("--executor ray needs Ray: pip install 'collab-env[ray]'") from exc
+    if not ray.is_initialized():
+        ray.init(address=config.ray_address)
+    remote = ray.remote(play)
+    pending = [remote.remote(job, config) for job in todo]
+    while pending:
+        finished, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(finished[0])
 
 
 def play(job: Job, config: BenchConfig) -> dict[str, Any]:

@@ -207,3 +207,16 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
         capture_output=True, timeout=60, check=True,
     )  # fmt: skip
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.ray
+def test_ray_executor_gives_the_same_episodes(tmp_path):
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'collab-env[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        common = {"envs": ["CollabQA-v0", "CollabMath-v0"], "agents": ["passive", "clarify"], "episodes": 3}
+        local = read_log(run_bench(BenchConfig(**common, out=str(tmp_path / "local"), workers=1)))[1]
+        remote = read_log(run_bench(BenchConfig(**common, out=str(tmp_path / "ray"), executor="ray")))[1]
+    finally:
+        ray.shutdown()
+    assert _keys_and_rewards(remote) == _keys_and_rewards(local)
