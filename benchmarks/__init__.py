@@ -1,0 +1,20 @@
+"""Performance benchmarks (``python -m collab_env.benchmarks.<name>``) and what they share."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+
+def save_results(name: str, config: Any, path: str | Path, **results: Any) -> Path:
+    """Write a benchmark's figures as JSON with a header (benchmark, versions, configuration)."""
+    import collab_env
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = {"benchmark": name, "collab_env": collab_env.__version__, "python": platform.python_version()}
+    path.write_text(json.dumps({**header, "config": asdict(config), **results}, indent=2))
+    return path

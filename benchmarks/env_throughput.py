@@ -7,15 +7,13 @@ and writes the figures (median of ``--repeats`` runs, steps per second) to a JSO
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import gymnasium as gym
 from collab_env.agents import make_agent
+from collab_env.benchmarks import save_results
 
 import collab_env
 from collab_env.env import CollabEnv
@@ -72,14 +70,7 @@ def main() -> None:
                 {"env_id": env_id, "agent": agent, "steps_per_s": sps, "turns_per_episode": runs[0][1]}
             )
             print(f"{env_id:<15} {agent:<8} {sps:10.1f} steps/s   {runs[0][1]:.1f} turns/episode")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    header = {
-        "benchmark": "env_throughput",
-        "collab_env": collab_env.__version__,
-        "python": platform.python_version(),
-    }
-    out.write_text(json.dumps({**header, "config": asdict(args), "results": rows}, indent=2))
+    out = save_results("env_throughput", args, args.out, results=rows)
     print(f"wrote {out}")
 
 

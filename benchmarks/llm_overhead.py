@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import platform
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
+from collab_env.benchmarks import save_results
 
 import collab_env
 from collab_env.llm import OpenAIChat
@@ -97,14 +96,7 @@ def main() -> None:
             f"{args.latency * 1000:.0f} ms: overhead {r['overhead_per_turn_s'] * 1000:.1f} ms "
             f"= {100 * r['overhead_fraction']:.1f}% of the endpoint's time"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    header = {
-        "benchmark": "llm_overhead",
-        "collab_env": collab_env.__version__,
-        "python": platform.python_version(),
-    }
-    out.write_text(json.dumps({**header, "config": asdict(args), "results": rows}, indent=2))
+    out = save_results("llm_overhead", args, args.out, results=rows)
     print(f"wrote {out}")
 
 

@@ -13,15 +13,14 @@ Run: ``python -m collab_env.benchmarks.mr_throughput`` (needs matplotlib for the
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
-import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
 from collab_env.agents import make_agent
+from collab_env.benchmarks import save_results
 from openai import OpenAI
 
 import collab_env
@@ -164,16 +163,9 @@ def main() -> None:
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
     args = Args(**vars(parser.parse_args()))
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     endpoint = endpoint_sweep(args)
     scripted = scripted_speed(args)
-    header = {
-        "benchmark": "mr_throughput",
-        "collab_env": collab_env.__version__,
-        "python": platform.python_version(),
-    }
-    result = {**header, "config": asdict(args), "endpoint": endpoint, "scripted": scripted}
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2))
+    save_results("mr_throughput", args, out.with_suffix(".json"), endpoint=endpoint, scripted=scripted)
     plot(endpoint, out.with_suffix(".png"))
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')}")
 
