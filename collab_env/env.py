@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError
 from collab_env.registration import FAMILIES
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
@@ -96,6 +97,10 @@ class CollabEnv(gym.Env[list, str]):
             :class:`~collab_env.rewards.judges.LLMSolutionExtractor`); default: the family's.
         dataset: A public data set instead of the built-in instances, as ``NAME:PATH`` (e.g.
             ``"math:/data/MATH/test"``; see :mod:`collab_env.tasks.datasets`).
+        config: An :class:`~collab_env.config.EnvConfig` describing the whole env (split, data
+            set, user and judge models with their options, reward weights, turn limit); the
+            other arguments must then keep their defaults. ``env.unwrapped.config`` is the
+            config of any env built from describable parts, so a replay rebuilds the same env.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
@@ -117,7 +122,19 @@ class CollabEnv(gym.Env[list, str]):
         judge_model: str | None = None,
         extractor: Callable[[Task, list], str | None] | None = None,
         dataset: str | None = None,
+        config: EnvConfig | None = None,
     ) -> None:
+        if config is not None:
+            task, kwargs = _from_config(config, task, locals())
+            reward, reward_mode, max_turns, split = (
+                kwargs["reward"],
+                config.reward_mode,
+                config.max_turns,
+                config.split,
+            )
+            user_model, base_url, judge_model, dataset = (
+                config.user_model, config.base_url, config.judge_model, config.dataset
+            )  # fmt: skip
         if reward_mode not in REWARD_MODES:
             raise ConfigError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
         if not isinstance(max_turns, int) or max_turns < 1:
@@ -135,8 +152,14 @@ class CollabEnv(gym.Env[list, str]):
             from collab_env.tasks.datasets import load_dataset  # the core imports no family eagerly
 
             self.task = load_dataset(dataset, family=self.task.name)
-        self.user = _make_user(user, user_model, base_url, judge_model)
-        engagement_judge = _make_judge(engagement_judge, judge_model, base_url)
+        self.user = _make_user(user, user_model, base_url, judge_model, _role_options(config, "user"))
+        engagement_judge = _make_judge(
+            engagement_judge, judge_model, base_url, _role_options(config, "judge")
+        )
+        self.config = config or _describe(
+            task, user, engagement_judge if judge_model is None else None, extractor, task_kwargs, split,
+            dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
+        )  # fmt: skip
         self.extractor = extractor
         self.reward_config = reward or RewardConfig()
         self.reward_mode, self.max_turns, self.split = reward_mode, max_turns, split
@@ -328,29 +351,91 @@ def _make_task(task: Task | str, **kwargs: Any) -> Task:
         raise ConfigError(f"cannot build task {task!r} with {kwargs}: {exc}") from exc
 
 
+def _from_config(config: EnvConfig, task: Task | str, given: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The task family and reward of ``config``, after checking no other argument was changed."""
+    if not isinstance(config, EnvConfig):
+        raise ConfigError(f"config must be an EnvConfig, got {type(config).__name__}")
+    family = collab_env_family(config.env_id)
+    if isinstance(task, str) and task != family:
+        raise ConfigError(f"config is for {config.env_id} ({family}), but the env was made for task {task!r}")
+    defaults = {
+        "user": "scripted", "reward": None, "reward_mode": "final", "max_turns": 10, "split": "train",
+        "engagement_judge": None, "task_kwargs": None, "user_model": None, "base_url": None,
+        "judge_model": None, "extractor": None, "dataset": None,
+    }  # fmt: skip
+    changed = sorted(name for name, value in defaults.items() if given[name] != value)
+    if changed:
+        raise ConfigError(f"pass config=... alone, or these arguments without it: {', '.join(changed)}")
+    weights = {
+        k: getattr(config, k) for k in ("w_ext", "w_eng", "token_penalty") if getattr(config, k) is not None
+    }
+    return family, {"reward": RewardConfig(**weights) if weights else None}
+
+
+def collab_env_family(env_id: str) -> str:
+    """The task family of a registered id."""
+    from collab_env.registration import ENV_IDS, check_env_id
+
+    return ENV_IDS[check_env_id(env_id)]
+
+
+def _role_options(config: EnvConfig | None, role: str) -> dict[str, Any]:
+    from collab_env.config import ROLE_DEFAULTS
+
+    return config.options(role) if config is not None else dict(ROLE_DEFAULTS[role])
+
+
+def _describe(task, user, judge, extractor, task_kwargs, split, dataset, max_turns, user_model, judge_model,
+              base_url, reward, reward_mode) -> EnvConfig | None:  # fmt: skip
+    """The :class:`EnvConfig` of an env built from describable parts, else ``None``."""
+    from collab_env.registration import ENV_IDS
+
+    ids = [env_id for env_id, family in ENV_IDS.items() if family == task]
+    if not ids or user != "scripted" or judge is not None or extractor is not None or task_kwargs:
+        return None
+    reward = reward or RewardConfig()
+    return EnvConfig(
+        ids[0], split=split, dataset=dataset, max_turns=max_turns, user_model=user_model,
+        judge_model=judge_model, base_url=base_url, w_ext=reward.w_ext, w_eng=reward.w_eng,
+        token_penalty=reward.token_penalty, reward_mode=reward_mode,
+    )  # fmt: skip
+
+
+def chat_model(model: str, base_url: str | None, options: dict[str, Any]) -> Any:
+    """An :class:`~collab_env.llm.OpenAIChat` for ``model`` with one role's options."""
+    from collab_env.llm import OpenAIChat
+
+    return OpenAIChat(
+        model, base_url=base_url, concurrency=options["concurrency"], max_retries=options["max_retries"],
+        timeout_s=options["timeout_s"], max_tokens=options["max_tokens"], temperature=options["temperature"],
+    )  # fmt: skip
+
+
 def _make_judge(
-    judge: EngagementJudge | None, judge_model: str | None, base_url: str | None
+    judge: EngagementJudge | None, judge_model: str | None, base_url: str | None, options: dict[str, Any]
 ) -> EngagementJudge | None:
     if judge_model is None:
         return judge
     if judge is not None:
         raise ConfigError("pass either engagement_judge=... or judge_model=..., not both")
-    from collab_env.llm import OpenAIChat
     from collab_env.rewards.judges import LLMInteractivityJudge
 
-    return LLMInteractivityJudge(OpenAIChat(judge_model, base_url=base_url))
+    return LLMInteractivityJudge(chat_model(judge_model, base_url, options))
 
 
 def _make_user(
-    user: UserSimulator | str, user_model: str | None, base_url: str | None, judge_model: str | None = None
+    user: UserSimulator | str,
+    user_model: str | None,
+    base_url: str | None,
+    judge_model: str | None,
+    options: dict[str, Any],
 ) -> UserSimulator:
     if user_model is not None:
         if user != "scripted":
             raise ConfigError("pass either user=... or user_model=..., not both")
-        from collab_env.llm import OpenAIChat
         from collab_env.users import LLMUser
 
-        return LLMUser(OpenAIChat(user_model, base_url=base_url))
+        return LLMUser(chat_model(user_model, base_url, options))
     if base_url is not None and judge_model is None:
         raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
     if isinstance(user, UserSimulator):
