@@ -154,9 +154,11 @@ class MeteredChat:
         self.usage.add(result)
         return result
 
-    def complete_batch(self, batch: Sequence[Sequence[Any]], **params: Any) -> list[Any]:
+    def complete_batch(
+        self, batch: Sequence[Sequence[Any]], per_call: Sequence[Any] | None = None, **params: Any
+    ) -> list[Any]:
         """One completion per conversation, each counted."""
-        results = self.model.complete_batch(batch, **params)
+        results = self.model.complete_batch(batch, per_call=per_call, **params)
         for result in results:
             self.usage.add(result)
         return results

@@ -79,6 +79,10 @@ def price(prices: Mapping[str, float] | None, prompt_tokens: int, completion_tok
 class ChatModel(Protocol):
     """Messages and sampling parameters in; text, token usage and finish reason out.
 
+    Sampling parameters every model accepts: ``temperature``, ``top_p``, ``max_tokens``,
+    ``seed`` (endpoints that honour it sample reproducibly) and ``sample_index`` (the k-th
+    sample of the same request: a cache tells samples apart by it; endpoints ignore it).
+
     Attributes:
         name: The model's name (part of cache keys).
         concurrency: Calls it serves at once (callers size their thread pools to it).
@@ -95,5 +99,32 @@ class ChatModel(Protocol):
     async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
         """One completion (async)."""
 
-    def complete_batch(self, batch: Sequence[Sequence[Message]], **params: Any) -> list[ChatResult]:
-        """One completion per conversation, in order, up to ``concurrency`` at once."""
+    def complete_batch(
+        self,
+        batch: Sequence[Sequence[Message]],
+        per_call: Sequence[Mapping[str, Any]] | None = None,
+        **params: Any,
+    ) -> list[ChatResult]:
+        """One completion per conversation, in order, up to ``concurrency`` at once.
+
+        ``per_call[i]`` holds parameters of conversation i alone (its ``seed``, its
+        ``sample_index``), merged over ``params``.
+        """
+
+
+def per_call_params(
+    n: int, per_call: Sequence[Mapping[str, Any]] | None, params: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The parameters of each of ``n`` calls of a batch: ``params`` with ``per_call[i]`` over them.
+
+    Raises:
+        ValueError: if ``per_call`` does not have ``n`` entries.
+
+    >>> per_call_params(2, [{"seed": 1}, {"seed": 2}], {"temperature": 1.0})
+    [{'temperature': 1.0, 'seed': 1}, {'temperature': 1.0, 'seed': 2}]
+    """
+    if per_call is None:
+        return [dict(params) for _ in range(n)]
+    if len(per_call) != n:
+        raise ValueError(f"per_call has {len(per_call)} entries for a batch of {n}")
+    return [{**params, **extra} for extra in per_call]

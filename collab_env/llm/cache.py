@@ -6,14 +6,13 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from collab_env.errors import ConfigError
-from collab_env.llm.base import ChatModel, ChatResult, Message, Usage
+from collab_env.llm.base import ChatModel, ChatResult, Message, Usage, per_call_params
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, result TEXT NOT NULL)"
 
@@ -52,24 +51,31 @@ class CachedChat:
     def complete(self, messages: Sequence[Message], sample_index: int = 0, **params: Any) -> ChatResult:
         """The cached completion, or the model's (then stored)."""
         key = self.key(messages, sample_index, params)
-        row = self._db().execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is not None:
-            with self._lock:
-                self.hits += 1
-            result = ChatResult(**{**json.loads(row[0]), "cached": True})
-        else:
+        result = self._lookup(key)
+        if result is None:
             with self._lock:
                 self.misses += 1
-            fresh = self.model.complete(messages, **params)
-            with self._db() as db:
-                db.execute(
-                    "INSERT OR IGNORE INTO responses VALUES (?, ?, ?)",
-                    (key, self.name, json.dumps(asdict(fresh))),
-                )
-            stored = db.execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()[0]
-            result = ChatResult(**json.loads(stored))
+            result = self._store(key, self.model.complete(messages, **params))
         self.usage.add(result)
         return result
+
+    def _lookup(self, key: str) -> ChatResult | None:
+        row = self._db().execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        with self._lock:
+            self.hits += 1
+        return ChatResult(**{**json.loads(row[0]), "cached": True})
+
+    def _store(self, key: str, fresh: ChatResult) -> ChatResult:
+        """Store ``fresh`` unless another caller stored the key first; return what is stored."""
+        with self._db() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO responses VALUES (?, ?, ?)",
+                (key, self.name, json.dumps(asdict(fresh))),
+            )
+        stored = db.execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()[0]
+        return ChatResult(**json.loads(stored))
 
     async def acomplete(
         self, messages: Sequence[Message], sample_index: int = 0, **params: Any
@@ -79,10 +85,30 @@ class CachedChat:
 
         return await asyncio.to_thread(self.complete, messages, sample_index, **params)
 
-    def complete_batch(self, batch: Sequence[Sequence[Message]], **params: Any) -> list[ChatResult]:
-        """One cached completion per conversation, in order."""
-        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(batch)))) as pool:
-            return list(pool.map(lambda messages: self.complete(messages, **params), batch))
+    def complete_batch(
+        self,
+        batch: Sequence[Sequence[Message]],
+        per_call: Sequence[Mapping[str, Any]] | None = None,
+        **params: Any,
+    ) -> list[ChatResult]:
+        """One cached completion per conversation, in order; the misses go to the model as one batch."""
+        calls = per_call_params(len(batch), per_call, params)
+        keys = [
+            self.key(m, p.get("sample_index", 0), _sampling(p)) for m, p in zip(batch, calls, strict=True)
+        ]
+        results: list[ChatResult | None] = [self._lookup(k) for k in keys]
+        misses = [i for i, r in enumerate(results) if r is None]
+        if misses:
+            with self._lock:
+                self.misses += len(misses)
+            fresh = self.model.complete_batch(
+                [batch[i] for i in misses], per_call=[_sampling(calls[i]) for i in misses]
+            )
+            for i, result in zip(misses, fresh, strict=True):
+                results[i] = self._store(keys[i], result)
+        for result in results:
+            self.usage.add(result)
+        return results
 
     def key(self, messages: Sequence[Message], sample_index: int, params: dict[str, Any]) -> str:
         """The cache key of a call."""
@@ -101,3 +127,8 @@ class CachedChat:
             db.execute("PRAGMA journal_mode=WAL")
             self._local.db = db
         return db
+
+
+def _sampling(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters that go to the model (``sample_index`` only keys the cache)."""
+    return {k: v for k, v in params.items() if k != "sample_index"}

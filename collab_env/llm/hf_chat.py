@@ -75,7 +75,9 @@ class HFChat:
         """One completion, in a worker thread."""
         return await asyncio.to_thread(self.complete, messages, **params)
 
-    def complete_batch(self, batch: Sequence[Sequence[Message]], **params: Any) -> list[ChatResult]:
+    def complete_batch(
+        self, batch: Sequence[Sequence[Message]], per_call: Sequence[Any] | None = None, **params: Any
+    ) -> list[ChatResult]:
         """One completion per conversation, ``batch_size`` at a time, in order."""
         params = {**self.defaults, **{k: v for k, v in params.items() if k not in ("seed", "sample_index")}}
         results: list[ChatResult] = []

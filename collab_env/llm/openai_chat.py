@@ -22,7 +22,7 @@ from tenacity import (
 )
 
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.llm.base import ChatResult, Message, Usage, price
+from collab_env.llm.base import ChatResult, Message, Usage, per_call_params, price
 
 log = logging.getLogger(__name__)
 _PARAMS = {"temperature", "top_p", "max_tokens", "seed", "stop"}
@@ -135,10 +135,18 @@ class OpenAIChat:
             raise self._error(exc, retrying.statistics.get("attempt_number", 1)) from exc
         return self._result(response)
 
-    def complete_batch(self, batch: Sequence[Sequence[Message]], **params: Any) -> list[ChatResult]:
-        """One completion per conversation, ``concurrency`` at once, in order."""
+    def complete_batch(
+        self,
+        batch: Sequence[Sequence[Message]],
+        per_call: Sequence[Mapping[str, Any]] | None = None,
+        **params: Any,
+    ) -> list[ChatResult]:
+        """One completion per conversation, all in flight at once up to ``concurrency``, in order."""
+        calls = per_call_params(len(batch), per_call, params)
+        if len(batch) <= 1:
+            return [self.complete(m, **p) for m, p in zip(batch, calls, strict=True)]
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(batch)))) as pool:
-            return list(pool.map(lambda messages: self.complete(messages, **params), batch))
+            return list(pool.map(lambda job: self.complete(job[0], **job[1]), zip(batch, calls, strict=True)))
 
     def __repr__(self) -> str:
         return f"OpenAIChat(model={self.name!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"

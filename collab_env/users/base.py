@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,6 +13,25 @@ from collab_env.types import ChatMessage, TaskInstance, UserReply
 
 if TYPE_CHECKING:
     from collab_env.task import Task
+
+
+@dataclass
+class ReplyRequest:
+    """One pending user reply of a batch: the arguments of :meth:`UserSimulator.reply`.
+
+    Attributes:
+        task: The task family.
+        instance: The task instance (hidden goal).
+        messages: The conversation, ending with the assistant message to answer.
+        state: The episode's user state (updated in place).
+        rng: The episode's (or the simulated future's) user generator.
+    """
+
+    task: Task
+    instance: TaskInstance
+    messages: Sequence[ChatMessage]
+    state: Any
+    rng: np.random.Generator
 
 
 class UserSimulator(abc.ABC):
@@ -41,3 +61,12 @@ class UserSimulator(abc.ABC):
         rng: np.random.Generator,
     ) -> UserReply:
         """Answer the last assistant message of ``messages``, updating ``state`` in place."""
+
+    def reply_batch(self, requests: Sequence[ReplyRequest]) -> list[UserReply]:
+        """The replies of several conversations at once, in order (lockstep rollouts call this).
+
+        The default answers them one after another; a model-backed simulator overrides it to
+        send every request to its model at once (one ``complete_batch``). Each request's
+        ``state`` is updated as :meth:`reply` would.
+        """
+        return [self.reply(r.task, r.instance, r.messages, r.state, r.rng) for r in requests]
