@@ -16,10 +16,12 @@ TRL option is reachable. The TRL versions these were written against: 1.x (see s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.types import ChatMessage
 from collab_env.wrappers import multiturn_aware_reward
@@ -65,33 +67,50 @@ class MRRewardFunction:
 
     The dataset's rows carry ``prompt`` (a conversation state ending with a user message),
     ``task_id`` and ``seed`` (the episode it comes from, as ``sft.jsonl`` records them); each
-    completion is scored by replaying that state in ``env_id`` and simulating ``samples`` futures
-    of ``window`` turns played by ``policy``.
+    completion is scored by rebuilding that state in the env ``env`` describes (the same user
+    simulator, judge, data set and reward weights as the data was made with) and simulating
+    ``samples`` futures of ``window`` turns played by ``policy``. The completions of one call
+    are scored together: all their futures run in lockstep.
 
     Args:
-        env_id: The env the conversations come from.
+        env: The :class:`~collab_env.config.EnvConfig` the conversations come from (an env id
+            stands for its defaults: the scripted user and the offline judge).
         policy: Plays the simulated futures: an ``LLMAgent`` on an endpoint serving the policy
             being trained (the paper's setting), or a built-in agent offline.
         window: MR's simulated assistant turns.
         samples: MR's futures per completion.
     """
 
-    def __init__(self, env_id: str, policy: Policy, window: int = 1, samples: int = 1) -> None:
-        self.env_id, self.policy, self.window, self.samples = env_id, policy, window, samples
+    def __init__(self, env: str | EnvConfig, policy: Policy, window: int = 1, samples: int = 1) -> None:
+        self.config = env if isinstance(env, EnvConfig) else EnvConfig(env)
+        self.policy, self.window, self.samples = policy, window, samples
         self.__name__ = f"mr_w{window}"  # TRL logs each reward function under its name
 
     def __call__(
         self, prompts: list, completions: list, task_id: list[str], seed: list[int], **_: Any
     ) -> list[float]:
-        """MR of each completion (conversational or plain text) given its prompt."""
-        rewards = []
-        for prompt, completion, tid, s in zip(prompts, completions, task_id, seed, strict=True):
-            text = completion[-1]["content"] if isinstance(completion, list) else str(completion)
-            (result,) = multiturn_aware_reward(
-                self.env_id, prompt, [text], self.policy, self.window, self.samples, task_id=tid, env_seed=s
-            )
-            rewards.append(result.mean)
+        """MR of each completion (conversational or plain text) given its prompt.
+
+        The completions of one prompt (GRPO's group) are scored as candidates of one lockstep
+        rollout, with common random numbers: their differences are not simulator noise.
+        """
+        groups: dict[str, list[int]] = {}
+        for i, (prompt, tid, s) in enumerate(zip(prompts, task_id, seed, strict=True)):
+            groups.setdefault(json.dumps([prompt, tid, s], sort_keys=True), []).append(i)
+        rewards = [0.0] * len(completions)
+        for members in groups.values():
+            texts = [_text(completions[i]) for i in members]
+            results = multiturn_aware_reward(
+                self.config, prompts[members[0]], texts, self.policy, self.window, self.samples,
+                task_id=task_id[members[0]], env_seed=seed[members[0]],
+            )  # fmt: skip
+            for i, result in zip(members, results, strict=True):
+                rewards[i] = result.mean
         return rewards
+
+
+def _text(completion: Any) -> str:
+    return completion[-1]["content"] if isinstance(completion, list) else str(completion)
 
 
 def grpo(

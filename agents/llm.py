@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from collab_env.errors import ConfigError
@@ -45,9 +45,20 @@ class LLMAgent:
         """The next assistant message."""
         return self.model.complete(self._prompt(messages), **self.sampling).text
 
-    def act_batch(self, conversations: Sequence[Sequence[ChatMessage]]) -> list[str]:
-        """The next assistant message of each conversation, using the model's batch method."""
-        results = self.model.complete_batch([self._prompt(c) for c in conversations], **self.sampling)
+    def act_batch(
+        self,
+        conversations: Sequence[Sequence[ChatMessage]],
+        per_call: Sequence[Mapping[str, Any]] | None = None,
+    ) -> list[str]:
+        """The next assistant message of each conversation, as one batch of the model.
+
+        Args:
+            conversations: The conversations.
+            per_call: Parameters of each call alone, e.g. ``{"seed": 3, "sample_index": 1}``
+                (the k-th of several samples of one prompt: a response cache keeps them apart).
+        """
+        prompts = [self._prompt(c) for c in conversations]
+        results = self.model.complete_batch(prompts, per_call=per_call, **self.sampling)
         return [r.text for r in results]
 
     def _prompt(self, messages: Sequence[ChatMessage]) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 
 from collab_env.errors import ConfigError, ModelCallError
+from collab_env.rollout import act_batch
 from collab_env.types import ChatMessage
 from collab_env.wrappers import MRResult, multiturn_aware_reward
 
@@ -61,12 +62,17 @@ class RankedTurn:
         }
 
 
-def sample_candidates(agent: Agent, messages: Sequence[ChatMessage], k: int) -> list[str]:
-    """``k`` responses of ``agent`` to ``messages`` (one batch when it has ``act_batch``), deduplicated."""
+def sample_candidates(agent: Agent, messages: Sequence[ChatMessage], k: int, seed: int = 0) -> list[str]:
+    """``k`` responses of ``agent`` to ``messages``, deduplicated.
+
+    Candidate i is the agent's sample ``i`` (``sample_index=i``, so a response cache keeps the
+    k samples apart, and a seed derived from ``seed`` and i): one batch when the agent has
+    ``act_batch``, else k calls (in the agent's ``concurrency`` threads).
+    """
     if k < 1:
         raise ConfigError(f"candidates must be >= 1, got {k}")
-    batch = getattr(agent, "act_batch", None)
-    texts = batch([list(messages)] * k) if callable(batch) else [agent(messages) for _ in range(k)]
+    params = [{"sample_index": i, "seed": (seed * 1_000_003 + i) % 2**31} for i in range(k)]
+    texts = act_batch([agent] * k, [messages] * k, params)
     return list(dict.fromkeys(texts))
 
 
@@ -102,7 +108,7 @@ def rank_episode(
     base = env.unwrapped
     obs, _ = base.reset(seed=seed, options={"task_id": task_id} if task_id else None)
     for turn in range(base.max_turns):
-        texts = sample_candidates(agent, obs, candidates)
+        texts = sample_candidates(agent, obs, candidates, seed=(seed or 0) * 100 + turn)
         scores = multiturn_aware_reward(
             base, obs, texts, agent, window, samples, seed=seed or 0, keep_futures=keep_futures
         )

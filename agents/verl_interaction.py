@@ -16,12 +16,14 @@ verl is not a dependency: the class follows the protocol by name (it subclasses 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from typing import Any
 
 import gymnasium as gym
 
-from collab_env.errors import ConfigError
+from collab_env.config import EnvConfig
+from collab_env.errors import ConfigError, ModelCallError
 from collab_env.registration import ENV_IDS
 from collab_env.wrappers import MultiturnAwareReward
 
@@ -39,11 +41,20 @@ class CollabInteraction(_Base):
     """verl's interaction protocol over collab-env episodes (one env per rollout instance).
 
     Config keys (verl passes the YAML's ``config`` mapping): ``env_id`` (required), ``name``
-    (default ``"collab"``), ``max_turns`` (default 10), ``reward`` (``"final"``: the turn score is
-    0 until the last turn, which scores R*; ``"turn"``: each turn scores the change of R*;
-    ``"mr"``: each turn scores its MR, with ``window``, ``samples`` and ``future_agent``, an
-    agent spec that plays the futures, e.g. an ``openai:MODEL@URL`` served by the rollout engine),
-    and any other ``gym.make`` keyword under ``env_kwargs`` (``user_model``, ``base_url``...).
+    (default ``"collab"``), ``reward`` (``"final"``: the turn score is 0 until the last turn,
+    which scores R*; ``"turn"``: each turn scores the change of R*; ``"mr"``: each turn scores
+    its multiturn-aware reward), and any :class:`~collab_env.config.EnvConfig` field
+    (``max_turns``, ``split``, ``dataset``, ``user_model``, ``base_url``, ``judge_model``,
+    ``model_options``, ``w_ext``, ``w_eng``, ``token_penalty``), so the env of the rollouts is
+    exactly the one described, as everywhere else.
+
+    With ``reward: mr``: ``window`` (default 2) and ``samples`` (default 3), verl's CollabLLM
+    recipe; ``policy``, the agent spec that plays the simulated futures, which should be the
+    policy under training as its rollout engine serves it (``openai:MODEL@URL`` of the vLLM or
+    SGLang OpenAI-compatible server; required: futures played by another agent would value a
+    response under someone else's behaviour). A future whose model call fails after its
+    retries is lost: :meth:`generate_response` raises :class:`~collab_env.errors.ModelCallError`
+    rather than hand verl a score of 0 for an unscored turn.
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -55,6 +66,22 @@ class CollabInteraction(_Base):
             )
         if config.get("reward", "final") not in ("final", "turn", "mr"):
             raise ConfigError(f"interaction reward must be final, turn or mr, got {config['reward']!r}")
+        if config.get("reward") == "mr" and not config.get("policy"):
+            raise ConfigError(
+                "interaction reward mr needs `policy`: the agent spec of the policy under training "
+                "(e.g. openai:MODEL@http://localhost:8000/v1, the rollout engine's server)"
+            )
+        fields = {f.name for f in dataclasses.fields(EnvConfig)}
+        unknown = set(config) - fields - {"name", "reward", "window", "samples", "policy", "env_id"}
+        if unknown:
+            raise ConfigError(
+                f"unknown interaction config key(s) {sorted(unknown)}; EnvConfig fields: {sorted(fields)}"
+            )
+        env = {k: v for k, v in config.items() if k in fields}
+        env["reward_mode"] = "turn" if config.get("reward") == "turn" else "final"
+        if "model_options" in env:
+            env["model_options"] = tuple(env["model_options"])
+        self.env_config = EnvConfig(**env)
         self._envs: dict[str, gym.Env] = {}
 
     async def start_interaction(self, instance_id: str | None = None, **kwargs: Any) -> str:
@@ -75,6 +102,8 @@ class CollabInteraction(_Base):
         if action is None:
             raise ConfigError(f"interaction {instance_id}: no assistant message to respond to")
         obs, reward, terminated, truncated, info = await asyncio.to_thread(env.step, action)
+        if "error" in info:
+            raise ModelCallError(f"interaction {instance_id} lost its turn (not scored): {info['error']}")
         done = terminated or truncated
         extra = {"reward": info.get("reward", {}), "mr": info.get("mr"), "error": info.get("error")}
         return done, obs[-1]["content"] if obs[-1]["role"] == "user" else "", float(reward), extra
@@ -98,17 +127,13 @@ class CollabInteraction(_Base):
         return self._envs[instance_id]
 
     def _make_env(self) -> gym.Env:
-        cfg = self.config
-        mode = "turn" if cfg.get("reward") == "turn" else "final"
-        env = gym.make(
-            cfg["env_id"], max_turns=cfg.get("max_turns", 10), reward_mode=mode, **cfg.get("env_kwargs", {})
-        )
-        if cfg.get("reward") == "mr":
+        env = self.env_config.make()
+        if self.config.get("reward") == "mr":
             from collab_env.bench.specs import build_agent
 
-            future = build_agent(cfg.get("future_agent", "clarify"), env)
+            policy = build_agent(self.config["policy"], env)
             env = MultiturnAwareReward(
-                env, future, window=cfg.get("window", 1), samples=cfg.get("samples", 2)
+                env, policy, window=self.config.get("window", 2), samples=self.config.get("samples", 3)
             )
         return env
 

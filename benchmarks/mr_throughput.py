@@ -1,31 +1,39 @@
-"""How fast is MR? Concurrency against a slow endpoint, and raw speed with the scripted user.
+"""How fast is MR? Every model call in flight against a slow endpoint, and raw speed offline.
 
-Part 1: a loopback OpenAI-compatible endpoint answers every policy call after ``latency`` seconds.
-MR of N candidates × S samples × window w is timed with all N·S futures in flight at once (a
-thread pool of 64) and one after another. Each future is a chain of w dependent calls, so the
-critical path is w × latency; the target is a wall time within 1.3× of it at N·S = 64.
-Part 2: MR evaluations per second (one core, serial executor) for each env at window 2,
-samples 3, with the scripted user and the clarify agent.
+Part 1: a loopback OpenAI-compatible endpoint (its own process) answers every call after
+``latency`` seconds, as the policy (an ``LLMAgent``) and as the user simulator (an ``LLMUser``),
+both ``OpenAIChat`` with their default settings. MR of N candidates × S samples × window w is
+timed; the futures run in lockstep, so each round has all N·S calls in flight. A future is a
+chain of 1 + 2w dependent calls (the user's reply to the candidate, then w policy turns and
+their replies), so the critical path is (1 + 2w) × latency; the target is a wall time within
+1.3× of it at N·S = 64. The same calls made by the bare openai client (N·S threads, each
+making its chain of calls) give the floor that no library can beat.
+Part 2: MR evaluations per second (one core) for each env at window 2, samples 3, with the
+scripted user and the clarify agent.
 
-Run: ``python -m collab_env.benchmarks.mr_throughput`` (needs matplotlib for the plot).
+Run: ``python -m collab_env.benchmarks.mr_throughput [--out DIR/mr_throughput]`` (matplotlib for
+the plot).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
-from collab_env.agents import make_agent
+from collab_env.agents import LLMAgent, make_agent
 from collab_env.benchmarks import save_results
 from openai import OpenAI
 
 import collab_env
-from collab_env.executors import SerialExecutor, ThreadExecutor
+from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
+from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
 
 
@@ -36,77 +44,65 @@ class Args:
     latency: float = 1.0
     """seconds the endpoint takes per call (an LLM reply takes about 1 to 5 s)"""
     window: int = 2
-    concurrency: int = 64
-    """requests the endpoint serves at once, and threads in flight"""
     sweep: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 2), (2, 4), (4, 4), (4, 8), (8, 8))
     """(candidates N, samples S) pairs"""
     scripted_episodes: int = 10
-    max_sequential_s: float = 8.0
-    """sequential runs expected to take longer are estimated as N·S·window·latency instead"""
     out: str = "benchmarks/results/mr_throughput"
 
 
-def _serve(args: Args, pipe) -> None:
+def _reply(messages: list[dict]) -> str:
+    """The endpoint's 'model': as the user, a JSON reply; as the assistant, a question."""
+    if "hidden_goal" in json.dumps(messages):
+        return json.dumps({"thought": "fine", "response": "It is for the whole team, keep it short."})
+    return "Who is the audience, and what tone should it have?"
+
+
+def _serve(latency: float, pipe) -> None:
     """The endpoint, in its own process (a real endpoint does not share our interpreter)."""
-    clarify = make_agent("clarify", gym.make("CollabDoc-v0"))  # the "model": asks until it can draft
-    with LoopbackServer(reply=clarify, latency_s=args.latency, max_concurrency=args.concurrency) as server:
+    with LoopbackServer(reply=_reply, latency_s=latency) as server:
         pipe.send(server.base_url)
         pipe.recv()  # serve until told to stop
         pipe.send(server.requests)
 
 
 def endpoint_sweep(args: Args) -> list[dict]:
-    """Part 1: wall time of MR against the loopback endpoint, concurrent and sequential."""
-    env = gym.make("CollabDoc-v0", split="test")
-    clarify = make_agent("clarify", env)
-    rows = []
+    """Part 1: wall time of MR against the loopback endpoint, and of the bare client's same calls."""
     here, there = multiprocessing.Pipe()
-    server = multiprocessing.get_context("fork").Process(target=_serve, args=(args, there), daemon=True)
+    server = multiprocessing.get_context("fork").Process(
+        target=_serve, args=(args.latency, there), daemon=True
+    )
     server.start()
     base_url = here.recv()
+    rows = []
     try:
-        client = OpenAI(base_url=base_url, api_key="loopback", max_retries=0)
-
-        def policy(messages):
-            return (
-                client.chat.completions.create(model="loopback", messages=messages).choices[0].message.content
-            )
-
+        env = gym.make("CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=base_url)))
+        policy = LLMAgent(OpenAIChat("policy", base_url=base_url))
         obs, _ = env.reset(seed=0)
-        candidates = [clarify(obs)] * max(n for n, _ in args.sweep)
+        candidates = [f"Who is the audience? ({i})" for i in range(max(n for n, _ in args.sweep))]
+        client = OpenAI(base_url=base_url, api_key="loopback", max_retries=0)
+        chain = 1 + 2 * args.window
+
+        def bare(_: int) -> None:
+            for _ in range(chain):
+                client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+
         for n, s in args.sweep:
-            row = {
-                "candidates": n,
-                "samples": s,
-                "futures": n * s,
-                "critical_path_s": args.window * args.latency,
-            }
+            row = {"candidates": n, "samples": s, "futures": n * s, "critical_path_s": chain * args.latency}
             start = time.perf_counter()
-            ThreadExecutor(args.concurrency).map(
-                lambda _: [policy(obs) for _ in range(args.window)], range(n * s)
-            )
-            row["client_floor_s"] = time.perf_counter() - start  # the same calls, without the library
-            for name, executor in (
-                ("concurrent", ThreadExecutor(args.concurrency)),
-                ("sequential", SerialExecutor()),
-            ):
-                estimate = n * s * args.window * args.latency
-                row[f"{name}_estimated"] = name == "sequential" and estimate > args.max_sequential_s
-                if row[f"{name}_estimated"]:
-                    row[f"{name}_s"] = estimate
-                    continue
-                start = time.perf_counter()
-                multiturn_aware_reward(env, obs, candidates[:n], policy, args.window, s, executor=executor)
-                row[f"{name}_s"] = time.perf_counter() - start
-            row["ratio_to_critical_path"] = row["concurrent_s"] / row["critical_path_s"]
-            row["ratio_to_client_floor"] = row["concurrent_s"] / row["client_floor_s"]
-            row["speedup_over_sequential"] = row["sequential_s"] / row["concurrent_s"]
+            with ThreadPoolExecutor(n * s) as pool:
+                list(pool.map(bare, range(n * s)))
+            row["client_floor_s"] = time.perf_counter() - start
+            start = time.perf_counter()
+            multiturn_aware_reward(env, obs, candidates[:n], policy, args.window, s)
+            row["mr_s"] = time.perf_counter() - start
+            row["sequential_estimate_s"] = n * s * chain * args.latency
+            row["ratio_to_critical_path"] = row["mr_s"] / row["critical_path_s"]
+            row["ratio_to_client_floor"] = row["mr_s"] / row["client_floor_s"]
             rows.append(row)
             print(
-                f"N·S={n * s:3d}  concurrent {row['concurrent_s']:.3f} s = {row['ratio_to_critical_path']:.2f}× the "
-                f"critical path ({row['critical_path_s']:.2f} s), {row['ratio_to_client_floor']:.2f}× the bare client "
-                f"({row['client_floor_s']:.2f} s)  sequential {row['sequential_s']:.2f} s"
-                + (" (estimated)" if row["sequential_estimated"] else "")
+                f"N·S={n * s:3d}  MR {row['mr_s']:.2f} s = {row['ratio_to_critical_path']:.2f}× the critical path "
+                f"({row['critical_path_s']:.1f} s), {row['ratio_to_client_floor']:.2f}× the bare client "
+                f"({row['client_floor_s']:.2f} s); one after another it would take {row['sequential_estimate_s']:.0f} s"
             )
     finally:
         here.send("stop")
@@ -121,7 +117,7 @@ def scripted_speed(args: Args) -> list[dict]:
     for env_id in collab_env.ENV_IDS:
         env = gym.make(env_id, split="test")
         agent = make_agent("clarify", env)
-        wrapped = MultiturnAwareReward(env, agent, window=2, samples=3, executor=SerialExecutor())
+        wrapped = MultiturnAwareReward(env, agent, window=2, samples=3)
         steps, start = 0, time.perf_counter()
         for seed in range(args.scripted_episodes):
             obs, _ = wrapped.reset(seed=seed)
@@ -144,10 +140,12 @@ def plot(rows: list[dict], path: Path) -> None:
 
     x = [r["futures"] for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(x, [r["sequential_s"] for r in rows], "o-", label="sequential (past 8 s: N·S·w·L)")
-    ax.plot(x, [r["concurrent_s"] for r in rows], "o-", label="concurrent (64 in flight)")
+    ax.plot(
+        x, [r["sequential_estimate_s"] for r in rows], "o:", label="one future after another (N·S·(1+2w)·L)"
+    )
+    ax.plot(x, [r["mr_s"] for r in rows], "o-", label="MR, lockstep (default settings)")
     ax.plot(x, [r["client_floor_s"] for r in rows], "x:", label="the same calls, bare openai client")
-    ax.plot(x, [r["critical_path_s"] for r in rows], "k--", label="critical path (window × latency)")
+    ax.plot(x, [r["critical_path_s"] for r in rows], "k--", label="critical path ((1 + 2w) × latency)")
     ax.set(xscale="log", yscale="log", xlabel="futures N·S", ylabel="wall time of MR (s)")
     ax.set_title("MR against an endpoint with fixed latency")
     ax.legend()
@@ -158,7 +156,7 @@ def plot(rows: list[dict], path: Path) -> None:
 def main() -> None:
     """Run both parts; print, save JSON and the plot."""
     parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("latency", "window", "concurrency", "scripted_episodes", "max_sequential_s", "out"):
+    for name in ("latency", "window", "scripted_episodes", "out"):
         default = getattr(Args, name)
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
     args = Args(**vars(parser.parse_args()))

@@ -13,11 +13,11 @@ import numpy as np
 
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError
-from collab_env.registration import FAMILIES
+from collab_env.registration import FAMILIES, REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
 from collab_env.spaces import ConversationSpace, Message
 from collab_env.task import SPLITS, Task, resolve
-from collab_env.types import ChatMessage, TaskInstance
+from collab_env.types import ChatMessage, TaskInstance, UserReply
 from collab_env.users import ScriptedUser, UserSimulator
 
 REWARD_MODES = ("final", "turn")
@@ -161,7 +161,7 @@ class CollabEnv(gym.Env[list, str]):
             dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
         )  # fmt: skip
         self.extractor = extractor
-        self.reward_config = reward or RewardConfig()
+        self.reward_config = reward or RewardConfig(**REWARD_WEIGHTS.get(self.task.name, {}))
         self.reward_mode, self.max_turns, self.split = reward_mode, max_turns, split
         self.engagement_judge = engagement_judge
         self.render_mode = render_mode
@@ -170,9 +170,13 @@ class CollabEnv(gym.Env[list, str]):
         )
         self.action_space = Message(max_chars=max_message_chars)
         self._state: EnvState | None = None
-        #: Compute R* (``info["reward"]``) at every step; off for an LLM judge (one call per
-        #: episode) and in branches that only need the final R* (MR futures).
-        self.score_every_step = getattr(engagement_judge, "per_step", True) and extractor is None
+        #: How steps before the last report R*: ``"full"`` (offline judges: every part, every
+        #: step), ``"partial"`` (a model-backed judge or extractor is asked once, at the end; the
+        #: other steps carry the offline parts and mark the rest not yet judged), ``"none"``
+        #: (branches: only the last step, which is all a simulated future needs).
+        self.scoring = (
+            "full" if getattr(engagement_judge, "per_step", True) and extractor is None else "partial"
+        )
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
         """Start an episode: draw a task instance (or ``options["task_id"]``) and open the chat.
@@ -205,38 +209,60 @@ class CollabEnv(gym.Env[list, str]):
             ValueError: if it is longer than ``max_message_chars``.
             EpisodeError: before :meth:`reset` or after the episode ended.
         """
+        state = self._act(action)
+        try:
+            reply = self.user.reply(
+                self.task, state.instance, state.messages, state.user_state, state.user_rng
+            )
+        except ModelCallError as exc:
+            return self._lost(exc)
+        return self._answer(reply)
+
+    def _act(self, action: Any) -> EnvState:
+        """First half of a step: check and append the assistant message."""
         state = self._check_step(action)
         state.messages.append({"role": "assistant", "content": action})
         state.turn += 1
+        return state
+
+    def _answer(self, reply: UserReply) -> tuple[list, float, bool, bool, dict]:
+        """Second half of a step: the user's reply, the episode's end and the reward."""
+        state = self._require_state()
         info: dict[str, Any] = {
             "task_id": state.instance.task_id,
             "family": self.task.name,
             "turn": state.turn,
         }
+        state.messages.append({"role": "user", "content": reply.text})
+        terminated = reply.terminated
+        truncated = not terminated and state.turn >= self.max_turns
+        info["user"] = dict(reply.info)
+        reward = 0.0
+        done = terminated or truncated
         try:
-            reply = self.user.reply(
-                self.task, state.instance, state.messages, state.user_state, state.user_rng
-            )
-            state.messages.append({"role": "user", "content": reply.text})
-            terminated = reply.terminated
-            truncated = not terminated and state.turn >= self.max_turns
-            info["user"] = dict(reply.info)
-            reward = 0.0
-            if self.score_every_step or terminated or truncated or self.reward_mode == "turn":
-                breakdown = self.conversation_reward()
+            if self.scoring != "none" or done:
+                breakdown = self.conversation_reward(final=done or self.scoring == "full")
                 if self.reward_mode == "turn":
                     reward, state.last_total = breakdown.total - state.last_total, breakdown.total
-                elif terminated or truncated:
+                elif done:
                     reward = breakdown.total
                 info.update(reward=breakdown.as_dict(), assistant_tokens=breakdown.assistant_tokens)
-        except ModelCallError as exc:  # the user simulator's or a judge's model failed: lost, not 0
-            info["error"] = f"{type(exc).__name__}: {exc}"
-            state.done = True
-            return self._observation(), 0.0, False, True, info
-        state.done = terminated or truncated
+        except ModelCallError as exc:  # a judge's model failed: lost, not 0
+            return self._lost(exc, info)
+        state.done = done
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(reward), terminated, truncated, info
+
+    def _lost(
+        self, exc: Exception, info: dict[str, Any] | None = None
+    ) -> tuple[list, float, bool, bool, dict]:
+        """End the episode as lost: a model call failed after its retries (never scored 0)."""
+        state = self._require_state()
+        info = info or {"task_id": state.instance.task_id, "family": self.task.name, "turn": state.turn}
+        info["error"] = f"{type(exc).__name__}: {exc}"
+        state.done = True
+        return self._observation(), 0.0, False, True, info
 
     def render(self) -> str | None:
         """The transcript as text (``"ansi"``) or printed (``"human"``)."""
@@ -266,8 +292,14 @@ class CollabEnv(gym.Env[list, str]):
         """A copy of the conversation so far."""
         return self._observation()
 
-    def conversation_reward(self) -> RewardBreakdown:
-        """R* of the conversation as it stands, with its parts."""
+    def conversation_reward(self, final: bool = True) -> RewardBreakdown:
+        """R* of the conversation as it stands, with its parts.
+
+        Args:
+            final: Ask model-backed judges too. With ``False`` (what non-final steps of an
+                episode with an LLM judge report), the parts that need a model call are left
+                out and marked not yet judged (``engagement=None``; ``total`` without them).
+        """
         state = self._require_state()
         return conversation_reward(
             self.task,
@@ -276,6 +308,7 @@ class CollabEnv(gym.Env[list, str]):
             self.reward_config,
             self.engagement_judge,
             self.extractor,
+            pending=not final,
         )
 
     def snapshot(self) -> EnvState:
@@ -291,22 +324,22 @@ class CollabEnv(gym.Env[list, str]):
         self._state = copy.deepcopy(state)
         self.np_random.bit_generator.state = copy.deepcopy(state.np_random_state)
 
-    def branch(self, user_seed: int | None = None, score_every_step: bool = True) -> CollabEnv:
-        """A new env at the current episode state, sharing the task, user simulator and config.
+    def branch(self, user_seed: int | None = None, state: EnvState | None = None) -> CollabEnv:
+        """A new env at the current episode state (or at ``state``), sharing task, user and config.
 
-        The branch has its own copy of the episode, so stepping it never changes this env.
-        With ``user_seed``, the branch's user simulator draws from a fresh generator seeded
-        with it (so several branches from one state explore different futures). With
-        ``score_every_step=False`` the branch computes R* only when its episode ends.
+        The branch has its own copy of the episode, so stepping it never changes this env, and it
+        computes R* only when its episode ends (what simulated futures need). With ``user_seed``,
+        the branch's user simulator draws from a fresh generator seeded with it, so several
+        branches from one state explore different futures.
         """
-        state = self.snapshot()
+        state = copy.deepcopy(state) if state is not None else self.snapshot()
         if user_seed is not None:
             state.user_rng = np.random.default_rng(user_seed)
         clone = copy.copy(self)
         clone._np_random, clone._state = None, None  # own generator and episode, not shared ones
         clone.np_random = np.random.default_rng()
         clone.restore(state)
-        clone.score_every_step = score_every_step
+        clone.scoring, clone.render_mode = "none", None
         return clone
 
     # -- helpers ----------------------------------------------------------------------------
@@ -369,7 +402,7 @@ def _from_config(config: EnvConfig, task: Task | str, given: dict[str, Any]) -> 
     weights = {
         k: getattr(config, k) for k in ("w_ext", "w_eng", "token_penalty") if getattr(config, k) is not None
     }
-    return family, {"reward": RewardConfig(**weights) if weights else None}
+    return family, {"reward": RewardConfig(**{**REWARD_WEIGHTS.get(family, {}), **weights})}
 
 
 def collab_env_family(env_id: str) -> str:
@@ -393,7 +426,7 @@ def _describe(task, user, judge, extractor, task_kwargs, split, dataset, max_tur
     ids = [env_id for env_id, family in ENV_IDS.items() if family == task]
     if not ids or user != "scripted" or judge is not None or extractor is not None or task_kwargs:
         return None
-    reward = reward or RewardConfig()
+    reward = reward or RewardConfig(**REWARD_WEIGHTS.get(task, {}))
     return EnvConfig(
         ids[0], split=split, dataset=dataset, max_turns=max_turns, user_model=user_model,
         judge_model=judge_model, base_url=base_url, w_ext=reward.w_ext, w_eng=reward.w_eng,

@@ -23,6 +23,22 @@ ENV_IDS: dict[str, str] = {
 }
 
 
+#: Reward weights per family, after the reference implementation's published settings
+#: (microsoft/CollabLLM, scripts/config.sh and scripts/generate_conv_dpo.sh): the token cost is
+#: ``COST_WEIGHT`` per token, i.e. λ = 1000 · COST_WEIGHT per thousand assistant tokens: 5e-4
+#: for math-hard and bigcodebench (λ 0.5), 1e-4 for medium, the document task (λ 0.1); the
+#: interactivity weight ``LLM_RW_WEIGHT`` is 1 for math and code and 0 for medium. Abg-CoQA is
+#: evaluation only there, with no published weights: QA keeps λ 0.1 and w_eng 1. The reference
+#: counts the tokens of the whole simulated future (user turns included); we count the
+#: assistant's tokens of the whole conversation (see :mod:`collab_env.rewards`).
+REWARD_WEIGHTS: dict[str, dict[str, float]] = {
+    "doc": {"w_ext": 1.0, "w_eng": 0.0, "token_penalty": 0.1},
+    "code": {"w_ext": 1.0, "w_eng": 1.0, "token_penalty": 0.5},
+    "math": {"w_ext": 1.0, "w_eng": 1.0, "token_penalty": 0.5},
+    "qa": {"w_ext": 1.0, "w_eng": 1.0, "token_penalty": 0.1},
+}
+
+
 def register_envs() -> None:
     """Register every id with Gymnasium (idempotent)."""
     for env_id, family in ENV_IDS.items():

@@ -77,3 +77,155 @@ def run_episode(
         result.messages, result.terminated, result.truncated = obs, terminated, truncated
         done = terminated or truncated
     return result
+
+
+# -- lockstep rollouts --------------------------------------------------------------------------
+#
+# Simulated futures (MR's samples, ranking's candidates) advance together, one round per turn:
+# every live future's next policy message in one batch, then every user reply in one batch, so an
+# endpoint sees every request of a round at once and a local model runs one forward pass per
+# round instead of one per future. Scripted policies and users keep a plain serial loop: their
+# "batch" is a list comprehension.
+
+
+@dataclass
+class Future:
+    """One simulated continuation of an episode.
+
+    Attributes:
+        env: Its own branch of the episode (:meth:`CollabEnv.branch`).
+        policy: The agent that plays its assistant turns (its own copy when stateful).
+        sample_index: Which sample of the policy it draws (keys a response cache).
+        seed: Seed passed to a model-backed policy.
+        done: Whether its episode ended.
+        error: Why a model call failed, if one did.
+    """
+
+    env: Any
+    policy: Callable[[Sequence[ChatMessage]], str]
+    sample_index: int = 0
+    seed: int | None = None
+    done: bool = False
+    error: str | None = None
+
+
+def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, float, bool, bool, dict]]:
+    """Step several episodes of :class:`~collab_env.env.CollabEnv` at once.
+
+    The assistant messages are appended, then each user simulator answers all of its episodes
+    with one :meth:`~collab_env.users.UserSimulator.reply_batch`. A model failure ends the
+    episodes of that batch as lost (``truncated``, ``info["error"]``), as :meth:`step` does.
+
+    Returns:
+        ``(observation, reward, terminated, truncated, info)`` per env, in order.
+    """
+    from collab_env.errors import ModelCallError
+    from collab_env.users.base import ReplyRequest
+
+    states = [env._act(action) for env, action in zip(envs, actions, strict=True)]
+    groups: dict[int, list[int]] = {}
+    for i, env in enumerate(envs):
+        groups.setdefault(id(env.user), []).append(i)
+    out: list[Any] = [None] * len(envs)
+    for members in groups.values():
+        user = envs[members[0]].user
+        requests = [
+            ReplyRequest(
+                envs[i].task, states[i].instance, states[i].messages, states[i].user_state, states[i].user_rng
+            )
+            for i in members
+        ]
+        try:
+            replies = user.reply_batch(requests)
+        except ModelCallError as exc:
+            for i in members:
+                out[i] = envs[i]._lost(exc)
+            continue
+        for i, reply in zip(members, replies, strict=True):
+            out[i] = envs[i]._answer(reply)
+    return out
+
+
+def act_batch(
+    policies: Sequence[Callable[[Sequence[ChatMessage]], str]],
+    conversations: Sequence[Sequence[ChatMessage]],
+    per_call: Sequence[dict[str, Any]],
+) -> list[str]:
+    """The next assistant message of each conversation, played by its policy: one batch per policy.
+
+    A policy with ``act_batch(conversations, per_call=...)`` gets all its conversations at once,
+    each with its own parameters (``seed``, ``sample_index``); one that declares
+    ``concurrency`` > 1 is called from that many threads; any other policy is called once per
+    conversation, in order.
+    """
+    texts: list[str | None] = [None] * len(policies)
+    groups: dict[int, list[int]] = {}
+    for i, policy in enumerate(policies):
+        groups.setdefault(id(policy), []).append(i)
+    for members in groups.values():
+        policy = policies[members[0]]
+        mine = [list(conversations[i]) for i in members]
+        batch = getattr(policy, "act_batch", None)
+        if callable(batch):
+            answers = _call_act_batch(batch, mine, [per_call[i] for i in members])
+        else:
+            answers = _map(policy, mine, int(getattr(policy, "concurrency", 1) or 1))
+        if len(answers) != len(members):
+            raise TypeError(
+                f"policy {policy!r} returned {len(answers)} messages for {len(members)} conversations"
+            )
+        for i, text in zip(members, answers, strict=True):
+            texts[i] = text
+    return texts  # type: ignore[return-value]
+
+
+def play_futures(futures: Sequence[Future], first: Sequence[str | None], window: int) -> None:
+    """Advance ``futures`` in lockstep: their first actions, then ``window`` policy turns each.
+
+    Args:
+        futures: The futures, at the state they start from.
+        first: Each future's first assistant message (a response being scored), or ``None`` to
+            start with the policy's turns.
+        window: Policy turns after the first action; a future whose episode ends drops out.
+    """
+    for future in futures:
+        future.done = future.env._require_state().done
+    _advance([f for f, a in zip(futures, first, strict=True) if a is not None and not f.done],
+             [a for f, a in zip(futures, first, strict=True) if a is not None and not f.done])  # fmt: skip
+    for _ in range(window):
+        live = [f for f in futures if not f.done]
+        if not live:
+            return
+        params = [{"sample_index": f.sample_index, "seed": f.seed} for f in live]
+        _advance(live, act_batch([f.policy for f in live], [f.env.messages for f in live], params))
+
+
+def _advance(futures: Sequence[Future], actions: Sequence[str]) -> None:
+    if not futures:
+        return
+    for future, (_, _, terminated, truncated, info) in zip(
+        futures, step_batch([f.env for f in futures], actions), strict=True
+    ):
+        future.done = terminated or truncated
+        if "error" in info:
+            future.error = info["error"]
+
+
+def _call_act_batch(batch: Callable, conversations: list, per_call: list[dict]) -> list[str]:
+    import inspect
+
+    try:
+        takes_per_call = "per_call" in inspect.signature(batch).parameters
+    except (TypeError, ValueError):
+        takes_per_call = False
+    return list(batch(conversations, per_call=per_call) if takes_per_call else batch(conversations))
+
+
+def _map(fn: Callable, items: list, workers: int) -> list:
+    """``[fn(x) for x in items]``, in up to ``workers`` threads when there is more than one item."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))

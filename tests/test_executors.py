@@ -53,17 +53,20 @@ def test_bad_specs_are_config_errors(spec):
         make_executor(spec)
 
 
+def _mr_of_episode(seed: int) -> list:
+    """MR of two candidates at the opening of episode ``seed`` (one lockstep rollout)."""
+    env = gym.make("CollabMath-v0", split="test")
+    agent = make_agent("clarify", env)
+    obs, _ = env.reset(seed=seed)
+    candidates = [agent(obs), make_agent("passive", env)(obs)]
+    return [r.mean for r in multiturn_aware_reward(env, obs, candidates, agent, 2, 2)]
+
+
 @pytest.mark.ray
-def test_ray_executor_gives_the_same_mr_as_local():
+def test_ray_executor_spreads_mr_evaluations_and_gives_the_same_mr_as_local():
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'collab-env[ray]')")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        env = gym.make("CollabMath-v0", split="test")
-        agent = make_agent("clarify", env)
-        obs, _ = env.reset(seed=0)
-        candidates = [agent(obs), make_agent("passive", env)(obs)]
-        local = multiturn_aware_reward(env, obs, candidates, agent, 2, 2)
-        distributed = multiturn_aware_reward(env, obs, candidates, agent, 2, 2, executor="ray")
-        assert distributed == local
+        assert make_executor("ray").map(_mr_of_episode, [0, 1]) == [_mr_of_episode(0), _mr_of_episode(1)]
     finally:
         ray.shutdown()

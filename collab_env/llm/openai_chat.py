@@ -54,7 +54,8 @@ class OpenAIChat:
         model: Model name as the endpoint knows it.
         base_url: Endpoint URL (``None``: ``OPENAI_BASE_URL``, else OpenAI's).
         api_key: Key (``None``: ``OPENAI_API_KEY``, else ``"EMPTY"`` as local servers expect).
-        concurrency: Requests in flight at once, across threads.
+        concurrency: Requests in flight at once, across threads (default 64: every future of a
+            typical MR step, 8 candidates × 8 samples; lower it for a rate-limited API).
         max_retries: Retries of a transient failure (429, 5xx, timeout, dropped connection).
         backoff_s: First backoff; it doubles per retry, with jitter, up to ``backoff_cap_s``.
             A 429 or 503 with ``Retry-After`` waits that long instead, if longer (still capped).
@@ -69,7 +70,7 @@ class OpenAIChat:
         model: str,
         base_url: str | None = None,
         api_key: str | None = None,
-        concurrency: int = 8,
+        concurrency: int = 64,
         max_retries: int = 5,
         backoff_s: float = 0.5,
         backoff_cap_s: float = 30.0,

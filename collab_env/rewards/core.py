@@ -55,7 +55,8 @@ class RewardBreakdown:
         total: R*.
         task_metric: R_ext, in [0, 1] (0 when no solution was proposed).
         token_penalty: min(λ · k, cap), subtracted.
-        engagement: R_eng, in [0, 1].
+        engagement: R_eng, in [0, 1]; ``None`` while a model-backed judge has not judged yet
+            (steps before the last of an episode with an LLM judge).
         assistant_tokens: Assistant tokens counted (cl100k_base); user tokens are not counted.
         engagement_judge: Which judge produced R_eng (``"heuristic"`` offline).
         engagement_details: The judge's evidence (questions credited, redundant...).
@@ -66,7 +67,7 @@ class RewardBreakdown:
     total: float
     task_metric: float
     token_penalty: float
-    engagement: float
+    engagement: float | None
     assistant_tokens: int
     engagement_judge: str
     engagement_details: dict[str, Any] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class RewardBreakdown:
         """A JSON-ready dict, with the token encoding named."""
         out = asdict(self)
         out["token_encoding"] = ENCODING
+        out["engagement_judged"] = self.engagement is not None
         return out
 
 
@@ -152,6 +154,7 @@ def conversation_reward(
     config: RewardConfig | None = None,
     judge: EngagementJudge | None = None,
     extractor: Callable[[Task, Sequence[ChatMessage]], str | None] | None = None,
+    pending: bool = False,
 ) -> RewardBreakdown:
     """R* of a conversation, with its parts.
 
@@ -163,18 +166,28 @@ def conversation_reward(
         judge: Engagement judge; defaults to :class:`HeuristicEngagement`.
         extractor: Pulls the final solution out of the conversation (an LLM step); defaults to
             the family's heuristic ``task.final_solution``.
+        pending: Leave out the parts that need a model call (a judge or an extractor without
+            ``per_step``): they are marked not yet judged (``engagement=None``,
+            ``engagement_judged=False``) and ``total`` is computed without them. Offline parts
+            are always computed (the family's extractor stands in for a model extractor).
 
     Returns:
         The breakdown; ``total`` is R*.
     """
     config = config or RewardConfig()
     judge = judge or HeuristicEngagement()
-    solution = extractor(task, messages) if extractor else task.final_solution(messages)
+    if extractor is not None and not pending:
+        solution = extractor(task, messages)
+    else:
+        solution = task.final_solution(messages)
     metric = task.score(instance, solution) if solution is not None else 0.0
     tokens = assistant_tokens(messages)
     penalty = min(config.token_penalty * tokens / 1000, config.penalty_cap)
-    engagement, details = judge(task, instance, messages)
-    total = config.w_ext * metric - penalty + config.w_eng * engagement
+    if pending and not getattr(judge, "per_step", True):
+        engagement, details = None, {"pending": "judged once, at the end of the episode"}
+    else:
+        engagement, details = judge(task, instance, messages)
+    total = config.w_ext * metric - penalty + config.w_eng * (engagement or 0.0)
     return RewardBreakdown(
         total=total,
         task_metric=metric,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +66,15 @@ class UserSimulator(abc.ABC):
     def reply_batch(self, requests: Sequence[ReplyRequest]) -> list[UserReply]:
         """The replies of several conversations at once, in order (lockstep rollouts call this).
 
-        The default answers them one after another; a model-backed simulator overrides it to
-        send every request to its model at once (one ``complete_batch``). Each request's
+        The default answers them one after another, or from as many threads as the simulator's
+        model serves at once (``self.model.concurrency``); a model-backed simulator may override
+        it to send every request to its model as one ``complete_batch``. Each request's
         ``state`` is updated as :meth:`reply` would.
         """
-        return [self.reply(r.task, r.instance, r.messages, r.state, r.rng) for r in requests]
+        workers = min(len(requests), int(getattr(getattr(self, "model", None), "concurrency", 1) or 1))
+        if workers <= 1:
+            return [self.reply(r.task, r.instance, r.messages, r.state, r.rng) for r in requests]
+        with ThreadPoolExecutor(workers) as pool:
+            return list(
+                pool.map(lambda r: self.reply(r.task, r.instance, r.messages, r.state, r.rng), requests)
+            )

@@ -1,10 +1,16 @@
 """The multiturn-aware reward (MR): the value of a response is the R* of the conversations it leads to.
 
-After the real step at turn j, :class:`MultiturnAwareReward` branches ``samples`` simulated
-futures from the environment's state. Each runs at most ``window`` further assistant turns with
-``policy`` against a copy of the user simulator with its own generator, stops when the user
-ends the chat, and is scored with R*. The step pays the mean. The real episode is never
-touched: every future runs in :meth:`CollabEnv.branch`, an independent copy.
+As the source paper defines it, the MR of the assistant's response at turn j is the mean R* of
+``samples`` simulated futures that branch right after the response, *before* the user's reply:
+each future samples its own user reply with its own user generator, then plays at most
+``window`` further assistant turns with ``policy``, stops when the user ends the chat, and is
+scored with R*. The real episode keeps its real reply and is never touched: every future runs in
+:meth:`CollabEnv.branch`, an independent copy.
+
+Futures run in lockstep (:func:`collab_env.rollout.play_futures`): each round sends every live
+future's policy turn as one batch and every user reply as one batch, so an endpoint has all of
+them in flight at once (up to each model's ``concurrency``) and a local model runs one forward
+pass per round.
 """
 
 from __future__ import annotations
@@ -19,12 +25,16 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from collab_env.env import CollabEnv
+from collab_env.config import EnvConfig
+from collab_env.env import CollabEnv, EnvState
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.executors import Executor, make_executor
+from collab_env.rollout import Future, play_futures
 from collab_env.types import ChatMessage
+from collab_env.users import LLMUser
 
 Policy = Callable[[Sequence[ChatMessage]], str]
+#: Counters of a user simulator's per-episode state that measure model usage.
+USAGE_FIELDS = ("calls", "tokens", "prompt_tokens", "completion_tokens", "cost")
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,9 @@ class MRResult:
         scores: R* of each simulated future.
         lengths: Messages in each simulated conversation (the real part included).
         user_seeds: The user simulator seed of each future (for reproduction).
-        window: Assistant turns simulated at most, after the response.
+        window: Assistant turns simulated at most, after the response and the sampled reply.
+        breakdowns: Each future's R* with every part (``RewardBreakdown.as_dict``).
+        usage: Model usage of the futures' user simulators: calls, tokens, cost.
         futures: The simulated conversations, when kept.
     """
 
@@ -47,6 +59,8 @@ class MRResult:
     lengths: list[int]
     user_seeds: list[int]
     window: int
+    breakdowns: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, float] = field(default_factory=dict)
     futures: list[list[ChatMessage]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,18 +78,18 @@ class MultiturnAwareReward(gym.Wrapper):
         policy: The agent that plays the simulated future turns; pass the agent being trained
             or evaluated, so that MR values a response under the behaviour that will follow it.
             A policy with a ``reset`` method is treated as stateful and deep-copied per future.
-        window: Assistant turns simulated after the response (0: myopic reward, the R* of the
-            conversation as it stands after the user's reply).
+            A policy with ``act_batch`` gets each round's turns as one batch.
+        window: Assistant turns simulated after the response and its sampled user reply (0:
+            the mean R* right after a sampled reply, the myopic reward).
         samples: Futures per turn; their mean R* is paid.
-        executor: Where futures run (see :func:`collab_env.executors.make_executor`); by
-            default serially, or in ``policy.concurrency`` threads when the policy declares it.
         seed: Extra entropy for the futures' user seeds.
         keep_futures: Put the simulated conversations in ``info["mr_futures"]``.
 
-    ``info["mr"]`` holds the mean, the per-sample R*, their standard deviation, the simulated
-    conversations' lengths and the user seeds. If a model call inside a future fails after its
-    retries, the step ends the episode with ``truncated=True`` and ``info["error"]`` (lost, not
-    scored), as the base env does for the real user.
+    ``info["mr"]`` holds the mean, the per-sample R* and each future's R* breakdown, their
+    standard deviation, the simulated conversations' lengths, the user seeds and the futures'
+    model usage (also added to the episode's user usage in ``info["user"]``). If a model call
+    inside a future fails after its retries, the step ends the episode with ``truncated=True``
+    and ``info["error"]`` (lost, not scored), as the base env does for the real user.
     """
 
     def __init__(
@@ -84,7 +98,6 @@ class MultiturnAwareReward(gym.Wrapper):
         policy: Policy,
         window: int = 2,
         samples: int = 3,
-        executor: Executor | str | None = None,
         seed: int = 0,
         keep_futures: bool = False,
     ) -> None:
@@ -93,34 +106,33 @@ class MultiturnAwareReward(gym.Wrapper):
         if not isinstance(env.unwrapped, CollabEnv):
             raise ConfigError(f"MultiturnAwareReward wraps a CollabEnv, got {type(env.unwrapped).__name__}")
         self.policy, self.window, self.samples, self.seed = policy, window, samples, seed
-        self.executor = make_executor(executor, getattr(policy, "concurrency", 1))
         self.keep_futures = keep_futures
 
     def step(self, action: str) -> tuple[list, float, bool, bool, dict]:
-        """Take the real step, then pay the MR of ``action``."""
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if "error" in info:
-            return obs, reward, terminated, truncated, info
+        """Take the real step, then pay the MR of ``action`` (futures branch before the reply)."""
         base = self.env.unwrapped
+        before = base.snapshot() if base._state is not None and not base._state.done else None
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if "error" in info or before is None:
+            return obs, reward, terminated, truncated, info
+        entropy = _state_entropy(before, self.seed, action)
+        seeds = [_derive(entropy, k) for k in range(self.samples)]
         try:
-            result = _estimate(
-                base, None, self.policy, self.window, self.samples, self.executor, self._seeds(base)
-            )
+            result = _estimate(base, before, [action], self.policy, self.window, [seeds], self.keep_futures)[
+                0
+            ]
         except ModelCallError as exc:
             info["error"] = f"MR future failed: {exc}"
             return obs, 0.0, terminated, True, info
+        _add_usage(base._require_state().user_state, result.usage, info.get("user"))
         info["mr"] = result.as_dict()
         if self.keep_futures:
             info["mr_futures"] = result.futures
         return obs, result.mean, terminated, truncated, info
 
-    def _seeds(self, base: CollabEnv) -> list[int]:
-        entropy = _state_entropy(base, self.seed)
-        return [_derive(entropy, k) for k in range(self.samples)]
-
 
 def multiturn_aware_reward(
-    env_id_or_env: str | gym.Env,
+    env_id_or_env: str | EnvConfig | gym.Env,
     conversation: Sequence[ChatMessage],
     candidates: Sequence[str],
     policy: Policy,
@@ -129,7 +141,6 @@ def multiturn_aware_reward(
     *,
     task_id: str | None = None,
     env_seed: int | None = None,
-    executor: Executor | str | None = None,
     common_random_numbers: bool = True,
     seed: int = 0,
     keep_futures: bool = False,
@@ -137,17 +148,17 @@ def multiturn_aware_reward(
     """Score candidate responses to one conversation by MR (how the paper ranks responses).
 
     Args:
-        env_id_or_env: An env whose current episode is at ``conversation``, or an env id; with an
-            id, ``task_id`` (and the ``env_seed`` the conversation was played with) say which
+        env_id_or_env: An env whose current episode is at ``conversation``, or an
+            :class:`~collab_env.config.EnvConfig` (or an env id, for its defaults) to rebuild
+            it: ``task_id`` (and the ``env_seed`` the conversation was played with) say which
             episode, and the conversation's assistant turns are replayed to reach its state.
         conversation: The conversation so far, ending with a user message.
         candidates: Assistant responses to compare.
         policy: The agent that plays the future turns.
-        window: Assistant turns simulated after each candidate.
-        samples: Futures per candidate.
+        window: Assistant turns simulated after each candidate and its sampled user reply.
+        samples: Futures per candidate; all ``len(candidates) * samples`` futures run in lockstep.
         task_id: With an env id, the task instance of the conversation.
         env_seed: With an env id, the seed of the episode.
-        executor: Where the ``len(candidates) * samples`` futures run, all at once.
         common_random_numbers: Give every candidate's sample k the same user seed, so that
             differences between candidates are not drowned by simulator noise.
         seed: Extra entropy for the user seeds.
@@ -164,21 +175,15 @@ def multiturn_aware_reward(
     if not candidates or not all(isinstance(c, str) for c in candidates):
         raise ConfigError("candidates must be a non-empty list of strings")
     base = _at_conversation(env_id_or_env, conversation, task_id, env_seed)
-    executor = make_executor(executor, getattr(policy, "concurrency", 1))
-    entropy = _state_entropy(base, seed)
-    jobs = [
-        (c, _derive(entropy, k) if common_random_numbers else _derive(entropy, k, c))
+    state = base.snapshot()
+    if state.done:
+        raise ConfigError("the episode has ended: there is no next response to score")
+    entropy = _state_entropy(state, seed)
+    seeds = [
+        [_derive(entropy, k) if common_random_numbers else _derive(entropy, k, c) for k in range(samples)]
         for c in range(len(candidates))
-        for k in range(samples)
     ]
-    runs = executor.map(
-        lambda job: _future(base, candidates[job[0]], policy, window, job[1], keep_futures), jobs
-    )
-    results = []
-    for c in range(len(candidates)):
-        mine = [(run, seed) for (cand, seed), run in zip(jobs, runs, strict=True) if cand == c]
-        results.append(_summarise([r for r, _ in mine], [s for _, s in mine], window))
-    return results
+    return _estimate(base, state, list(candidates), policy, window, seeds, keep_futures)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -193,42 +198,88 @@ def _check(policy: Any, window: int, samples: int) -> None:
         raise ConfigError(f"samples must be an int >= 1, got {samples!r}")
 
 
-def _estimate(base, candidate, policy, window, samples, executor, seeds) -> MRResult:
-    state = base._require_state()
-    if window == 0 or state.done:
-        # Nothing to simulate: the myopic reward, R* of the conversation as it stands.
-        total = base.conversation_reward().total
-        return MRResult(total, 0.0, [total], [len(state.messages)], [], window, [base.messages])
-    runs = executor.map(lambda s: _future(base, candidate, policy, window, s, True), seeds)
-    return _summarise(runs, seeds, window)
+def _estimate(
+    base: CollabEnv,
+    state: EnvState,
+    candidates: list[str],
+    policy: Policy,
+    window: int,
+    seeds: list[list[int]],
+    keep: bool,
+) -> list[MRResult]:
+    """MR of each candidate: its futures from ``state`` (before the user's reply), in lockstep."""
+    stateful = callable(getattr(policy, "reset", None))
+    futures, first = [], []
+    for candidate, candidate_seeds in zip(candidates, seeds, strict=True):
+        for k, user_seed in enumerate(candidate_seeds):
+            agent = copy.deepcopy(policy) if stateful else policy
+            branch = base.branch(user_seed=user_seed, state=state)
+            futures.append(Future(branch, agent, sample_index=k, seed=_derive(user_seed, 1) % 2**31))
+            first.append(candidate)
+    play_futures(futures, first, window)
+    failed = next((f.error for f in futures if f.error), None)
+    if failed:
+        raise ModelCallError(failed)
+    breakdowns = _score([f.env for f in futures])
+    results, per = [], len(seeds[0]) if seeds else 0
+    for c, candidate_seeds in enumerate(seeds):
+        mine = range(c * per, (c + 1) * per)
+        scores = [breakdowns[i]["total"] for i in mine]
+        results.append(
+            MRResult(
+                mean=statistics.fmean(scores),
+                std=statistics.pstdev(scores) if len(scores) > 1 else 0.0,
+                scores=scores,
+                lengths=[len(futures[i].env._require_state().messages) for i in mine],
+                user_seeds=list(candidate_seeds),
+                window=window,
+                breakdowns=[breakdowns[i] for i in mine],
+                usage=_usage_delta(
+                    state.user_state, [futures[i].env._require_state().user_state for i in mine]
+                ),
+                futures=[futures[i].env.messages for i in mine] if keep else [],
+            )
+        )
+    return results
 
 
-def _future(base: CollabEnv, candidate: str | None, policy: Policy, window: int, user_seed: int, keep: bool):
-    """One simulated future: (R*, length, transcript or None)."""
-    branch = base.branch(user_seed=user_seed, score_every_step=False)
-    agent = copy.deepcopy(policy) if callable(getattr(policy, "reset", None)) else policy
-    done = branch._require_state().done
-    if candidate is not None and not done:
-        done = _advance(branch, candidate)
-    for _ in range(window if not done else 0):
-        if _advance(branch, agent(branch.messages)):
-            break
-    messages = branch.messages
-    return branch.conversation_reward().total, len(messages), messages if keep else None
+def _score(branches: list[CollabEnv]) -> list[dict[str, Any]]:
+    """R* breakdown of each finished future; a model-backed judge is asked for all at once."""
+    judge = branches[0].engagement_judge if branches else None
+    workers = int(getattr(getattr(judge, "model", None), "concurrency", 1) or 1)
+    if branches and branches[0].extractor is not None:
+        workers = max(
+            workers, int(getattr(getattr(branches[0].extractor, "model", None), "concurrency", 1) or 1)
+        )
+
+    def score(branch: CollabEnv) -> dict[str, Any]:
+        return branch.conversation_reward().as_dict()
+
+    if workers <= 1 or len(branches) <= 1:
+        return [score(b) for b in branches]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(workers, len(branches))) as pool:
+        return list(pool.map(score, branches))
 
 
-def _advance(branch: CollabEnv, action: str) -> bool:
-    _, _, terminated, truncated, info = branch.step(action)
-    if "error" in info:
-        raise ModelCallError(info["error"])
-    return terminated or truncated
+def _usage_delta(before: Any, after: list[Any]) -> dict[str, float]:
+    """Model usage the futures' user simulators added, from their per-episode counters."""
+    totals: dict[str, float] = {}
+    for state in after:
+        for name in USAGE_FIELDS:
+            if isinstance(getattr(state, name, None), int | float):
+                totals[name] = totals.get(name, 0) + getattr(state, name) - getattr(before, name, 0)
+    return totals
 
 
-def _summarise(runs, seeds: list[int], window: int) -> MRResult:
-    scores = [float(r[0]) for r in runs]
-    std = statistics.pstdev(scores) if len(scores) > 1 else 0.0
-    futures = [r[2] for r in runs if r[2] is not None]
-    return MRResult(statistics.fmean(scores), std, scores, [r[1] for r in runs], list(seeds), window, futures)
+def _add_usage(user_state: Any, usage: dict[str, float], user_info: dict[str, Any] | None) -> None:
+    """Count the futures' usage in the real episode's user counters (and in this step's info)."""
+    for name, value in usage.items():
+        if isinstance(getattr(user_state, name, None), int | float):
+            setattr(user_state, name, getattr(user_state, name) + value)
+            if user_info is not None and name in user_info:
+                user_info[name] = getattr(user_state, name)
 
 
 def _at_conversation(env_id_or_env, conversation, task_id, env_seed) -> CollabEnv:
@@ -243,23 +294,37 @@ def _at_conversation(env_id_or_env, conversation, task_id, env_seed) -> CollabEn
         raise ConfigError(
             "with an env id, pass task_id (and env_seed) to say which episode the conversation is"
         )
-    base = gym.make(env_id_or_env).unwrapped
+    config = env_id_or_env if isinstance(env_id_or_env, EnvConfig) else EnvConfig(env_id_or_env)
+    base = config.make().unwrapped
     obs, _ = base.reset(seed=env_seed, options={"task_id": task_id})
+    if isinstance(base.user, LLMUser):
+        # A model-backed user keeps no hidden state beyond the messages: adopt the conversation
+        # instead of replaying it (which would cost a call per turn and give other replies).
+        return _adopt(base, conversation)
     for message in conversation[1:]:
         if message["role"] == "assistant":
             obs, *_ = base.step(message["content"])
     if obs != list(conversation):
         raise ConfigError(
-            f"replaying the conversation on {env_id_or_env} ({task_id}, seed {env_seed}) gives different user "
+            f"replaying the conversation on {config.env_id} ({task_id}, seed {env_seed}) gives different user "
             "replies; pass the env itself at that state"
         )
     return base
 
 
-def _state_entropy(base: CollabEnv, seed: int) -> int:
-    """Entropy from the episode (task, conversation, generator states): same state, same seeds."""
+def _adopt(base: CollabEnv, conversation: Sequence[ChatMessage]) -> CollabEnv:
     state = base._require_state()
-    text = repr((seed, state.instance.task_id, state.messages, base.np_random.bit_generator.state))
+    if not conversation or conversation[0]["content"] != state.messages[0]["content"]:
+        raise ConfigError(f"the conversation does not open with {state.instance.task_id}'s opening request")
+    state.messages = [dict(m) for m in conversation]  # type: ignore[misc]
+    state.turn = sum(m["role"] == "assistant" for m in conversation)
+    return base
+
+
+def _state_entropy(state: EnvState, seed: int, action: str | None = None) -> int:
+    """Entropy from the episode (task, conversation, generator states): same state, same seeds."""
+    messages = state.messages + ([{"role": "assistant", "content": action}] if action is not None else [])
+    text = repr((seed, state.instance.task_id, messages, state.np_random_state))
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
 
 

@@ -23,7 +23,7 @@ SMALL = {"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 128}
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("finetune")
-    synthesize(config(2), root / "data", agent=TwoWays(), progress=False)
+    synthesize(config(3), root / "data", agent=TwoWays(), progress=False)
     return build_tiny_checkpoint(root / "tiny"), root / "data", root
 
 

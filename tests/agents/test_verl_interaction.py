@@ -11,6 +11,7 @@ from collab_env.agents.verl_interaction import CollabInteraction, interaction_ro
 
 from collab_env.errors import ConfigError
 from collab_env.rollout import run_episode
+from collab_env.testing.openai_server import LoopbackServer
 
 
 async def rollout(interaction, row, agent):
@@ -54,9 +55,34 @@ def test_turn_and_mr_rewards_score_every_turn():
         rollout(CollabInteraction({"env_id": "CollabDoc-v0", "reward": "turn"}), row, agent)
     )
     assert sum(turn_scores) == pytest.approx(final)
-    mr = CollabInteraction({"env_id": "CollabDoc-v0", "reward": "mr", "window": 1, "samples": 1})
+    mr = CollabInteraction(
+        {"env_id": "CollabDoc-v0", "reward": "mr", "window": 1, "samples": 1, "policy": "clarify"}
+    )
     _, mr_scores, _ = asyncio.run(rollout(mr, row, agent))
     assert len(mr_scores) == len(turn_scores) and mr_scores[0] != 0
+
+
+def test_mr_futures_are_played_by_the_configured_policy_endpoint_with_the_configured_user():
+    """A counting endpoint sees the policy's future turns and the LLM user's replies."""
+    seen = {"policy": 0, "user": 0}
+
+    def reply(messages):
+        if "playing a human user" in messages[0]["content"] or "hidden_goal" in str(messages):
+            seen["user"] += 1
+            return '{"thought": "ok", "response": "It is for the team."}'
+        seen["policy"] += 1
+        return "Who is the audience?"
+
+    with LoopbackServer(reply=reply) as server:
+        row = interaction_rows("CollabDoc-v0", 1)[0]
+        config = {"env_id": "CollabDoc-v0", "reward": "mr", "window": 1, "samples": 2, "max_turns": 2,
+                  "policy": f"openai:policy@{server.base_url}", "user_model": "user", "base_url": server.base_url}  # fmt: skip
+        interaction = CollabInteraction(config)
+        assert interaction.env_config.user_model == "user"
+        _, scores, _ = asyncio.run(rollout(interaction, row, lambda m: "Who is the audience?"))
+    assert seen["policy"] >= 2 and seen["user"] >= 2 + 2 * len(scores)  # real replies and sampled ones
+    with pytest.raises(ConfigError, match="needs `policy`"):
+        CollabInteraction({"env_id": "CollabDoc-v0", "reward": "mr"})
 
 
 def test_bad_configuration_and_unknown_instances_are_clear_errors():

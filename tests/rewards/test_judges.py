@@ -28,7 +28,9 @@ def test_interactivity_judge_replaces_the_heuristic_and_says_so():
     parts = result.reward
     assert parts["engagement"] == 0.7 and parts["engagement_judge"] == "llm:judge"
     assert parts["engagement_details"]["thought"] == "asked well"
-    assert [("reward" in i) for i in result.infos] == [False] * (result.turns - 1) + [True]
+    judged = [i["reward"]["engagement_judged"] for i in result.infos]  # a reward at every step
+    assert judged == [False] * (result.turns - 1) + [True]
+    assert all(i["reward"]["engagement"] is None for i in result.infos[:-1])
 
 
 def test_judge_scores_are_clipped_and_garbage_fails_clearly():

@@ -11,7 +11,6 @@ import pytest
 from collab_env.agents import make_agent
 
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.executors import ThreadExecutor
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
@@ -22,16 +21,30 @@ def _clarify(env_id="CollabDoc-v0"):
     return env, make_agent("clarify", env)
 
 
-def test_window_zero_is_the_myopic_reward():
+def test_window_zero_scores_the_response_and_a_sampled_reply_only():
     env, agent = _clarify()
-    wrapped = MultiturnAwareReward(env, agent, window=0, samples=5)
+    wrapped = MultiturnAwareReward(env, agent, window=0, samples=5, keep_futures=True)
     obs, _ = wrapped.reset(seed=0)
     while True:
+        before = len(obs)
         obs, reward, terminated, truncated, info = wrapped.step(agent(obs))
-        assert reward == pytest.approx(env.unwrapped.conversation_reward().total)
-        assert info["mr"]["scores"] == [reward] and info["mr"]["std"] == 0.0
+        assert info["mr"]["lengths"] == [before + 2] * 5  # the response and one sampled user reply
+        assert reward == pytest.approx(statistics.fmean(info["mr"]["scores"]))
+        assert all(future[:-1] == obs[:-1] for future in info["mr_futures"])
         if terminated or truncated:
             break
+
+
+def test_futures_branch_before_the_user_reply_and_sample_it():
+    env, agent = _clarify("CollabMath-v0")
+    wrapped = MultiturnAwareReward(env, agent, window=1, samples=8, keep_futures=True)
+    obs, _ = wrapped.reset(seed=5)
+    obs, _, _, _, info = wrapped.step(agent(obs))
+    replies = {future[len(obs) - 1]["content"] for future in info["mr_futures"]}
+    assert all(future[len(obs) - 2] == obs[-2] for future in info["mr_futures"])  # the response
+    assert len(replies) > 1  # each future drew its own user reply
+    assert obs[-1]["content"] == run_episode(gym.make("CollabMath-v0", split="test"), lambda m: obs[-2]["content"],
+                                             seed=5).messages[2]["content"]  # fmt: skip
 
 
 @pytest.mark.parametrize("env_id", ["CollabDoc-v0", "CollabMath-v0", "CollabQA-v0"])
@@ -105,7 +118,7 @@ def test_a_conversation_the_env_cannot_reproduce_is_an_error():
         )
 
 
-def test_concurrency_is_bounded_by_the_executor():
+def test_policy_turns_run_at_most_its_declared_concurrency_at_once():
     in_flight, peak, lock = 0, 0, threading.Lock()
     env, clarify = _clarify()
 
@@ -119,12 +132,13 @@ def test_concurrency_is_bounded_by_the_executor():
             in_flight -= 1
         return clarify(messages)
 
+    slow_policy.concurrency = 3
     obs, _ = env.reset(seed=0)
-    multiturn_aware_reward(env, obs, [clarify(obs)] * 4, slow_policy, 2, 4, executor=ThreadExecutor(3))
+    multiturn_aware_reward(env, obs, [clarify(obs)] * 4, slow_policy, 2, 4)
     assert 1 < peak <= 3
 
 
-def _endpoint_policy(server, max_retries=2):
+def _endpoint_policy(server, max_retries=2, concurrency=1):
     from openai import APIError, OpenAI
 
     client = OpenAI(base_url=server.base_url, api_key="test", max_retries=max_retries)
@@ -136,6 +150,7 @@ def _endpoint_policy(server, max_retries=2):
             raise ModelCallError(f"{server.base_url}: {exc}") from exc
         return out.choices[0].message.content
 
+    policy.concurrency = concurrency
     return policy
 
 
@@ -143,9 +158,7 @@ def test_endpoint_concurrency_is_bounded_as_configured():
     env, agent = _clarify()
     with LoopbackServer(reply=lambda m: "What tone should it have?", latency_s=0.05) as server:
         obs, _ = env.reset(seed=0)
-        multiturn_aware_reward(
-            env, obs, [agent(obs)] * 3, _endpoint_policy(server), 2, 4, executor=ThreadExecutor(5)
-        )
+        multiturn_aware_reward(env, obs, [agent(obs)] * 3, _endpoint_policy(server, concurrency=5), 2, 4)
     assert 1 < server.max_in_flight <= 5
 
 
