@@ -102,7 +102,7 @@ class MultiturnAwareReward(gym.Wrapper):
         keep_futures: bool = False,
     ) -> None:
         super().__init__(env)
-        _check(policy, window, samples)
+        _check(policy, window, samples, env)
         if not isinstance(env.unwrapped, CollabEnv):
             raise ConfigError(f"MultiturnAwareReward wraps a CollabEnv, got {type(env.unwrapped).__name__}")
         self.policy, self.window, self.samples, self.seed = policy, window, samples, seed
@@ -171,10 +171,11 @@ def multiturn_aware_reward(
         ConfigError: for bad arguments, or a conversation that the env does not reproduce.
         ModelCallError: if a model call in a future fails after its retries.
     """
-    _check(policy, window, samples)
+    _check(policy, window, samples, env_id_or_env if isinstance(env_id_or_env, gym.Env) else None)
     if not candidates or not all(isinstance(c, str) for c in candidates):
         raise ConfigError("candidates must be a non-empty list of strings")
     base = _at_conversation(env_id_or_env, conversation, task_id, env_seed)
+    _check(policy, window, samples, base)
     state = base.snapshot()
     if state.done:
         raise ConfigError("the episode has ended: there is no next response to score")
@@ -189,9 +190,16 @@ def multiturn_aware_reward(
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _check(policy: Any, window: int, samples: int) -> None:
+def _check(policy: Any, window: int, samples: int, env: gym.Env | None = None) -> None:
     if not callable(policy):
         raise ConfigError(f"policy must be callable as policy(messages) -> str, got {type(policy).__name__}")
+    drafter = getattr(policy, "drafter", None)  # a built-in agent knows one family's templates
+    base = getattr(env, "unwrapped", None)
+    if drafter is not None and isinstance(base, CollabEnv) and type(drafter) is not type(base.task.drafter):
+        raise ConfigError(
+            f"the policy is a built-in agent of another task family ({type(drafter).__name__}) than the env's "
+            f"({base.task.name}): build it for this env, e.g. make_agent('clarify', env)"
+        )
     if not isinstance(window, int) or window < 0:
         raise ConfigError(f"window must be an int >= 0, got {window!r}")
     if not isinstance(samples, int) or samples < 1:

@@ -1,0 +1,95 @@
+"""MR with models in the loop: every future in flight, samples that differ, replays of the same env."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+
+import gymnasium as gym
+import pytest
+from collab_env.agents import LLMAgent, make_agent
+from collab_env.agents.finetune import MRRewardFunction
+from collab_env.agents.ranking import sample_candidates
+
+from collab_env.config import EnvConfig
+from collab_env.errors import ConfigError
+from collab_env.llm import CachedChat, OpenAIChat
+from collab_env.testing.openai_server import LoopbackServer
+from collab_env.users import LLMUser
+from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
+
+
+def _is_user_prompt(messages) -> bool:
+    return "hidden_goal" in json.dumps(messages)
+
+
+def _user_json(text: str = "It is for the whole team.") -> str:
+    return json.dumps({"thought": "ok", "response": text})
+
+
+def _wall_of_one_mr_step(server, samples: int) -> float:
+    env = gym.make("CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=server.base_url)))
+    agent = make_agent("clarify", env)
+    wrapped = MultiturnAwareReward(env, agent, window=2, samples=samples)
+    obs, _ = wrapped.reset(seed=0)
+    start = time.perf_counter()
+    _, _, _, _, info = wrapped.step(agent(obs))
+    wall = time.perf_counter() - start
+    assert len(info["mr"]["scores"]) == samples
+    return wall
+
+
+def test_eight_futures_take_about_the_time_of_one_with_an_llm_user():
+    """A scripted policy and an LLM user at 0.2 s: the 8 futures' replies go out together."""
+    with LoopbackServer(reply=lambda m: _user_json(), latency_s=0.2) as server:
+        one = _wall_of_one_mr_step(server, 1)
+        eight = _wall_of_one_mr_step(server, 8)
+        assert server.max_in_flight == 8  # every future's reply in flight at once
+    assert eight / one <= 1.3, (one, eight)
+
+
+def test_candidates_through_a_response_cache_are_distinct_samples(tmp_path):
+    counter = itertools.count()
+    with LoopbackServer(reply=lambda m: f"Question number {next(counter)}?") as server:
+        agent = LLMAgent(
+            CachedChat(OpenAIChat("policy", base_url=server.base_url), tmp_path / "cache.sqlite")
+        )
+        messages = [{"role": "user", "content": "Write me an announcement."}]
+        first = sample_candidates(agent, messages, 3)
+        again = sample_candidates(agent, messages, 3)
+        assert server.requests == 3  # the re-run is served from the cache
+    assert len(first) == 3 and again == first
+
+
+def test_the_grpo_reward_calls_the_configured_user_and_policy_endpoints():
+    seen = {"user": 0, "policy": 0}
+    lock = threading.Lock()
+
+    def reply(messages):
+        role = "user" if _is_user_prompt(messages) else "policy"
+        with lock:
+            seen[role] += 1
+        return _user_json() if role == "user" else "What tone should it have?"
+
+    with LoopbackServer(reply=reply) as server:
+        config = EnvConfig("CollabDoc-v0", split="train", user_model="user", base_url=server.base_url)
+        env = config.make()
+        obs, _ = env.reset(seed=3, options={"task_id": "doc-train-00003"})
+        policy = LLMAgent(OpenAIChat("policy", base_url=server.base_url))
+        reward = MRRewardFunction(config, policy, window=1, samples=2)
+        scores = reward(
+            [obs, obs], ["Who is it for?", "Here is the draft:\n\nHi."], ["doc-train-00003"] * 2, [3, 3]
+        )
+    assert len(scores) == 2
+    assert seen["policy"] == 2 * 2  # window 1: one policy turn per future, 2 completions × 2 samples
+    assert seen["user"] == 2 * 2 * 2  # each future's sampled reply, then the reply to the policy's turn
+
+
+def test_a_policy_of_another_family_is_refused():
+    math_env = gym.make("CollabMath-v0")
+    with pytest.raises(ConfigError, match="another task family .DocDrafter"):
+        MultiturnAwareReward(math_env, make_agent("clarify", gym.make("CollabDoc-v0")))
+    with pytest.raises(ConfigError, match="family"):
+        multiturn_aware_reward(math_env, [], ["x"], make_agent("clarify", gym.make("CollabDoc-v0")))
