@@ -24,13 +24,18 @@ TEMPLATE = (
 )
 
 
-def build_tiny_checkpoint(path: str | Path, corpus: Sequence[str] = CORPUS, seed: int = 0) -> Path:
+def build_tiny_checkpoint(
+    path: str | Path, corpus: Sequence[str] = CORPUS, seed: int = 0, hidden_size: int = 32, layers: int = 2
+) -> Path:
     """Write a tiny random Llama and its tokenizer to ``path`` and return it.
 
     Args:
         path: Directory to write (created if needed).
         corpus: Texts the word-level tokenizer learns its vocabulary from.
         seed: Seed of the random weights (the caller's torch RNG state is left as it was).
+        hidden_size: Width of the model (a multiple of 4; 32 is tiny, 1024 with 16 layers is
+            about 0.2 B parameters with a real vocabulary, a few million here).
+        layers: Transformer layers.
 
     Raises:
         ImportError: without ``torch``, ``transformers`` and ``tokenizers`` (extra ``[train]``).
@@ -50,8 +55,8 @@ def build_tiny_checkpoint(path: str | Path, corpus: Sequence[str] = CORPUS, seed
     )
     tokenizer.chat_template = TEMPLATE
     config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
+        vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=layers,
+        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=4096,
         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
     )  # fmt: skip
     path = Path(path)
