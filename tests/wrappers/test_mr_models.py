@@ -93,3 +93,14 @@ def test_a_policy_of_another_family_is_refused():
         MultiturnAwareReward(math_env, make_agent("clarify", gym.make("CollabDoc-v0")))
     with pytest.raises(ConfigError, match="family"):
         multiturn_aware_reward(math_env, [], ["x"], make_agent("clarify", gym.make("CollabDoc-v0")))
+
+
+def test_the_futures_model_usage_is_counted_in_the_episode():
+    with LoopbackServer(reply=lambda m: _user_json()) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=server.base_url)))
+        agent = make_agent("clarify", env)
+        wrapped = MultiturnAwareReward(env, agent, window=1, samples=3)
+        obs, _ = wrapped.reset(seed=0)
+        _, _, _, _, info = wrapped.step(agent(obs))
+        assert info["mr"]["usage"]["calls"] == 3 * 2  # each future's sampled reply and one more reply
+        assert info["user"]["calls"] == 1 + 3 * 2 == server.requests  # the real reply, then the futures'
