@@ -12,6 +12,7 @@ which one forward pass cannot mix).
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -62,6 +63,15 @@ class BatchingQueue(Generic[Item, Result]):
             max_wait_s,
             idle_s,
         )
+        self._start_fresh()
+
+    def _start_fresh(self) -> None:
+        """An empty queue and no worker, at construction and in a forked child.
+
+        A child inherits the parent's queue and its record of a running worker, but not the
+        worker thread: without this, its first call would wait forever.
+        """
+        self._pid = os.getpid()
         self._queue: queue.SimpleQueue[tuple[Hashable, Item, Future]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -81,6 +91,8 @@ class BatchingQueue(Generic[Item, Result]):
                 of that batch receives it).
         """
         future: Future = Future()
+        if self._pid != os.getpid():
+            self._start_fresh()
         with self._lock:  # the worker checks emptiness under this lock before it exits
             self._queue.put((key, item, future))
             if self._worker is None:

@@ -56,3 +56,15 @@ def test_the_worker_exits_when_idle_and_restarts_on_the_next_call():
 def test_bad_bounds_are_a_clear_error(bounds):
     with pytest.raises(ConfigError, match="max_batch"):
         BatchingQueue(lambda items, key: items, *bounds)
+
+
+def test_a_forked_child_gets_its_own_worker():
+    import multiprocessing
+
+    queue = BatchingQueue(lambda items, key: [i + 1 for i in items], 4, 0.0)
+    assert queue.submit(1) == 2  # the parent's worker is running now
+    results = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=lambda: results.put(queue.submit(41)))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0 and results.get(timeout=5) == 42
