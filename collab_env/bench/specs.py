@@ -117,11 +117,15 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
 
 @functools.lru_cache(maxsize=8)
 def _shared_model(spec: str) -> Any:
-    """The chat model of a model spec (without its ``#style``), built once per process."""
+    """The chat model of a model spec (without its ``#style``), built once per process.
+
+    A checkpoint goes through :meth:`HFChat.shared`, which loads it under a lock: episodes that
+    start together in worker threads share one model, whose calls are batched together.
+    """
     if spec.startswith("hf:"):
         from collab_env.llm import HFChat
 
-        return HFChat(spec[3:])
+        return HFChat.shared(spec[3:])
     from collab_env.llm import OpenAIChat
 
     match = _OPENAI.match(spec)
