@@ -5,7 +5,8 @@ the size asked for) and serves it through :class:`~collab_env.llm.HFChat` (CUDA 
 present, else the CPU). Then measures, with an ``LLMAgent`` on it as the policy and the scripted
 user:
 
-1. one call, and one batch of ``samples`` calls (the floor of a lockstep round);
+1. one call, and one batch of ``samples`` calls (the floor of a lockstep round; medians of 5,
+   with random weights the lengths of samples vary);
 2. one MR step (window w, S samples): how many ``generate`` calls it makes (the futures run in
    lockstep: at most w + 1, one batched call per round, not w · S) and its wall time against
    w × one batch of S;
@@ -19,6 +20,7 @@ Run: ``python -m collab_env.benchmarks.local_model_throughput [--hidden-size 102
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -61,6 +63,15 @@ class GenerateCounter:
         return self._generate(*args, **kwargs)
 
 
+def _median_time(call, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def model_speed(args: Args, checkpoint: Path) -> dict:
     """Parts 1 and 2: one call, one batch, and an MR step's generate calls and wall time."""
     from collab_env.llm import HFChat
@@ -70,13 +81,9 @@ def model_speed(args: Args, checkpoint: Path) -> dict:
     env = gym.make(args.env, split="test")
     obs, _ = env.reset(seed=0)
     prompt = [{"role": "system", "content": "You are a helpful assistant."}, *obs]
-    chat.complete(prompt)  # warm-up
-    start = time.perf_counter()
-    chat.complete(prompt)
-    one = time.perf_counter() - start
-    start = time.perf_counter()
-    chat.complete_batch([prompt] * args.samples)
-    batch = time.perf_counter() - start
+    chat.complete_batch([prompt] * args.samples)  # warm-up
+    one = _median_time(lambda: chat.complete(prompt))
+    batch = _median_time(lambda: chat.complete_batch([prompt] * args.samples))
     policy = LLMAgent(chat, temperature=1.0, max_tokens=args.max_tokens)
     wrapped = MultiturnAwareReward(env, policy, window=args.window, samples=args.samples)
     obs, _ = wrapped.reset(seed=0)
