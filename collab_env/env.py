@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -11,14 +10,15 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from collab_env.builders import describe, from_config, make_judge, make_task, make_user, role_options
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError
-from collab_env.registration import FAMILIES, REWARD_WEIGHTS
+from collab_env.registration import REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
 from collab_env.spaces import ConversationSpace, Message
-from collab_env.task import SPLITS, Task, resolve
+from collab_env.task import SPLITS, Task
 from collab_env.types import ChatMessage, TaskInstance, UserReply
-from collab_env.users import ScriptedUser, UserSimulator
+from collab_env.users import UserSimulator
 
 REWARD_MODES = ("final", "turn")
 
@@ -125,7 +125,7 @@ class CollabEnv(gym.Env[list, str]):
         config: EnvConfig | None = None,
     ) -> None:
         if config is not None:
-            task, kwargs = _from_config(config, task, locals())
+            task, kwargs = from_config(config, task, locals())
             reward, reward_mode, max_turns, split = (
                 kwargs["reward"],
                 config.reward_mode,
@@ -147,16 +147,14 @@ class CollabEnv(gym.Env[list, str]):
             )
         if reward is not None and not isinstance(reward, RewardConfig):
             raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
-        self.task = _make_task(task, **(task_kwargs or {}))
+        self.task = make_task(task, **(task_kwargs or {}))
         if dataset is not None:
             from collab_env.tasks.datasets import load_dataset  # the core imports no family eagerly
 
             self.task = load_dataset(dataset, family=self.task.name)
-        self.user = _make_user(user, user_model, base_url, judge_model, _role_options(config, "user"))
-        engagement_judge = _make_judge(
-            engagement_judge, judge_model, base_url, _role_options(config, "judge")
-        )
-        self.config = config or _describe(
+        self.user = make_user(user, user_model, base_url, judge_model, role_options(config, "user"))
+        engagement_judge = make_judge(engagement_judge, judge_model, base_url, role_options(config, "judge"))
+        self.config = config or describe(
             task, user, engagement_judge if judge_model is None else None, extractor, task_kwargs, split,
             dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
         )  # fmt: skip
@@ -363,116 +361,3 @@ class CollabEnv(gym.Env[list, str]):
                 f"action is {len(action)} characters long; the limit is {self.action_space.max_chars} (max_message_chars)"
             )
         return state
-
-
-@functools.cache
-def _cached_task(spec: str, kwargs: tuple) -> Task:
-    # One Task object per spec and process: tasks are stateless apart from their caches of
-    # generated instances and metric results, which then serve every env (vector envs too).
-    cls = resolve(FAMILIES.get(spec, spec))
-    return cls(**dict(kwargs))
-
-
-def _make_task(task: Task | str, **kwargs: Any) -> Task:
-    if isinstance(task, Task):
-        return task
-    if not isinstance(task, str) or (task not in FAMILIES and ":" not in task):
-        raise ConfigError(f"task must be a Task, one of {sorted(FAMILIES)} or 'module:Class', got {task!r}")
-    try:
-        return _cached_task(task, tuple(sorted(kwargs.items())))
-    except TypeError as exc:
-        raise ConfigError(f"cannot build task {task!r} with {kwargs}: {exc}") from exc
-
-
-def _from_config(config: EnvConfig, task: Task | str, given: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The task family and reward of ``config``, after checking no other argument was changed."""
-    if not isinstance(config, EnvConfig):
-        raise ConfigError(f"config must be an EnvConfig, got {type(config).__name__}")
-    family = collab_env_family(config.env_id)
-    if isinstance(task, str) and task != family:
-        raise ConfigError(f"config is for {config.env_id} ({family}), but the env was made for task {task!r}")
-    defaults = {
-        "user": "scripted", "reward": None, "reward_mode": "final", "max_turns": 10, "split": "train",
-        "engagement_judge": None, "task_kwargs": None, "user_model": None, "base_url": None,
-        "judge_model": None, "extractor": None, "dataset": None,
-    }  # fmt: skip
-    changed = sorted(name for name, value in defaults.items() if given[name] != value)
-    if changed:
-        raise ConfigError(f"pass config=... alone, or these arguments without it: {', '.join(changed)}")
-    weights = {
-        k: getattr(config, k) for k in ("w_ext", "w_eng", "token_penalty") if getattr(config, k) is not None
-    }
-    return family, {"reward": RewardConfig(**{**REWARD_WEIGHTS.get(family, {}), **weights})}
-
-
-def collab_env_family(env_id: str) -> str:
-    """The task family of a registered id."""
-    from collab_env.registration import ENV_IDS, check_env_id
-
-    return ENV_IDS[check_env_id(env_id)]
-
-
-def _role_options(config: EnvConfig | None, role: str) -> dict[str, Any]:
-    from collab_env.config import ROLE_DEFAULTS
-
-    return config.options(role) if config is not None else dict(ROLE_DEFAULTS[role])
-
-
-def _describe(task, user, judge, extractor, task_kwargs, split, dataset, max_turns, user_model, judge_model,
-              base_url, reward, reward_mode) -> EnvConfig | None:  # fmt: skip
-    """The :class:`EnvConfig` of an env built from describable parts, else ``None``."""
-    from collab_env.registration import ENV_IDS
-
-    ids = [env_id for env_id, family in ENV_IDS.items() if family == task]
-    if not ids or user != "scripted" or judge is not None or extractor is not None or task_kwargs:
-        return None
-    reward = reward or RewardConfig(**REWARD_WEIGHTS.get(task, {}))
-    return EnvConfig(
-        ids[0], split=split, dataset=dataset, max_turns=max_turns, user_model=user_model,
-        judge_model=judge_model, base_url=base_url, w_ext=reward.w_ext, w_eng=reward.w_eng,
-        token_penalty=reward.token_penalty, reward_mode=reward_mode,
-    )  # fmt: skip
-
-
-def chat_model(model: str, base_url: str | None, options: dict[str, Any]) -> Any:
-    """An :class:`~collab_env.llm.OpenAIChat` for ``model`` with one role's options."""
-    from collab_env.llm import OpenAIChat
-
-    return OpenAIChat(
-        model, base_url=base_url, concurrency=options["concurrency"], max_retries=options["max_retries"],
-        timeout_s=options["timeout_s"], max_tokens=options["max_tokens"], temperature=options["temperature"],
-    )  # fmt: skip
-
-
-def _make_judge(
-    judge: EngagementJudge | None, judge_model: str | None, base_url: str | None, options: dict[str, Any]
-) -> EngagementJudge | None:
-    if judge_model is None:
-        return judge
-    if judge is not None:
-        raise ConfigError("pass either engagement_judge=... or judge_model=..., not both")
-    from collab_env.rewards.judges import LLMInteractivityJudge
-
-    return LLMInteractivityJudge(chat_model(judge_model, base_url, options))
-
-
-def _make_user(
-    user: UserSimulator | str,
-    user_model: str | None,
-    base_url: str | None,
-    judge_model: str | None,
-    options: dict[str, Any],
-) -> UserSimulator:
-    if user_model is not None:
-        if user != "scripted":
-            raise ConfigError("pass either user=... or user_model=..., not both")
-        from collab_env.users import LLMUser
-
-        return LLMUser(chat_model(user_model, base_url, options))
-    if base_url is not None and judge_model is None:
-        raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
-    if isinstance(user, UserSimulator):
-        return user
-    if user == "scripted":
-        return ScriptedUser()
-    raise ConfigError(f"user must be 'scripted' or a UserSimulator, got {user!r}")
