@@ -104,3 +104,28 @@ def test_the_futures_model_usage_is_counted_in_the_episode():
         _, _, _, _, info = wrapped.step(agent(obs))
         assert info["mr"]["usage"]["calls"] == 3 * 2  # each future's sampled reply and one more reply
         assert info["user"]["calls"] == 1 + 3 * 2 == server.requests  # the real reply, then the futures'
+
+
+def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():
+    calls = {"judge": 0}
+    lock = threading.Lock()
+
+    def reply(messages):
+        text = json.dumps(messages)
+        if "judge how well" in text:
+            with lock:
+                calls["judge"] += 1
+            return json.dumps({"thought": "fine", "score": 0.5})
+        return _user_json() if _is_user_prompt(messages) else "What tone should it have?"
+
+    with LoopbackServer(reply=reply) as server:
+        config = EnvConfig("CollabMath-v0", split="test", user_model="u", judge_model="j", base_url=server.base_url)
+        env = config.make()
+        policy = LLMAgent(OpenAIChat("policy", base_url=server.base_url))
+        wrapped = MultiturnAwareReward(env, policy, window=1, samples=4)
+        obs, _ = wrapped.reset(seed=0)
+        _, reward, _, _, info = wrapped.step("How many notebooks are there?")
+    assert calls["judge"] == 4  # once per future, at its end; the real step is not final
+    assert [b["engagement"] for b in info["mr"]["breakdowns"]] == [0.5] * 4
+    assert reward == pytest.approx(sum(b["total"] for b in info["mr"]["breakdowns"]) / 4)
+    assert info["reward"]["engagement_judged"] is False
