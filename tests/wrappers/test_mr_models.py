@@ -97,7 +97,9 @@ def test_a_policy_of_another_family_is_refused():
 
 def test_the_futures_model_usage_is_counted_in_the_episode():
     with LoopbackServer(reply=lambda m: _user_json()) as server:
-        env = gym.make("CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=server.base_url)))
+        env = gym.make(
+            "CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=server.base_url))
+        )
         agent = make_agent("clarify", env)
         wrapped = MultiturnAwareReward(env, agent, window=1, samples=3)
         obs, _ = wrapped.reset(seed=0)
@@ -119,11 +121,13 @@ def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():
         return _user_json() if _is_user_prompt(messages) else "What tone should it have?"
 
     with LoopbackServer(reply=reply) as server:
-        config = EnvConfig("CollabMath-v0", split="test", user_model="u", judge_model="j", base_url=server.base_url)
+        config = EnvConfig(
+            "CollabMath-v0", split="test", user_model="u", judge_model="j", base_url=server.base_url
+        )
         env = config.make()
         policy = LLMAgent(OpenAIChat("policy", base_url=server.base_url))
         wrapped = MultiturnAwareReward(env, policy, window=1, samples=4)
-        obs, _ = wrapped.reset(seed=0)
+        wrapped.reset(seed=0)
         _, reward, _, _, info = wrapped.step("How many notebooks are there?")
     assert calls["judge"] == 4  # once per future, at its end; the real step is not final
     assert [b["engagement"] for b in info["mr"]["breakdowns"]] == [0.5] * 4
