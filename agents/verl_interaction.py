@@ -104,7 +104,7 @@ class CollabInteraction(_Base):
             cfg["env_id"], max_turns=cfg.get("max_turns", 10), reward_mode=mode, **cfg.get("env_kwargs", {})
         )
         if cfg.get("reward") == "mr":
-            from collab_env.bench.specs import build_agent
+            from collab_env.agents.specs import build_agent
 
             future = build_agent(cfg.get("future_agent", "clarify"), env)
             env = MultiturnAwareReward(

@@ -13,7 +13,7 @@ import numpy as np
 
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError
-from collab_env.registration import FAMILIES
+from collab_env.registration import DATASET_LOADER, FAMILIES
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
 from collab_env.spaces import ConversationSpace, Message
 from collab_env.task import SPLITS, Task, resolve
@@ -149,9 +149,7 @@ class CollabEnv(gym.Env[list, str]):
             raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
         self.task = _make_task(task, **(task_kwargs or {}))
         if dataset is not None:
-            from collab_env.tasks.datasets import load_dataset  # the core imports no family eagerly
-
-            self.task = load_dataset(dataset, family=self.task.name)
+            self.task = resolve(DATASET_LOADER)(dataset, family=self.task.name)
         self.user = _make_user(user, user_model, base_url, judge_model, _role_options(config, "user"))
         engagement_judge = _make_judge(
             engagement_judge, judge_model, base_url, _role_options(config, "judge")

@@ -1,6 +1,8 @@
-"""``collab-env bench`` and ``collab-env show``: the benchmark from the command line.
+"""``collab-env bench``: benchmark agents on the envs; table, results files, plots, episode log.
 
-Wired into :mod:`collab_env.cli` by :func:`add_commands`.
+Options: the environment's (:class:`~collab_env.config.EnvConfig`, without ``--env``: a run
+takes several, ``--envs``) and the run's (:class:`~collab_env.benchmarks.harness.runner.BenchConfig`).
+``--resume --out DIR`` takes every option that is not given from the run's log header.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,120 +19,128 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-import collab_env
-from collab_env.bench.log import read_log
-from collab_env.bench.plots import PLOTS, write_plots
-from collab_env.bench.report import show_episode, write_html
-from collab_env.bench.runner import EXECUTORS, BenchConfig, run_bench
-from collab_env.bench.summary import COLUMNS, compare, describe, provenance, summarise, write_results
+from collab_env.benchmarks.harness.log import read_log
+from collab_env.benchmarks.harness.plots import write_plots
+from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
+from collab_env.benchmarks.harness.summary import (
+    COLUMNS,
+    compare,
+    describe,
+    lost_reasons,
+    provenance,
+    summarise,
+    write_results,
+)
+from collab_env.cli.options import add_config_options, add_env_options, config_kwargs
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 
+#: EnvConfig fields that BenchConfig holds itself (the rest go to ``BenchConfig.env_options``).
+_ENV_FIELDS_OF_BENCH = ("split", "user_model", "base_url", "judge_model")
+#: BenchConfig fields that describe this invocation, not the run (never read from a log header).
+_INVOCATION = ("out", "resume", "retry_lost", "workers", "executor", "ray_address")
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``bench`` and ``show`` on the ``collab-env`` subparsers.
 
-    Args:
-        sub: What ``ArgumentParser.add_subparsers()`` returned.
+@dataclass
+class CompareOptions:
+    """How the run is reported.
+
+    Attributes:
+        compare: Report relative changes of every agent against this agent spec.
     """
-    from collab_env.cli import add_model_arguments  # collab_env.cli imports this module
 
-    defaults = BenchConfig(out="")
+    compare: str | None = None
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``bench`` on the ``collab-env`` subparsers."""
     p = sub.add_parser("bench", help="benchmark agents on the envs: table, results files, plots, episode log")
-    p.add_argument("--envs", default="all", help="comma-separated env ids, or 'all' (default)")
-    p.add_argument(
-        "--agents",
-        default=",".join(defaults.agents),
-        help="comma-separated agent specs: passive, clarify, openai:MODEL@BASE_URL, hf:PATH, module:function",
-    )
-    p.add_argument(
-        "--episodes",
-        type=int,
-        default=defaults.episodes,
-        help=f"per env and agent (default {defaults.episodes})",
-    )
-    p.add_argument("--seed", type=int, default=defaults.seed, help="episode k uses seed SEED + k (default 0)")
-    p.add_argument(
-        "--split", choices=("train", "test"), default=defaults.split, help="task split (default test)"
-    )
-    p.add_argument("--out", default=None, help="output directory (default: runs/bench-<date>-<time>)")
-    p.add_argument(
-        "--workers", type=int, default=defaults.workers, help="episodes in flight (default: cores)"
-    )
-    p.add_argument(
-        "--resume", action="store_true", help="continue the run in --out, skipping finished episodes"
-    )
-    p.add_argument("--retry-lost", action="store_true", help="with --resume, run lost episodes again")
-    p.add_argument("--compare", metavar="BASE", help="report relative changes against agent BASE")
-    p.add_argument("--executor", choices=EXECUTORS, default=defaults.executor, help="where episodes run")
-    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: running or local Ray)")
-    add_model_arguments(p)
-    p.add_argument(
-        "--dataset", action="append", default=[], metavar="NAME:PATH",
-        help="a public data set for the env of its family (repeatable), e.g. math:data/MATH/test",
+    add_env_options(p, skip={"env_id", "dataset"}, defaults={"split": "test"})
+    group = p.add_argument_group("the run")
+    add_config_options(
+        group, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"},
+        defaults={"envs": ["all"], "out": "runs/bench-<date>-<time>", "workers": "the number of cores"},
     )  # fmt: skip
-    p.set_defaults(func=cmd_bench)
-
-    p = sub.add_parser("show", help="render one episode of a benchmark log, or write the run's HTML report")
-    p.add_argument("log", help="episodes.jsonl of a run (or its directory)")
-    p.add_argument("--episode", type=int, default=0, help="the K-th episode of the log (default 0)")
-    p.add_argument(
-        "--html",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="PATH",
-        help="write a self-contained HTML report of the run (default: report.html beside the log)",
-    )
-    p.set_defaults(func=cmd_show)
+    add_config_options(group, CompareOptions)
+    return p
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
-    """The :class:`BenchConfig` that ``collab-env bench`` arguments describe.
+    """The :class:`BenchConfig` that ``collab-env bench`` options describe.
+
+    With ``--resume``, the options not given are those of the run in ``--out`` (its log header).
 
     Raises:
         ConfigError: for unknown envs, bad agent specs, ``--compare`` naming no listed agent,
-            or ``--resume`` without ``--out``.
+            ``--resume`` without ``--out``, or options that differ from the run resumed.
     """
-    envs = (
-        list(collab_env.ENV_IDS)
-        if args.envs == "all"
-        else [e.strip() for e in args.envs.split(",") if e.strip()]
-    )
-    agents = [a.strip() for a in args.agents.split(",") if a.strip()]
-    if args.compare and args.compare not in agents:
-        raise ConfigError(f"--compare {args.compare!r} is not among --agents {agents}")
-    if (args.resume or args.retry_lost) and args.out is None:
-        raise ConfigError("--resume needs the --out directory of the run to continue")
-    if args.retry_lost and not args.resume:
+    given = config_kwargs(args, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"})
+    given.update(config_kwargs(args, EnvConfig, skip={"env_id", "dataset"}))
+    env_options = {k: given.pop(k) for k in list(given) if k not in {f.name for f in fields(BenchConfig)}}
+    if env_options:
+        given["env_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in env_options.items()}
+    if given.get("envs") == ["all"]:
+        given["envs"] = _all_envs()
+    if given.get("retry_lost") and not given.get("resume"):
         raise ConfigError("--retry-lost goes with --resume")
-    config = BenchConfig(
-        envs=envs,
-        agents=agents,
-        episodes=args.episodes,
-        seed=args.seed,
-        split=args.split,
-        workers=args.workers,
-        resume=args.resume,
-        retry_lost=args.retry_lost,
-        datasets=args.dataset,
-        user_model=args.user_model,
-        base_url=args.base_url,
-        judge_model=args.judge_model,
-        executor=args.executor,
-        ray_address=args.ray_address,
-    )
-    if args.out:
-        config.out = args.out
+    if given.get("resume"):
+        if not given.get("out"):
+            raise ConfigError("--resume needs the --out directory of the run to continue")
+        given = {**_saved_config(Path(given["out"])), **given}
+    config = BenchConfig(**given)
+    if args.compare and args.compare not in config.agents:
+        raise ConfigError(f"--compare {args.compare!r} is not among --agents {config.agents}")
     return config
 
 
-def cmd_bench(args: argparse.Namespace, console: Console) -> int:
-    """Run the benchmark, print its summary and write results, plots and the log."""
+def _all_envs() -> list[str]:
+    import collab_env
+
+    return list(collab_env.ENV_IDS)
+
+
+def _saved_config(out: Path) -> dict[str, Any]:
+    """The run options recorded in the log header of ``out``."""
+    saved = read_log(out)[0].get("config", {})
+    names = {f.name for f in fields(BenchConfig)} - set(_INVOCATION)
+    return {k: v for k, v in saved.items() if k in names}
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Run the benchmark, print its summary and write results, plots and the log.
+
+    Returns:
+        0, or 1 when every episode was lost.
+    """
+    from collab_env.cli.preflight import preflight
+
     config = config_from_args(args)
+    preflight([config.env_config(e) for e in config.envs], config.agents)
+    args.resume_hint = f"collab-env bench --resume --out {config.out}"
     # math-verify warns at every call from a worker thread that its signal-based timeout is off
     # (the math task turns it off there on purpose: only the main thread may set signals).
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     start = time.perf_counter()
+    log = _run_with_progress(config, console)
+    header, records = read_log(log)
+    out = Path(config.out)
+    rows = summarise(records)
+    changes = compare(rows, args.compare) if args.compare else None
+    write_results(rows, out, header, changes)
+    write_plots(rows, records, out)
+    print_summary(console, rows, header)
+    for change in changes or []:
+        console.print(describe(change))
+    lost = [r for r in records if r["status"] != "ok"]
+    console.print(
+        f"{len(records)} episodes ({len(lost)} lost) in {time.perf_counter() - start:.1f} s wall time; "
+        f"wrote {out}/results.md, results.csv, results.json, plots and episodes.jsonl"
+    )
+    print_lost_reasons(console, lost)
+    return 1 if records and len(lost) == len(records) else 0
+
+
+def _run_with_progress(config: BenchConfig, console: Console) -> Path:
     tally = Tally()
     total = len(config.envs) * len(config.agents) * config.episodes
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -145,22 +156,19 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
             done = read_log(log)[1] if log.exists() else []
             already = sum(r["status"] == "ok" or not config.retry_lost for r in done)
             progress.update(bar, advance=already)
-        log = run_bench(config, on_episode)
-    header, records = read_log(log)
-    out = Path(config.out)
-    rows = summarise(records)
-    changes = compare(rows, args.compare) if args.compare else None
-    write_results(rows, out, header, changes)
-    write_plots(rows, records, out)
-    print_summary(console, rows, header)
-    for change in changes or []:
-        console.print(describe(change))
-    lost = sum(r["lost"] for r in rows)
-    console.print(
-        f"{len(records)} episodes ({lost} lost) in {time.perf_counter() - start:.1f} s wall time; "
-        f"wrote {out}/results.md, results.csv, results.json, plots and episodes.jsonl"
-    )
-    return 0
+        return run_bench(config, on_episode)
+
+
+def print_lost_reasons(console: Console, lost: list[dict[str, Any]], shown: int = 5) -> None:
+    """Print why episodes were lost: each reason with its count, the most frequent first."""
+    if not lost:
+        return
+    reasons = lost_reasons(lost)
+    console.print(f"[bold red]{len(lost)} episodes lost[/], by reason:")
+    for reason, n in reasons[:shown]:
+        console.print(f"  {n} × {escape(reason)}")
+    if len(reasons) > shown:
+        console.print(f"  ... and {len(reasons) - shown} other reasons (see episodes.jsonl)")
 
 
 class Tally:
@@ -204,26 +212,6 @@ class Tally:
         return " · ".join(means)
 
 
-def cmd_show(args: argparse.Namespace, console: Console) -> int:
-    """Print one episode's transcript and reward parts, or write the run's HTML report."""
-    header, records = read_log(args.log)
-    log = Path(args.log)
-    run_dir = log if log.is_dir() else log.parent
-    if args.html is not None:
-        path = Path(args.html) if args.html else run_dir / "report.html"
-        rows = summarise(records)
-        plots = [run_dir / name for name in PLOTS]
-        if not all(p.exists() for p in plots):
-            plots = write_plots(rows, records, run_dir)
-        write_html(header, rows, records, plots, path)
-        console.print(f"wrote {path} (a single file: open it in a browser)")
-        return 0
-    if not 0 <= args.episode < len(records):
-        raise ConfigError(f"--episode {args.episode} is out of range: the log has {len(records)} episodes")
-    show_episode(console, records[args.episode])
-    return 0
-
-
 def print_summary(console: Console, rows: list[dict[str, Any]], header: dict[str, Any] | None = None) -> None:
     """Print the summary table (mean ± 95% CI per env and agent) with rich.
 
@@ -231,7 +219,7 @@ def print_summary(console: Console, rows: list[dict[str, Any]], header: dict[str
 
     Args:
         console: Where to print.
-        rows: Rows of :func:`~collab_env.bench.summary.summarise`.
+        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
         header: The log's header, for the caption naming versions, user simulator and judge.
     """
     table = Table(title="collab-env bench: mean ± 95% CI", caption=provenance(header) if header else None)

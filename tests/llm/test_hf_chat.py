@@ -51,7 +51,7 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 
 
 def test_bench_runs_an_hf_spec(checkpoint, tmp_path):
-    from collab_env.bench.runner import BenchConfig, read_log, run_bench
+    from collab_env.benchmarks.harness.runner import BenchConfig, read_log, run_bench
 
     config = BenchConfig(["CollabQA-v0"], [f"hf:{checkpoint}"], 1, out=str(tmp_path), workers=1)
     _, records = read_log(run_bench(config))
