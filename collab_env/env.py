@@ -173,7 +173,11 @@ class CollabEnv(gym.Env[list, str]):
         self.score_every_step = getattr(engagement_judge, "per_step", True) and extractor is None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
-        """Start an episode: draw a task instance (or ``options["task_id"]``) and open the chat.
+        """Start an episode: pick a task instance (or ``options["task_id"]``) and open the chat.
+
+        On a split of fixed size (``test``), ``seed=k`` plays instance ``k`` modulo the size, as
+        ``collab-env episode --seed k`` and episode ``k`` of ``collab-env bench`` do; without a
+        seed, or on the unlimited ``train`` split, the instance is drawn from ``np_random``.
 
         Raises:
             ConfigError: for an unknown option or task id.
@@ -183,8 +187,11 @@ class CollabEnv(gym.Env[list, str]):
         unknown = set(options) - {"task_id"}
         if unknown:
             raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; accepted: ['task_id']")
+        size = self.task.size(self.split)
         if options.get("task_id") is not None:
             instance = self.task.get(options["task_id"])
+        elif seed is not None and size:  # a fixed split: seed k plays instance k (mod its size)
+            instance = self.task.instance(self.split, seed % size)
         else:
             instance = self.task.sample(self.np_random, self.split)
         user_rng = np.random.default_rng(int(self.np_random.integers(2**63)))

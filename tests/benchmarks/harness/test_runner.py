@@ -31,14 +31,16 @@ def _outcomes(records):
     )
 
 
-def test_every_agent_plays_the_same_task_instances_with_seeds_s_plus_k(tmp_path):
+def test_every_agent_plays_seed_s_plus_k_which_is_test_instance_s_plus_k(tmp_path):
     config = BenchConfig(["CollabMath-v0"], ["passive", "clarify"], 3, seed=7, out=str(tmp_path))
     header, records = read_log(run_bench(config))
     by_agent = {
         a: sorted((r["episode"], r["seed"], r["task_id"]) for r in records if r["agent"] == a)
         for a in config.agents
     }
-    assert by_agent["passive"] == by_agent["clarify"] == [(k, 7 + k, f"math-test-{k:05d}") for k in range(3)]
+    assert (
+        by_agent["passive"] == by_agent["clarify"] == [(k, 7 + k, f"math-test-{7 + k:05d}") for k in range(3)]
+    )
     record = records[0]
     for field in (
         "reward",
