@@ -210,6 +210,7 @@ def train(
             )  # fmt: skip
     except KeyboardInterrupt:
         if out is not None:
+            (out / "checkpoints").mkdir(parents=True, exist_ok=True)
             model.save(out / "checkpoints" / f"ppo_{model.num_timesteps}_steps.zip")
         raise
     result = TrainResult(config, curve.rows, seconds=time.perf_counter() - start, model=model)
