@@ -34,7 +34,7 @@ class Args:
     latency: float = 0.2
     """seconds the endpoint takes per call"""
     episodes: int = 5
-    out: str = "benchmarks/results/llm_overhead.json"
+    out: str = "runs/benchmarks/llm_overhead.json"
 
 
 def _reply(messages: list[dict]) -> str:

@@ -43,7 +43,7 @@ class Args:
     scripted_episodes: int = 10
     max_sequential_s: float = 8.0
     """sequential runs expected to take longer are estimated as N·S·window·latency instead"""
-    out: str = "benchmarks/results/mr_throughput"
+    out: str = "runs/benchmarks/mr_throughput"
 
 
 def _serve(args: Args, pipe) -> None:
