@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -30,7 +31,7 @@ def test_show_renders_a_transcript_with_its_reward_parts(run_dir, capsys):
 
 
 def test_show_marks_a_lost_episode(tmp_path, capsys, monkeypatch):
-    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[3]))
     run_bench(
         BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 1, out=str(tmp_path))
     )
@@ -111,3 +112,32 @@ def _png_pixels(path):
     """Distinct colours of a PNG's first rows, read with matplotlib (a [bench] dependency)."""
     image = pytest.importorskip("matplotlib.image").imread(path)
     return [tuple(px) for px in image[:400:4, ::4].reshape(-1, image.shape[2]).round(3).tolist()]
+
+
+def test_html_report_compares_sorts_filters_and_lists_episodes_in_seed_order(run_dir):
+    report = run_dir / "compare.html"
+    assert main(["show", str(run_dir), "--html", str(report), "--compare", "passive"]) == 0
+    page = report.read_text()
+    assert "<table id='compare'>" in page and "Against passive" in page and "%</td>" in page
+    for name in ("env", "agent", "status", "score"):
+        assert f"class='filter' name='{name}'" in page
+    assert "addEventListener('click'" in page  # headers sort the episode table
+    seeds = [
+        int(s)
+        for s in re.findall(
+            r"<tr data-env='[^']*' data-agent='[^']*' data-status='\w+' data-score='[^']*'><td>(\d+)</td>",
+            page,
+        )
+    ]
+    assert len(seeds) == 12 and seeds == sorted(seeds)
+
+
+def test_html_report_of_a_run_that_lost_everything_says_so(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[3]))
+    run_bench(
+        BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 2, out=str(tmp_path))
+    )
+    assert main(["show", str(tmp_path), "--html"]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "No episode was scored: all 2 were lost" in page and "2 × ZeroDivisionError" in page
+    assert "<img" not in page and not list(tmp_path.glob("*.png"))  # no empty axes
