@@ -16,7 +16,7 @@ from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 from collab_env.cli import main
 from collab_env.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)
