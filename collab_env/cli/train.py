@@ -59,7 +59,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     TrainConfig = _train_config_class()
     env_options = config_kwargs(args, EnvConfig, skip={"env_id", "max_turns", "w_eng", *_SET_BY_TRAIN})
-    config = TrainConfig(**config_kwargs(args, TrainConfig, skip={"env_options"}), env_options=env_options)
+    given = config_kwargs(args, TrainConfig, skip={"env_options"})
+    if "," in given.get("acts", ""):  # an explicit list of acts: ask_missing,propose,...
+        given["acts"] = [act.strip() for act in given["acts"].split(",") if act.strip()]
+    config = TrainConfig(**given, env_options=env_options)
     options = TrainRun(**config_kwargs(args, TrainRun))
     if options.resume and options.out is None:
         raise ConfigError("--resume needs the --out directory of the run to continue")

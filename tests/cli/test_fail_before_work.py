@@ -116,3 +116,10 @@ def test_case2_ray_without_a_cluster_is_one_line(tmp_path, capsys):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     _one_line_error(proc.stdout, "--executor ray: cannot start or reach auto")
+
+
+def test_case7_a_dataset_for_an_env_not_in_the_run_is_one_line(tmp_path, capsys):
+    data = tmp_path / "m.jsonl"
+    data.write_text('{"problem": "What is 1 + 1?", "solution": "\\\\boxed{2}"}\n')
+    assert main(["bench", *SMALL, "--dataset", f"math:{data}", "--out", str(tmp_path / "run")]) == 2
+    _one_line_error(capsys.readouterr().out, "is for the math family, and no env of that family is in envs")
