@@ -112,10 +112,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     Returns:
         0, or 1 when every episode was lost.
     """
-    from collab_env.cli.preflight import preflight
+    from collab_env.cli.preflight import check_ray_address, preflight
 
     config = config_from_args(args)
     preflight([config.env_config(e) for e in config.envs], config.agents)
+    if config.executor == "ray":
+        check_ray_address(config.ray_address)
     args.resume_hint = f"collab-env bench --resume --out {config.out}"
     # math-verify warns at every call from a worker thread that its signal-based timeout is off
     # (the math task turns it off there on purpose: only the main thread may set signals).

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from urllib.parse import urlparse
 
 from collab_env.config import EnvConfig
@@ -80,6 +82,44 @@ def check_endpoint(model: str, base_url: str | None, role: str) -> None:
         raise ConfigError(f"{where}: cannot connect ({exc.__cause__ or exc}); is the server up?") from exc
     except openai.APIError as exc:  # 429, 5xx, a malformed body: transient, the episodes retry
         log.warning("%s answered the preflight request with %s; going on", where, exc)
+
+
+def check_ray_address(address: str | None) -> None:
+    """Check that a Ray cluster answers at ``address`` before Ray is asked to join it.
+
+    ``ray.init`` waits minutes on a cluster that is gone (``auto`` finds the last one started on
+    this machine, alive or not) and says why in a traceback; this takes a few seconds at most.
+    ``None`` (a local Ray started for the run) and ``ray://`` client addresses are not checked.
+
+    Raises:
+        ConfigError: if ``auto`` finds no cluster, or nothing listens at the address.
+    """
+    if address is None or address.startswith("ray://"):
+        return
+    where = address
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS") or _last_ray_cluster()
+        if not address:
+            raise ConfigError(
+                "--executor ray --ray-address auto: no Ray cluster is running on this machine "
+                "(start one with `ray start --head`, or leave out --ray-address for a local Ray)"
+            )
+        where = f"auto ({address})"
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=3).close()
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--executor ray: no Ray cluster answers at {where} ({exc})") from exc
+
+
+def _last_ray_cluster() -> str | None:
+    """The address of the last Ray cluster started on this machine (what ``auto`` reads)."""
+    temp = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"  # as Ray looks, on Linux
+    path = Path(temp) / "ray" / "ray_current_cluster"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def preflight(envs: Iterable[EnvConfig], agents: Sequence[str] = ()) -> None:

@@ -6,12 +6,9 @@ Endpoint faults are served by the loopback server; the console script runs as a 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from collab_env.cli import main
 from collab_env.testing.openai_server import LoopbackServer
@@ -98,24 +95,17 @@ def test_case2_ctrl_c_prints_how_to_resume_and_no_traceback(tmp_path, capsys, mo
     assert "Traceback" not in out
 
 
-@pytest.mark.ray
-def test_case2_ray_without_a_cluster_is_one_line(tmp_path, capsys):
-    pytest.importorskip("ray", reason="Ray is not installed (pip install 'collab-env[ray]')")
-    env = {**os.environ, "RAY_ADDRESS": ""}
-    argv = [
-        str(SCRIPT),
-        "bench",
-        *SMALL,
-        "--executor",
-        "ray",
-        "--ray-address",
-        "auto",
-        "--out",
-        str(tmp_path),
-    ]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    _one_line_error(proc.stdout, "--executor ray: cannot start or reach auto")
+def test_case2_ray_without_a_cluster_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))  # where `auto` looks: no cluster was started here
+    argv = ["bench", *SMALL, "--executor", "ray", "--out", str(tmp_path / "run")]
+    assert main([*argv, "--ray-address", "auto"]) == 2
+    _one_line_error(capsys.readouterr().out, "--ray-address auto: no Ray cluster is running on this machine")
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text("127.0.0.1:1")  # a cluster that is gone
+    assert main([*argv, "--ray-address", "auto"]) == 2
+    _one_line_error(capsys.readouterr().out, "no Ray cluster answers at auto (127.0.0.1:1)")
+    assert not (tmp_path / "run" / "episodes.jsonl").exists()
 
 
 def test_case7_a_dataset_for_an_env_not_in_the_run_is_one_line(tmp_path, capsys):
