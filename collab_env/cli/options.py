@@ -75,7 +75,11 @@ def add_config_options(
             options["choices"] = f.metadata["choices"]
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             options.update(required=True, help=help_text)
-        parser.add_argument(flag(f.name), **options, **_kind(hints[f.name]))
+        kind = _kind(hints[f.name])
+        if "choices" not in options and ("action" not in kind or kind["action"] == "extend"):
+            name = f.metadata.get("metavar") or flag(f.name)[2:].upper().replace("-", "_")
+            kind["metavar"] = f"{name}[,...]" if kind.get("action") == "extend" else name
+        parser.add_argument(flag(f.name), **options, **kind)
         added.append(f.name)
     return added
 
@@ -144,7 +148,7 @@ def _kind(hint: Any) -> dict[str, Any]:
     if base is bool:
         return {"action": argparse.BooleanOptionalAction}
     if base in (list, tuple, Sequence):
-        return {"action": "extend", "type": _comma_list, "metavar": "A,B"}  # repeatable too
+        return {"action": "extend", "type": _comma_list}  # comma-separated, and repeatable
     if base in (int, float):
         return {"type": base}
     return {"type": str}
