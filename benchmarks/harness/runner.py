@@ -89,7 +89,7 @@ class BenchConfig:
     user_model: str | None = None
     base_url: str | None = None
     judge_model: str | None = None
-    executor: str = "threads"
+    executor: str = field(default="threads", metadata={"choices": EXECUTORS})
     ray_address: str | None = None
     datasets: list[str] = field(default_factory=list)
     env_options: dict[str, Any] = field(default_factory=dict)
