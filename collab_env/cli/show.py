@@ -19,12 +19,12 @@ class ShowOptions:
     """Which episodes of a log to print.
 
     Attributes:
-        episode: The seed of the episode to show (the ``seed`` column of the log).
+        episode: The seed of the episodes to show (default: the log's first seed).
         env_id: Only the episodes of this env.
         agent: Only the episodes of this agent spec.
     """
 
-    episode: int = 0
+    episode: int | None = None
     env_id: str | None = None
     agent: str | None = None
 
@@ -50,6 +50,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.html is not None:
         return _write_report(args, console, header, records)
     options = ShowOptions(**config_kwargs(args, ShowOptions))
+    if options.episode is None and records:
+        options.episode = min(r["seed"] for r in records)
     chosen = [
         r
         for r in records
