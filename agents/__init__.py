@@ -25,12 +25,18 @@ def make_agent(name: str, env: gym.Env) -> Agent:
         name: One of :data:`BUILTIN_AGENTS` (``"passive"``, ``"clarify"``).
         env: The environment (wrapped or not) the agent will talk in.
 
+    Returns:
+        The agent; its ``family`` names the task family it was built for (see
+        :func:`collab_env.task.check_policy_family`).
+
     Raises:
         ConfigError: if the name is unknown.
     """
     if name not in BUILTIN_AGENTS:
         raise ConfigError(f"unknown agent {name!r}; built-in agents: {sorted(BUILTIN_AGENTS)}")
-    return BUILTIN_AGENTS[name](env.unwrapped.task.drafter)
+    agent = BUILTIN_AGENTS[name](env.unwrapped.task.drafter)
+    agent.family = env.unwrapped.task.name
+    return agent
 
 
 __all__ = ["BUILTIN_AGENTS", "Agent", "ClarifyAgent", "LLMAgent", "PassiveAgent", "make_agent"]

@@ -161,13 +161,18 @@ def check_chat_template(tokenizer: Any, conversation: Sequence[ChatMessage]) -> 
 
 
 def _load(data: str | Path, name: str) -> Any:
-    import datasets
-
     path = Path(data)
     if path.is_dir():
         path = path / name
     if not path.is_file():
         raise ConfigError(f"no training data at {path}; write it with `collab-env synth --out DIR`")
+    if not any(line.strip() for line in path.open(encoding="utf-8")):
+        raise ConfigError(
+            f"{path} holds no examples (synth wrote none: see its warnings); rerun `collab-env synth` "
+            "with more episodes, candidates or a sampling temperature"
+        )
+    import datasets
+
     return datasets.load_dataset("json", data_files=str(path), split="train")
 
 
@@ -178,13 +183,32 @@ def _tokenizer(checkpoint: str | Path) -> Any:
 
 
 def _defaults(out: str | Path, config: dict[str, Any]) -> dict[str, Any]:
-    """Our defaults under the caller's options: no external loggers, CPU when there is no GPU."""
+    """Our defaults under the caller's options.
+
+    TensorBoard logs when it is installed (``report_to``: ``"tensorboard"``, ``"wandb"``, ``"none"``),
+    a checkpoint every 500 steps in ``out`` (the last two kept), CPU when there is no GPU.
+
+    Raises:
+        ConfigError: for a ``report_to`` whose package is not installed.
+    """
+    import importlib.util
+
     import torch
 
-    defaults = {"output_dir": str(out), "report_to": "none", "save_strategy": "no", "logging_steps": 1}
+    defaults = {
+        "output_dir": str(out), "logging_steps": 1, "save_strategy": "steps", "save_steps": 500,
+        "save_total_limit": 2,
+        "report_to": "tensorboard" if importlib.util.find_spec("tensorboard") else "none",
+    }  # fmt: skip
     if not torch.cuda.is_available():
         defaults["use_cpu"] = True
-    return {**defaults, **config}
+    options = {**defaults, **config}
+    for logger in [options["report_to"]] if isinstance(options["report_to"], str) else options["report_to"]:
+        if logger not in ("none", "all") and importlib.util.find_spec(logger) is None:
+            raise ConfigError(
+                f"report_to {logger!r}: the {logger} package is not installed (pip install {logger})"
+            )
+    return options
 
 
 def _run(trainer: Any, out: str | Path) -> Any:

@@ -182,6 +182,7 @@ class PolicyAgent:
     ) -> None:
         self.policy, self.featurizer, self.acts = policy, featurizer, tuple(acts)
         self.realiser, self.deterministic = realiser, deterministic
+        self.family = featurizer.task.name  # the family it plays (collab_env.task.check_policy_family)
 
     @classmethod
     def for_env(cls, policy: Any, env: gym.Env, deterministic: bool = True) -> PolicyAgent:

@@ -27,13 +27,14 @@ import hashlib
 import json
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 from rich.progress import Progress
 
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.fileio import atomic_write_text
 from collab_env.jsonl import append_jsonl, cut_torn_line, read_jsonl
@@ -60,6 +61,8 @@ class SynthConfig:
         min_gap: Smallest MR gap between chosen and rejected kept as a DPO pair.
         split: Task split the episodes are drawn from.
         temperature: Sampling temperature of a model agent (candidates must differ).
+        env_options: Further :class:`~collab_env.config.EnvConfig` fields of the env (user and
+            judge models, endpoint, model options, data set, reward weights).
     """
 
     env_id: str
@@ -72,6 +75,7 @@ class SynthConfig:
     min_gap: float = 0.05
     split: str = "train"
     temperature: float = 1.0
+    env_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_env_id(self.env_id)
@@ -100,7 +104,7 @@ def synthesize(
     """
     out = Path(out)
     done, seen = _prepare(out, config)
-    env = gym.make(config.env_id, split=config.split)
+    env = EnvConfig(config.env_id, split=config.split, **config.env_options).make()
     if agent is None:
         agent = _build_agent(config, env)
     todo = [k for k in range(config.episodes) if k not in done]
@@ -114,6 +118,33 @@ def synthesize(
                 counts[name] += len(records)
             bar.advance(task)
     return counts
+
+
+def diagnose(out: str | Path) -> list[str]:
+    """Warnings about a synth run's data: turns whose candidates were all identical, no DPO pair.
+
+    Args:
+        out: The run's output directory.
+
+    Returns:
+        One line per problem (empty when the data looks usable).
+    """
+    out = Path(out)
+    audit = read_jsonl(out / "audit.jsonl") if (out / "audit.jsonl").exists() else []
+    pairs = len(read_jsonl(out / "dpo.jsonl")) if (out / "dpo.jsonl").exists() else 0
+    same = sum(len({c["text"] for c in turn["candidates"]}) == 1 for turn in audit)
+    warnings = []
+    if same:
+        warnings.append(
+            f"{same} of {len(audit)} turns had identical candidates: the agent is deterministic "
+            "(raise --temperature, or use a model agent); those turns give no preference pair"
+        )
+    if audit and not pairs:
+        warnings.append(
+            f"wrote 0 DPO pairs from {len(audit)} turns: no candidate gap exceeded --min-gap and its "
+            "noise; `collab-env finetune dpo` needs pairs (more --samples, --candidates or episodes)"
+        )
+    return warnings
 
 
 def dpo_pair_kept(ranked: RankedTurn, min_gap: float) -> bool:
@@ -209,8 +240,8 @@ def _prepare(out: Path, config: SynthConfig) -> tuple[set[int], set[str]]:
     return done, seen
 
 
-def _build_agent(config: SynthConfig, env: gym.Env) -> Any:
-    from collab_env.bench.specs import build_agent
+def _build_agent(config: SynthConfig, env: Any) -> Any:
+    from collab_env.agents.specs import build_agent
 
     agent = build_agent(config.agent, env)
     if hasattr(agent, "sampling"):

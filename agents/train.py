@@ -29,10 +29,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.fileio import atomic_write_text
 from collab_env.registration import check_env_id
-from collab_env.rewards import RewardConfig
 from collab_env.rollout import run_episode
 from collab_env.wrappers import MultiturnAwareReward
 
@@ -63,6 +63,9 @@ class TrainConfig:
         eval_episodes: Test-split episodes of the final evaluation (0: none).
         hash_dim: Buckets of the feature vector's bag of words.
         w_eng: Weight of engagement in R* (0 leaves task metric and token cost).
+        device: Torch device of the policy (``cpu``, ``cuda``, ``auto``).
+        env_options: Further :class:`~collab_env.config.EnvConfig` fields of the envs (user and
+            judge models, endpoint, model options, data set, other reward weights).
     """
 
     env_id: str = "CollabDoc-v0"
@@ -79,6 +82,8 @@ class TrainConfig:
     eval_episodes: int = 50
     hash_dim: int = 32
     w_eng: float = 1.0
+    device: str = "cpu"
+    env_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_env_id(self.env_id)
@@ -138,13 +143,11 @@ def make_train_env(config: TrainConfig, split: str = "train") -> gym.Env:
     is unset (``find_wrapper(env, MultiturnAwareReward).policy``): :func:`train` sets it to the
     model being trained.
     """
-    env = gym.make(
-        config.env_id,
-        split=split,
-        max_turns=config.max_turns,
-        reward_mode="turn" if config.reward == "turn" else "final",
-        reward=RewardConfig(w_eng=config.w_eng),
-    )
+    env = EnvConfig(
+        config.env_id, split=split, max_turns=config.max_turns,
+        reward_mode="turn" if config.reward == "turn" else "final", w_eng=config.w_eng,
+        **config.env_options,
+    ).make()  # fmt: skip
     task = env.unwrapped.task
     chosen = config.act_list()
     acts = check_acts(chosen if chosen is not None else default_acts(task), task)
@@ -159,9 +162,14 @@ def make_train_env(config: TrainConfig, split: str = "train") -> gym.Env:
 
 
 def train(
-    config: TrainConfig, out: str | Path | None = None, progress: bool = True, checkpoints: int = 4
-) -> TrainResult:
+    config: TrainConfig, out: str | Path | None = None, progress: bool = True, checkpoints: int = 4,
+    resume: bool = False,
+) -> TrainResult:  # fmt: skip
     """Train a strategy with PPO, then evaluate it on the test split.
+
+    TensorBoard (``out/tb``) gets SB3's ``train/*`` scalars and, per rollout, ``rollout/ep_rew_mean``
+    (the training reward of an episode) and the means of the finished conversations' task metric,
+    R*, engagement, assistant tokens and questions (``rollout/task_metric``...).
 
     Args:
         config: What to run.
@@ -169,27 +177,19 @@ def train(
             TensorBoard logs (``tb/``) and checkpoints (``checkpoints/``); ``None`` writes nothing.
         progress: Show a progress bar.
         checkpoints: Checkpoints saved during training (with ``out``).
+        resume: Continue from the latest checkpoint in ``out/checkpoints`` (its steps count).
 
     Returns:
         The curve, the evaluation and the model.
+
+    Raises:
+        ConfigError: for ``resume`` without ``out`` or without a checkpoint there.
+        KeyboardInterrupt: after saving a checkpoint (with ``out``), so ``resume`` continues.
     """
     PPO, callbacks_module, DummyVecEnv = _sb3()
     out = Path(out) if out is not None else None
-
-    def build(rank: int):
-        def thunk() -> gym.Env:
-            env = make_train_env(config)
-            env.reset(seed=config.seed * 1000 + rank)
-            return env
-
-        return thunk
-
-    venv = DummyVecEnv([build(rank) for rank in range(config.n_envs)])
-    model = PPO(
-        "MlpPolicy", venv, n_steps=config.n_steps, batch_size=min(64, config.n_steps * config.n_envs),
-        gamma=config.discount, seed=config.seed, verbose=0, device="cpu",
-        tensorboard_log=str(out / "tb") if out is not None and _has_tensorboard() else None,
-    )  # fmt: skip
+    venv = DummyVecEnv([_env_thunk(config, rank) for rank in range(config.n_envs)])
+    model = _model(PPO, venv, config, out, resume)
     if config.reward == "mr":  # MR's futures are played by the policy being trained
         for env in venv.envs:
             find_wrapper(env, MultiturnAwareReward).policy.policy = model
@@ -201,17 +201,61 @@ def train(
             callbacks_module.CheckpointCallback(every, str(out / "checkpoints"), name_prefix="ppo")
         )
     start = time.perf_counter()
-    with warnings.catch_warnings():  # SB3's bar is tqdm.rich, which warns that it is experimental
-        warnings.filterwarnings("ignore", message="rich is experimental")
-        model.learn(
-            config.timesteps, callback=callbacks_module.CallbackList(callbacks), progress_bar=progress
-        )
+    try:
+        with warnings.catch_warnings():  # SB3's bar is tqdm.rich, which warns that it is experimental
+            warnings.filterwarnings("ignore", message="rich is experimental")
+            model.learn(
+                max(0, config.timesteps - model.num_timesteps), callback=callbacks_module.CallbackList(callbacks),
+                progress_bar=progress, reset_num_timesteps=not resume,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        if out is not None:
+            (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+            model.save(out / "checkpoints" / f"ppo_{model.num_timesteps}_steps.zip")
+        raise
     result = TrainResult(config, curve.rows, seconds=time.perf_counter() - start, model=model)
     if config.eval_episodes:
         result.evaluation = evaluate(model, config)
     if out is not None:
         _write(result, out)
     return result
+
+
+def _env_thunk(config: TrainConfig, rank: int) -> Any:
+    from stable_baselines3.common.monitor import Monitor  # episode returns: rollout/ep_rew_mean
+
+    def thunk() -> gym.Env:
+        env = Monitor(make_train_env(config))
+        env.reset(seed=config.seed * 1000 + rank)
+        return env
+
+    return thunk
+
+
+def _model(PPO: Any, venv: Any, config: TrainConfig, out: Path | None, resume: bool) -> Any:
+    """A new PPO model, or the latest checkpoint of ``out`` with ``resume``."""
+    tensorboard = str(out / "tb") if out is not None and _has_tensorboard() else None
+    if resume:
+        latest = latest_checkpoint(out)
+        return PPO.load(latest, env=venv, device=config.device, tensorboard_log=tensorboard)
+    return PPO(
+        "MlpPolicy", venv, n_steps=config.n_steps, batch_size=min(64, config.n_steps * config.n_envs),
+        gamma=config.discount, seed=config.seed, verbose=0, device=config.device, tensorboard_log=tensorboard,
+    )  # fmt: skip
+
+
+def latest_checkpoint(out: Path | None) -> Path:
+    """The checkpoint of ``out/checkpoints`` with the most steps.
+
+    Raises:
+        ConfigError: if there is none.
+    """
+    found = sorted(
+        (int(p.stem.split("_")[1]), p) for p in Path(out or ".").glob("checkpoints/ppo_*_steps.zip")
+    )
+    if out is None or not found:
+        raise ConfigError(f"--resume: no checkpoint in {out}/checkpoints to continue from")
+    return found[-1][1]
 
 
 def evaluate(model: Any, config: TrainConfig, episodes: int | None = None) -> dict[str, float]:
@@ -286,10 +330,17 @@ def curve_callback() -> Any:
             for i, (info, done) in enumerate(zip(infos, dones, strict=True)):
                 self._questions[i] += info.get("act", "").startswith("ask")
                 if done and "reward" in info:
+                    reward = info["reward"]
                     self.rows.append({
-                        "timestep": self.num_timesteps, "r_star": info["reward"]["total"],
-                        "task_metric": info["reward"]["task_metric"], "questions": self._questions[i],
+                        "timestep": self.num_timesteps, "r_star": reward["total"],
+                        "task_metric": reward["task_metric"], "questions": self._questions[i],
                     })  # fmt: skip
+                    for name, value in (
+                        ("task_metric", reward["task_metric"]), ("r_star", reward["total"]),
+                        ("engagement", reward["engagement"]), ("assistant_tokens", reward["assistant_tokens"]),
+                        ("questions", self._questions[i]),
+                    ):  # fmt: skip
+                        self.logger.record_mean(f"rollout/{name}", value)
                     self._questions[i] = 0
             return True
 

@@ -129,7 +129,7 @@ class CollabInteraction(_Base):
     def _make_env(self) -> gym.Env:
         env = self.env_config.make()
         if self.config.get("reward") == "mr":
-            from collab_env.bench.specs import build_agent
+            from collab_env.agents.specs import build_agent
 
             policy = build_agent(self.config["policy"], env)
             env = MultiturnAwareReward(

@@ -1,4 +1,9 @@
-"""Performance benchmarks (``python -m collab_env.benchmarks.<name>``) and what they share."""
+"""Performance benchmarks (``python -m collab_env.benchmarks.<name>``) and what they share.
+
+Each script takes ``--out`` and writes under ``runs/benchmarks/`` of the working folder by
+default, never into the checkout's tracked ``benchmarks/results/`` unless ``--out`` says so.
+The policy benchmark harness (``collab-env bench``) is :mod:`collab_env.benchmarks.harness`.
+"""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ class Args:
     repeats: int = 5
     """runs per (env, agent); the median is reported"""
     agents: tuple[str, ...] = ("passive", "clarify")
-    out: str = "benchmarks/results/env_throughput.json"
+    out: str = "runs/benchmarks/env_throughput.json"
 
 
 def measure(env_id: str, agent_name: str, episodes: int, first_seed: int) -> tuple[float, float]:

@@ -32,7 +32,7 @@ class Args:
 
     repeats: int = 7
     """fresh interpreters; the median is reported"""
-    out: str = "benchmarks/results/import_time.json"
+    out: str = "runs/benchmarks/import_time.json"
 
 
 def measure() -> tuple[float, list[str]]:

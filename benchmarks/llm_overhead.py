@@ -59,7 +59,7 @@ class Args:
     """episodes per timed run"""
     repeats: int = 5
     """timed runs of each side, alternately; the fastest of each is kept"""
-    out: str = "benchmarks/results/llm_overhead.json"
+    out: str = "runs/benchmarks/llm_overhead.json"
 
 
 def _reply(messages: list[dict]) -> str:

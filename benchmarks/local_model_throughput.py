@@ -47,7 +47,7 @@ class Args:
     samples: int = 8
     bench_episodes: int = 8
     workers: int = 8
-    out: str = "benchmarks/results/local_model_throughput.json"
+    out: str = "runs/benchmarks/local_model_throughput.json"
 
 
 class GenerateCounter:
@@ -109,9 +109,8 @@ def model_speed(args: Args, checkpoint: Path) -> dict:
 def bench_run(args: Args, checkpoint: Path) -> dict:
     """Part 3: ``collab-env bench`` with an ``hf:`` agent in several workers."""
     import transformers
-
-    from collab_env.bench.log import read_log
-    from collab_env.bench.runner import BenchConfig, run_bench
+    from collab_env.benchmarks.harness.log import read_log
+    from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
     loads = 0
     load = transformers.AutoModelForCausalLM.from_pretrained

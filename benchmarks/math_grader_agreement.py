@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
 
 import sympy
 from collab_env.benchmarks import save_results
@@ -32,6 +31,8 @@ class Args:
 
     path: str
     """a MATH file or folder (JSONL, or the released one-JSON-per-problem folders)"""
+    out: str = "runs/benchmarks/math_grader_agreement.json"
+    """where the figures go (benchmarks/results/... updates the tracked ones)"""
 
 
 def rerender(answer: str) -> str | None:
@@ -76,11 +77,10 @@ def main() -> None:
     """Print the agreement figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="a MATH file or folder (JSONL, or one JSON file per problem)")
+    parser.add_argument("--out", default=Args.out, help=f"results file (default {Args.out})")
     args = Args(**vars(parser.parse_args()))
     out = measure(args.path)
-    save_results(
-        "math_grader_agreement", args, Path(__file__).parent / "results" / "math_grader_agreement.json", **out
-    )
+    save_results("math_grader_agreement", args, args.out, **out)
     print(f"records: {out['records']} graded, {out['rejected']} rejected")
     print(f"self: {out['self']}/{out['records']} reference answers graded correct")
     print(

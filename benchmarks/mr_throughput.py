@@ -47,7 +47,7 @@ class Args:
     sweep: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 2), (2, 4), (4, 4), (4, 8), (8, 8))
     """(candidates N, samples S) pairs"""
     scripted_episodes: int = 10
-    out: str = "benchmarks/results/mr_throughput"
+    out: str = "runs/benchmarks/mr_throughput"
 
 
 def _reply(messages: list[dict]) -> str:

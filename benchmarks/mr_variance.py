@@ -32,7 +32,7 @@ class Args:
     episodes: int = 30
     window: int = 2
     samples: int = 8
-    out: str = "benchmarks/results/mr_variance.json"
+    out: str = "runs/benchmarks/mr_variance.json"
 
 
 def after_the_reply(wrapped: MultiturnAwareReward, seeds: list[int]) -> list[float]:

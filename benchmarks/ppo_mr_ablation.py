@@ -59,7 +59,7 @@ class Args:
     w_eng: float = 1.0
     """weight of engagement in R* (0: task metric and token cost only)"""
     settings: list[str] = field(default_factory=lambda: [label for label, _, _ in SETTINGS])
-    out: str = str(Path(__file__).parent / "results" / "ppo_mr_ablation")
+    out: str = "runs/benchmarks/ppo_mr_ablation"
 
 
 def run_one(job: tuple[str, str, str, int, int, Args]) -> dict:

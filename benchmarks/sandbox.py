@@ -31,7 +31,7 @@ class Args:
     """trivial runs per isolation mode; the median is reported"""
     hostile: bool = True
     """also run the hostile-program suite"""
-    out: str = "benchmarks/results/sandbox.json"
+    out: str = "runs/benchmarks/sandbox.json"
 
 
 def latency_ms(mode: str, runs: int) -> float | None:

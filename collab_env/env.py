@@ -13,10 +13,10 @@ import numpy as np
 from collab_env.builders import describe, from_config, make_judge, make_task, make_user, role_options
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError
-from collab_env.registration import REWARD_WEIGHTS
+from collab_env.registration import DATASET_LOADER, REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
 from collab_env.spaces import ConversationSpace, Message
-from collab_env.task import SPLITS, Task
+from collab_env.task import SPLITS, Task, resolve
 from collab_env.types import ChatMessage, TaskInstance, UserReply
 from collab_env.users import UserSimulator
 
@@ -149,9 +149,7 @@ class CollabEnv(gym.Env[list, str]):
             raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
         self.task = make_task(task, **(task_kwargs or {}))
         if dataset is not None:
-            from collab_env.tasks.datasets import load_dataset  # the core imports no family eagerly
-
-            self.task = load_dataset(dataset, family=self.task.name)
+            self.task = resolve(DATASET_LOADER)(dataset, family=self.task.name)
         self.user = make_user(user, user_model, base_url, judge_model, role_options(config, "user"))
         engagement_judge = make_judge(engagement_judge, judge_model, base_url, role_options(config, "judge"))
         self.config = config or describe(
@@ -177,7 +175,11 @@ class CollabEnv(gym.Env[list, str]):
         )
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
-        """Start an episode: draw a task instance (or ``options["task_id"]``) and open the chat.
+        """Start an episode: pick a task instance (or ``options["task_id"]``) and open the chat.
+
+        On a split of fixed size (``test``), ``seed=k`` plays instance ``k`` modulo the size, as
+        ``collab-env episode --seed k`` and episode ``k`` of ``collab-env bench`` do; without a
+        seed, or on the unlimited ``train`` split, the instance is drawn from ``np_random``.
 
         Raises:
             ConfigError: for an unknown option or task id.
@@ -187,8 +189,11 @@ class CollabEnv(gym.Env[list, str]):
         unknown = set(options) - {"task_id"}
         if unknown:
             raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; accepted: ['task_id']")
+        size = self.task.size(self.split)
         if options.get("task_id") is not None:
             instance = self.task.get(options["task_id"])
+        elif seed is not None and size:  # a fixed split: seed k plays instance k (mod its size)
+            instance = self.task.instance(self.split, seed % size)
         else:
             instance = self.task.sample(self.np_random, self.split)
         user_rng = np.random.default_rng(int(self.np_random.integers(2**63)))

@@ -24,7 +24,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     >>> tmp.exists()
     False
 
-    If the block raises, the temporary file is removed and ``path`` is left as it was.
+    If the block raises, the temporary file is removed and ``path`` is left as it was. The file
+    gets the mode that ``open()`` would give it (``0666`` less the umask).
     """
     path = Path(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -34,6 +35,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; a results file is as open() would make it
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -44,3 +46,20 @@ def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> P
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding=encoding)
     return Path(path)
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux ``/proc``).
+
+    >>> 0 <= umask() <= 0o777
+    True
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    current = os.umask(0o022)  # elsewhere: set and restore (not atomic, but brief)
+    os.umask(current)
+    return current

@@ -14,6 +14,10 @@ FAMILIES: dict[str, str] = {
     "qa": "collab_env.tasks.qa:QATask",
 }
 
+#: Loader of public data sets (``dataset="NAME:PATH"``), as an import string: the core never
+#: imports the tasks package, not even lazily.
+DATASET_LOADER = "collab_env.tasks.datasets:load_dataset"
+
 #: Registered id -> family name.
 ENV_IDS: dict[str, str] = {
     "CollabDoc-v0": "doc",

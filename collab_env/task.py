@@ -193,6 +193,24 @@ class Task(abc.ABC):
         raise KeyError(f"{self.name} has no facet kind {name!r}")
 
 
+def check_policy_family(policy: object, env: object) -> None:
+    """Raise if ``policy`` was built for another task family than ``env``'s.
+
+    Agents built for an env (the built-in ones, :class:`~collab_env.agents.sb3.PolicyAgent`)
+    carry the family in ``policy.family``; other callables are not checked. A wrapper that plays
+    a policy in an env (MR's futures) calls this where it takes the policy.
+
+    Raises:
+        ConfigError: naming both families and how to build the right agent.
+    """
+    family, task = getattr(policy, "family", None), env.unwrapped.task.name  # type: ignore[attr-defined]
+    if family is not None and family != task:
+        raise ConfigError(
+            f"the policy was built for the {family!r} task family, and this env is {task!r}: build "
+            "it for this env, e.g. make_agent('clarify', env)"
+        )
+
+
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")

@@ -24,13 +24,14 @@ you chose.
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TextIO
 
 import numpy as np
 
@@ -100,15 +101,17 @@ def read_records(path: Path, suffixes: Sequence[str] = (".json", ".jsonl")) -> I
     """(where, record) for each JSON record under ``path``: a JSON Lines file, a JSON file, or a
     directory of either (recursively, in name order). ``where`` is ``file, line N`` or ``file``.
 
+    Files may be gzip-compressed (``.jsonl.gz``, ``.json.gz``) and may start with a byte-order mark.
+
     Raises:
         DatasetError: naming the file and line of text that is not JSON.
     """
-    files = [p for p in _files(path) if p.suffix in suffixes] if path.is_dir() else [path]
+    files = [p for p in _files(path) if data_suffix(p) in suffixes] if path.is_dir() else [path]
     if not files:
-        raise DatasetError(f"{path}: no {' or '.join(suffixes)} files")
+        raise DatasetError(f"{path}: no {' or '.join(suffixes)} files (plain or .gz)")
     for file in files:
         text = _text(file)
-        if file.suffix == ".jsonl":
+        if data_suffix(file) == ".jsonl":
             for number, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     yield f"{file}, line {number}", _json(line, f"{file}, line {number}")
@@ -116,11 +119,40 @@ def read_records(path: Path, suffixes: Sequence[str] = (".json", ".jsonl")) -> I
             yield str(file), _json(text, str(file))
 
 
+def data_suffix(file: Path) -> str:
+    """The suffix of a data file's content, through a ``.gz`` suffix.
+
+    >>> data_suffix(Path("BigCodeBench.jsonl.gz")), data_suffix(Path("articles.CSV"))
+    ('.jsonl', '.csv')
+    """
+    suffixes = [s.lower() for s in file.suffixes]
+    if suffixes[-1:] == [".gz"]:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def open_text(file: Path) -> TextIO:
+    """``file`` opened as UTF-8 text for reading: gzip-compressed or not, a byte-order mark dropped.
+
+    Raises:
+        DatasetError: if the file cannot be opened.
+    """
+    try:
+        with open(file, "rb") as handle:
+            compressed = handle.read(2) == b"\x1f\x8b"  # gzip's magic, whatever the name says
+        if compressed:
+            return gzip.open(file, "rt", encoding="utf-8-sig", newline="")
+        return open(file, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise DatasetError(f"{file}: cannot be read ({exc})") from exc
+
+
 def _text(file: Path) -> str:
     try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{file}: not UTF-8 text ({exc})") from exc
+        with open_text(file) as handle:
+            return handle.read()
+    except (UnicodeDecodeError, OSError, EOFError) as exc:
+        raise DatasetError(f"{file}: not UTF-8 text, plain or gzip-compressed ({exc})") from exc
 
 
 def _json(text: str, where: str) -> Any:

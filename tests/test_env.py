@@ -213,3 +213,13 @@ def test_branches_with_the_same_user_seed_agree(toy_task):
     env.reset(seed=0)
     a, b = env.branch(user_seed=3), env.branch(user_seed=3)
     assert a.step("What colour?") == b.step("What colour?")
+
+
+@pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
+def test_on_the_test_split_seed_k_plays_instance_k(env_id):
+    env = gym.make(env_id, split="test")
+    size = env.unwrapped.task.size("test")
+    seen = {env.reset(seed=k)[1]["task_id"] for k in range(size)}
+    assert len(seen) == size  # every instance, once: no draws with replacement
+    assert env.reset(seed=3)[1]["task_id"] == env.unwrapped.task.task_id("test", 3)
+    assert env.reset(seed=size + 3)[1]["task_id"] == env.unwrapped.task.task_id("test", 3)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import pytest
 
+import collab_env
 from collab_env.spaces import ConversationSpace, Message
 
 
@@ -57,3 +59,24 @@ def test_conversation_sample_is_seeded_and_valid():
 def test_invalid_limits_raise(cls):
     with pytest.raises(ValueError, match=">= 1"):
         cls(0)
+
+
+@pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
+def test_async_vector_envs_share_conversations_through_shared_memory(env_id):
+    envs = gym.make_vec(env_id, 2, vectorization_mode="async", split="test")
+    try:
+        obs, info = envs.reset(seed=[3, 4])
+        assert list(info["task_id"]) == [envs.call("unwrapped")[0].task.task_id("test", k) for k in (3, 4)]
+        obs, *_ = envs.step(["What should the result look like?"] * 2)
+        assert all(len(o) == 3 and o[-1]["role"] == "user" for o in obs)  # user, assistant, user
+        assert all(envs.single_observation_space.contains(o) for o in obs)
+    finally:
+        envs.close()
+
+
+def test_a_raw_env_in_an_array_policy_points_to_the_wrappers():
+    pytest.importorskip("stable_baselines3", reason="stable-baselines3 is not installed")
+    from stable_baselines3 import PPO
+
+    with pytest.raises(TypeError, match=r"wrap the env with collab_env\.agents\.sb3\.ConversationFeatures"):
+        PPO("MlpPolicy", gym.make("CollabDoc-v0"))

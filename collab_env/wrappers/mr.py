@@ -29,6 +29,7 @@ from collab_env.config import EnvConfig
 from collab_env.env import CollabEnv, EnvState
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.rollout import Future, play_futures
+from collab_env.task import check_policy_family
 from collab_env.types import ChatMessage
 from collab_env.users import LLMUser
 
@@ -193,13 +194,8 @@ def multiturn_aware_reward(
 def _check(policy: Any, window: int, samples: int, env: gym.Env | None = None) -> None:
     if not callable(policy):
         raise ConfigError(f"policy must be callable as policy(messages) -> str, got {type(policy).__name__}")
-    drafter = getattr(policy, "drafter", None)  # a built-in agent knows one family's templates
-    base = getattr(env, "unwrapped", None)
-    if drafter is not None and isinstance(base, CollabEnv) and type(drafter) is not type(base.task.drafter):
-        raise ConfigError(
-            f"the policy is a built-in agent of another task family ({type(drafter).__name__}) than the env's "
-            f"({base.task.name}): build it for this env, e.g. make_agent('clarify', env)"
-        )
+    if isinstance(getattr(env, "unwrapped", None), CollabEnv):
+        check_policy_family(policy, env)
     if not isinstance(window, int) or window < 0:
         raise ConfigError(f"window must be an int >= 0, got {window!r}")
     if not isinstance(samples, int) or samples < 1:

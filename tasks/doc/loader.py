@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
-from collab_env.tasks.datasets import DatasetTask, read_records, require
+from collab_env.tasks.datasets import DatasetTask, data_suffix, open_text, read_records, require
 
 from collab_env.errors import DatasetError
 from collab_env.facets import contents
@@ -49,16 +49,16 @@ class MediumDataset(DatasetTask, DocTask):
     }
 
     def records(self) -> Iterator[tuple[str, Any]]:
-        """CSV rows (``.csv``) or JSON records."""
-        if self.path.suffix != ".csv":
+        """CSV rows (``.csv``, ``.csv.gz``; a byte-order mark is dropped) or JSON records."""
+        if data_suffix(self.path) != ".csv":
             yield from read_records(self.path)
             return
         csv.field_size_limit(sys.maxsize)  # article texts exceed csv's default 128 KiB field
         try:
-            with open(self.path, newline="", encoding="utf-8") as handle:
+            with open_text(self.path) as handle:
                 for number, row in enumerate(csv.DictReader(handle), 2):
                     yield f"{self.path}, line {number}", row
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
             raise DatasetError(f"{self.path}: not a readable UTF-8 CSV file ({exc})") from exc
 
     def parse(self, record: Any, where: str, task_id: str) -> TaskInstance | str:

@@ -52,3 +52,14 @@ def test_agents_work_on_any_conversation(toy_task):
 def test_unknown_agent_name_is_a_config_error():
     with pytest.raises(ConfigError, match="built-in agents"):
         make_agent("oracle", gym.make("CollabQA-v0"))
+
+
+def test_a_policy_of_another_family_is_refused_by_the_family_check():
+    from collab_env.task import check_policy_family
+
+    doc, math = gym.make("CollabDoc-v0"), gym.make("CollabMath-v0")
+    agent = make_agent("clarify", doc)
+    check_policy_family(agent, doc)
+    check_policy_family(lambda messages: "hi", math)  # a plain callable carries no family
+    with pytest.raises(ConfigError, match="built for the 'doc' task family, and this env is 'math'"):
+        check_policy_family(agent, math)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 pytest.importorskip("trl", reason="trl is not installed ('collab-env[train]')")
@@ -108,9 +110,13 @@ def test_finetune_command_runs_dpo_on_a_synth_directory(workspace):
 
     checkpoint, data, root = workspace
     argv = ["finetune", "dpo", "--model", str(checkpoint), "--data", str(data), "--out", str(root / "cli-dpo"),
-            "--max-steps", "1", "--batch-size", "2"]  # fmt: skip
+            "--max-steps", "2", "--batch-size", "2", "--save-steps", "1", "--report-to", "tensorboard"]  # fmt: skip
     assert main(argv) == 0
     assert (root / "cli-dpo" / "model.safetensors").exists()
+    assert (root / "cli-dpo" / "checkpoint-2").is_dir()  # checkpoints, the last two kept
+    assert list((root / "cli-dpo").rglob("events.out.tfevents.*"))  # TensorBoard logs
+    if importlib.util.find_spec("wandb") is None:  # a logger that is not installed: one line, status 2
+        assert main([*argv[:-2], "--report-to", "wandb"]) == 2
     missing = [
         "finetune",
         "sft",

@@ -73,3 +73,16 @@ def test_bad_configuration_names_the_field():
         TrainConfig(timesteps=0)
     with pytest.raises(ConfigError, match="unknown env id"):
         TrainConfig(env_id="CollabChess-v0")
+
+
+def test_tensorboard_gets_what_rl_users_read(tmp_path):
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    config = TrainConfig(
+        env_id="CollabQA-v0", reward="final", timesteps=128, n_envs=2, n_steps=32, eval_episodes=0
+    )
+    train(config, out=tmp_path, progress=False)
+    (run,) = [p.parent for p in (tmp_path / "tb").rglob("events.out.tfevents.*")]
+    tags = set(event_accumulator.EventAccumulator(str(run)).Reload().Tags()["scalars"])
+    wanted = {"rollout/ep_rew_mean", "rollout/task_metric", "rollout/r_star", "rollout/engagement",
+              "rollout/assistant_tokens", "rollout/questions", "train/loss"}  # fmt: skip
+    assert wanted <= tags, sorted(tags)

@@ -16,10 +16,10 @@ import time
 
 import gymnasium as gym
 import pytest
+from collab_env.benchmarks.harness.runner import BenchConfig, read_log, run_bench
+from collab_env.benchmarks.harness.summary import summarise
 
 from collab_env import llm
-from collab_env.bench.runner import BenchConfig, read_log, run_bench
-from collab_env.bench.summary import summarise
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer

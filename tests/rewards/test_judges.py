@@ -7,8 +7,8 @@ import json
 import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
+from collab_env.benchmarks.harness.runner import BenchConfig, read_log, run_bench
 
-from collab_env.bench.runner import BenchConfig, read_log, run_bench
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMAccuracyJudge, LLMInteractivityJudge, LLMSolutionExtractor

@@ -209,3 +209,35 @@ def test_bad_specs_are_config_errors(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"title": "t", "text": "x"}\n')
     with pytest.raises(ConfigError, match="is for the doc family, not math"):
         gym.make("CollabMath-v0", dataset=f"medium:{tmp_path / 'a.jsonl'}")
+
+
+def test_gzip_files_are_read_as_they_are_published(tmp_path):
+    import gzip
+
+    records = [{"problem": f"What is {k} + 1?", "solution": f"\\boxed{{{k + 1}}}"} for k in range(3)]
+    path = tmp_path / "math.jsonl.gz"  # BigCodeBench, for one, publishes .jsonl.gz
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in records)
+    assert len(load_dataset(f"math:{path}").instances) == 3
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    path.rename(folder / "part-1.jsonl.gz")
+    assert len(load_dataset(f"math:{folder}").instances) == 3
+
+
+def test_a_byte_order_mark_is_tolerated_in_csv_and_json_lines(tmp_path):
+    path = tmp_path / "medium.csv"
+    path.write_text('title,text\n"Why bees dance","Bees dance. It is precise.\n\nThe dance encodes distance."\n',
+                    encoding="utf-8-sig")  # fmt: skip
+    assert len(load_dataset(f"medium:{path}").instances) == 1
+    lines = tmp_path / "math.jsonl"
+    lines.write_text('{"problem": "What is 1 + 1?", "solution": "\\\\boxed{2}"}\n', encoding="utf-8-sig")
+    assert len(load_dataset(f"math:{lines}").instances) == 1
+
+
+def test_a_dataset_for_an_env_not_in_the_run_is_an_error(tmp_path):
+    from collab_env.benchmarks.harness.runner import BenchConfig
+
+    (tmp_path / "m.jsonl").write_text('{"problem": "What is 1 + 1?", "solution": "\\\\boxed{2}"}\n')
+    with pytest.raises(ConfigError, match="is for the math family, and no env of that family is in envs"):
+        BenchConfig(envs=["CollabQA-v0"], datasets=[f"math:{tmp_path / 'm.jsonl'}"], out=str(tmp_path))

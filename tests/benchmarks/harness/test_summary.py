@@ -7,9 +7,8 @@ import json
 import math
 
 import pytest
-
-from collab_env.bench.log import read_log
-from collab_env.bench.summary import compare, describe, markdown, stat, summarise, write_results
+from collab_env.benchmarks.harness.log import read_log
+from collab_env.benchmarks.harness.summary import compare, describe, markdown, stat, summarise, write_results
 
 HEADER = {
     "type": "header",

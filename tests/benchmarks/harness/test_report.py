@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 
 import pytest
+from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
-from collab_env.bench.runner import BenchConfig, run_bench
 from collab_env.cli import main
 
 
@@ -25,13 +26,15 @@ def test_show_renders_a_transcript_with_its_reward_parts(run_dir, capsys):
     out = capsys.readouterr().out
     assert "user" in out and "assistant" in out and "R*" in out and "token penalty" in out
     assert "engagement (R_eng, heuristic)" in out and "tokens read" in out
-    assert main(["show", str(run_dir), "--episode", "12"]) == 2  # out of range: a clear error
-    assert "out of range: the log has 12 episodes" in capsys.readouterr().out
+    assert main(["show", str(run_dir), "--episode", "12"]) == 2  # no such seed: a clear error
+    assert "--episode 12: no such episode" in capsys.readouterr().out
 
 
 def test_show_marks_a_lost_episode(tmp_path, capsys, monkeypatch):
-    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-    run_bench(BenchConfig(["CollabQA-v0"], ["tests.bench.sample_agents:crash"], 1, out=str(tmp_path)))
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[3]))
+    run_bench(
+        BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 1, out=str(tmp_path))
+    )
     assert main(["show", str(tmp_path / "episodes.jsonl")]) == 0
     assert "lost (not scored)" in capsys.readouterr().out
 
@@ -69,7 +72,7 @@ def test_html_report_is_one_self_contained_file(run_dir):
     assert page.links and all(
         link.startswith("data:image/png;base64,") for link in page.links
     )  # nothing to fetch
-    assert "script" not in page.tags and "link" not in page.tags
+    assert "link" not in page.tags  # the sort/filter script is inline: nothing to fetch
 
 
 def test_html_report_renders_in_headless_chromium(run_dir, tmp_path):
@@ -109,3 +112,32 @@ def _png_pixels(path):
     """Distinct colours of a PNG's first rows, read with matplotlib (a [bench] dependency)."""
     image = pytest.importorskip("matplotlib.image").imread(path)
     return [tuple(px) for px in image[:400:4, ::4].reshape(-1, image.shape[2]).round(3).tolist()]
+
+
+def test_html_report_compares_sorts_filters_and_lists_episodes_in_seed_order(run_dir):
+    report = run_dir / "compare.html"
+    assert main(["show", str(run_dir), "--html", str(report), "--compare", "passive"]) == 0
+    page = report.read_text()
+    assert "<table id='compare'>" in page and "Against passive" in page and "%</td>" in page
+    for name in ("env", "agent", "status", "score"):
+        assert f"class='filter' name='{name}'" in page
+    assert "addEventListener('click'" in page  # headers sort the episode table
+    seeds = [
+        int(s)
+        for s in re.findall(
+            r"<tr data-env='[^']*' data-agent='[^']*' data-status='\w+' data-score='[^']*'><td>(\d+)</td>",
+            page,
+        )
+    ]
+    assert len(seeds) == 12 and seeds == sorted(seeds)
+
+
+def test_html_report_of_a_run_that_lost_everything_says_so(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[3]))
+    run_bench(
+        BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 2, out=str(tmp_path))
+    )
+    assert main(["show", str(tmp_path), "--html"]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "No episode was scored: all 2 were lost" in page and "2 × ZeroDivisionError" in page
+    assert "<img" not in page and not list(tmp_path.glob("*.png"))  # no empty axes

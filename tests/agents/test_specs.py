@@ -6,8 +6,8 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+from collab_env.agents.specs import MeteredChat, build_agent, check_spec, uses_model
 
-from collab_env.bench.specs import MeteredChat, build_agent, check_spec, uses_model
 from collab_env.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def _importable(monkeypatch):
         "openai:m@https://api.example.com/v1#proactive",
         "hf:/models/my-checkpoint",
         "hf:./ckpt#proactive",
-        "tests.bench.sample_agents:echo_agent",
+        "tests.benchmarks.harness.sample_agents:echo_agent",
     ],
 )
 def test_good_specs_are_accepted_as_written(spec):
@@ -59,19 +59,22 @@ def test_bad_specs_name_the_spec_and_what_is_expected(spec, complaint):
 
 def test_callables_and_factories_build_agents():
     env = gym.make("CollabQA-v0")
-    from tests.bench import sample_agents
+    from tests.benchmarks.harness import sample_agents
 
-    assert build_agent("tests.bench.sample_agents:echo_agent", env) is sample_agents.echo_agent
-    assert build_agent("tests.bench.sample_agents:factory", env)([]) == "Answer: qa"
+    assert build_agent("tests.benchmarks.harness.sample_agents:echo_agent", env) is sample_agents.echo_agent
+    assert build_agent("tests.benchmarks.harness.sample_agents:factory", env)([]) == "Answer: qa"
     assert build_agent("passive", env)([{"role": "user", "content": "Which market?"}])
 
 
 @pytest.mark.parametrize(
     ("spec", "complaint"),
     [
-        ("tests.bench.sample_agents:missing", "cannot import 'missing' from 'tests.bench.sample_agents'"),
+        (
+            "tests.benchmarks.harness.sample_agents:missing",
+            "cannot import 'missing' from 'tests.benchmarks.harness.sample_agents'",
+        ),
         ("no_such_module_xyz:agent", "cannot import 'agent' from 'no_such_module_xyz'"),
-        ("tests.bench.sample_agents:not_callable", "is a int, not a callable"),
+        ("tests.benchmarks.harness.sample_agents:not_callable", "is a int, not a callable"),
         ("hf:/no/such/checkpoint", "no checkpoint at /no/such/checkpoint"),
     ],
 )
@@ -97,9 +100,10 @@ def test_openai_spec_end_to_end_against_a_loopback_server(tmp_path):
     server_module = pytest.importorskip(
         "collab_env.testing.openai_server", reason="the loopback OpenAI server is not in this checkout"
     )
-    from collab_env.bench.cli import Tally
-    from collab_env.bench.log import read_log
-    from collab_env.bench.runner import BenchConfig, run_bench
+    from collab_env.benchmarks.harness.log import read_log
+    from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
+
+    from collab_env.cli.bench import Tally
 
     with server_module.LoopbackServer(reply=lambda m: "Which market do you mean?") as server:
         spec = f"openai:loopback@{server.base_url}#proactive"

@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
+from collab_env.benchmarks.harness.log import read_log
+from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
-from collab_env.bench.log import read_log
-from collab_env.bench.runner import BenchConfig, run_bench
 from collab_env.cli import main
 from collab_env.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)
@@ -31,14 +31,16 @@ def _outcomes(records):
     )
 
 
-def test_every_agent_plays_the_same_task_instances_with_seeds_s_plus_k(tmp_path):
+def test_every_agent_plays_seed_s_plus_k_which_is_test_instance_s_plus_k(tmp_path):
     config = BenchConfig(["CollabMath-v0"], ["passive", "clarify"], 3, seed=7, out=str(tmp_path))
     header, records = read_log(run_bench(config))
     by_agent = {
         a: sorted((r["episode"], r["seed"], r["task_id"]) for r in records if r["agent"] == a)
         for a in config.agents
     }
-    assert by_agent["passive"] == by_agent["clarify"] == [(k, 7 + k, f"math-test-{k:05d}") for k in range(3)]
+    assert (
+        by_agent["passive"] == by_agent["clarify"] == [(k, 7 + k, f"math-test-{7 + k:05d}") for k in range(3)]
+    )
     record = records[0]
     for field in (
         "reward",
@@ -59,7 +61,7 @@ def test_every_agent_plays_the_same_task_instances_with_seeds_s_plus_k(tmp_path)
 
 def test_a_crashing_agent_is_recorded_as_lost_and_the_run_goes_on(tmp_path):
     config = BenchConfig(
-        ["CollabQA-v0"], ["clarify", "tests.bench.sample_agents:crash"], 2, out=str(tmp_path)
+        ["CollabQA-v0"], ["clarify", "tests.benchmarks.harness.sample_agents:crash"], 2, out=str(tmp_path)
     )
     _, records = read_log(run_bench(config))
     lost = [r for r in records if r["status"] == "lost"]
@@ -106,7 +108,9 @@ def test_lost_episodes_are_kept_on_resume_and_run_again_with_retry_lost(tmp_path
     flag = tmp_path / "outage"
     flag.touch()
     monkeypatch.setenv("FLAKY_FLAG", str(flag))
-    config = BenchConfig(["CollabQA-v0"], ["tests.bench.sample_agents:flaky"], 3, out=str(tmp_path / "run"))
+    config = BenchConfig(
+        ["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:flaky"], 3, out=str(tmp_path / "run")
+    )
     log = run_bench(config)
     assert [r["status"] for r in read_log(log)[1]] == ["lost"] * 3
     config.resume = True
@@ -147,7 +151,7 @@ def test_bad_configurations_fail_before_anything_runs(kwargs, complaint, tmp_pat
 
 def test_processes_give_the_same_episodes_and_survive_a_dying_worker(tmp_path):
     common = {"envs": ["CollabMath-v0"], "episodes": 3, "workers": 2}
-    agents = ["clarify", "tests.bench.sample_agents:die"]
+    agents = ["clarify", "tests.benchmarks.harness.sample_agents:die"]
     threads = read_log(run_bench(BenchConfig(**common, agents=["clarify"], out=str(tmp_path / "t"))))[1]
     procs = read_log(
         run_bench(BenchConfig(**common, agents=agents, out=str(tmp_path / "p"), executor="processes"))
@@ -160,12 +164,10 @@ def test_processes_give_the_same_episodes_and_survive_a_dying_worker(tmp_path):
 
 
 def test_cli_defaults_are_the_main_job():
-    import argparse
+    from collab_env.cli import build_parser
+    from collab_env.cli.bench import config_from_args
 
-    from collab_env.bench.cli import add_commands, config_from_args
-
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers())
+    parser = build_parser()
     config = config_from_args(parser.parse_args(["bench"]))
     assert config.envs == ["CollabDoc-v0", "CollabCode-v0", "CollabMath-v0", "CollabQA-v0"]
     assert config.agents == ["passive", "clarify"] and config.split == "test" and config.executor == "threads"

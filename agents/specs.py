@@ -4,8 +4,8 @@ Four forms:
 
 - a built-in agent: ``passive``, ``clarify``;
 - an OpenAI-compatible model: ``openai:MODEL@BASE_URL`` (``#proactive`` appended picks the
-  proactive prompt), API key from ``OPENAI_API_KEY`` (``EMPTY`` when unset, as local servers
-  expect);
+  proactive prompt), API key from ``OPENAI_API_KEY`` (the command line refuses to start
+  without one for an endpoint that is not on this machine);
 - a local checkpoint: ``hf:PATH`` (``#proactive`` likewise);
 - a Python callable: ``module:function``, either an agent (``function(messages) -> str``) or a
   factory marked ``function.agent_factory = True``, called with the env to build one.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -102,17 +103,59 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
         from collab_env.agents.llm import LLMAgent
 
         return LLMAgent(MeteredChat(_shared_model(spec.partition("#")[0])), style=match["style"] or "base")
+    target = resolve_spec(spec)
+    return target(env) if getattr(target, "agent_factory", False) else target
+
+
+def resolve_spec(spec: str) -> Any:
+    """Resolve what a spec needs, without building a model or an agent.
+
+    Imports a ``module:function`` and checks it is callable; checks that an ``hf:`` checkpoint
+    directory exists. Built-in and ``openai:`` specs need nothing here (an endpoint is checked
+    by one request, in the command line's preflight).
+
+    Args:
+        spec: An agent spec.
+
+    Returns:
+        The callable of a ``module:function`` spec, else ``None``.
+
+    Raises:
+        ConfigError: naming the spec and what is wrong.
+
+    >>> resolve_spec("clarify") is None
+    True
+    """
+    spec = check_spec(spec)
+    if spec in BUILTIN_AGENTS or spec.startswith("openai:"):
+        return None
+    if spec.startswith("hf:"):
+        path = _HF.match(spec)["path"]
+        if not os.path.isdir(path):
+            raise ConfigError(f"agent spec {spec!r}: no checkpoint directory at {path!r}")
+        return None
     module_name, _, name = spec.partition(":")
     try:
         target = getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(
-            f"agent spec {spec!r}: cannot import {name!r} from {module_name!r} ({exc}); "
-            "is the module on the Python path (run from its directory, or pip install it)?"
+            f"agent spec {spec!r}: cannot import {name!r} from {module_name!r} ({exc}); the working "
+            f"folder ({os.getcwd()}) and the installed packages are searched: run from the folder "
+            "that holds the module, or pip install it"
         ) from exc
     if not callable(target):
         raise ConfigError(f"agent spec {spec!r}: {name!r} is a {type(target).__name__}, not a callable")
-    return target(env) if getattr(target, "agent_factory", False) else target
+    return target
+
+
+def openai_endpoint(spec: str) -> tuple[str, str | None] | None:
+    """The (model, base URL) an ``openai:`` spec calls, else ``None``.
+
+    >>> openai_endpoint("openai:qwen@http://localhost:8000/v1#proactive"), openai_endpoint("clarify")
+    (('qwen', 'http://localhost:8000/v1'), None)
+    """
+    match = _OPENAI.match(spec.strip())
+    return (match["model"], match["url"]) if match else None
 
 
 @functools.lru_cache(maxsize=8)

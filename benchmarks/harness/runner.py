@@ -1,13 +1,14 @@
 """Run episodes of many (env, agent) pairs concurrently, logging one JSON line per episode.
 
-Episode k of a run plays test instance k with seed ``seed + k``, for every agent, so agents are
-compared on the same tasks. Episodes run in a pool of ``workers`` threads by default: measured on
+Episode k of a run plays seed ``seed + k``, which on the test split is instance ``seed + k``
+(modulo the split's size), as ``env.reset(seed=seed + k)`` and ``collab-env episode --seed`` play
+it, for every agent, so agents are compared on the same tasks. Episodes run in a pool of ``workers`` threads by default: measured on
 2 cores, threads run the default benchmark as fast as processes (6.1 to 6.9 s against 6.4 to
 8.3 s for 400 episodes), since the task caches are shared and code runs in sandbox subprocesses,
 and they need no ``if __name__ == "__main__"`` guard, pickle nothing and load a local checkpoint
 once. ``executor="processes"`` suits agents that are CPU-bound Python; ``executor="ray"`` sends
 episodes to a Ray cluster. Every finished episode is appended to the log at once
-(:mod:`collab_env.bench.log`); one that crashes, or that a failed model call ended
+(:mod:`collab_env.benchmarks.harness.log`); one that crashes, or that a failed model call ended
 (``info["error"]``), is recorded as ``lost`` with the traceback, and the run goes on.
 """
 
@@ -28,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from collab_env.agents.specs import build_agent, check_spec
+from collab_env.benchmarks.harness.log import Key, key, prepare, read_log
 
 import collab_env
-from collab_env.bench.log import Key, key, prepare, read_log
-from collab_env.bench.specs import build_agent, check_spec
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.registration import check_env_id
 from collab_env.rollout import run_episode
@@ -54,8 +56,9 @@ class BenchConfig:
 
     Attributes:
         envs: Environment ids.
-        agents: Agent specs (see :mod:`collab_env.bench.specs`).
-        episodes: Episodes per (env, agent); episode k plays instance k with seed ``seed + k``.
+        agents: Agent specs (see :mod:`collab_env.agents.specs`).
+        episodes: Episodes per (env, agent); episode k plays seed ``seed + k``: on the test split,
+            instance ``seed + k`` modulo the split's size.
         seed: Seed of the first episode.
         split: Task split.
         out: Output directory (default: ``runs/bench-<date>-<time>``).
@@ -68,7 +71,10 @@ class BenchConfig:
         executor: ``"threads"``, ``"processes"`` or ``"ray"`` (episodes as Ray tasks).
         ray_address: Ray cluster address (``None``: the running cluster or a local one).
         datasets: Public data sets as ``NAME:PATH`` specs; each replaces the built-in instances
-            of the env of its family (see :mod:`collab_env.tasks.datasets`).
+            of the env of its family (see :mod:`collab_env.tasks.datasets`); a data set for an
+            env that is not in ``envs`` is an error.
+        env_options: Further :class:`~collab_env.config.EnvConfig` fields for every env
+            (``max_turns``, ``model_options``, ``w_ext``, ``w_eng``, ``token_penalty``, ``reward_mode``).
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -83,9 +89,10 @@ class BenchConfig:
     user_model: str | None = None
     base_url: str | None = None
     judge_model: str | None = None
-    executor: str = "threads"
+    executor: str = field(default="threads", metadata={"choices": EXECUTORS})
     ray_address: str | None = None
     datasets: list[str] = field(default_factory=list)
+    env_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.envs:
@@ -103,6 +110,7 @@ class BenchConfig:
             raise ConfigError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
         if self.split not in ("train", "test"):
             raise ConfigError(f"split must be 'train' or 'test', got {self.split!r}")
+        self._check_datasets()
         for env_id in self.envs:
             size = make_env(env_id, self).unwrapped.task.size(self.split)
             if size is not None and self.episodes > size:
@@ -112,25 +120,39 @@ class BenchConfig:
 
     def dataset_for(self, env_id: str) -> str | None:
         """The dataset spec that applies to ``env_id`` (its family's), or ``None``."""
-        from collab_env.tasks.datasets import DATASETS, parse_spec
-
         family = collab_env.ENV_IDS[env_id]
-        specs = [spec for spec in self.datasets if DATASETS[parse_spec(spec)[0]][0] == family]
+        specs = [spec for spec in self.datasets if _dataset_family(spec) == family]
         if len(specs) > 1:
             raise ConfigError(f"two datasets for {env_id}: {specs}")
         return specs[0] if specs else None
 
+    def env_config(self, env_id: str) -> EnvConfig:
+        """The :class:`EnvConfig` of ``env_id`` in this run: split, user, judge, data set, options."""
+        return EnvConfig(
+            env_id, split=self.split, dataset=self.dataset_for(env_id), user_model=self.user_model,
+            base_url=self.base_url, judge_model=self.judge_model, **self.env_options,
+        )  # fmt: skip
+
+    def _check_datasets(self) -> None:
+        families = {collab_env.ENV_IDS[e] for e in self.envs}
+        for spec in self.datasets:
+            if _dataset_family(spec) not in families:
+                raise ConfigError(
+                    f"dataset {spec!r} is for the {_dataset_family(spec)} family, and no env of "
+                    f"that family is in envs {self.envs}; add its env or drop the dataset"
+                )
+
+
+def _dataset_family(spec: str) -> str:
+    """The task family a ``NAME:PATH`` data set spec is for."""
+    from collab_env.tasks.datasets import DATASETS, parse_spec
+
+    return DATASETS[parse_spec(spec)[0]][0]
+
 
 def make_env(env_id: str, config: BenchConfig) -> gym.Env:
-    """The env of one benchmark episode: the run's split, user, judge and data set."""
-    return gym.make(
-        env_id,
-        split=config.split,
-        user_model=config.user_model,
-        base_url=config.base_url,
-        judge_model=config.judge_model,
-        dataset=config.dataset_for(env_id),
-    )
+    """The env of one benchmark episode: the run's split, user, judge, data set and options."""
+    return config.env_config(env_id).make()
 
 
 def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] | None = None) -> Path:
@@ -214,7 +236,11 @@ def _run_ray(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
     except ImportError as exc:
         raise ConfigError("--executor ray needs Ray: pip install 'collab-env[ray]'") from exc
     if not ray.is_initialized():
-        ray.init(address=config.ray_address)
+        try:
+            ray.init(address=config.ray_address)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = config.ray_address or "a local Ray"
+            raise ConfigError(f"--executor ray: cannot start or reach {where}: {exc}") from exc
     remote = ray.remote(play)
     pending = [remote.remote(job, config) for job in todo]
     while pending:
@@ -226,8 +252,8 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
     """Play one episode and return its record (never raises: a crash is recorded as lost).
 
     Args:
-        job: (env id, agent spec, episode index k); the episode plays instance k with seed
-            ``config.seed + k``.
+        job: (env id, agent spec, episode index k); the episode plays seed ``config.seed + k``
+            (on a fixed split, the instance of that index modulo the split's size).
         config: The run.
 
     Returns:
@@ -240,7 +266,8 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         env = make_env(env_id, config)
         task = env.unwrapped.task
         record["metric"] = task.metric_name
-        record["task_id"] = task.task_id(config.split, k) if task.size(config.split) else None
+        size = task.size(config.split)  # seed s plays instance s (mod the size), as env.reset does
+        record["task_id"] = task.task_id(config.split, (config.seed + k) % size) if size else None
         agent = build_agent(spec, env)
         result = run_episode(env, agent, seed=config.seed + k, task_id=record["task_id"])
     except Exception:

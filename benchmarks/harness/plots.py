@@ -23,12 +23,13 @@ def write_plots(rows: list[dict[str, Any]], records: list[dict[str, Any]], out: 
     - ``efficiency.png``: task metric against tokens read (thousands), per env and agent.
 
     Args:
-        rows: Rows of :func:`~collab_env.bench.summary.summarise`.
+        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
         records: The episode records (for the turn distribution).
         out: Directory to write to.
 
     Returns:
-        The paths written; an empty list (and a logged warning) without matplotlib.
+        The paths written; an empty list when no episode was scored, or (with a logged
+        warning) without matplotlib.
     """
     try:
         import matplotlib
@@ -38,7 +39,9 @@ def write_plots(rows: list[dict[str, Any]], records: list[dict[str, Any]], out: 
     except ImportError:
         log.warning("matplotlib is not installed (pip install 'collab-env[bench]'): no plots")
         return []
-    rows = [r for r in rows if not math.isnan(r["task_metric"].mean)]  # nothing scored: no point
+    rows = [r for r in rows if not math.isnan(r["task_metric"].mean)]
+    if not rows:  # nothing scored: nothing to draw (the report says why)
+        return []
     paths = [out / name for name in PLOTS]
     agents = list(dict.fromkeys(r["agent"] for r in rows))
     _metric_by_agent(plt, rows, agents, paths[0])

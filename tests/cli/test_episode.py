@@ -42,7 +42,7 @@ def test_list_shows_every_env(capsys):
     ("argv", "message"),
     [
         (["episode", "CollabCook-v0"], "unknown env id 'CollabCook-v0'"),
-        (["episode", "CollabDoc-v0", "--agent", "psychic"], "unknown agent 'psychic'"),
+        (["episode", "CollabDoc-v0", "--agent", "psychic"], "bad agent spec 'psychic'"),
         (["episode", "CollabDoc-v0", "--task-id", "doc-test-99999"], "out of range"),
     ],
 )

@@ -22,7 +22,7 @@ from collab_env.fileio import atomic_write_text
 from collab_env.jsonl import cut_torn_line, read_jsonl
 
 if TYPE_CHECKING:
-    from collab_env.bench.runner import BenchConfig
+    from collab_env.benchmarks.harness.runner import BenchConfig
 
 
 SCHEMA_VERSION = 2
@@ -40,9 +40,7 @@ def header(config: BenchConfig) -> dict[str, Any]:
     Its ``run`` part holds what makes numbers comparable (versions, envs, agents, episodes,
     seeds, split, user simulator, judge); resuming requires it to match.
     """
-    from collab_env.bench.runner import make_env
-
-    tasks = {e: make_env(e, config).unwrapped.task for e in config.envs}
+    tasks = {e: config.env_config(e).make().unwrapped.task for e in config.envs}
     run = {
         "envs": {
             e: {"family": t.name, "task_version": t.version, "metric": t.metric_name}
@@ -57,6 +55,8 @@ def header(config: BenchConfig) -> dict[str, Any]:
         "judge": config.judge_model or "heuristic",
         "collab_env": collab_env.__version__,
     }
+    if config.env_options:  # max turns, reward weights, model options: they change the numbers
+        run["env_options"] = config.env_options
     meta = {"python": platform.python_version(), "config": asdict(config)}
     return {"type": "header", "schema": SCHEMA_VERSION, "run": run, **meta}
 

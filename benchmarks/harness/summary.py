@@ -8,6 +8,7 @@ model call) are counted apart and never averaged in.
 
 from __future__ import annotations
 
+import collections
 import csv
 import json
 import math
@@ -88,7 +89,7 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (env, agent), in the order they first appear.
 
     Args:
-        records: Episode records (as :func:`collab_env.bench.log.read_log` returns them).
+        records: Episode records (as :func:`collab_env.benchmarks.harness.log.read_log` returns them).
 
     Returns:
         Rows with ``env_id``, ``agent``, ``metric`` (its name), ``judge`` (of ITR), ``episodes``
@@ -265,3 +266,18 @@ def _num(x: float) -> float | None:
 
 
 __all__ = ["COLUMNS", "EXTRA", "Stat", "compare", "describe", "markdown", "provenance", "stat", "summarise"]
+
+
+def lost_reasons(records: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Why episodes were lost: the last line of each lost record's error, most frequent first.
+
+    >>> lost_reasons([{"status": "lost", "error": "Traceback...\\nModelCallError: 401"},
+    ...               {"status": "lost", "error": "ModelCallError: 401"}, {"status": "ok"}])
+    [('ModelCallError: 401', 2)]
+    """
+    reasons = collections.Counter(
+        (str(r.get("error") or "unknown").strip().splitlines() or ["unknown"])[-1][:300]
+        for r in records
+        if r.get("status") != "ok"
+    )
+    return reasons.most_common()

@@ -1,0 +1,182 @@
+"""Reading a run: the whole run as a self-contained HTML file.
+
+The HTML report needs no server and fetches nothing: styles inline, plots embedded as base64
+PNG, each transcript in a collapsible ``<details>`` with its reward parts.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+from collab_env.benchmarks.harness.summary import COLUMNS, lost_reasons, provenance
+
+from collab_env.fileio import atomic_write_text
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}
+td:nth-child(-n+3),th{text-align:left;cursor:pointer}#episodes td{vertical-align:top}th{background:#f3f3f3}
+img{max-width:100%;margin:.5em 1em .5em 0}details{margin:.3em 0}summary{cursor:pointer}
+.user{color:#0b5394}.assistant{color:#38761d}.lost{color:#b00}.parts td{font-size:90%}
+pre{white-space:pre-wrap;margin:.2em 0 .6em 1em}
+"""
+
+
+def write_html(
+    header: dict[str, Any],
+    rows: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+    plots: list[Path],
+    path: Path,
+    changes: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write the report of a run to ``path`` and return it.
+
+    Episodes are listed in seed order, as a table that sorts by a click on its header and filters
+    by env, agent, status and a lowest R* (a few lines of inline script: nothing is fetched). A
+    run in which no episode was scored says so, with the reasons, instead of drawing empty plots.
+
+    Args:
+        header: The log's header (versions, configuration).
+        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
+        records: The episode records (each becomes a collapsible transcript).
+        plots: PNG files to embed (missing ones are skipped).
+        path: Where to write the HTML.
+        changes: Rows of :func:`~collab_env.benchmarks.harness.summary.compare` (``--compare``).
+    """
+    scored = [r for r in records if r["status"] == "ok"]
+    ordered = sorted(records, key=lambda r: (r["seed"], r["env_id"], r["agent"]))
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>collab-env benchmark</title>"
+        f"<style>{_STYLE}</style></head><body><h1>collab-env benchmark</h1>"
+        f"<p>{html.escape(provenance(header))}</p>"
+        f"<h2>Summary (mean ± 95% CI)</h2>{_summary(rows)}{_changes(changes)}"
+        f"<h2>Plots</h2>{_plots(plots) if scored else _all_lost(records)}"
+        f"<h2>Episodes ({len(records)})</h2>{_filters(records)}"
+        f"<table id='episodes'><thead><tr>{''.join(f'<th>{h}</th>' for h in _EPISODE_COLUMNS)}</tr></thead>"
+        f"<tbody>{''.join(_episode(r) for r in ordered)}</tbody></table><script>{_SCRIPT}</script></body></html>"
+    )
+    atomic_write_text(path, page)
+    return path
+
+
+_EPISODE_COLUMNS = ("seed", "env", "agent", "status", "R*", "task metric", "turns", "transcript")
+_SCRIPT = """
+const t=document.getElementById('episodes'),b=t.tBodies[0],f=document.querySelectorAll('.filter');
+function apply(){const v={};f.forEach(e=>v[e.name]=e.value);for(const r of b.rows){const d=r.dataset;
+r.hidden=(v.env&&d.env!==v.env)||(v.agent&&d.agent!==v.agent)||(v.status&&d.status!==v.status)||
+(v.score!==''&&!(parseFloat(d.score)>=parseFloat(v.score)));}}
+f.forEach(e=>e.addEventListener('input',apply));
+t.tHead.querySelectorAll('th').forEach((h,i)=>h.addEventListener('click',()=>{const up=h.dataset.up!=='1';
+h.dataset.up=up?'1':'0';const key=r=>{const x=r.cells[i].dataset.v??r.cells[i].textContent;
+return isNaN(parseFloat(x))?x:parseFloat(x);};[...b.rows].sort((p,q)=>{const a=key(p),c=key(q);
+return (a>c?1:a<c?-1:0)*(up?1:-1);}).forEach(r=>b.appendChild(r));}));
+"""
+
+
+def _summary(rows: list[dict[str, Any]]) -> str:
+    labels = ["env", "agent", "metric", "scored", "lost", *(label for label, _ in COLUMNS.values())]
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
+    keys = ("env_id", "agent", "metric", "episodes", "lost", *COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in keys) + "</tr>" for r in rows
+    )
+    return f"<table id='summary'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _changes(changes: list[dict[str, Any]] | None) -> str:
+    """The ``--compare`` table: each agent's change against the baseline, in percent."""
+    if not changes:
+        return ""
+    head = "".join(
+        f"<th>{html.escape(label)}</th>" for label in ("env", "agent", *(lb for lb, _ in COLUMNS.values()))
+    )
+
+    def cell(change: dict[str, Any], k: str) -> str:
+        if change.get(k) is not None:
+            return f"{change[k]:+.1f}%"
+        return f"{change[f'{k}_abs']:+.3f} (baseline 0)" if f"{k}_abs" in change else "n/a"
+
+    body = "".join(
+        f"<tr><td>{html.escape(c['env_id'])}</td><td>{html.escape(c['agent'])}</td>"
+        + "".join(f"<td>{html.escape(cell(c, k))}</td>" for k in COLUMNS)
+        + "</tr>"
+        for c in changes
+    )
+    return (
+        f"<h2>Against {html.escape(changes[0]['base'])} (relative change)</h2>"
+        f"<table id='compare'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def _plots(plots: list[Path]) -> str:
+    images = "".join(
+        f'<img alt="{html.escape(p.stem)}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
+        for p in plots
+        if p.exists()
+    )
+    return images or "<p>no plots (matplotlib missing)</p>"
+
+
+def _all_lost(records: list[dict[str, Any]]) -> str:
+    """The message of a run in which no episode was scored: nothing to plot, and why."""
+    items = "".join(f"<li>{n} × {html.escape(reason)}</li>" for reason, n in lost_reasons(records))
+    return (
+        f"<p class='lost'><b>No episode was scored: all {len(records)} were lost</b>, so there is "
+        f"nothing to plot. Reasons:</p><ul>{items}</ul>"
+    )
+
+
+def _filters(records: list[dict[str, Any]]) -> str:
+    def select(name: str, values: list[str]) -> str:
+        options = "".join(f"<option>{html.escape(v)}</option>" for v in values)
+        return f"<label>{name} <select class='filter' name='{name}'><option value=''>all</option>{options}</select></label> "
+
+    envs, agents = (sorted({str(r[k]) for r in records}) for k in ("env_id", "agent"))
+    return (
+        f"<p>{select('env', envs)}{select('agent', agents)}{select('status', sorted({r['status'] for r in records}))}"
+        "<label>R* at least <input class='filter' name='score' type='number' step='0.1'></label>"
+        " (click a column header to sort)</p>"
+    )
+
+
+def _episode(record: dict[str, Any]) -> str:
+    """One episode as a table row whose last cell holds the collapsible transcript."""
+    ok = record["status"] == "ok"
+    reward = record.get("reward") or {}
+    score = f"{reward['total']:.3f}" if ok else ""
+    metric = f"{reward['task_metric']:.3f}" if ok else ""
+    cells = (str(record["seed"]), record["env_id"], record["agent"], record["status"], score, metric,
+             str(record.get("turns", "")) if ok else "")  # fmt: skip
+    data = " ".join(
+        f"data-{k}='{html.escape(str(v), quote=True)}'"
+        for k, v in (("env", record["env_id"]), ("agent", record["agent"]), ("status", record["status"]),
+                     ("score", score if ok else "nan"))
+    )  # fmt: skip
+    row = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+    return f"<tr {data}{'' if ok else ' class=lost'}>{row}<td>{_transcript(record)}</td></tr>"
+
+
+def _transcript(record: dict[str, Any]) -> str:
+    title = f"{record['env_id']} · {record.get('task_id')} · {record['agent']} · seed {record['seed']}"
+    turns = "".join(
+        f"<div class='{html.escape(m['role'])}'><b>{html.escape(m['role'])}</b><pre>{html.escape(m['content'])}</pre></div>"
+        for m in record.get("messages") or []
+    )
+    if record["status"] != "ok":
+        error = html.escape(str(record.get("error")))
+        return f"<details class='lost'><summary>{html.escape(title)} · lost</summary>{turns}<pre>{error}</pre></details>"
+    reward = record["reward"]
+    title += f" · R* {reward['total']:.3f} · {record.get('metric', 'metric')} {reward['task_metric']:.3f} · {record['turns']} turns"
+    parts = (
+        ("task metric (R_ext)", f"{reward['task_metric']:.3f}"),
+        ("token penalty", f"-{reward['token_penalty']:.3f} ({record.get('assistant_tokens')} assistant tokens)"),
+        (f"engagement (R_eng, {reward.get('engagement_judge')})", f"{reward['engagement']:.3f}"),
+        ("R*", f"{reward['total']:.3f}"),
+        ("questions / user tokens / cost", f"{record.get('questions')} / {record.get('user_tokens')} / {record.get('cost', 0):.4f}"),
+    )  # fmt: skip
+    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in parts)
+    return f"<details><summary>{html.escape(title)}</summary><table class='parts'>{table}</table>{turns}</details>"

@@ -1,0 +1,236 @@
+"""``collab-env bench``: benchmark agents on the envs; table, results files, plots, episode log.
+
+Options: the environment's (:class:`~collab_env.config.EnvConfig`, without ``--env``: a run
+takes several, ``--envs``) and the run's (:class:`~collab_env.benchmarks.harness.runner.BenchConfig`).
+``--resume --out DIR`` takes every option that is not given from the run's log header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from collab_env.benchmarks.harness.log import read_log
+from collab_env.benchmarks.harness.plots import write_plots
+from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
+from collab_env.benchmarks.harness.summary import (
+    COLUMNS,
+    compare,
+    describe,
+    lost_reasons,
+    provenance,
+    summarise,
+    write_results,
+)
+from collab_env.cli.options import add_config_options, add_env_options, config_kwargs
+from collab_env.config import EnvConfig
+from collab_env.errors import ConfigError
+
+#: EnvConfig fields that BenchConfig holds itself (the rest go to ``BenchConfig.env_options``).
+_ENV_FIELDS_OF_BENCH = ("split", "user_model", "base_url", "judge_model")
+#: BenchConfig fields that describe this invocation, not the run (never read from a log header).
+_INVOCATION = ("out", "resume", "retry_lost", "workers", "executor", "ray_address")
+
+
+@dataclass
+class CompareOptions:
+    """How the run is reported.
+
+    Attributes:
+        compare: Report relative changes of every agent against this agent spec.
+    """
+
+    compare: str | None = None
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``bench`` on the ``collab-env`` subparsers."""
+    p = sub.add_parser("bench", help="benchmark agents on the envs: table, results files, plots, episode log")
+    add_env_options(p, skip={"env_id", "dataset"}, defaults={"split": "test"})
+    group = p.add_argument_group("the run")
+    add_config_options(
+        group, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"},
+        defaults={"envs": ["all"], "out": "runs/bench-<date>-<time>", "workers": "the number of cores"},
+    )  # fmt: skip
+    add_config_options(group, CompareOptions)
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    """The :class:`BenchConfig` that ``collab-env bench`` options describe.
+
+    With ``--resume``, the options not given are those of the run in ``--out`` (its log header).
+
+    Raises:
+        ConfigError: for unknown envs, bad agent specs, ``--compare`` naming no listed agent,
+            ``--resume`` without ``--out``, or options that differ from the run resumed.
+    """
+    given = config_kwargs(args, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"})
+    given.update(config_kwargs(args, EnvConfig, skip={"env_id", "dataset"}))
+    env_options = {k: given.pop(k) for k in list(given) if k not in {f.name for f in fields(BenchConfig)}}
+    if env_options:
+        given["env_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in env_options.items()}
+    if given.get("envs") == ["all"]:
+        given["envs"] = _all_envs()
+    if given.get("retry_lost") and not given.get("resume"):
+        raise ConfigError("--retry-lost goes with --resume")
+    if given.get("resume"):
+        if not given.get("out"):
+            raise ConfigError("--resume needs the --out directory of the run to continue")
+        given = {**_saved_config(Path(given["out"])), **given}
+    config = BenchConfig(**given)
+    if args.compare and args.compare not in config.agents:
+        raise ConfigError(f"--compare {args.compare!r} is not among --agents {config.agents}")
+    return config
+
+
+def _all_envs() -> list[str]:
+    import collab_env
+
+    return list(collab_env.ENV_IDS)
+
+
+def _saved_config(out: Path) -> dict[str, Any]:
+    """The run options recorded in the log header of ``out``."""
+    saved = read_log(out)[0].get("config", {})
+    names = {f.name for f in fields(BenchConfig)} - set(_INVOCATION)
+    return {k: v for k, v in saved.items() if k in names}
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Run the benchmark, print its summary and write results, plots and the log.
+
+    Returns:
+        0, or 1 when every episode was lost.
+    """
+    from collab_env.cli.preflight import check_ray_address, preflight
+
+    config = config_from_args(args)
+    preflight([config.env_config(e) for e in config.envs], config.agents)
+    if config.executor == "ray":
+        check_ray_address(config.ray_address)
+    args.resume_hint = f"collab-env bench --resume --out {config.out}"
+    # math-verify warns at every call from a worker thread that its signal-based timeout is off
+    # (the math task turns it off there on purpose: only the main thread may set signals).
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    start = time.perf_counter()
+    log = _run_with_progress(config, console)
+    header, records = read_log(log)
+    out = Path(config.out)
+    rows = summarise(records)
+    changes = compare(rows, args.compare) if args.compare else None
+    write_results(rows, out, header, changes)
+    write_plots(rows, records, out)
+    print_summary(console, rows, header)
+    for change in changes or []:
+        console.print(describe(change))
+    lost = [r for r in records if r["status"] != "ok"]
+    console.print(
+        f"{len(records)} episodes ({len(lost)} lost) in {time.perf_counter() - start:.1f} s wall time; "
+        f"wrote {out}/results.md, results.csv, results.json, plots and episodes.jsonl"
+    )
+    print_lost_reasons(console, lost)
+    return 1 if records and len(lost) == len(records) else 0
+
+
+def _run_with_progress(config: BenchConfig, console: Console) -> Path:
+    tally = Tally()
+    total = len(config.envs) * len(config.agents) * config.episodes
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        bar = progress.add_task("episodes", total=total)
+
+        def on_episode(record: dict[str, Any]) -> None:
+            tally.add(record)
+            progress.update(bar, advance=1, description=tally.describe())
+
+        if config.resume:
+            log = Path(config.out) / "episodes.jsonl"
+            done = read_log(log)[1] if log.exists() else []
+            already = sum(r["status"] == "ok" or not config.retry_lost for r in done)
+            progress.update(bar, advance=already)
+        return run_bench(config, on_episode)
+
+
+def print_lost_reasons(console: Console, lost: list[dict[str, Any]], shown: int = 5) -> None:
+    """Print why episodes were lost: each reason with its count, the most frequent first."""
+    if not lost:
+        return
+    reasons = lost_reasons(lost)
+    console.print(f"[bold red]{len(lost)} episodes lost[/], by reason:")
+    for reason, n in reasons[:shown]:
+        console.print(f"  {n} × {escape(reason)}")
+    if len(reasons) > shown:
+        console.print(f"  ... and {len(reasons) - shown} other reasons (see episodes.jsonl)")
+
+
+class Tally:
+    """Running means of a run's metrics, and its model tokens and cost, for the progress bar."""
+
+    def __init__(self) -> None:
+        self.sums = dict.fromkeys(COLUMNS, 0.0)
+        self.scored = self.lost = self.tokens = 0
+        self.cost = 0.0
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Count one finished episode."""
+        if record["status"] == "ok":
+            self.scored += 1
+            for key, (_, read) in COLUMNS.items():
+                self.sums[key] += read(record)
+        else:
+            self.lost += 1
+        for usage in (record.get("usage") or {}).values():
+            self.tokens += (
+                usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0) + usage.get("tokens", 0)
+            )
+        self.cost += record.get("cost", 0.0) or 0.0
+
+    def describe(self) -> str:
+        """The progress line: running means, lost episodes, model tokens and cost.
+
+        >>> t = Tally(); t.add({"status": "ok", "reward": {"task_metric": 1, "engagement": 0.5, "total": 1.4},
+        ...                     "assistant_tokens": 100, "turns": 2, "cost": 0.01,
+        ...                     "usage": {"agent": {"prompt_tokens": 30, "completion_tokens": 12}}})
+        >>> t.describe()
+        'task metric 1.000 · tokens read (k) 0.100 · ITR 0.500 · R* 1.400 · turns 2.000 · model tokens 42 · cost 0.0100'
+        """
+        if self.scored:
+            means = [f"{label} {self.sums[k] / self.scored:.3f}" for k, (label, _) in COLUMNS.items()]
+        else:
+            means = ["no episode scored yet"]
+        if self.lost:
+            means.append(f"[red]{self.lost} lost[/]")
+        means += [f"model tokens {self.tokens}", f"cost {self.cost:.4f}"]
+        return " · ".join(means)
+
+
+def print_summary(console: Console, rows: list[dict[str, Any]], header: dict[str, Any] | None = None) -> None:
+    """Print the summary table (mean ± 95% CI per env and agent) with rich.
+
+    On a terminal the table fits its width; into a file or a pipe it is printed whole.
+
+    Args:
+        console: Where to print.
+        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
+        header: The log's header, for the caption naming versions, user simulator and judge.
+    """
+    table = Table(title="collab-env bench: mean ± 95% CI", caption=provenance(header) if header else None)
+    for name in ("env", "agent", "metric", "scored", "lost", *(label for label, _ in COLUMNS.values())):
+        table.add_column(name, justify="left" if name in ("env", "agent", "metric") else "right")
+    for r in rows:
+        lost = f"[red]{r['lost']}[/]" if r["lost"] else "0"
+        stats = (f"{r[k].mean:.3f}±{r[k].ci95:.3f}" if r[k].n else "n/a" for k in COLUMNS)
+        table.add_row(r["env_id"], escape(r["agent"]), r["metric"], str(r["episodes"]), lost, *stats)
+    if not console.is_terminal:  # a file or a pipe: no terminal width to fit, print the table whole
+        console = Console(file=console.file, width=max(console.width, 160), highlight=False)
+    console.print(table)

@@ -1,0 +1,79 @@
+"""``collab-env rank``: sample K responses per turn from an agent and rank them by MR."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from collab_env.cli.options import add_config_options, config_kwargs
+from collab_env.cli.synth import add_ranking_options, ranking_config
+
+
+@dataclass
+class RankRun:
+    """Where the ranked turns go, besides the terminal.
+
+    Attributes:
+        out: Also write each ranked turn as a JSON line to this file.
+    """
+
+    out: str | None = None
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``rank`` on the ``collab-env`` subparsers."""
+    p = sub.add_parser("rank", help="sample K responses per turn from an agent and rank them by MR")
+    add_ranking_options(p, skip=("min_gap",), defaults={"episodes": 1, "split": "test"})
+    add_config_options(p, RankRun)
+    return p
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Rank each turn's candidates; print a table per turn (and append JSON lines to --out)."""
+    from collab_env.agents.ranking import rank_episode
+    from collab_env.agents.specs import build_agent
+    from collab_env.cli.preflight import preflight
+    from collab_env.config import EnvConfig
+
+    fixed = {k: v for k, v in (("episodes", 1), ("split", "test")) if getattr(args, k) is None}
+    config = ranking_config(args, **fixed)
+    env_config = EnvConfig(config.env_id, split=config.split, **config.env_options)
+    preflight([env_config], [config.agent])
+    env = env_config.make()
+    agent = build_agent(config.agent, env)
+    if hasattr(agent, "sampling"):
+        agent.sampling.setdefault("temperature", config.temperature)
+    out = RankRun(**config_kwargs(args, RankRun)).out
+    sink = open(out, "a") if out else None
+    try:
+        for k in range(config.episodes):
+            seed = config.seed + k
+            for ranked in rank_episode(
+                env, agent, config.candidates, config.window, config.samples, seed=seed
+            ):
+                _print_turn(console, ranked, k)
+                if sink is not None:
+                    sink.write(json.dumps({"episode": k, "seed": seed, **ranked.as_dict()}) + "\n")
+                    sink.flush()
+    finally:
+        if sink is not None:
+            sink.close()
+    return 0
+
+
+def _print_turn(console: Console, ranked: Any, episode: int) -> None:
+    table = Table("#", "MR", "±", "response", title=f"episode {episode}, turn {ranked.turn}")
+    order = sorted(range(len(ranked.candidates)), key=lambda i: -ranked.scores[i].mean)
+    for i in order:
+        mark = " (played)" if i == ranked.best else ""
+        preview = " ".join(ranked.candidates[i].split())[:90]
+        table.add_row(
+            f"{i}{mark}", f"{ranked.scores[i].mean:.3f}", f"{ranked.scores[i].std:.3f}", escape(preview)
+        )
+    console.print(table)

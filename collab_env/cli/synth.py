@@ -1,0 +1,78 @@
+"""``collab-env synth``: SFT and DPO data ranked by MR (TRL formats), with an audit trail.
+
+Options: every field of :class:`~collab_env.agents.synth.SynthConfig` (``rank`` shares them)
+and the environment's (:class:`~collab_env.config.EnvConfig`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from collab_env.cli.options import add_config_options, add_env_options, config_kwargs
+from collab_env.config import EnvConfig
+
+
+@dataclass
+class SynthRun:
+    """Where the data goes.
+
+    Attributes:
+        out: Output directory; an existing run of the same options there resumes.
+    """
+
+    out: str
+
+
+def _synth_config_class() -> type:
+    from collab_env.agents.synth import SynthConfig
+
+    return SynthConfig
+
+
+def add_ranking_options(
+    p: argparse.ArgumentParser, skip: tuple[str, ...] = (), defaults: dict[str, Any] | None = None
+) -> None:
+    """SynthConfig's options (the env, the agent, how candidates are sampled and scored) and EnvConfig's."""
+    own = add_config_options(p, _synth_config_class(), skip={"env_options", *skip}, defaults=defaults)
+    add_env_options(p, skip=own)
+
+
+def ranking_config(args: argparse.Namespace, **fixed: Any) -> Any:
+    """The :class:`~collab_env.agents.synth.SynthConfig` of the options (env options included).
+
+    Raises:
+        ConfigError: for a bad value.
+    """
+    SynthConfig = _synth_config_class()
+    own = config_kwargs(args, SynthConfig, skip={"env_options"})
+    env_options = config_kwargs(args, EnvConfig, skip={"env_id", "split"})
+    return SynthConfig(**{**own, **fixed}, env_options=env_options)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``synth`` on the ``collab-env`` subparsers."""
+    p = sub.add_parser("synth", help="write SFT and DPO data ranked by MR (TRL formats), with an audit trail")
+    add_ranking_options(p)
+    add_config_options(p, SynthRun)
+    return p
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Play the episodes, write the data, and warn about data that cannot train anything."""
+    from collab_env.agents.synth import diagnose, synthesize
+    from collab_env.cli.preflight import preflight
+
+    config = ranking_config(args)
+    preflight([EnvConfig(config.env_id, split=config.split, **config.env_options)], [config.agent])
+    args.resume_hint = "the same command again: the run in --out resumes"
+    counts = synthesize(config, args.out)
+    written = ", ".join(f"{name} +{n}" for name, n in counts.items())
+    console.print(f"wrote {escape(args.out)}: {written}")
+    for warning in diagnose(args.out):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+    return 0

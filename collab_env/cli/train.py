@@ -1,0 +1,98 @@
+"""``collab-env train``: train a conversation strategy with SB3 PPO, then evaluate it.
+
+Options: every field of :class:`~collab_env.agents.train.TrainConfig` and the environment's
+(:class:`~collab_env.config.EnvConfig`: user and judge models, endpoint, data set...).
+Stable-Baselines3 is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from collab_env.cli.options import add_config_options, add_env_options, config_kwargs
+from collab_env.config import EnvConfig
+from collab_env.errors import ConfigError
+
+#: EnvConfig fields that training sets itself (the split) or that TrainConfig holds.
+_SET_BY_TRAIN = ("split", "reward_mode")
+
+
+@dataclass
+class TrainRun:
+    """Where a training run goes.
+
+    Attributes:
+        out: Output directory (default runs/train-<date>-<time>).
+        resume: Continue the run in --out from its latest checkpoint.
+    """
+
+    out: str | None = None
+    resume: bool = False
+
+
+def _train_config_class() -> type:
+    from collab_env.agents.train import TrainConfig
+
+    return TrainConfig
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``train`` on the ``collab-env`` subparsers."""
+    p = sub.add_parser("train", help="train a conversation strategy with SB3 PPO, then evaluate it")
+    own = add_config_options(p, _train_config_class(), skip={"env_options"})
+    add_env_options(p, skip={*own, *_SET_BY_TRAIN})
+    add_config_options(p, TrainRun)
+    return p
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Train, print the evaluation, write the model, curve, checkpoints and TensorBoard logs."""
+    from collab_env.agents.train import train
+    from collab_env.cli.preflight import preflight
+
+    TrainConfig = _train_config_class()
+    env_options = config_kwargs(args, EnvConfig, skip={"env_id", "max_turns", "w_eng", *_SET_BY_TRAIN})
+    given = config_kwargs(args, TrainConfig, skip={"env_options"})
+    if "," in given.get("acts", ""):  # an explicit list of acts: ask_missing,propose,...
+        given["acts"] = [act.strip() for act in given["acts"].split(",") if act.strip()]
+    config = TrainConfig(**given, env_options=env_options)
+    options = TrainRun(**config_kwargs(args, TrainRun))
+    if options.resume and options.out is None:
+        raise ConfigError("--resume needs the --out directory of the run to continue")
+    out = Path(options.out or time.strftime("runs/train-%Y%m%d-%H%M%S"))
+    if (out / "model.zip").exists():
+        raise ConfigError(f"{out} already holds a trained model; choose another --out")
+    preflight([EnvConfig(config.env_id, **env_options)])
+    args.resume_hint = f"collab-env train {_argv_hint(args)} --out {out} --resume"
+    window = f", window {config.window}, {config.samples} samples" if config.reward == "mr" else ""
+    console.print(f"training on {config.env_id}: reward {config.reward}{window}, gamma {config.discount}")
+    result = train(config, out=out, progress=True, resume=options.resume)
+    table = Table(
+        "test split", "mean", title=f"{config.env_id} after {config.timesteps} steps ({result.seconds:.0f} s)"
+    )
+    for key, value in result.evaluation.items():
+        table.add_row(key, f"{value:.3f}")
+    console.print(table)
+    console.print(f"wrote {escape(str(out))}: model.zip, curve.csv, evaluation.json, checkpoints/, tb/")
+    return 0
+
+
+def _argv_hint(args: argparse.Namespace) -> str:
+    """The options given, as they would be typed again (for the resume hint)."""
+    from collab_env.cli.options import flag
+
+    TrainConfig = _train_config_class()
+    given = {
+        **config_kwargs(args, TrainConfig, skip={"env_options"}),
+        **config_kwargs(args, EnvConfig, skip=_SET_BY_TRAIN),
+    }
+    return " ".join(
+        f"{flag(k)} {','.join(map(str, v)) if isinstance(v, list | tuple) else v}" for k, v in given.items()
+    )

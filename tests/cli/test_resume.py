@@ -1,0 +1,95 @@
+"""Issue 17, case 3 (and synth/finetune of case 2): every long command resumes, and says so.
+
+Also case 4's command-line half: ``episode --seed k``, bench episode k and ``show --episode k``
+play and show the same task instance.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from collab_env.benchmarks.harness.log import read_log
+
+from collab_env.cli import main
+
+RUN = ["--envs", "CollabQA-v0,CollabMath-v0", "--agents", "passive,clarify", "--episodes", "3", "--seed", "4"]
+
+
+def test_case3_bench_resume_takes_its_settings_from_the_log_header(tmp_path, capsys):
+    out = str(tmp_path / "mine")
+    assert main(["bench", *RUN, "--max-turns", "4", "--out", out]) == 0
+    log = tmp_path / "mine" / "episodes.jsonl"
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join(lines[:-5]) + "\n")  # as if interrupted: five episodes missing
+    assert main(["bench", "--out", out, "--resume"]) == 0  # exactly the documented command
+    header, records = read_log(log)
+    assert len(records) == 12 and header["config"]["env_options"] == {"max_turns": 4}
+    assert main(["bench", "--out", out, "--resume", "--episodes", "5"]) == 2  # a real difference
+    assert "differs in: episodes, seeds" in capsys.readouterr().out
+
+
+def test_case4_episode_bench_and_show_agree_on_what_a_seed_plays(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["bench", *RUN, "--out", out]) == 0
+    records = read_log(tmp_path / "run")[1]
+    bench = {r["task_id"] for r in records if r["seed"] == 5 and r["env_id"] == "CollabMath-v0"}
+    capsys.readouterr()
+    assert main(["episode", "CollabMath-v0", "--seed", "5", "--json"]) == 0
+    assert {json.loads(capsys.readouterr().out)["task_id"]} == bench == {"math-test-00005"}
+    assert main(["show", out, "--episode", "5", "--env", "CollabMath-v0", "--agent", "clarify"]) == 0
+    shown = capsys.readouterr().out
+    assert "math-test-00005" in shown and "seed 5" in shown
+
+
+def test_case2_synth_warns_when_candidates_are_identical_and_no_pair_was_written(tmp_path, capsys):
+    argv = ["synth", "--env", "CollabQA-v0", "--agent", "clarify", "--episodes", "1", "--candidates", "2",
+            "--window", "1", "--samples", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "had identical candidates: the agent is deterministic" in out
+    assert "wrote 0 DPO pairs" in out
+
+
+def test_case2_finetune_refuses_an_empty_preference_file_in_one_line(tmp_path, capsys):
+    pytest.importorskip("trl", reason="TRL is not installed ('collab-env[train]')")
+    (tmp_path / "dpo.jsonl").write_text("")
+    assert (
+        main(
+            [
+                "finetune",
+                "dpo",
+                "--model",
+                str(tmp_path),
+                "--data",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
+    out = capsys.readouterr().out
+    assert "holds no examples" in out and "Traceback" not in out
+
+
+def test_case3_train_saves_a_checkpoint_on_ctrl_c_and_resumes_from_it(tmp_path, capsys, monkeypatch):
+    sb3 = pytest.importorskip("stable_baselines3", reason="stable-baselines3 is not installed")
+    out = tmp_path / "run"
+    argv = ["train", "--env", "CollabQA-v0", "--reward", "final", "--timesteps", "64", "--n-envs", "1",
+            "--n-steps", "32", "--eval-episodes", "1", "--device", "cpu", "--out", str(out)]  # fmt: skip
+    learn = sb3.PPO.learn
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sb3.PPO, "learn", interrupted)
+    assert main(argv) == 130
+    said = capsys.readouterr().out
+    assert "resume with: collab-env train" in said and "--resume" in said and "Traceback" not in said
+    assert list((out / "checkpoints").glob("ppo_*_steps.zip"))
+    monkeypatch.setattr(sb3.PPO, "learn", learn)
+    assert main([*argv, "--resume"]) == 0
+    assert (out / "model.zip").exists()
+    assert main(["train", "--resume", "--out", str(tmp_path / "empty")]) == 2
+    assert "no checkpoint" in capsys.readouterr().out
