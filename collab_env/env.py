@@ -206,6 +206,7 @@ class CollabEnv(gym.Env[list, str]):
                 elif terminated or truncated:
                     reward = breakdown.total
                 info.update(reward=breakdown.as_dict(), assistant_tokens=breakdown.assistant_tokens)
+                info["task_metric_details"] = self._metric_details(state)
         except ModelCallError as exc:  # the user simulator's or a judge's model failed: lost, not 0
             info["error"] = f"{type(exc).__name__}: {exc}"
             state.done = True
@@ -254,6 +255,11 @@ class CollabEnv(gym.Env[list, str]):
             self.engagement_judge,
             self.extractor,
         )
+
+    def _metric_details(self, state: EnvState) -> dict[str, Any]:
+        """The task's details of the last solution proposed (tests passed...), ``{}`` if none."""
+        solution = self.task.final_solution(state.messages)
+        return {} if solution is None else self.task.metric_details(state.instance, solution)
 
     def snapshot(self) -> EnvState:
         """A deep copy of the whole episode state, generators included."""

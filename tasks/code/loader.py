@@ -103,13 +103,17 @@ def run_unittests(
 
 
 class BigCodeBenchDataset(DatasetTask, CodeTask):
-    """BigCodeBench tasks with the docstring's requirements as facets; R_ext = test pass rate."""
+    """BigCodeBench tasks with the docstring's requirements as facets.
+
+    R_ext is BigCodeBench's own protocol: 1 when every test method passes, else 0 (the share
+    passed with ``scoring="share"``, and in :meth:`metric_details` either way).
+    """
 
     dataset_name = "bigcodebench"
     facet_kinds = tuple(FacetKind(name, question, keywords) for name, question, keywords in _KINDS)
 
-    def __init__(self, path: str, timeout_s: float = 30.0) -> None:
-        CodeTask.__init__(self, timeout_s=timeout_s)
+    def __init__(self, path: str, timeout_s: float = 30.0, scoring: str = "all") -> None:
+        CodeTask.__init__(self, timeout_s=timeout_s, scoring=scoring)
         DatasetTask.__init__(self, path)
 
     def parse(self, record: Any, where: str, task_id: str) -> TaskInstance | str:
@@ -133,14 +137,14 @@ class BigCodeBenchDataset(DatasetTask, CodeTask):
             metadata={"source": where, "bigcodebench_id": record["task_id"]},
         )  # fmt: skip
 
-    def score(self, instance: TaskInstance, solution: str) -> float:
-        """Share of the task's test methods that pass (0 when the code does not load)."""
+    def metric_details(self, instance: TaskInstance, solution: str) -> dict[str, Any]:
+        """Test methods passed, run, and their share (0 when the code does not load)."""
         passed, total, _ = self._unittests(instance.reference, solution)
-        return passed / total if total else 0.0
+        return {"tests_passed": passed, "tests": total, "share_passed": passed / total if total else 0.0}
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
         """Every facet while a test fails (the user names the first one not told yet)."""
-        return [] if self.score(instance, solution) >= 1.0 else list(instance.facets)
+        return [] if self.metric_details(instance, solution)["share_passed"] >= 1.0 else list(instance.facets)
 
     def test_results(self, instance: TaskInstance, solution: str) -> dict[str, str | None]:
         """``{"tests": None}`` when all pass, else a summary of what failed."""

@@ -10,6 +10,7 @@ import itertools
 import pickle
 import time
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from collab_env.agents.scripted import ClarifyAgent, PassiveAgent
@@ -19,6 +20,7 @@ from collab_env.tasks.code.metric import HELPERS, run_tests
 from collab_env.tasks.code.templates import NAME_STATEMENT, TEMPLATES, render
 
 from collab_env.env import CollabEnv
+from collab_env.errors import ConfigError
 from collab_env.facets import match_facets
 from collab_env.rollout import run_episode
 
@@ -223,8 +225,23 @@ def test_a_wrong_requirement_fails_exactly_its_facet(task, instances):
     labels = {f.kind: f.value for f in instance.hidden_facets}
     wrong = next(v.label for v in template.slots[2].variants if v.label != facet.value)
     code = render(template, instance.reference.entry_point, {**labels, "rounding": wrong})
-    assert task.score(instance, code) == pytest.approx(3 / 4)
+    assert task.score(instance, code) == 0.0  # pass/fail: 3 of 4 tests is a failure
+    assert task.metric_details(instance, code) == {"tests_passed": 3, "tests": 4, "share_passed": 0.75}
+    assert CodeTask(scoring="share").score(instance, code) == pytest.approx(3 / 4)
     assert task.unmet_facets(instance, code) == [facet]
+
+
+def test_unknown_scoring_rule_is_refused():
+    with pytest.raises(ConfigError, match="scoring"):
+        CodeTask(scoring="partial")
+
+
+def test_env_info_reports_the_share_of_tests_passed(instances):
+    env = gym.make("CollabCode-v0", split="test")
+    env.reset(seed=0)
+    code = f"```python\n{env.unwrapped.instance.reference.solution}```"
+    *_, info = env.step(code)
+    assert info["task_metric_details"]["share_passed"] == 1.0 and info["reward"]["task_metric"] == 1.0
 
 
 def test_a_wrong_name_fails_every_test_and_is_named_first(task, instances):
