@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from collab_env.errors import ConfigError, EpisodeError, ModelCallError
+from collab_env.errors import ConfigError, EpisodeError, ModelCallError, SandboxError
 from collab_env.registration import FAMILIES
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
 from collab_env.spaces import ConversationSpace, Message
@@ -73,7 +73,8 @@ class CollabEnv(gym.Env[list, str]):
     ## Episode end
     ``terminated`` when the user ends the chat (its message carries the termination signal);
     ``truncated`` after ``max_turns`` assistant turns, or when a model call failed after its
-    retries (then ``info["error"]`` says what failed; the episode is lost, not scored).
+    retries or the sandbox's host failed or starved a test run (then ``info["error"]`` says what
+    failed; the episode is lost, not scored).
 
     ## Arguments
     Args:
@@ -207,7 +208,7 @@ class CollabEnv(gym.Env[list, str]):
                     reward = breakdown.total
                 info.update(reward=breakdown.as_dict(), assistant_tokens=breakdown.assistant_tokens)
                 info["task_metric_details"] = self._metric_details(state)
-        except ModelCallError as exc:  # the user simulator's or a judge's model failed: lost, not 0
+        except (ModelCallError, SandboxError) as exc:  # a model or the sandbox host failed: lost, not 0
             info["error"] = f"{type(exc).__name__}: {exc}"
             state.done = True
             return self._observation(), 0.0, False, True, info

@@ -30,6 +30,7 @@ from collab_env.facets import contents
 from collab_env.sandbox import run_python
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
+from .metric import raise_if_host_stalled
 from .task import CodeTask
 
 FIELDS = (
@@ -84,13 +85,18 @@ class BigCodeBenchReference:
 def run_unittests(
     code: str, reference: BigCodeBenchReference, timeout_s: float = 30.0
 ) -> tuple[int, int, str | None]:
-    """Run the task's tests against ``code`` in the sandbox: (passed, total, error or None)."""
+    """Run the task's tests against ``code`` in the sandbox: (passed, total, error or None).
+
+    Raises:
+        SandboxError: if the sandbox cannot run, or the host stalled the run (lost, not scored).
+    """
     nonce = f"__collab_bcb_{secrets.token_hex(8)}__"
     third_party = any(lib not in sys.stdlib_module_names for lib in reference.libs)
     script = _RUNNER % {"source": f"{code}\n\n{reference.test}", "nonce": nonce}
     result = run_python(script, timeout_s=timeout_s, memory_mb=2048, site_packages=third_party)
     line = next((ln for ln in reversed(result.stdout.splitlines()) if ln.startswith(nonce)), None)
     if line is None:
+        raise_if_host_stalled(result, f"the tests of {reference.entry_point}")
         return (
             0,
             0,

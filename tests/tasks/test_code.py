@@ -16,13 +16,14 @@ import pytest
 from collab_env.agents.scripted import ClarifyAgent, PassiveAgent
 from collab_env.tasks.code import CodeTask
 from collab_env.tasks.code import task as task_module
-from collab_env.tasks.code.metric import HELPERS, run_tests
+from collab_env.tasks.code.metric import HELPERS, raise_if_host_stalled, run_tests
 from collab_env.tasks.code.templates import NAME_STATEMENT, TEMPLATES, render
 
 from collab_env.env import CollabEnv
-from collab_env.errors import ConfigError
+from collab_env.errors import ConfigError, SandboxError
 from collab_env.facets import match_facets
 from collab_env.rollout import run_episode
+from collab_env.sandbox import SandboxResult
 
 from .conftest import fully_informed, opening_only
 
@@ -327,3 +328,28 @@ def test_clarify_beats_passive_against_the_scripted_user():
             scores.append(result.reward["task_metric"])
         means[name] = float(np.mean(scores))
     assert means["clarify"] > means["passive"] + 0.2, means
+
+
+def test_code_that_sleeps_past_its_wall_clock_budget_fails_rather_than_being_lost():
+    results = run_tests("import time\ndef f():\n    time.sleep(30)\n", [("a", "f()"), ("b", "assert 1")], 2.0)
+    assert results["a"].startswith("Blocked") and results["b"] is not None
+
+
+def test_a_run_the_host_starved_is_lost_not_scored():
+    starved = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=0.2)
+    with pytest.raises(SandboxError, match="not scored"):
+        raise_if_host_stalled(starved, "the test run")
+    busy = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=4.5)
+    raise_if_host_stalled(busy, "the test run")  # the code's own doing: scored as a failure
+
+
+def test_env_reports_a_starved_test_run_as_lost_with_its_reason(monkeypatch):
+    env = gym.make("CollabCode-v0", split="test")
+    env.reset(seed=0)
+
+    def starved(*args, **kwargs):
+        raise SandboxError("the test run hit its 5.0 s wall-clock limit after only 0.10 s of CPU time")
+
+    monkeypatch.setattr(task_module, "run_tests", starved)
+    *_, terminated, truncated, info = env.step("```python\ndef f():\n    return 1\n```")
+    assert truncated and not terminated and "wall-clock limit" in info["error"]
