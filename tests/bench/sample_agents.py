@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from collab_env.errors import ModelCallError
+
 
 def echo_agent(messages):
     """An agent: answers at once with the start of the user's last message."""
@@ -27,8 +29,18 @@ def crash(messages):
 def flaky(messages):
     """Fails while the file named by $FLAKY_FLAG exists (a stand-in for an endpoint outage)."""
     if Path(os.environ["FLAKY_FLAG"]).exists():
-        raise ConnectionError("endpoint unreachable")
+        raise ModelCallError("endpoint unreachable after 3 attempts")
     return "Answer: 42"
+
+
+def not_text(messages):
+    """Returns a dict instead of a message."""
+    return {"content": "hi"}
+
+
+def rambler(messages):
+    """Returns a message longer than any env accepts."""
+    return "word " * 1_000_000
 
 
 def die(messages):
