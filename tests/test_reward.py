@@ -10,7 +10,7 @@ from collab_env.registration import ENV_IDS
 from collab_env.rewards import HeuristicEngagement, RewardConfig, conversation_reward
 from collab_env.rollout import run_episode
 from collab_env.tokens import count_tokens
-from collab_env.users.scripted import _EVASIVE, _FILLER, _VAGUE
+from collab_env.users.scripted import _ACCEPT, _EVASIVE, _FILLER, _GIVE_UP, _VAGUE
 
 
 def _conv(*turns):
@@ -65,6 +65,20 @@ def test_engagement_ignores_the_hidden_goal(toy_task, instance):
     assert HeuristicEngagement()(toy_task, instance, conv)[0] == 1.0
 
 
+def test_a_correction_after_a_guess_counts_as_a_missed_question(toy_task, instance):
+    colour, size = instance.facet("colour"), instance.facet("size")
+    guess = "ANSWER: red small widget"
+    conv = _conv("Make me a widget.", "What colour?", colour.statement, guess, f"Not quite. {size.statement}")
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert (details["answered"], details["missed"]) == (1, 1) and score == pytest.approx(0.5)
+
+
+def test_an_accepted_solution_is_not_a_missed_question(toy_task, instance):
+    conv = _conv("Make me a widget.", "What colour?", instance.facet("colour").statement, _answer(instance),
+                 "Perfect, that works. Thanks! [[TERMINATE CHAT]]")  # fmt: skip
+    assert HeuristicEngagement()(toy_task, instance, conv)[1]["missed"] == 0
+
+
 def test_conversation_without_a_proposed_solution_scores_zero(toy_task, instance):
     colour, size = instance.facet("colour"), instance.facet("size")
     conv = _conv("Make me a widget.", "What colour?", colour.statement, "What size?", size.statement)
@@ -106,7 +120,7 @@ def test_scripted_users_vague_replies_read_as_vague(toy_task, instance, phrase):
     assert HeuristicEngagement()(toy_task, instance, conv)[1]["vague"] == 1
 
 
-@pytest.mark.parametrize("phrase", _EVASIVE + _FILLER["before"] + _FILLER["after"])
+@pytest.mark.parametrize("phrase", _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP)
 def test_scripted_users_deferrals_and_pleasantries_are_not_information(toy_task, instance, phrase):
     conv = _conv("Make me a widget.", "What colour?", phrase, _answer(instance), "Ok.")
     details = HeuristicEngagement()(toy_task, instance, conv)[1]

@@ -101,12 +101,15 @@ class HeuristicEngagement:
     information; one that says the question was already answered ("as I said") marks it
     *redundant*; one that says it was unclear or unanswerable ("not sure what you mean",
     "whatever you think") marks it *vague*; a pending reply ("I haven't decided yet") and
-    pleasantries count for nothing. Questions past the cap are *excess*.
-    ``R_eng = answered / (answered + redundant + vague + excess)``, in [0, 1]: the share of the
-    assistant's questions that moved the conversation on. A conversation with no question, and
-    one in which the assistant never proposed a solution, score 0: asking every turn and never
-    delivering earns nothing, and ten questions in one message score no more than the three the
-    user answers.
+    pleasantries count for nothing. Questions past the cap are *excess*. A reply to a proposed
+    solution that brings new information (a correction: "That's not quite it. It's for new
+    employees.") is a question the assistant *missed*: the user had to volunteer what it should
+    have asked. ``R_eng = answered / (answered + redundant + vague + excess + missed)``, in
+    [0, 1]: the share of what the assistant learned that it learned by asking well. A
+    conversation with no question, and one in which the assistant never proposed a solution,
+    score 0: asking every turn and never delivering earns nothing, one easy question before a
+    guess earns no more than the corrections that follow allow, and ten questions in one message
+    score no more than the three the user answers.
     """
 
     name = "heuristic"
@@ -117,23 +120,31 @@ class HeuristicEngagement:
         self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
     ) -> tuple[float, dict[str, Any]]:
         """Score ``messages``; see the class docstring. ``instance`` is not read."""
-        counts = dict.fromkeys(("answered", "redundant", "vague", "excess"), 0)
+        counts = dict.fromkeys(("answered", "redundant", "vague", "excess", "missed"), 0)
         said: set[str] = set()
         asked: list[str] = []
+        proposal = False
         for message in messages:
             if message["role"] == "assistant":
                 asked = questions(message["content"])
                 counts["excess"] += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
                 asked = asked[:MAX_CREDITED_QUESTIONS]
+                proposal = task.extract_solution(message["content"]) is not None
                 continue
             reaction = _user_reaction(message["content"], said)
             answered = min(len(asked), reaction["answered"])
             redundant = min(len(asked) - answered, reaction["redundant"])
             vague = min(len(asked) - answered - redundant, reaction["vague"])
-            for key, value in (("answered", answered), ("redundant", redundant), ("vague", vague)):
+            missed = int(proposal and reaction["answered"] > answered)
+            for key, value in (
+                ("answered", answered),
+                ("redundant", redundant),
+                ("vague", vague),
+                ("missed", missed),
+            ):
                 counts[key] += value
             said |= _content_stems(message["content"])
-            asked = []
+            asked, proposal = [], False
         proposed = task.final_solution(messages) is not None
         judged = sum(counts.values())
         score = counts["answered"] / judged if judged and proposed else 0.0
@@ -162,7 +173,8 @@ _STOP = frozenset(
         "why yes no not do does did done have has had will would should could can may might must "
         "just also only some any all one more most much many well okay ok sure thing hmm oh hi "
         "hello good great fine nice question thank thanks hope help make sense check forgot say "
-        "said right let think know want need like please really quite exactly"
+        "said right let think know want need like please really quite exactly yet perfect work going "
+        "anywhere stop i'll don't never mind figure out myself terminate chat"
     )
 )
 
