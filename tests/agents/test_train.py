@@ -19,7 +19,7 @@ TINY = {"env_id": "CollabDoc-v0", "timesteps": 2048, "n_steps": 64, "eval_episod
 @pytest.fixture(scope="module")
 def myopic_and_mr():
     return train(TrainConfig(window=0, **TINY), progress=False), train(
-        TrainConfig(window=1, **TINY), progress=False
+        TrainConfig(window=2, **TINY), progress=False
     )
 
 
