@@ -1,38 +1,53 @@
-"""How often the math grader agrees with MATH's own reference answers.
+"""How often the math grader agrees with intended labels, and with MATH's own reference answers.
 
-For each record of a MATH file (``math:PATH``), the reference answer is the last ``\\boxed{}`` of
-its solution. Two checks, each a count of records the grader scores 1:
+Two measurements:
 
-- *self*: the reference solution itself, graded as an assistant's message would be (the
-  task's answer extraction, then math-verify against the reference). Every miss is a grader
-  failure, since the answer is the reference.
-- *re-rendered*: the answer parsed (math-verify) and written back as LaTeX by sympy
-  (``\\dfrac{1}{2}`` comes back as ``\\frac{1}{2}``, ``2\\sqrt{3}`` may come back as
-  ``2 \\sqrt{3}``), graded against the original. Answers math-verify cannot parse into sympy
-  (text, some tuples) have no re-rendering and are counted apart.
+- *grading cases* (``benchmarks/data/math_grading_cases.jsonl``, built by
+  ``benchmarks/data/build_math_grading_cases.py``): assistant messages that state a MATH Level-5
+  answer in every form LLMs use (boxed, "the answer is", ``$…$``, ``$$…$$``, ``\\(…\\)``,
+  ``\\[…\\]``, plain sentences), equivalent rewrites and near-miss wrong answers, each with its
+  intended label. Agreement with the labels is counted for the project's grader (the task's
+  answer extraction, then :func:`answers_equivalent`) and for math-verify alone (``parse`` of
+  the whole message, ``verify`` against the reference), by form, with every case where they
+  differ.
+- *MATH records* (``math:PATH``, when given or present at ``../shared/data/math``): the
+  reference solution graded as an assistant's message (*self*), and the answer re-rendered by
+  sympy (*re-rendered*), as before.
 
-Run: ``python -m collab_env.benchmarks.math_grader_agreement ../shared/data/math``.
+Run: ``python -m collab_env.benchmarks.math_grader_agreement`` (the default data; writes
+``benchmarks/results/math_grader_agreement.json``). With other data (``--cases``, ``--math``) the
+results go to ``--out`` only: the tracked file describes the default data.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import sympy
 from collab_env.benchmarks import save_results
 from collab_env.tasks.datasets import load_dataset
-from math_verify import parse
+from collab_env.tasks.math.metric import answers_equivalent, extract_answer
+from math_verify import parse, verify
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CASES = HERE / "data" / "math_grading_cases.jsonl"
+DEFAULT_MATH = HERE.parents[1] / "shared" / "data" / "math"
 
 
 @dataclass
 class Args:
     """What to measure."""
 
-    path: str
-    """a MATH file or folder (JSONL, or the released one-JSON-per-problem folders)"""
+    cases: str = str(DEFAULT_CASES)
+    """grading cases (JSONL: message, reference, correct, form)"""
+    math: str | None = None
+    """a MATH file or folder for the self and re-rendered checks (default: the shared sample, if present)"""
     out: str = "runs/benchmarks/math_grader_agreement.json"
-    """where the figures go (benchmarks/results/... updates the tracked ones)"""
+    """where to write the results (benchmarks/results/math_grader_agreement.json updates the tracked ones)"""
 
 
 def rerender(answer: str) -> str | None:
@@ -73,28 +88,85 @@ def measure(path: str) -> dict:
     }
 
 
+def grade_cases(path: str) -> dict:
+    """Agreement of the project's grader and of math-verify alone with each case's label."""
+    cases = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    agree: dict[str, Counter] = {"project": Counter(), "math_verify": Counter()}
+    differ = []
+    for case in cases:
+        answer = extract_answer(case["message"])
+        project = answer is not None and answers_equivalent(answer, case["reference"])
+        alone = bool(verify(parse(f"${case['reference']}$"), parse(case["message"])))
+        form = case["form"]
+        agree["project"][form] += project == case["correct"]
+        agree["math_verify"][form] += alone == case["correct"]
+        if project != case["correct"] or alone != case["correct"]:
+            differ.append({**case, "project": project, "project_answer": answer, "math_verify": alone})
+    forms = Counter(case["form"] for case in cases)
+    return {
+        "cases": len(cases),
+        "intended_correct": sum(case["correct"] for case in cases),
+        "agree": {name: sum(counts.values()) for name, counts in agree.items()},
+        "by_form": {
+            f: {"cases": n, **{name: agree[name][f] for name in agree}} for f, n in sorted(forms.items())
+        },
+        "disagreements": differ,
+    }
+
+
 def main() -> None:
-    """Print the agreement figures."""
+    """Print the agreement figures and write them where the data allows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", help="a MATH file or folder (JSONL, or one JSON file per problem)")
+    parser.add_argument("--cases", default=Args.cases, help="grading cases (JSONL)")
+    parser.add_argument(
+        "--math", default=None, help="a MATH file or folder (JSONL, or one JSON file per problem)"
+    )
     parser.add_argument("--out", default=Args.out, help=f"results file (default {Args.out})")
     args = Args(**vars(parser.parse_args()))
-    out = measure(args.path)
-    save_results("math_grader_agreement", args, args.out, **out)
-    print(f"records: {out['records']} graded, {out['rejected']} rejected")
-    print(f"self: {out['self']}/{out['records']} reference answers graded correct")
+    math_path = args.math or (str(DEFAULT_MATH) if DEFAULT_MATH.exists() else None)
+    graded = grade_cases(args.cases)
+    records = measure(math_path) if math_path else None
+    out = args.out
+    save_results(
+        "math_grader_agreement", args, out, math_data=math_path, grading=graded, math_records=records
+    )
+    n = graded["cases"]
     print(
-        f"re-rendered: {out['rerendered_agree']}/{out['rerendered']} agree "
+        f"grading cases: {n} ({graded['intended_correct']} intended correct, {n - graded['intended_correct']} wrong)"
+    )
+    for name, label in (("project", "project grader"), ("math_verify", "math-verify alone")):
+        print(
+            f"  {label}: {graded['agree'][name]}/{n} agree with the labels ({100 * graded['agree'][name] / n:.1f}%)"
+        )
+    print("  by form (cases: project / math-verify):")
+    for form, row in graded["by_form"].items():
+        if row["project"] != row["cases"] or row["math_verify"] != row["cases"]:
+            print(f"    {form}: {row['cases']}: {row['project']} / {row['math_verify']}")
+    for case in graded["disagreements"]:
+        print(
+            f"  differs from the label ({'correct' if case['correct'] else 'wrong'}): project {case['project']} "
+            f"(read {case['project_answer']!r}), math-verify {case['math_verify']}: {case['message'][:80]!r}"
+        )
+    if records:
+        _print_records(records)
+    print(f"results: {out}")
+
+
+def _print_records(out: dict) -> None:
+    print(f"MATH records: {out['records']} graded, {out['rejected']} rejected")
+    print(f"  self: {out['self']}/{out['records']} reference answers graded correct")
+    print(
+        f"  re-rendered: {out['rerendered_agree']}/{out['rerendered']} agree "
         f"({out['records'] - out['rerendered']} answers have no sympy re-rendering)"
     )
     print(
-        f"different answers: {out['pairs'] - len(out['false_accepts'])}/{out['pairs']} pairs of neighbouring "
+        f"  different answers: {out['pairs'] - len(out['false_accepts'])}/{out['pairs']} pairs of neighbouring "
         "records' different reference answers told apart"
     )
     for a, b in out["false_accepts"]:
-        print(f"  false accept: {a!r} vs {b!r}")
+        print(f"    false accept: {a!r} vs {b!r}")
     for miss in out["self_misses"]:
-        print(f"  self miss: {miss}")
+        print(f"    self miss: {miss}")
 
 
 if __name__ == "__main__":

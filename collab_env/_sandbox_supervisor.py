@@ -11,8 +11,8 @@ private network namespace, which needs root); waits for it at most ``timeout_s``
 and every remaining child until it has none left, reaping each, so that nothing of the run
 survives it (not even a zombie). It reports on the file descriptor it was given: ``worker PID``
 once the worker exists, ``failed REASON`` if the worker could not start the program, and
-``done STATUS TIMED_OUT`` at the end (``STATUS`` is the worker's raw wait status, ``-1`` if
-unknown).
+``done STATUS TIMED_OUT CPU_S`` at the end (``STATUS`` is the worker's raw wait status, ``-1`` if
+unknown; ``CPU_S`` the CPU seconds the run's processes used).
 
 Limits are set here, in the forked worker before ``exec``, rather than with ``subprocess``'s
 ``preexec_fn``, which is unsafe in threaded programs such as the benchmark runner.
@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
     status, timed_out = _wait(worker, timeout_s)
     final = _kill_all(worker)
     status = final if status is None else status
-    os.write(report, f"done {-1 if status is None else status} {int(timed_out)}\n".encode())
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker and every orphan reaped
+    cpu_s = usage.ru_utime + usage.ru_stime
+    os.write(report, f"done {-1 if status is None else status} {int(timed_out)} {cpu_s:.3f}\n".encode())
     return 0
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from collab_env.builders import describe, from_config, make_judge, make_task, make_user, role_options
 from collab_env.config import EnvConfig
-from collab_env.errors import ConfigError, EpisodeError, ModelCallError
+from collab_env.errors import ConfigError, EpisodeError, ModelCallError, SandboxError
 from collab_env.registration import DATASET_LOADER, REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
 from collab_env.spaces import ConversationSpace, Message
@@ -74,7 +74,8 @@ class CollabEnv(gym.Env[list, str]):
     ## Episode end
     ``terminated`` when the user ends the chat (its message carries the termination signal);
     ``truncated`` after ``max_turns`` assistant turns, or when a model call failed after its
-    retries (then ``info["error"]`` says what failed; the episode is lost, not scored).
+    retries or the sandbox's host failed or starved a test run (then ``info["error"]`` says what
+    failed; the episode is lost, not scored).
 
     ## Arguments
     Args:
@@ -217,7 +218,7 @@ class CollabEnv(gym.Env[list, str]):
             reply = self.user.reply(
                 self.task, state.instance, state.messages, state.user_state, state.user_rng
             )
-        except ModelCallError as exc:
+        except (ModelCallError, SandboxError) as exc:  # the user's model, or the sandbox host checking code
             return self._lost(exc)
         return self._answer(reply)
 
@@ -250,7 +251,8 @@ class CollabEnv(gym.Env[list, str]):
                 elif done:
                     reward = breakdown.total
                 info.update(reward=breakdown.as_dict(), assistant_tokens=breakdown.assistant_tokens)
-        except ModelCallError as exc:  # a judge's model failed: lost, not 0
+                info["task_metric_details"] = self._metric_details(state)
+        except (ModelCallError, SandboxError) as exc:  # a model or the sandbox host failed: lost, not 0
             return self._lost(exc, info)
         state.done = done
         if self.render_mode == "human":
@@ -260,7 +262,8 @@ class CollabEnv(gym.Env[list, str]):
     def _lost(
         self, exc: Exception, info: dict[str, Any] | None = None
     ) -> tuple[list, float, bool, bool, dict]:
-        """End the episode as lost: a model call failed after its retries (never scored 0)."""
+        """End the episode as lost: a model call failed after its retries, or the sandbox's host
+        failed a test run (an infrastructure failure: never scored 0)."""
         state = self._require_state()
         info = info or {"task_id": state.instance.task_id, "family": self.task.name, "turn": state.turn}
         info["error"] = f"{type(exc).__name__}: {exc}"
@@ -313,6 +316,11 @@ class CollabEnv(gym.Env[list, str]):
             self.extractor,
             pending=not final,
         )
+
+    def _metric_details(self, state: EnvState) -> dict[str, Any]:
+        """The task's details of the last solution proposed (tests passed...), ``{}`` if none."""
+        solution = self.task.final_solution(state.messages)
+        return {} if solution is None else self.task.metric_details(state.instance, solution)
 
     def snapshot(self) -> EnvState:
         """A deep copy of the whole episode state, generators included."""

@@ -1,7 +1,7 @@
 """Reading an assistant message: which sentences are questions, and which facets they ask about.
 
-Shared by the scripted user (to decide what to reveal) and the engagement heuristic (to credit
-questions that targeted unknown facets), so that both read a message the same way. Matching is
+The scripted user reads questions and facets (to decide what to reveal); the engagement heuristic
+reads only questions and the words of the user's replies, never the facets. Matching is
 by keyword stems: lower-cased words with plural and verb endings stripped, so that "Who are the
 readers?" matches the keyword ``reader`` and "What tone?" matches ``tone``.
 """

@@ -119,7 +119,7 @@ def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, 
     Returns:
         ``(observation, reward, terminated, truncated, info)`` per env, in order.
     """
-    from collab_env.errors import ModelCallError
+    from collab_env.errors import ModelCallError, SandboxError
     from collab_env.users.base import ReplyRequest
 
     states = [env._act(action) for env, action in zip(envs, actions, strict=True)]
@@ -137,7 +137,7 @@ def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, 
         ]
         try:
             replies = user.reply_batch(requests)
-        except ModelCallError as exc:
+        except (ModelCallError, SandboxError) as exc:
             for i in members:
                 out[i] = envs[i]._lost(exc)
             continue

@@ -50,6 +50,8 @@ _PIDS_ROOT = Path("/sys/fs/cgroup/pids")
 _SUPERVISOR = _sandbox_supervisor.__file__
 #: Extra seconds the host gives the supervisor (start-up and its kill phase) past ``timeout_s``.
 _GRACE_S = 5.0
+#: A wall-clock kill after less CPU time than this share of the wall time is the host's doing.
+HOST_STALL_CPU_SHARE = 0.25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +69,8 @@ class SandboxResult:
             shows as a ``MemoryError`` (exit status 1), not here.
         wall_s: Wall time of the run, start-up included, in seconds.
         isolation: ``"bwrap"`` or ``"rlimits"`` (see :func:`isolation`).
+        cpu_s: CPU time the run's processes used, in seconds (``None`` when the supervisor
+            could not say).
     """
 
     returncode: int
@@ -76,11 +80,22 @@ class SandboxResult:
     killed: str | None
     wall_s: float
     isolation: str = "rlimits"
+    cpu_s: float | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the code exited normally with status 0."""
         return self.returncode == 0 and not self.timed_out
+
+    @property
+    def host_stalled(self) -> bool:
+        """Whether the wall-clock limit stopped a run that used far less CPU time than that.
+
+        A program that computes too long is stopped by its CPU limit or uses most of its wall
+        time on the CPU; one stopped by the wall clock after less than a quarter of it in CPU
+        time was starved by the host (or blocked), so its outcome says nothing about the code.
+        """
+        return self.timed_out and self.cpu_s is not None and self.cpu_s < HOST_STALL_CPU_SHARE * self.wall_s
 
 
 def isolation() -> str:
@@ -214,8 +229,11 @@ def _result(
             "timeout" if timed_out else "supervisor_killed", wall,
         )  # fmt: skip
     raw, timed_out = int(report["done"][0]), report["done"][1] == "1"
+    cpu_s = float(report["done"][2]) if len(report["done"]) > 2 else None
     returncode = os.waitstatus_to_exitcode(raw) if raw >= 0 else -signal.SIGKILL
-    return SandboxResult(returncode, stdout, stderr, timed_out, _killed(returncode, timed_out), wall)
+    return SandboxResult(
+        returncode, stdout, stderr, timed_out, _killed(returncode, timed_out), wall, cpu_s=cpu_s
+    )
 
 
 def _killed(returncode: int, timed_out: bool) -> str | None:

@@ -15,7 +15,7 @@ import hashlib
 import importlib
 import re
 from collections.abc import Sequence
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -162,6 +162,13 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def score(self, instance: TaskInstance, solution: str) -> float:
         """R_ext of ``solution`` for ``instance``, in [0, 1]."""
+
+    def metric_details(self, instance: TaskInstance, solution: str) -> dict[str, Any]:
+        """What R_ext was computed from, for ``info["task_metric_details"]`` (none by default).
+
+        Code families return the tests passed and their share, whatever R_ext's rule.
+        """
+        return {}
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
         """Facets the solution does not satisfy, in the order the user would raise them.

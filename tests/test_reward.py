@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import pytest
+from collab_env.agents import make_agent
 
+from collab_env.registration import ENV_IDS
 from collab_env.rewards import HeuristicEngagement, RewardConfig, conversation_reward
+from collab_env.rollout import run_episode
 from collab_env.tokens import count_tokens
+from collab_env.users.scripted import _ACCEPT, _EVASIVE, _FILLER, _GIVE_UP, _VAGUE
 
 
 def _conv(*turns):
@@ -23,26 +28,70 @@ def test_no_assistant_turn_scores_zero(toy_task, instance):
     assert (parts.total, parts.task_metric, parts.engagement, parts.assistant_tokens) == (0, 0, 0, 0)
 
 
-def test_questions_about_hidden_facets_are_credited(toy_task, instance):
+def _answer(instance):
+    return "ANSWER: " + " ".join(instance.reference)
+
+
+def test_question_answered_with_new_information_is_credited(toy_task, instance):
     colour = instance.facet("colour")
-    score, details = HeuristicEngagement()(
-        toy_task, instance, _conv("Make me a widget.", "What colour should it be?", colour.statement)
+    conv = _conv(
+        "Make me a widget.", "What colour should it be?", colour.statement, _answer(instance), "Thanks!"
     )
-    assert details["useful"] == ["colour"] and score == pytest.approx(1 / 3)
-
-
-def test_asking_again_about_a_known_facet_is_penalised(toy_task, instance):
-    colour = instance.facet("colour")
-    conv = _conv("Make me a widget.", "What colour?", colour.statement, "What colour, again?", "As I said.")
     score, details = HeuristicEngagement()(toy_task, instance, conv)
-    assert details["redundant"] == 1 and score == pytest.approx(1 / 3 - 0.1)
+    assert details["answered"] == 1 and score == 1.0
+
+
+def test_question_the_user_calls_redundant_is_penalised(toy_task, instance):
+    colour = instance.facet("colour")
+    conv = _conv(
+        "Make me a widget.", "What colour?", colour.statement, "What colour, again?",
+        f"As I said: {colour.statement}", _answer(instance), "Thanks!",
+    )  # fmt: skip
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert (details["answered"], details["redundant"]) == (1, 1) and score == pytest.approx(0.5)
+
+
+def test_question_the_user_calls_vague_is_penalised(toy_task, instance):
+    conv = _conv(
+        "Make me a widget.", "Anything else?", "Not sure what you mean there.", _answer(instance), "Ok."
+    )
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert details["vague"] == 1 and score == 0.0
+
+
+def test_engagement_ignores_the_hidden_goal(toy_task, instance):
+    """A question whose answer matches no facet still counts if the user told something new."""
+    conv = _conv("Make me a widget.", "Is it a gift?", "Yes, for my nephew Tom.", _answer(instance), "Ok.")
+    assert HeuristicEngagement()(toy_task, instance, conv)[0] == 1.0
+
+
+def test_a_correction_after_a_guess_counts_as_a_missed_question(toy_task, instance):
+    colour, size = instance.facet("colour"), instance.facet("size")
+    guess = "ANSWER: red small widget"
+    conv = _conv("Make me a widget.", "What colour?", colour.statement, guess, f"Not quite. {size.statement}")
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert (details["answered"], details["missed"]) == (1, 1) and score == pytest.approx(0.5)
+
+
+def test_an_accepted_solution_is_not_a_missed_question(toy_task, instance):
+    conv = _conv("Make me a widget.", "What colour?", instance.facet("colour").statement, _answer(instance),
+                 "Perfect, that works. Thanks! [[TERMINATE CHAT]]")  # fmt: skip
+    assert HeuristicEngagement()(toy_task, instance, conv)[1]["missed"] == 0
+
+
+def test_conversation_without_a_proposed_solution_scores_zero(toy_task, instance):
+    colour, size = instance.facet("colour"), instance.facet("size")
+    conv = _conv("Make me a widget.", "What colour?", colour.statement, "What size?", size.statement)
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert details["answered"] == 2 and not details["solution_proposed"] and score == 0.0
 
 
 def test_ten_questions_in_one_message_are_not_ten_times_as_engaging(toy_task, instance):
     shotgun = " ".join(["What colour?", "What size?", "What name?"] + ["Anything else?"] * 7)
-    score, details = HeuristicEngagement()(toy_task, instance, _conv("Make me a widget.", shotgun))
-    assert len(details["useful"]) == 3 and details["redundant"] == 7
-    assert score == pytest.approx(1.0 - 0.7)
+    reply = " ".join(f.statement for f in instance.facets)
+    conv = _conv("Make me a widget.", shotgun, reply, _answer(instance), "Thanks!")
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert (details["answered"], details["excess"]) == (3, 7) and score == pytest.approx(0.3)
 
 
 def test_token_penalty_counts_assistant_tokens_only(toy_task, instance):
@@ -63,3 +112,42 @@ def test_final_solution_is_the_last_one_proposed(toy_task, instance):
     conv = _conv("Make me a widget.", right, "Hm.", "ANSWER: none none none", "No.")
     assert conversation_reward(toy_task, instance, conv).task_metric < 1.0
     assert conversation_reward(toy_task, instance, conv[:3]).task_metric == 1.0
+
+
+@pytest.mark.parametrize("phrase", _VAGUE)
+def test_scripted_users_vague_replies_read_as_vague(toy_task, instance, phrase):
+    conv = _conv("Make me a widget.", "Anything else?", phrase, _answer(instance), "Ok.")
+    assert HeuristicEngagement()(toy_task, instance, conv)[1]["vague"] == 1
+
+
+@pytest.mark.parametrize("phrase", _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP)
+def test_scripted_users_deferrals_and_pleasantries_are_not_information(toy_task, instance, phrase):
+    conv = _conv("Make me a widget.", "What colour?", phrase, _answer(instance), "Ok.")
+    details = HeuristicEngagement()(toy_task, instance, conv)[1]
+    assert (details["answered"], details["redundant"], details["vague"]) == (0, 0, 0)
+
+
+class _AskOnly:
+    """Asks about what is missing (or anything) every turn and never proposes."""
+
+    def __init__(self, drafter):
+        self.drafter = drafter
+
+    def __call__(self, messages):
+        missing = self.drafter.missing(messages)
+        return self.drafter.question(missing[0], messages) if missing else "What else should I know?"
+
+
+@pytest.mark.parametrize("env_id", list(ENV_IDS))
+def test_asking_without_ever_proposing_loses_to_passive_and_clarify_beats_both(env_id):
+    env = gym.make(env_id, split="test")
+    agents = {
+        "ask_only": _AskOnly(env.unwrapped.task.drafter),
+        "passive": make_agent("passive", env),
+        "clarify": make_agent("clarify", env),
+    }
+    r_star = {
+        name: sum(run_episode(env, agent, seed=seed).reward["total"] for seed in range(30)) / 30
+        for name, agent in agents.items()
+    }
+    assert r_star["ask_only"] < r_star["passive"] < r_star["clarify"]

@@ -113,4 +113,4 @@ def prepare(path: Path, config: BenchConfig) -> set[Key]:
             f"{path} was written by another configuration or version (differs in: "
             f"{', '.join(differ) or 'schema'}); resume with the same options, or choose another --out"
         )
-    return {key(r) for r in records if r["status"] == "ok" or not config.retry_lost}
+    return {key(r) for r in records if r["status"] != "lost" or not config.retry_lost}

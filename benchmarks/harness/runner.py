@@ -9,7 +9,9 @@ and they need no ``if __name__ == "__main__"`` guard, pickle nothing and load a 
 once. ``executor="processes"`` suits agents that are CPU-bound Python; ``executor="ray"`` sends
 episodes to a Ray cluster. Every finished episode is appended to the log at once
 (:mod:`collab_env.benchmarks.harness.log`); one that crashes, or that a failed model call ended
-(``info["error"]``), is recorded as ``lost`` with the traceback, and the run goes on.
+(``info["error"]``), is recorded as ``lost`` with the traceback, and the run goes on. An agent
+that raises or returns an invalid action fails its episode instead: status ``agent_error``,
+R_ext 0 and R* 0, averaged in like any scored episode (a crashing agent is not flattered).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from collab_env.benchmarks.harness.log import Key, key, prepare, read_log
 
 import collab_env
 from collab_env.config import EnvConfig
-from collab_env.errors import ConfigError
+from collab_env.errors import ConfigError, ModelCallError
+from collab_env.facets import questions
 from collab_env.registration import check_env_id
 from collab_env.rollout import run_episode
 from collab_env.tokens import count_tokens
@@ -249,7 +252,7 @@ def _run_ray(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
 
 
 def play(job: Key, config: BenchConfig) -> dict[str, Any]:
-    """Play one episode and return its record (never raises: a crash is recorded as lost).
+    """Play one episode and return its record (never raises: a crash of the agent is a failed episode, any other crash is lost).
 
     Args:
         job: (env id, agent spec, episode index k); the episode plays seed ``config.seed + k``
@@ -257,7 +260,7 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         config: The run.
 
     Returns:
-        The episode's record: identity, status (``"ok"`` or ``"lost"``), every reward part, the
+        The episode's record: identity, status (``"ok"``, ``"agent_error"`` or ``"lost"``), every reward part, the
         judge, tokens, turns, questions, user simulator calls, model usage, cost and transcript.
     """
     env_id, spec, k = job
@@ -269,7 +272,9 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         size = task.size(config.split)  # seed s plays instance s (mod the size), as env.reset does
         record["task_id"] = task.task_id(config.split, (config.seed + k) % size) if size else None
         agent = build_agent(spec, env)
-        result = run_episode(env, agent, seed=config.seed + k, task_id=record["task_id"])
+        result = run_episode(env, CheckedAgent(agent, env), seed=config.seed + k, task_id=record["task_id"])
+    except AgentError as exc:
+        return {**record, **_agent_error(env, str(exc))}
     except Exception:
         return {**record, "status": "lost", "error": traceback.format_exc()}
     error = next((i["error"] for i in result.infos if "error" in i), None)
@@ -302,6 +307,66 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         messages=result.messages,
     )
     return record
+
+
+class AgentError(Exception):
+    """The agent under test failed: it raised, or returned an invalid action (its fault, scored)."""
+
+
+class CheckedAgent:
+    """Wraps an agent so that its own failures end the episode as :class:`AgentError`.
+
+    A model endpoint failing inside the agent (``ModelCallError``) is infrastructure and passes
+    through (the episode is lost); anything else the agent raises, and an action the env's
+    action space refuses (not a ``str``, too long), is the agent's failure.
+
+    Args:
+        agent: The agent under test.
+        env: Its env (for the action space).
+    """
+
+    def __init__(self, agent: Callable[[list[dict[str, str]]], Any], env: gym.Env) -> None:
+        self.agent, self.space = agent, env.unwrapped.action_space
+
+    def reset(self) -> None:
+        """Reset the wrapped agent, if it has a ``reset``."""
+        if callable(getattr(self.agent, "reset", None)):
+            self.agent.reset()
+
+    def __call__(self, messages: list[dict[str, str]]) -> str:
+        """The agent's action, checked."""
+        try:
+            action = self.agent(messages)
+        except ModelCallError:
+            raise
+        except Exception as exc:
+            raise AgentError(f"the agent raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(action, str):
+            raise AgentError(f"the agent returned a {type(action).__name__}, not a str")
+        if not self.space.contains(action):
+            raise AgentError(
+                f"the agent's message is {len(action)} characters long; the limit is {self.space.max_chars}"
+            )
+        return action
+
+
+def _agent_error(env: gym.Env, error: str) -> dict[str, Any]:
+    """A failed episode, scored: R_ext 0 and R* 0, the transcript up to the failure."""
+    messages = env.unwrapped.messages
+    zero = {
+        "total": 0.0,
+        "task_metric": 0.0,
+        "token_penalty": 0.0,
+        "engagement": 0.0,
+        "engagement_judge": None,
+    }
+    return {
+        "status": "agent_error", "error": error, "reward": zero, "judge": None,
+        "turns": sum(m["role"] == "assistant" for m in messages), "terminated": False,
+        "questions": sum(len(questions(m["content"])) for m in messages if m["role"] == "assistant"),
+        "assistant_tokens": _tokens(messages, "assistant"), "user_tokens": _tokens(messages, "user"),
+        "cost": 0.0, "messages": messages,
+    }  # fmt: skip
 
 
 def _base(job: Key, config: BenchConfig) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 Per env and agent: the task metric (BLEU, pass rate or accuracy, named per env), tokens read
 (the assistant's tokens: what the user reads, in thousands), the interactivity score ITR
-(R_eng, from the judge named in the row), R* and turns. Lost episodes (a crash, or a failed
-model call) are counted apart and never averaged in.
+(R_eng, from the judge named in the row), R* and turns. Lost episodes (an infrastructure
+failure: a model endpoint, the sandbox's host) are counted apart and never averaged in; episodes
+the agent itself failed (``agent_error``: it raised or returned an invalid action) are scored
+R_ext 0 and R* 0, averaged in, and counted in their own column.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from typing import Any
 from collab_env.fileio import atomic_path, atomic_write_text
 
 Reader = Callable[[dict[str, Any]], float]
+
+#: Statuses averaged in: played out, or failed by the agent's own fault (R_ext 0, R* 0).
+SCORED = frozenset({"ok", "agent_error"})
 
 #: Table column -> (label, how to read it from an episode record).
 COLUMNS: dict[str, tuple[str, Reader]] = {
@@ -93,15 +98,16 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Returns:
         Rows with ``env_id``, ``agent``, ``metric`` (its name), ``judge`` (of ITR), ``episodes``
-        (scored), ``lost``, and a :class:`Stat` per column of :data:`COLUMNS` and :data:`EXTRA`.
+        (scored, agent errors included), ``lost``, ``agent_errors``, and a :class:`Stat` per column of :data:`COLUMNS` and :data:`EXTRA`.
     """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for record in records:
         groups.setdefault((record["env_id"], record["agent"]), []).append(record)
     rows = []
     for (env_id, agent), group in groups.items():
-        scored = [r for r in group if r["status"] == "ok"]
-        judges = sorted({str(r.get("judge") or r["reward"].get("engagement_judge", "?")) for r in scored})
+        scored = [r for r in group if r["status"] in SCORED]
+        played = [r for r in scored if r["status"] == "ok"]
+        judges = sorted({str(r.get("judge") or r["reward"].get("engagement_judge", "?")) for r in played})
         row = {
             "env_id": env_id,
             "agent": agent,
@@ -109,6 +115,7 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "judge": ", ".join(judges) or "-",
             "episodes": len(scored),
             "lost": len(group) - len(scored),
+            "agent_errors": len(scored) - len(played),
         }
         row.update({k: stat(read(r) for r in scored) for k, (_, read) in {**COLUMNS, **EXTRA}.items()})
         rows.append(row)
@@ -195,11 +202,18 @@ def markdown(
     labels = [label for label, _ in COLUMNS.values()]
     lines = [provenance(header), ""] if header else []
     lines += [
-        "| env | agent | metric | scored | lost | " + " | ".join(labels) + " |",
-        "|---" * (5 + len(labels)) + "|",
+        "| env | agent | metric | scored | lost | agent errors | " + " | ".join(labels) + " |",
+        "|---" * (6 + len(labels)) + "|",
     ]
     for r in rows:
-        cells = [r["env_id"], r["agent"], r["metric"], str(r["episodes"]), str(r["lost"])]
+        cells = [
+            r["env_id"],
+            r["agent"],
+            r["metric"],
+            str(r["episodes"]),
+            str(r["lost"]),
+            str(r.get("agent_errors", 0)),
+        ]
         lines.append("| " + " | ".join(cells + [str(r[k]) for k in COLUMNS]) + " |")
     if changes:
         lines.append("")
@@ -265,7 +279,19 @@ def _num(x: float) -> float | None:
     return None if math.isnan(x) else round(x, 6)
 
 
-__all__ = ["COLUMNS", "EXTRA", "Stat", "compare", "describe", "markdown", "provenance", "stat", "summarise"]
+__all__ = [
+    "COLUMNS",
+    "EXTRA",
+    "SCORED",
+    "Stat",
+    "compare",
+    "describe",
+    "lost_reasons",
+    "markdown",
+    "provenance",
+    "stat",
+    "summarise",
+]
 
 
 def lost_reasons(records: list[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -278,6 +304,6 @@ def lost_reasons(records: list[dict[str, Any]]) -> list[tuple[str, int]]:
     reasons = collections.Counter(
         (str(r.get("error") or "unknown").strip().splitlines() or ["unknown"])[-1][:300]
         for r in records
-        if r.get("status") != "ok"
+        if r.get("status") == "lost"
     )
     return reasons.most_common()

@@ -24,6 +24,7 @@ from collab_env.benchmarks.harness.plots import write_plots
 from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 from collab_env.benchmarks.harness.summary import (
     COLUMNS,
+    SCORED,
     compare,
     describe,
     lost_reasons,
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     print_summary(console, rows, header)
     for change in changes or []:
         console.print(describe(change))
-    lost = [r for r in records if r["status"] != "ok"]
+    lost = [r for r in records if r["status"] == "lost"]
     console.print(
         f"{len(records)} episodes ({len(lost)} lost) in {time.perf_counter() - start:.1f} s wall time; "
         f"wrote {out}/results.md, results.csv, results.json, plots and episodes.jsonl"
@@ -156,7 +157,7 @@ def _run_with_progress(config: BenchConfig, console: Console) -> Path:
         if config.resume:
             log = Path(config.out) / "episodes.jsonl"
             done = read_log(log)[1] if log.exists() else []
-            already = sum(r["status"] == "ok" or not config.retry_lost for r in done)
+            already = sum(r["status"] != "lost" or not config.retry_lost for r in done)
             progress.update(bar, advance=already)
         return run_bench(config, on_episode)
 
@@ -178,13 +179,14 @@ class Tally:
 
     def __init__(self) -> None:
         self.sums = dict.fromkeys(COLUMNS, 0.0)
-        self.scored = self.lost = self.tokens = 0
+        self.scored = self.lost = self.agent_errors = self.tokens = 0
         self.cost = 0.0
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one finished episode."""
-        if record["status"] == "ok":
+        if record["status"] in SCORED:
             self.scored += 1
+            self.agent_errors += record["status"] == "agent_error"
             for key, (_, read) in COLUMNS.items():
                 self.sums[key] += read(record)
         else:
@@ -210,6 +212,8 @@ class Tally:
             means = ["no episode scored yet"]
         if self.lost:
             means.append(f"[red]{self.lost} lost[/]")
+        if self.agent_errors:
+            means.append(f"[red]{self.agent_errors} agent errors[/]")
         means += [f"model tokens {self.tokens}", f"cost {self.cost:.4f}"]
         return " · ".join(means)
 
@@ -225,12 +229,22 @@ def print_summary(console: Console, rows: list[dict[str, Any]], header: dict[str
         header: The log's header, for the caption naming versions, user simulator and judge.
     """
     table = Table(title="collab-env bench: mean ± 95% CI", caption=provenance(header) if header else None)
-    for name in ("env", "agent", "metric", "scored", "lost", *(label for label, _ in COLUMNS.values())):
+    names = (
+        "env",
+        "agent",
+        "metric",
+        "scored",
+        "lost",
+        "agent errors",
+        *(label for label, _ in COLUMNS.values()),
+    )
+    for name in names:
         table.add_column(name, justify="left" if name in ("env", "agent", "metric") else "right")
     for r in rows:
         lost = f"[red]{r['lost']}[/]" if r["lost"] else "0"
         stats = (f"{r[k].mean:.3f}±{r[k].ci95:.3f}" if r[k].n else "n/a" for k in COLUMNS)
-        table.add_row(r["env_id"], escape(r["agent"]), r["metric"], str(r["episodes"]), lost, *stats)
+        errors = f"[red]{r['agent_errors']}[/]" if r.get("agent_errors") else "0"
+        table.add_row(r["env_id"], escape(r["agent"]), r["metric"], str(r["episodes"]), lost, errors, *stats)
     if not console.is_terminal:  # a file or a pipe: no terminal width to fit, print the table whole
         console = Console(file=console.file, width=max(console.width, 160), highlight=False)
     console.print(table)

@@ -9,12 +9,13 @@ CollabLLM recipe (−0.0001 per token), the one public setting we could trace.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from collab_env.errors import ConfigError
-from collab_env.facets import match_facets, questions
+from collab_env.facets import questions, stems
 from collab_env.tokens import ENCODING, count_tokens
 from collab_env.types import ChatMessage, TaskInstance
 
@@ -94,15 +95,23 @@ class EngagementJudge(Protocol):
 
 
 class HeuristicEngagement:
-    """Offline interactivity score: the share of hidden facets the assistant asked about.
+    """Offline interactivity score, read from the conversation alone (never the hidden goal).
 
-    Each question sentence of each assistant message is matched to the instance's facets (the
-    same matching the scripted user does). A question that hits a facet not yet mentioned in
-    the conversation is *useful*; one that hits an already known facet, or nothing, is
-    *redundant*; only the first ``MAX_CREDITED_QUESTIONS`` questions of a message are credited.
-    ``R_eng = min(1, useful / hidden) − 0.1 · redundant``, clipped to [0, 1]; with no hidden
-    facet, 1 minus the same penalty. A conversation without assistant turns scores 0.
-    Ten questions in one message thus score no more than the facets they uncover.
+    It scores what the user could observe: each question sentence of an assistant message (the
+    first ``MAX_CREDITED_QUESTIONS`` of it) is judged by the user's next reply. A reply sentence
+    that brings content words the user had not said before *answers* a question with new
+    information; one that says the question was already answered ("as I said") marks it
+    *redundant*; one that says it was unclear or unanswerable ("not sure what you mean",
+    "whatever you think") marks it *vague*; a pending reply ("I haven't decided yet") and
+    pleasantries count for nothing. Questions past the cap are *excess*. A reply to a proposed
+    solution that brings new information (a correction: "That's not quite it. It's for new
+    employees.") is a question the assistant *missed*: the user had to volunteer what it should
+    have asked. ``R_eng = answered / (answered + redundant + vague + excess + missed)``, in
+    [0, 1]: the share of what the assistant learned that it learned by asking well. A
+    conversation with no question, and one in which the assistant never proposed a solution,
+    score 0: asking every turn and never delivering earns nothing, one easy question before a
+    guess earns no more than the corrections that follow allow, and ten questions in one message
+    score no more than the three the user answers.
     """
 
     name = "heuristic"
@@ -112,34 +121,93 @@ class HeuristicEngagement:
     def __call__(
         self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
     ) -> tuple[float, dict[str, Any]]:
-        """Score ``messages``; see the class docstring."""
-        if not any(m["role"] == "assistant" for m in messages):
-            return 0.0, {"useful": 0, "redundant": 0, "hidden": len(instance.hidden_facets)}
-        known = {f.name for f in instance.facets if f.in_opening}
-        useful: list[str] = []
-        redundant = 0
+        """Score ``messages``; see the class docstring. ``instance`` is not read."""
+        counts = dict.fromkeys(("answered", "redundant", "vague", "excess", "missed"), 0)
+        said: set[str] = set()
+        asked: list[str] = []
+        proposal = False
         for message in messages:
-            if message["role"] == "user":
-                low = message["content"].lower()
-                known |= {f.name for f in instance.facets if f.statement.lower() in low}
+            if message["role"] == "assistant":
+                asked = questions(message["content"])
+                counts["excess"] += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
+                asked = asked[:MAX_CREDITED_QUESTIONS]
+                proposal = task.extract_solution(message["content"]) is not None
                 continue
-            asked = questions(message["content"])
-            redundant += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
-            for question in asked[:MAX_CREDITED_QUESTIONS]:
-                fresh = [
-                    f
-                    for f in match_facets(question, instance.facets, task.facet_kinds)
-                    if f.name not in known
-                ]
-                if fresh:
-                    useful.append(fresh[0].name)
-                    known.add(fresh[0].name)
-                else:
-                    redundant += 1
-        hidden = len(instance.hidden_facets)
-        coverage = min(1.0, len(useful) / hidden) if hidden else 1.0
-        score = min(1.0, max(0.0, coverage - 0.1 * redundant))
-        return score, {"useful": useful, "redundant": redundant, "hidden": hidden}
+            reaction = _user_reaction(message["content"], said)
+            answered = min(len(asked), reaction["answered"])
+            redundant = min(len(asked) - answered, reaction["redundant"])
+            vague = min(len(asked) - answered - redundant, reaction["vague"])
+            missed = int(proposal and reaction["answered"] > answered)
+            for key, value in (
+                ("answered", answered),
+                ("redundant", redundant),
+                ("vague", vague),
+                ("missed", missed),
+            ):
+                counts[key] += value
+            said |= _content_stems(message["content"])
+            asked, proposal = [], False
+        proposed = task.final_solution(messages) is not None
+        judged = sum(counts.values())
+        score = counts["answered"] / judged if judged and proposed else 0.0
+        return score, {**counts, "solution_proposed": proposed}
+
+
+#: What a user says of a question that repeats what it was told.
+_REDUNDANT = re.compile(r"\b(as i (said|mentioned)|i (already|just) (said|told|mentioned)|i told you)\b")
+#: What a user says of a question it cannot make sense of or answer.
+_VAGUE = re.compile(
+    r"\b(not sure what you mean|what do you mean|whatever you think|"
+    r"(don't|do not) (really )?know|just make it work)\b"
+)
+#: A reply that defers the answer: neither credit nor blame for the question.
+_PENDING = re.compile(
+    r"\b(haven't decided|have not decided|let me think|(don't|do not) know yet|not sure yet|"
+    r"a lot of questions)\b"
+)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+#: Function words and pleasantries that carry no information about the task.
+_STOP = frozenset(
+    stems(
+        "the a an and or but if of to in on at by for with from into about as is are was were be been "
+        "it its it's this that that's these those there here they them their then than so too very "
+        "i i'm i've me my we our you you're your he she his her what which who whom how when where "
+        "why yes no not do does did done have has had will would should could can may might must "
+        "just also only some any all one more most much many well okay ok sure thing hmm oh hi "
+        "hello good great fine nice question thank thanks hope help make sense check forgot say "
+        "said right let think know want need like please really quite exactly yet perfect work going "
+        "anywhere stop i'll don't never mind figure out myself terminate chat"
+    )
+)
+
+
+def _content_stems(text: str) -> set[str]:
+    """The stems of ``text`` that can carry information (numbers and non-function words)."""
+    return {s for s in stems(text) if s not in _STOP and (len(s) >= 3 or s.isdigit())}
+
+
+def _user_reaction(text: str, said: set[str]) -> dict[str, int]:
+    """Count the sentences of a user reply that inform, call a question redundant, or vague.
+
+    Args:
+        text: The user's reply.
+        said: Content stems of the user's earlier messages (what is not new information).
+
+    Returns:
+        Sentences per reaction: ``answered`` (new content), ``redundant`` and ``vague``.
+    """
+    counts = {"answered": 0, "redundant": 0, "vague": 0}
+    for sentence in _SENTENCE.split(text.replace("\u2019", "'")):
+        low = sentence.lower()
+        if _PENDING.search(low):
+            continue
+        if _REDUNDANT.search(low):
+            counts["redundant"] += 1
+        elif _VAGUE.search(low):
+            counts["vague"] += 1
+        elif _content_stems(sentence) - said:
+            counts["answered"] += 1
+    return counts
 
 
 def assistant_tokens(messages: Sequence[ChatMessage]) -> int:

@@ -1,12 +1,14 @@
 """LLM judges: interactivity (R_eng), final-solution extraction, and QA accuracy.
 
-Each asks a chat model for a JSON verdict, retries output it cannot parse, and raises
+Each asks a chat model for a JSON verdict, reads its own schema leniently (``true``/``false`` in any
+case or as strings, numbers as strings), retries output it cannot use, and raises
 ``ModelCallError`` after the last attempt (the episode is then lost, never scored 0).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from collab_env.errors import ConfigError, ModelCallError
@@ -40,19 +42,64 @@ def _transcript(messages: Sequence[ChatMessage]) -> str:
     return "\n\n".join(f"{m['role'].upper()}: {m['content']}" for m in messages)
 
 
-def _ask(model: ChatModel, prompt: str, key: str, attempts: int) -> dict[str, Any]:
-    """Ask for a JSON object holding ``key``; retry unusable output; raise after the last try."""
+def as_bool(value: Any) -> bool:
+    """A judge's yes/no in any spelling: ``true``/``false`` as JSON, in any case, or as 1/0.
+
+    >>> [as_bool(v) for v in (True, "true", "True", " FALSE ", "yes", 0, "1")]
+    [True, True, True, False, True, False, True]
+
+    Raises:
+        ValueError: for anything else (``"maybe"``, ``2``, ``None``).
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int | float) else ""
+    if text in {"true", "yes", "correct", "1", "1.0"}:
+        return True
+    if text in {"false", "no", "incorrect", "0", "0.0"}:
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def as_score(value: Any) -> float:
+    """A judge's score as a number in [0, 1], also when written as a string (``"0.7"``).
+
+    >>> as_score("0.7"), as_score(3), as_score(" -1 ")
+    (0.7, 1.0, 0.0)
+
+    Raises:
+        ValueError: for anything that is not a finite number (``"high"``, ``true``, ``None``).
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{value!r} is not a number")
+    score = float(value.strip() if isinstance(value, str) else value)
+    if not math.isfinite(score):
+        raise ValueError(f"{value!r} is not a finite number")
+    return min(1.0, max(0.0, score))
+
+
+def _ask(
+    model: ChatModel, prompt: str, key: str, attempts: int, convert: Callable[[Any], Any] = lambda v: v
+) -> tuple[Any, dict[str, Any]]:
+    """Ask for a JSON object whose ``key`` ``convert`` accepts; retry unusable output; raise after the last try.
+
+    Returns:
+        The converted value of ``key`` and the whole verdict.
+    """
     from collab_env.users.llm import first_json_object
 
-    raw = ""
+    raw, why = "", f"no JSON with {key!r}"
     for _ in range(attempts):
         raw = model.complete([{"role": "user", "content": prompt}], temperature=0).text
         verdict = first_json_object(raw, key)
-        if verdict is not None:
-            return verdict
-    raise ModelCallError(
-        f"judge ({model.name}): no JSON with {key!r} after {attempts} attempts: {raw[:200]!r}"
-    )
+        if verdict is None:
+            why = f"no JSON with {key!r}"
+            continue
+        try:
+            return convert(verdict[key]), verdict
+        except ValueError as exc:
+            why = f"{key!r} unusable ({exc})"
+    raise ModelCallError(f"judge ({model.name}): {why} after {attempts} attempts: {raw[:200]!r}")
 
 
 class LLMInteractivityJudge:
@@ -79,13 +126,7 @@ class LLMInteractivityJudge:
         if not any(m["role"] == "assistant" for m in messages):
             return 0.0, {"thought": "no assistant turn"}
         prompt = f"{INTERACTIVITY_RUBRIC}\n\nConversation:\n\n{_transcript(messages)}"
-        verdict = _ask(self.model, prompt, "score", self.attempts)
-        try:
-            score = min(1.0, max(0.0, float(verdict["score"])))
-        except (TypeError, ValueError) as exc:
-            raise ModelCallError(
-                f"judge ({self.model.name}): score {verdict['score']!r} is not a number"
-            ) from exc
+        score, verdict = _ask(self.model, prompt, "score", self.attempts, as_score)
         return score, {"thought": str(verdict.get("thought", ""))}
 
 
@@ -108,7 +149,7 @@ class LLMSolutionExtractor:
             EXTRACTION_PROMPT.format(family=task.name, what=what)
             + f"\n\nConversation:\n\n{_transcript(messages)}"
         )
-        solution = _ask(self.model, prompt, "solution", self.attempts)["solution"]
+        solution, _ = _ask(self.model, prompt, "solution", self.attempts)
         return None if solution is None else str(solution)
 
 
@@ -120,9 +161,9 @@ class LLMAccuracyJudge:
         self.name = f"llm:{model.name}"
 
     def __call__(self, context: str, reference: str, answer: str) -> bool:
-        """Whether ``answer`` is correct given ``reference``."""
+        """Whether ``answer`` is correct given ``reference`` (``true`` in any spelling, as JSON or text)."""
         prompt = ACCURACY_PROMPT.format(context=context, reference=reference, answer=answer)
-        return _ask(self.model, prompt, "correct", self.attempts)["correct"] is True
+        return _ask(self.model, prompt, "correct", self.attempts, as_bool)[0]
 
 
-__all__ = ["LLMAccuracyJudge", "LLMInteractivityJudge", "LLMSolutionExtractor"]
+__all__ = ["LLMAccuracyJudge", "LLMInteractivityJudge", "LLMSolutionExtractor", "as_bool", "as_score"]

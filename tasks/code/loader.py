@@ -30,6 +30,7 @@ from collab_env.facets import contents
 from collab_env.sandbox import run_python
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
+from .metric import raise_if_host_stalled
 from .task import CodeTask
 
 FIELDS = (
@@ -84,13 +85,18 @@ class BigCodeBenchReference:
 def run_unittests(
     code: str, reference: BigCodeBenchReference, timeout_s: float = 30.0
 ) -> tuple[int, int, str | None]:
-    """Run the task's tests against ``code`` in the sandbox: (passed, total, error or None)."""
+    """Run the task's tests against ``code`` in the sandbox: (passed, total, error or None).
+
+    Raises:
+        SandboxError: if the sandbox cannot run, or the host stalled the run (lost, not scored).
+    """
     nonce = f"__collab_bcb_{secrets.token_hex(8)}__"
     third_party = any(lib not in sys.stdlib_module_names for lib in reference.libs)
     script = _RUNNER % {"source": f"{code}\n\n{reference.test}", "nonce": nonce}
     result = run_python(script, timeout_s=timeout_s, memory_mb=2048, site_packages=third_party)
     line = next((ln for ln in reversed(result.stdout.splitlines()) if ln.startswith(nonce)), None)
     if line is None:
+        raise_if_host_stalled(result, f"the tests of {reference.entry_point}")
         return (
             0,
             0,
@@ -103,13 +109,17 @@ def run_unittests(
 
 
 class BigCodeBenchDataset(DatasetTask, CodeTask):
-    """BigCodeBench tasks with the docstring's requirements as facets; R_ext = test pass rate."""
+    """BigCodeBench tasks with the docstring's requirements as facets.
+
+    R_ext is BigCodeBench's own protocol: 1 when every test method passes, else 0 (the share
+    passed with ``scoring="share"``, and in :meth:`metric_details` either way).
+    """
 
     dataset_name = "bigcodebench"
     facet_kinds = tuple(FacetKind(name, question, keywords) for name, question, keywords in _KINDS)
 
-    def __init__(self, path: str, timeout_s: float = 30.0) -> None:
-        CodeTask.__init__(self, timeout_s=timeout_s)
+    def __init__(self, path: str, timeout_s: float = 30.0, scoring: str = "all") -> None:
+        CodeTask.__init__(self, timeout_s=timeout_s, scoring=scoring)
         DatasetTask.__init__(self, path)
 
     def parse(self, record: Any, where: str, task_id: str) -> TaskInstance | str:
@@ -133,14 +143,14 @@ class BigCodeBenchDataset(DatasetTask, CodeTask):
             metadata={"source": where, "bigcodebench_id": record["task_id"]},
         )  # fmt: skip
 
-    def score(self, instance: TaskInstance, solution: str) -> float:
-        """Share of the task's test methods that pass (0 when the code does not load)."""
+    def metric_details(self, instance: TaskInstance, solution: str) -> dict[str, Any]:
+        """Test methods passed, run, and their share (0 when the code does not load)."""
         passed, total, _ = self._unittests(instance.reference, solution)
-        return passed / total if total else 0.0
+        return {"tests_passed": passed, "tests": total, "share_passed": passed / total if total else 0.0}
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
         """Every facet while a test fails (the user names the first one not told yet)."""
-        return [] if self.score(instance, solution) >= 1.0 else list(instance.facets)
+        return [] if self.metric_details(instance, solution)["share_passed"] >= 1.0 else list(instance.facets)
 
     def test_results(self, instance: TaskInstance, solution: str) -> dict[str, str | None]:
         """``{"tests": None}`` when all pass, else a summary of what failed."""

@@ -1,7 +1,7 @@
-"""Code metric: the share of hidden unit tests a solution passes, all run in one sandbox call.
+"""Code metric: which hidden unit tests a solution passes, all run in one sandbox call.
 
 A small harness script loads the solution, runs each test in its own ``try``/``except`` with a
-CPU-time budget, and writes one result line (a dict literal; ``json`` and ``signal`` are not
+CPU-time budget and twice that in wall-clock time, and writes one result line (a dict literal; ``json`` and ``signal`` are not
 imported, as they would add ``re`` and ``enum`` to every run's start-up). It guards against the cheap ways to fake a pass:
 test values are compared with :data:`HELPERS`' ``_same``, which demands the same built-in types
 (an object whose ``__eq__`` always says yes fails); the tests see the built-ins as they were
@@ -10,6 +10,13 @@ to ``/dev/null`` while the result line goes to a private copy of stdout, prefixe
 nonce; and the script deletes itself before the solution runs. Code that deliberately digs
 through the harness's memory could still forge its result; that would need the tests to run in a
 process the solution cannot touch, which costs a second interpreter per run.
+
+Time is judged by who used it. A test over its CPU budget fails. One that spends most of a
+wall-clock window of twice that budget neither running nor waiting for a CPU (it slept or
+blocked; ``/proc/self/schedstat`` tells) fails too, and the tests after it are not run. One that
+waited for a CPU gets another window: a busy host slows it but does not fail it. A run that the
+sandbox's wall clock stopped after little CPU time was starved by the host: it is lost
+(``SandboxError``, see ``SandboxResult.host_stalled``), never scored.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import ast
 import secrets
 from collections.abc import Sequence
 
-from collab_env.sandbox import run_python
+from collab_env.errors import SandboxError
+from collab_env.sandbox import SandboxResult, run_python
 
 #: Helpers that every test may call (also used to check the family's own templates in-process).
 HELPERS = '''
@@ -83,20 +91,47 @@ class _OverBudget(BaseException):
     pass
 
 
+class _Blocked(BaseException):
+    pass
+
+
 def _on_budget(signum, frame):
     raise _OverBudget(f"used more than {_per_test_s:.2g} s of CPU time")
 
 
+def _sched():
+    try:
+        with open("/proc/self/schedstat") as handle:
+            return [int(x) for x in handle.read().split()[:2]]  # ns on the CPU, ns waiting for it
+    except (OSError, ValueError):
+        return None
+
+
+def _on_wall(signum, frame):
+    # Blocked (asleep, waiting on I/O) for most of the window: the code's doing. Otherwise it ran
+    # or waited for a CPU: the CPU budget decides, and a starved host meets the sandbox's limit.
+    now, wall_ns = _sched(), 2 * _per_test_s * 1e9
+    if now is not None and _started[0] is not None:
+        if wall_ns - (now[0] - _started[0][0]) - (now[1] - _started[0][1]) > wall_ns / 2:
+            raise _Blocked(f"blocked for more than {_per_test_s:.2g} s of wall-clock time")
+    _started[0] = now
+    _signal.setitimer(_signal.ITIMER_REAL, 2 * _per_test_s)
+
+
 def _run(source, filename, namespace):
+    _started[0] = _sched()
     _signal.setitimer(_signal.ITIMER_PROF, _per_test_s)
+    _signal.setitimer(_signal.ITIMER_REAL, 2 * _per_test_s)
     try:
         exec(compile(source, filename, "exec"), namespace)
     finally:
         _signal.setitimer(_signal.ITIMER_PROF, 0)
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
 
 
 _signal.signal(_signal.SIGPROF, _on_budget)
-_namespace, _results = {"__name__": "solution"}, {}
+_signal.signal(_signal.SIGALRM, _on_wall)
+_namespace, _results, _started = {"__name__": "solution"}, {}, [None]
 try:
     _run(__SOLUTION__, "solution.py", _namespace)
     _loaded = None
@@ -108,6 +143,9 @@ for _name, _test in _tests:
             raise RuntimeError("the solution failed to load: " + _loaded)
         _run(_test, "test_" + _name + ".py", {**_namespace, **_helpers, "__builtins__": dict(_clean_builtins)})
         _results[_name] = None
+    except _Blocked as _exc:
+        _results[_name] = "Blocked: " + str(_exc)
+        _loaded = "it blocked in an earlier test"
     except BaseException as _exc:
         _results[_name] = (type(_exc).__name__ + ": " + str(_exc))[:300]
 _os.write(_out, ("\\n" + _nonce + repr(_results) + "\\n").encode())
@@ -144,10 +182,12 @@ def run_tests(
             solution) also gets a CPU-time budget of ``timeout_s / (len(tests) + 2)``.
 
     Returns:
-        Test name -> ``None`` if it passed, else why it failed (exception, timeout, crash).
+        Test name -> ``None`` if it passed, else why it failed (exception, CPU budget spent,
+        blocked past its wall-clock budget, crash).
 
     Raises:
-        SandboxError: if the sandbox itself cannot run.
+        SandboxError: if the sandbox itself cannot run, or the host stalled the run (the whole
+            run hit the wall clock with little CPU time used): such a run is lost, not scored.
     """
     nonce = f"__collab_results_{secrets.token_hex(8)}__"
     script = harness(solution, tests, timeout_s / (len(tests) + 2), nonce)
@@ -155,8 +195,26 @@ def run_tests(
     line = next((ln for ln in reversed(result.stdout.splitlines()) if ln.startswith(nonce)), None)
     if line is not None:
         return ast.literal_eval(line[len(nonce) :])  # written by the harness: a dict of str/None
+    raise_if_host_stalled(result, "the test run")
     why = f"was stopped ({result.killed})" if result.killed else f"exited with {result.returncode}"
     return {name: f"the test run {why}: {result.stderr[-200:]}" for name, _ in tests}
+
+
+def raise_if_host_stalled(result: SandboxResult, what: str) -> None:
+    """Refuse to score a run that the wall clock stopped while it hardly had the CPU.
+
+    Args:
+        result: The sandbox's report of the run.
+        what: What ran, for the message (``"the test run"``).
+
+    Raises:
+        SandboxError: if ``result.host_stalled``: the outcome is lost, not a failure.
+    """
+    if result.host_stalled:
+        raise SandboxError(
+            f"{what} hit its {result.wall_s:.1f} s wall-clock limit after only {result.cpu_s:.2f} s of CPU "
+            "time: the host was too busy (or the code blocked), so it is not scored; rerun it"
+        )
 
 
 def pass_rate(results: dict[str, str | None]) -> float:

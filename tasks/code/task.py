@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,8 @@ from .templates import KINDS
 
 _OPEN_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,})[ \t]*(?P<info>[^`\s]*)[^`]*$")
 _PYTHON_INFO = ("", "python", "py", "python3", "py3")
+#: ``scoring`` -> the metric's name in reports.
+SCORING = {"all": "all_tests_pass", "share": "pass_rate"}
 
 
 def extract_code(text: str) -> str | None:
@@ -57,26 +60,36 @@ class CodeTask(Task):
     The opening gives the gist ("Can you write a Python function that averages a list of
     numbers?"); the function's name and each requirement are hidden facets. Hidden unit tests,
     one per facet, run in the sandbox against the code of the assistant's last fenced code
-    block, all in one sandboxed interpreter; R_ext is the share that pass. ``accept_threshold``
-    is 1.0: the user accepts only code that passes every test, and otherwise states the
-    requirement of a failing test.
+    block, all in one sandboxed interpreter. R_ext follows the protocol of BigCodeBench and of
+    the source paper: 1 when every test passes, else 0 (metric ``all_tests_pass``); with
+    ``scoring="share"`` it is the share of tests passed instead (metric ``pass_rate``). Either
+    way the share passed is in :meth:`metric_details` (``info["task_metric_details"]``). A test
+    that runs out of its CPU-time budget fails; a run the host stopped for its own reasons (the
+    wall-clock limit hit after far less CPU time) raises ``SandboxError``: lost, not scored.
+    ``accept_threshold`` is 1.0: the user accepts only code that passes every test, and
+    otherwise states the requirement of a failing test.
 
     Args:
         timeout_s: Wall-clock limit of one solution's test run, in seconds.
         cache_size: Test results kept per task object (least recently used dropped first), so
             that the scripted user and the reward never run the same code twice.
+        scoring: ``"all"`` (pass/fail, the default) or ``"share"`` (share of tests passed).
 
     Raises:
-        ConfigError: for a non-positive ``timeout_s`` or a negative ``cache_size``.
+        ConfigError: for a non-positive ``timeout_s``, a negative ``cache_size`` or an unknown
+            ``scoring``.
     """
 
     name = "code"
     version = "0"
-    metric_name = "pass_rate"
+    metric_name = "all_tests_pass"
     facet_kinds = tuple(FacetKind(kind, question, keywords) for kind, (question, keywords) in KINDS.items())
     accept_threshold = 1.0
 
-    def __init__(self, timeout_s: float = 5.0, cache_size: int = 4096) -> None:
+    def __init__(self, timeout_s: float = 5.0, cache_size: int = 4096, scoring: str = "all") -> None:
+        if scoring not in SCORING:
+            raise ConfigError(f"scoring must be one of {sorted(SCORING)}, got {scoring!r}")
+        self.scoring, self.metric_name = scoring, SCORING[scoring]
         if timeout_s <= 0:
             raise ConfigError(f"timeout_s must be > 0, got {timeout_s}")
         if cache_size < 0:
@@ -106,12 +119,20 @@ class CodeTask(Task):
         return extract_code(text)
 
     def score(self, instance: TaskInstance, solution: str) -> float:
-        """Share of the hidden tests the code passes, in [0, 1].
+        """1.0 when the code passes every hidden test, else 0.0 (the share with ``scoring="share"``).
 
         Raises:
-            SandboxError: if the sandbox itself cannot run (never scored as 0).
+            SandboxError: if the sandbox itself cannot run, or the host stopped the run (never
+                scored as 0).
         """
-        return pass_rate(self.test_results(instance, solution))
+        share = self.metric_details(instance, solution)["share_passed"]
+        return share if self.scoring == "share" else float(share == 1.0)
+
+    def metric_details(self, instance: TaskInstance, solution: str) -> dict[str, Any]:
+        """Tests passed, tests run and their share (whatever ``scoring`` says R_ext is)."""
+        results = self.test_results(instance, solution)
+        passed = sum(error is None for error in results.values())
+        return {"tests_passed": passed, "tests": len(results), "share_passed": pass_rate(results)}
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
         """The facets whose tests fail, in the facets' order (so a wrong name comes first)."""

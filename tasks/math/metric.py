@@ -81,27 +81,78 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?")
-_ANSWER_IS = re.compile(r"(?:answer is|answer:)\s*\$?(?P<a>[^\n$]+?)\$?\s*(?:\.\s|\.?$)", re.I | re.M)
+_NUMBER_WORD = re.compile(r"[^\s]*\d[^\s]*")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+#: "the answer is", "final answer:", "answer =" (the last one counts).
+_ANCHOR = re.compile(r"\banswer\s*(?:is|:|=)\s*(?::\s*)?", re.I)
+#: Delimited LaTeX: ``$$…$$``, ``\[…\]``, ``\(…\)``, ``$…$`` (an escaped ``\$`` is money, not math).
+_LATEX = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<!\\)\$([^$]+?)(?<!\\)\$", re.S)
+#: A sentence that asks something (its numbers are not answers: "Did you buy 3 pens?").
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+_SENTENCE_END = re.compile(r"(?<!\\)(?:[.!?](?:\s|$)|;)|\n")
+#: Words after a final number that name its unit ("12 apples", "7.2 km"), not a constant.
+_UNIT_TAIL = re.compile(r"(?<=\d)\s+(?!(?:pi|e|i)\b)[A-Za-z][A-Za-z ]*$")
 
 
 def extract_answer(text: str) -> str | None:
-    """The final answer of a message, or ``None`` when it proposes none.
+    r"""The final answer of a message, or ``None`` when it proposes none.
 
-    In order: the last ``\\boxed{}``; else "the answer is X" / "Answer: X"; else, in a message
-    that asks nothing (no question mark), its last number. A message with a question and no
-    explicit answer proposes nothing, so "Did you buy 3 pens?" is not an answer of 3.
+    In order, as LLMs write answers: the last ``\boxed{}``; else what follows the last "the
+    answer is" / "Answer:"; else, outside the sentences that ask something, the last LaTeX
+    expression in ``$…$``, ``$$…$$``, ``\(…\)`` or ``\[…\]`` (its last side when it is an
+    equation); else the last number of a message without LaTeX, read whole (``2^{10}`` stays
+    ``2^{10}``, so a wrong answer that merely contains the right number is not taken for it).
 
     >>> extract_answer("The answer is 42."), extract_answer("You get 13.5 dollars back.")
     ('42', '13.5')
+    >>> extract_answer(r"So the probability is $\frac{3}{4}$."), extract_answer(r"We get $(2,\infty)$ here.")
+    ('\\frac{3}{4}', '(2,\\infty)')
     >>> extract_answer("Did you buy 3 pens?") is None
     True
     """
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
-    matches = list(_ANSWER_IS.finditer(text))
-    if matches:
-        return matches[-1]["a"].strip()
-    numbers = _NUMBER.findall(text) if "?" not in text else []
-    return numbers[-1].replace(" ", "") if numbers else None
+    anchors = list(_ANCHOR.finditer(text))
+    if anchors:
+        stated = _stated(text[anchors[-1].end() :])
+        if stated:
+            return stated
+    statements = _QUESTION.sub(" ", text)
+    spans = [next(g for g in m.groups() if g is not None) for m in _LATEX.finditer(statements)]
+    if spans:
+        return _last_side(spans[-1])
+    words = _NUMBER_WORD.findall(statements)
+    return _plain(words[-1]) if words else None
+
+
+def _stated(rest: str) -> str | None:
+    """The answer at the start of ``rest`` (what follows "the answer is")."""
+    rest = rest.lstrip("* ")  # "**Answer:** 12"
+    latex = _LATEX.match(rest)
+    if latex:
+        return _last_side(next(g for g in latex.groups() if g is not None))
+    end = _SENTENCE_END.search(rest)
+    stated = rest[: end.start() if end else len(rest)].strip()
+    return _plain(_UNIT_TAIL.sub("", stated)) or None
+
+
+def _last_side(latex: str) -> str:
+    r"""A LaTeX answer without trailing punctuation, and only its last side if an equation.
+
+    >>> _last_side(r"x = 2 + 3 = 5."), _last_side(r"x \in (2, \infty)")
+    ('5', '(2, \\infty)')
+    """
+    latex = latex.strip().rstrip(".,;:").strip()
+    for sign in ("=", "\\in "):
+        if sign in latex and not re.search(r"\\(?:le|ge|ne|neq|leq|geq)\b", latex):
+            latex = latex.rsplit(sign, 1)[1].strip()
+    return latex
+
+
+def _plain(word: str) -> str:
+    """A plain answer without sentence punctuation, brackets it closes, or thousands separators."""
+    word = word.strip().rstrip(".,;:!")
+    if word.count("(") + word.count("[") < word.count(")") + word.count("]"):
+        word = word[:-1] if word[-1] in ")]" else word  # "(about 12)" closes a remark, not an interval
+    return word.replace(",", "") if _THOUSANDS.match(word) else word

@@ -25,7 +25,7 @@ from collab_env.errors import DatasetError
 from collab_env.facets import contents
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
-from .metric import is_correct, token_f1
+from .metric import is_correct, normalize_answer, token_f1
 from .task import QATask
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -100,7 +100,7 @@ class AbgCoQADataset(DatasetTask, QATask):
         )  # fmt: skip
 
     def score(self, instance: TaskInstance, solution: str) -> float:
-        """1.0 when the answer matches an accepted answer (exact match or token F1 ≥ 0.8)."""
+        """1.0 when the reply commits to an accepted answer (see :func:`.metric.is_correct`)."""
         return float(is_correct(solution, instance.reference.answers))
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:
@@ -120,8 +120,10 @@ def _intended(clarification: dict, answer: str, where: str) -> tuple[str, str, t
     best, best_f1 = None, -1.0
     for option in options:
         originals = tuple(
-            v for k, v in option.items() if k.startswith("org_ans") and isinstance(v, str) and v
-        )
+            v
+            for k, v in option.items()
+            if k.startswith("org_ans") and isinstance(v, str) and v and normalize_answer(v) != "unknown"
+        )  # "Unknown." marks a reading the passage does not answer: no reply should match it
         f1 = max((token_f1(o, answer) for o in originals), default=0.0)
         if f1 > best_f1 and option.get("clr_ans"):
             best, best_f1 = (clarification.get("question", ""), option["clr_ans"], originals), f1

@@ -23,9 +23,10 @@ class QATask(Task):
     """Ambiguous conversational QA, in the style of Abg-CoQA.
 
     The opening shows a short passage about two people and a question whose pronoun fits
-    both; the hidden facet is the intended reading ("I mean Anna."). R_ext is 1 when the
-    extracted answer matches the intended reading's answer (normalised exact match or token
-    F1 >= 0.8), else 0; the other reading's answer never reaches that F1.
+    both; the hidden facet is the intended reading ("I mean Anna."). R_ext is 1 when the reply
+    (or what follows "Answer:") commits to the intended reading's answer, in a word or in a
+    natural sentence ("Hana went on Thursday."), else 0; a reply that hedges, or also states the
+    other reading's answer, commits to nothing and scores 0 (:func:`.metric.is_correct`).
     """
 
     name = "qa"
@@ -70,7 +71,9 @@ class QATask(Task):
         """1.0 when the answer matches the intended reading's answer, else 0.0."""
         if self.accuracy_judge is not None:
             return float(self.accuracy_judge(instance.request, instance.reference.answer, solution))
-        return float(is_correct(solution, [instance.reference.answer]))
+        return float(
+            is_correct(solution, [instance.reference.answer], others=instance.reference.other_answers)
+        )
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
         """The reading facet when the answer is wrong."""

@@ -30,6 +30,6 @@ def test_math_grader_agreement_takes_out(tmp_path, monkeypatch, capsys):
     data = tmp_path / "math.jsonl"
     data.write_text('{"problem": "What is 1 + 1?", "solution": "\\\\boxed{2}"}\n')
     out = tmp_path / "agreement.json"
-    monkeypatch.setattr("sys.argv", ["math_grader_agreement", str(data), "--out", str(out)])
+    monkeypatch.setattr("sys.argv", ["math_grader_agreement", "--math", str(data), "--out", str(out)])
     math_grader_agreement.main()
-    assert out.exists() and "records: 1 graded" in capsys.readouterr().out
+    assert out.exists() and "MATH records: 1 graded" in capsys.readouterr().out

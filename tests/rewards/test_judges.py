@@ -73,6 +73,40 @@ def test_accuracy_judge_reads_a_boolean_verdict():
         assert LLMAccuracyJudge(_model(s))("When?", "Thursday", "Monday") is False
 
 
+@pytest.mark.parametrize(
+    "verdict",
+    [
+        '{"correct": "true"}',
+        '{"correct": "True"}',
+        '{"correct": true}',
+        "{'correct': True}",
+        '{"correct": "TRUE "}',
+    ],
+)
+def test_accuracy_judge_scores_true_in_any_spelling_as_correct(verdict):
+    with LoopbackServer(reply=lambda m: verdict) as s:
+        assert LLMAccuracyJudge(_model(s))("When?", "Thursday", "On Thursday.") is True
+
+
+@pytest.mark.parametrize("verdict", ['{"correct": "false"}', '{"correct": "False"}', '{"correct": false}'])
+def test_accuracy_judge_scores_false_in_any_spelling_as_wrong(verdict):
+    with LoopbackServer(reply=lambda m: verdict) as s:
+        assert LLMAccuracyJudge(_model(s))("When?", "Thursday", "Monday") is False
+
+
+def test_interactivity_judge_reads_a_score_written_as_a_string():
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    task = gym.make("CollabQA-v0").unwrapped.task
+    with LoopbackServer(reply=lambda m: '{"thought": "ok", "score": "0.7"}') as server:
+        assert LLMInteractivityJudge(_model(server))(task, task.instance("test", 0), messages)[0] == 0.7
+
+
+def test_a_verdict_that_is_neither_true_nor_false_is_retried_then_fails_clearly():
+    with LoopbackServer(reply=lambda m: '{"correct": "maybe"}') as s:
+        with pytest.raises(ModelCallError, match=r"'correct' unusable.*after 2 attempts"):
+            LLMAccuracyJudge(_model(s), attempts=2)("When?", "Thursday", "Monday")
+
+
 def test_bench_with_an_llm_user_and_judge(tmp_path):
     def reply(messages):
         text = messages[-1]["content"]

@@ -10,17 +10,20 @@ import itertools
 import pickle
 import time
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from collab_env.agents.scripted import ClarifyAgent, PassiveAgent
 from collab_env.tasks.code import CodeTask
 from collab_env.tasks.code import task as task_module
-from collab_env.tasks.code.metric import HELPERS, run_tests
+from collab_env.tasks.code.metric import HELPERS, raise_if_host_stalled, run_tests
 from collab_env.tasks.code.templates import NAME_STATEMENT, TEMPLATES, render
 
 from collab_env.env import CollabEnv
+from collab_env.errors import ConfigError, SandboxError
 from collab_env.facets import match_facets
 from collab_env.rollout import run_episode
+from collab_env.sandbox import SandboxResult
 
 from .conftest import fully_informed, opening_only
 
@@ -223,8 +226,23 @@ def test_a_wrong_requirement_fails_exactly_its_facet(task, instances):
     labels = {f.kind: f.value for f in instance.hidden_facets}
     wrong = next(v.label for v in template.slots[2].variants if v.label != facet.value)
     code = render(template, instance.reference.entry_point, {**labels, "rounding": wrong})
-    assert task.score(instance, code) == pytest.approx(3 / 4)
+    assert task.score(instance, code) == 0.0  # pass/fail: 3 of 4 tests is a failure
+    assert task.metric_details(instance, code) == {"tests_passed": 3, "tests": 4, "share_passed": 0.75}
+    assert CodeTask(scoring="share").score(instance, code) == pytest.approx(3 / 4)
     assert task.unmet_facets(instance, code) == [facet]
+
+
+def test_unknown_scoring_rule_is_refused():
+    with pytest.raises(ConfigError, match="scoring"):
+        CodeTask(scoring="partial")
+
+
+def test_env_info_reports_the_share_of_tests_passed(instances):
+    env = gym.make("CollabCode-v0", split="test")
+    env.reset(seed=0)
+    code = f"```python\n{env.unwrapped.instance.reference.solution}```"
+    *_, info = env.step(code)
+    assert info["task_metric_details"]["share_passed"] == 1.0 and info["reward"]["task_metric"] == 1.0
 
 
 def test_a_wrong_name_fails_every_test_and_is_named_first(task, instances):
@@ -310,3 +328,28 @@ def test_clarify_beats_passive_against_the_scripted_user():
             scores.append(result.reward["task_metric"])
         means[name] = float(np.mean(scores))
     assert means["clarify"] > means["passive"] + 0.2, means
+
+
+def test_code_that_sleeps_past_its_wall_clock_budget_fails_rather_than_being_lost():
+    results = run_tests("import time\ndef f():\n    time.sleep(30)\n", [("a", "f()"), ("b", "assert 1")], 2.0)
+    assert results["a"].startswith("Blocked") and results["b"] is not None
+
+
+def test_a_run_the_host_starved_is_lost_not_scored():
+    starved = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=0.2)
+    with pytest.raises(SandboxError, match="not scored"):
+        raise_if_host_stalled(starved, "the test run")
+    busy = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=4.5)
+    raise_if_host_stalled(busy, "the test run")  # the code's own doing: scored as a failure
+
+
+def test_env_reports_a_starved_test_run_as_lost_with_its_reason(monkeypatch):
+    env = gym.make("CollabCode-v0", split="test")
+    env.reset(seed=0)
+
+    def starved(*args, **kwargs):
+        raise SandboxError("the test run hit its 5.0 s wall-clock limit after only 0.10 s of CPU time")
+
+    monkeypatch.setattr(task_module, "run_tests", starved)
+    *_, terminated, truncated, info = env.step("```python\ndef f():\n    return 1\n```")
+    assert truncated and not terminated and "wall-clock limit" in info["error"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
+from collab_env.tasks.code.loader import BigCodeBenchDataset
 from collab_env.tasks.datasets import load_dataset
 from collab_env.tasks.math.loader import split_sentences
 from collab_env.tasks.math.metric import answers_equivalent, extract_answer, last_boxed
@@ -80,6 +82,22 @@ def test_bigcodebench_canonical_solutions_pass_their_own_tests():
         code = f"{instance.facets[0].value}\n{instance.reference.solution}"
         assert task.score(instance, code) == 1.0, instance.metadata["bigcodebench_id"]
         assert task.score(instance, "def task_func(*a, **k):\n    return None") < 1.0
+
+
+@needs_shared
+def test_bigcodebench_solution_failing_one_test_scores_zero_with_its_share_in_the_details():
+    task = load_dataset(shared_spec("bigcodebench"))
+    instance = task.instances[0]
+    failing = "\n    def test_zz_one_more(self):\n        self.fail('a requirement the code misses')\n"
+    instance = replace(
+        instance, reference=replace(instance.reference, test=instance.reference.test + failing)
+    )
+    code = f"{instance.facets[0].value}\n{instance.reference.solution}"
+    details = task.metric_details(instance, code)
+    assert task.score(instance, code) == 0.0
+    assert 0 < details["tests_passed"] == details["tests"] - 1
+    share = BigCodeBenchDataset(str(SHARED / SAMPLES["bigcodebench"][1]), scoring="share")
+    assert share.score(instance, code) == pytest.approx(details["share_passed"])
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
 from collab_env.tasks.math import MathTask
 from collab_env.tasks.math.metric import answers_equivalent, extract_answer
+
+GRADING_CASES = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "math_grading_cases.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -60,3 +64,69 @@ def test_reference_answers_are_exact_and_scored_one():
     for i in range(20):
         instance = task.instance("test", i)
         assert task.score(instance, instance.reference.answer) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("message", "reference"),
+    [
+        (r"So the probability is $\frac{3}{4}$.", "\\frac{3}{4}"),
+        (r"The slope comes out as $-\frac{9}{4}$.", "-\\frac{9}{4}"),
+        (r"The area of the ring is $49\pi$.", "49\\pi"),
+        (r"The solution set is $(2,\infty)$.", "(2,\\infty)"),
+        ("Therefore\n$$\n\\frac{12}{7}\n$$", "\\frac{12}{7}"),
+        ("Hence \\[2\\sqrt{10}\\]", "2\\sqrt{10}"),
+        (r"So the value is \(\pi-2\).", "\\pi-2"),
+        (r"Solving, $x = \frac{1}{2}$.", "\\frac{1}{2}"),
+    ],
+)
+def test_latex_answer_without_boxed_is_read_whole(message, reference):
+    assert answers_equivalent(extract_answer(message), reference)
+
+
+@pytest.mark.parametrize(
+    ("message", "reference"),
+    [
+        (r"The diagonal is $\sqrt{2}$.", "2"),
+        (r"There are $2^{10}$ subsets.", "10"),
+        (r"The area is $49\pi$.", "49"),
+        (r"So the ratio is $\frac{3}{4}$.", "4"),
+        ("There are 2^{10} subsets.", "10"),
+    ],
+)
+def test_wrong_answer_that_contains_the_right_number_fails(message, reference):
+    assert not answers_equivalent(extract_answer(message), reference)
+
+
+def test_number_after_a_latex_answer_does_not_replace_it():
+    assert extract_answer(r"That gives $\frac{12}{7}$, as in step 2 of the method.") == "\\frac{12}{7}"
+
+
+def test_last_boxed_answer_wins_over_an_earlier_guess():
+    assert (
+        extract_answer(r"First I got $\boxed{3}$; corrected, it is $\boxed{\frac{1}{2}}$.") == "\\frac{1}{2}"
+    )
+
+
+def test_a_trailing_question_does_not_hide_the_answer_before_it():
+    assert extract_answer(r"We get $\frac{7}{20}$. Shall I show the algebra?") == "\\frac{7}{20}"
+    assert extract_answer(r"Is the radius $5$?") is None
+
+
+def test_stated_answer_keeps_its_brackets_and_drops_its_unit():
+    assert extract_answer(r"So the answer is [0,\infty).") == "[0,\\infty)"
+    assert extract_answer("The answer is 1,440 ways.") == "1440"
+    assert extract_answer("**Answer:** $12$") == "12"
+
+
+@pytest.mark.skipif(not GRADING_CASES.exists(), reason=f"{GRADING_CASES} is absent")
+def test_grader_agrees_with_the_labels_of_the_grading_cases():
+    cases = [json.loads(line) for line in GRADING_CASES.read_text().splitlines()][::3]
+    agree = sum(
+        (
+            extract_answer(c["message"]) is not None
+            and answers_equivalent(extract_answer(c["message"]), c["reference"])
+        )
+        == c["correct"]
+        for c in cases
+    )
+    assert agree >= 0.99 * len(cases)

@@ -1,10 +1,15 @@
-"""QA family: normalisation, token F1 and answer extraction."""
+"""QA family: normalisation, token F1, answers as people write them, and answer extraction."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 from collab_env.tasks.qa import QATask
 from collab_env.tasks.qa.metric import is_correct, normalize_answer, token_f1
+
+QA_CASES = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "qa_grading_cases.jsonl"
 
 
 def test_normalisation_ignores_case_punctuation_and_articles():
@@ -38,3 +43,64 @@ def test_f1_threshold_accepts_near_matches():
 )
 def test_answer_extraction(text, answer):
     assert QATask().extract_solution(text) == answer
+
+
+def _harbour_instance():
+    task = QATask()
+    return task, task.instance("test", 3)  # Julia went to the harbour; Dana went to the library
+
+
+def test_natural_sentence_that_states_the_answer_is_correct():
+    task, instance = _harbour_instance()
+    reply = task.extract_solution("Julia went to the harbour and watched the fishing boats.")
+    assert instance.reference.answer == "the harbour" and task.score(instance, reply) == 1.0
+
+
+def test_short_answer_with_a_preposition_is_correct():
+    task = QATask()
+    instance = task.instance("test", 0)  # Hana went on Thursday
+    assert task.score(instance, "On Thursday.") == 1.0 and task.score(instance, "On Monday.") == 0.0
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Either the harbour or the library, depending on who you mean.",
+        "Julia went to the harbour and Dana went to the library.",
+        "I'm not sure, maybe the harbour.",
+    ],
+)
+def test_reply_that_hedges_between_candidates_is_wrong(reply):
+    task, instance = _harbour_instance()
+    assert task.score(instance, task.extract_solution(reply)) == 0.0
+
+
+def test_yes_no_answer_is_read_from_the_side_the_reply_takes():
+    assert is_correct("No, he cannot.", ["no"]) and not is_correct("Yes, he can.", ["no"])
+    assert not is_correct("Yes and no.", ["yes"])
+
+
+def test_reply_that_quotes_a_long_passage_does_not_state_a_short_answer():
+    passage = " ".join(["Louisville is known for many things including"] * 4) + " the Kentucky Derby."
+    assert not is_correct(passage, ["Kentucky Derby"])
+
+
+@pytest.mark.skipif(not QA_CASES.exists(), reason=f"{QA_CASES} is absent")
+def test_metric_agrees_with_the_labels_of_natural_replies():
+    cases = [json.loads(line) for line in QA_CASES.read_text().splitlines()]
+    task = QATask()
+    agree = sum(
+        (is_correct(task.extract_solution(c["reply"]) or "", c["answers"])) == c["correct"] for c in cases
+    )
+    assert agree >= 0.95 * len(cases)
+
+
+def test_qa_benchmark_reports_the_judges_agreement_with_labels_and_metric():
+    from collab_env.benchmarks.qa_grader_agreement import grade
+
+    cases = [
+        {"question": "When?", "answers": ["Thursday"], "reply": r, "kind": k, "correct": c}
+        for r, k, c in (("On Thursday.", "right_short", True), ("Monday.", "wrong_short", False))
+    ]
+    result = grade(cases, judge=lambda question, reference, reply: True)
+    assert result["agree"] == {"metric": 2, "judge": 1, "judge_vs_metric": 1}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from collab_env.errors import ModelCallError
+
 
 def echo_agent(messages):
     """An agent: answers at once with the start of the user's last message."""
@@ -24,11 +26,28 @@ def crash(messages):
     return str(1 / 0)
 
 
+def outage(messages):
+    """An agent behind an endpoint that is down (an infrastructure failure: the episode is lost)."""
+    raise ModelCallError(
+        "http://127.0.0.1:9/v1 (model 'm') failed with APIConnectionError after 6 attempt(s)"
+    )
+
+
 def flaky(messages):
     """Fails while the file named by $FLAKY_FLAG exists (a stand-in for an endpoint outage)."""
     if Path(os.environ["FLAKY_FLAG"]).exists():
-        raise ConnectionError("endpoint unreachable")
+        raise ModelCallError("endpoint unreachable after 3 attempts")
     return "Answer: 42"
+
+
+def not_text(messages):
+    """Returns a dict instead of a message."""
+    return {"content": "hi"}
+
+
+def rambler(messages):
+    """Returns a message longer than any env accepts."""
+    return "word " * 1_000_000
 
 
 def die(messages):

@@ -135,9 +135,9 @@ def test_html_report_compares_sorts_filters_and_lists_episodes_in_seed_order(run
 def test_html_report_of_a_run_that_lost_everything_says_so(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[3]))
     run_bench(
-        BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 2, out=str(tmp_path))
+        BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:outage"], 2, out=str(tmp_path))
     )
     assert main(["show", str(tmp_path), "--html"]) == 0
     page = (tmp_path / "report.html").read_text()
-    assert "No episode was scored: all 2 were lost" in page and "2 × ZeroDivisionError" in page
+    assert "No episode was scored: all 2 were lost" in page and "2 × collab_env.errors.ModelCallError" in page
     assert "<img" not in page and not list(tmp_path.glob("*.png"))  # no empty axes

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from collab_env.benchmarks.harness.log import read_log
 from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
+from collab_env.benchmarks.harness.summary import markdown, summarise
 
 from collab_env.cli import main
 from collab_env.errors import ConfigError
@@ -59,14 +60,33 @@ def test_every_agent_plays_seed_s_plus_k_which_is_test_instance_s_plus_k(tmp_pat
     assert run["envs"]["CollabMath-v0"]["task_version"] and run["seeds"] == [7, 9] and run["collab_env"]
 
 
-def test_a_crashing_agent_is_recorded_as_lost_and_the_run_goes_on(tmp_path):
+def test_a_crashing_agent_fails_its_episodes_and_they_count_in_the_mean(tmp_path):
     config = BenchConfig(
         ["CollabQA-v0"], ["clarify", "tests.benchmarks.harness.sample_agents:crash"], 2, out=str(tmp_path)
     )
     _, records = read_log(run_bench(config))
-    lost = [r for r in records if r["status"] == "lost"]
-    assert len(records) == 4 and len(lost) == 2
-    assert all("Traceback" in r["error"] and "ZeroDivisionError" in r["error"] for r in lost)
+    failed = [r for r in records if r["agent"] != "clarify"]
+    assert len(records) == 4 and all(r["status"] == "agent_error" for r in failed)
+    assert all("ZeroDivisionError" in r["error"] and r["reward"]["task_metric"] == 0.0 for r in failed)
+    row = next(r for r in summarise(records) if r["agent"] != "clarify")
+    assert (row["episodes"], row["lost"], row["agent_errors"], row["r_star"].mean) == (2, 0, 2, 0.0)
+
+
+@pytest.mark.parametrize(("agent", "complaint"), [("not_text", "not a str"), ("rambler", "characters long")])
+def test_an_invalid_action_is_the_agents_failure_not_a_lost_episode(tmp_path, agent, complaint):
+    config = BenchConfig(
+        ["CollabMath-v0"], [f"tests.benchmarks.harness.sample_agents:{agent}"], 1, out=str(tmp_path)
+    )
+    [record] = read_log(run_bench(config))[1]
+    assert record["status"] == "agent_error" and complaint in record["error"] and record["turns"] == 0
+
+
+def test_summary_table_has_a_column_for_agent_errors(tmp_path):
+    config = BenchConfig(
+        ["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 1, out=str(tmp_path)
+    )
+    table = markdown(summarise(read_log(run_bench(config))[1]))
+    assert "| lost | agent errors |" in table and "| 1 | 0 | 1 |" in table
 
 
 def test_resume_after_a_kill_gets_exactly_the_episodes_of_a_full_run(tmp_path):

@@ -85,7 +85,7 @@ def test_results_files_name_versions_and_hold_the_numbers(results_file, tmp_path
     md, csv_path, json_path = write_results(rows, tmp_path, header, compare(rows, "base"))
     text = md.read_text()
     assert "collab-env 9.9" in text and "E-v0 task set v3" in text and "ITR judge: heuristic" in text
-    assert "| E-v0 | ours | bleu | 2 | 1 | 0.600 ± 0.196 |" in text and "+100.0% task performance" in text
+    assert "| E-v0 | ours | bleu | 2 | 1 | 0 | 0.600 ± 0.196 |" in text and "+100.0% task performance" in text
     table = {r["agent"]: r for r in csv.DictReader(csv_path.open())}
     assert float(table["ours"]["task_metric_mean"]) == pytest.approx(0.6)
     assert (

@@ -1,0 +1,114 @@
+"""How often the QA metric agrees with labelled natural replies, and with an LLM judge.
+
+The cases (``benchmarks/data/qa_grading_cases.jsonl``, built by
+``benchmarks/data/build_qa_grading_cases.py`` from the shared Abg-CoQA sample) are replies as
+people and chat models write them: short and long, right, wrong, and hedging between candidates,
+each labelled. For each, the QA family's answer extraction and :func:`is_correct` give a verdict;
+agreement with the labels is counted by kind of reply. With ``--judge-model`` (and ``--base-url``
+for an OpenAI-compatible endpoint), the LLM accuracy judge grades the same replies, and its
+agreement with the labels and with the metric is reported too.
+
+Run: ``python -m collab_env.benchmarks.qa_grader_agreement`` (the default cases; writes
+``benchmarks/results/qa_grader_agreement.json``). With other cases, or with a judge, the results
+go to ``--out`` only: the tracked file describes the default, offline run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from collab_env.benchmarks import save_results
+from collab_env.tasks.qa import QATask
+from collab_env.tasks.qa.metric import is_correct
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"
+DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
+
+
+@dataclass
+class Args:
+    """What to measure."""
+
+    cases: str = str(DEFAULT_CASES)
+    """labelled replies (JSONL: question, answers, reply, kind, correct)"""
+    judge_model: str | None = None
+    """an LLM accuracy judge to compare with (optional)"""
+    base_url: str | None = None
+    """the judge's OpenAI-compatible endpoint"""
+    out: str | None = None
+    """where to write the results (default: benchmarks/results/, for the default offline run only)"""
+
+
+def grade(cases: list[dict], judge=None) -> dict:
+    """Verdicts of the metric (and the judge) on each case, and their agreement counts."""
+    task = QATask()
+    agree: dict[str, Counter] = {"metric": Counter(), "judge": Counter(), "judge_vs_metric": Counter()}
+    differ = []
+    for case in cases:
+        metric = is_correct(task.extract_solution(case["reply"]) or "", case["answers"])
+        agree["metric"][case["kind"]] += metric == case["correct"]
+        verdict = None
+        if judge is not None:
+            verdict = judge(case["question"], " / ".join(case["answers"]), case["reply"])
+            agree["judge"][case["kind"]] += verdict == case["correct"]
+            agree["judge_vs_metric"][case["kind"]] += verdict == metric
+        if metric != case["correct"] or (verdict is not None and verdict != case["correct"]):
+            differ.append({**case, "metric": metric, "judge": verdict})
+    kinds = Counter(case["kind"] for case in cases)
+    used = ("metric", "judge", "judge_vs_metric") if judge is not None else ("metric",)
+    return {
+        "cases": len(cases),
+        "agree": {name: sum(agree[name].values()) for name in used},
+        "by_kind": {
+            k: {"cases": n, **{name: agree[name][k] for name in used}} for k, n in sorted(kinds.items())
+        },
+        "disagreements": differ,
+    }
+
+
+def main() -> None:
+    """Print the agreement figures and write them where the data allows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=Args.cases, help="labelled replies (JSONL)")
+    parser.add_argument("--judge-model", default=None, help="LLM accuracy judge to compare with")
+    parser.add_argument("--base-url", default=None, help="the judge's OpenAI-compatible endpoint")
+    parser.add_argument(
+        "--out", default=None, help="results file (default: benchmarks/results/ for the default run)"
+    )
+    args = Args(**vars(parser.parse_args()))
+    judge = None
+    if args.judge_model:
+        from collab_env.llm import OpenAIChat
+        from collab_env.rewards.judges import LLMAccuracyJudge
+
+        judge = LLMAccuracyJudge(OpenAIChat(args.judge_model, base_url=args.base_url))
+    cases = [json.loads(line) for line in Path(args.cases).read_text().splitlines() if line.strip()]
+    result = grade(cases, judge)
+    default_run = args.cases == str(DEFAULT_CASES) and judge is None
+    out = args.out or (str(DEFAULT_OUT) if default_run else None)
+    if out:
+        save_results("qa_grader_agreement", args, out, **result)
+    n = result["cases"]
+    for name, label in (
+        ("metric", "metric"),
+        ("judge", "LLM judge"),
+        ("judge_vs_metric", "LLM judge vs metric"),
+    ):
+        if name in result["agree"]:
+            print(f"{label}: {result['agree'][name]}/{n} agree ({100 * result['agree'][name] / n:.1f}%)")
+    for kind, row in result["by_kind"].items():
+        print(f"  {kind}: " + ", ".join(f"{name} {row[name]}/{row['cases']}" for name in result["agree"]))
+    for case in result["disagreements"]:
+        print(
+            f"  differs ({case['kind']}): metric {case['metric']}, judge {case['judge']}: {case['reply']!r}"
+        )
+    print(f"results: {out}" if out else "results not written (other cases or a judge: pass --out PATH)")
+
+
+if __name__ == "__main__":
+    main()
