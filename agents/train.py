@@ -62,7 +62,8 @@ class TrainConfig:
         max_turns: Assistant turns before truncation.
         eval_episodes: Test-split episodes of the final evaluation (0: none).
         hash_dim: Buckets of the feature vector's bag of words.
-        w_eng: Weight of engagement in R* (0 leaves task metric and token cost).
+        w_eng: Weight of engagement in R* (``None``: the env's, per
+            :data:`collab_env.registration.REWARD_WEIGHTS`; 0 leaves task metric and token cost).
         device: Torch device of the policy (``cpu``, ``cuda``, ``auto``).
         env_options: Further :class:`~collab_env.config.EnvConfig` fields of the envs (user and
             judge models, endpoint, model options, data set, other reward weights).
@@ -81,7 +82,7 @@ class TrainConfig:
     max_turns: int = 6
     eval_episodes: int = 50
     hash_dim: int = 32
-    w_eng: float = 1.0
+    w_eng: float | None = None
     device: str = "cpu"
     env_options: dict[str, Any] = field(default_factory=dict)
 

@@ -13,7 +13,14 @@ from collab_env.agents.train import TrainConfig, train
 from collab_env.cli import main
 from collab_env.errors import ConfigError
 
-TINY = {"env_id": "CollabDoc-v0", "timesteps": 2048, "n_steps": 64, "eval_episodes": 20, "seed": 0}
+TINY = {
+    "env_id": "CollabDoc-v0",
+    "timesteps": 2048,
+    "n_steps": 64,
+    "eval_episodes": 20,
+    "seed": 0,
+    "w_eng": 1.0,
+}
 
 
 @pytest.fixture(scope="module")
