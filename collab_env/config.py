@@ -46,6 +46,23 @@ ROLE_DEFAULTS: dict[str, dict[str, Any]] = {
 _TYPES = {"max_tokens": int, "temperature": float, "timeout_s": float, "concurrency": int, "max_retries": int}
 
 
+def bounded(role: str, model: Any, sampling: dict[str, Any]) -> dict[str, Any]:
+    """``sampling`` bounded by ``role``'s ``max_tokens`` when ``model`` is an OpenAI-compatible
+    endpoint and neither ``sampling`` nor the model's defaults bound it.
+
+    What an agent or a user simulator built around a model sends with every call, so that no
+    call runs until the context is full (issue 18: one ran 3,628 tokens, 515 s). A local
+    ``HFChat`` has its own bound (its ``max_tokens`` default).
+    """
+    from collab_env.llm import innermost, is_endpoint
+
+    if not is_endpoint(model) or sampling.get("max_tokens") is not None:
+        return dict(sampling)
+    if innermost(model).defaults.get("max_tokens") is not None:
+        return dict(sampling)
+    return {**sampling, "max_tokens": ROLE_DEFAULTS[role]["max_tokens"]}
+
+
 def parse_model_options(options: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
     """``("user.max_tokens=256", ...)`` as ``{"user": {"max_tokens": 256}, ...}``, checked.
 
@@ -169,4 +186,4 @@ class EnvConfig:
         return self.user_model is not None or self.judge_model is not None
 
 
-__all__ = ["ROLES", "ROLE_DEFAULTS", "EnvConfig", "parse_model_options"]
+__all__ = ["ROLES", "ROLE_DEFAULTS", "EnvConfig", "bounded", "parse_model_options"]

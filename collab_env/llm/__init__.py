@@ -4,12 +4,26 @@
 neither the openai client nor torch.
 """
 
+import sys
 from typing import Any
 
 from collab_env.llm.base import ChatModel, ChatResult, Usage, price
 from collab_env.llm.cache import CachedChat
 
-__all__ = ["CachedChat", "ChatModel", "ChatResult", "HFChat", "OpenAIChat", "Usage", "price"]
+__all__ = ["CachedChat", "ChatModel", "ChatResult", "HFChat", "OpenAIChat", "Usage", "innermost", "is_endpoint", "price"]
+
+
+def innermost(model: Any) -> Any:
+    """The model that a chain of wrappers (``CachedChat``...) ends at: the one with sampling defaults.
+
+    >>> class Base: defaults = {"max_tokens": 8}
+    >>> class Wrapper: model = Base()
+    >>> innermost(Wrapper()).defaults
+    {'max_tokens': 8}
+    """
+    while not hasattr(model, "defaults") and hasattr(model, "model"):
+        model = model.model
+    return model
 
 
 def __getattr__(name: str) -> Any:
@@ -22,3 +36,11 @@ def __getattr__(name: str) -> Any:
 
         return HFChat
     raise AttributeError(f"module 'collab_env.llm' has no attribute {name!r}")
+
+
+def is_endpoint(model: Any) -> bool:
+    """Whether ``model`` (through its wrappers) is an :class:`OpenAIChat`: an OpenAI-compatible
+    endpoint, which generates until the context is full unless bounded, and offers JSON mode.
+    """
+    module = sys.modules.get("collab_env.llm.openai_chat")  # not imported: no OpenAIChat exists
+    return module is not None and isinstance(innermost(model), module.OpenAIChat)
