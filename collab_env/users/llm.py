@@ -60,7 +60,7 @@ _INSTRUCTION = (
     "Now write your next message to the assistant, replying to its last message above. You are "
     f"the user. Answer with this JSON object only:\n{_FORMAT}"
 )
-_REMINDERS = {
+RETRY_REMINDERS = {
     "parse": f"Your last output was not the JSON object asked for. Answer with it only:\n{_FORMAT}",
     "length": (
         "Your last output was cut off at the length limit before the JSON object was complete. "
@@ -236,7 +236,7 @@ class LLMUser(UserSimulator):
         return [
             *p.prompt,
             {"role": "assistant", "content": quoted},
-            {"role": "user", "content": _REMINDERS[p.problem]},
+            {"role": "user", "content": RETRY_REMINDERS[p.problem]},
         ]
 
     def _judge(self, p: _Pending, result: ChatResult) -> None:
