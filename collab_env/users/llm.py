@@ -182,12 +182,9 @@ class LLMUser(UserSimulator):
         Raises:
             ModelCallError: when no attempt gave a usable reply, or the model call failed.
         """
-        send = lambda prompts, per_call: [  # noqa: E731 - one call at a time, same loop as a batch
-            self.model.complete(p, **{**self.sampling, **c}) for p, c in zip(prompts, per_call, strict=True)
-        ]
-        replies = self._replies([ReplyRequest(task, instance, messages, state, rng)], send)
-        if replies[0] is None:
-            raise replies.error  # type: ignore[attr-defined]
+        replies = self._replies([ReplyRequest(task, instance, messages, state, rng)], self._send_each)
+        if replies.error is not None:
+            raise replies.error
         return replies[0]
 
     def reply_batch(self, requests: Sequence[ReplyRequest]) -> list[UserReply]:
@@ -200,16 +197,21 @@ class LLMUser(UserSimulator):
             ModelCallError: when some request got no usable reply; its ``replies`` attribute
                 holds every reply, ``None`` for the failed ones (their states are updated too).
         """
-
-        def send(prompts: list, per_call: list) -> list[ChatResult]:
-            return self.model.complete_batch(prompts, per_call=per_call, **self.sampling)
-
-        replies = self._replies(requests, send)
-        if any(r is None for r in replies):
-            error = ModelCallError(str(replies.error))  # type: ignore[attr-defined]
-            error.replies = list(replies)  # type: ignore[attr-defined]
-            raise error
+        replies = self._replies(requests, self._send_batch)
+        if replies.error is not None:
+            replies.error.replies = list(replies)  # type: ignore[attr-defined]
+            raise replies.error
         return list(replies)
+
+    def _send_each(self, prompts: list, per_call: list[dict[str, Any]]) -> list[ChatResult]:
+        """One ``complete`` per prompt (a single reply needs no batch)."""
+        return [
+            self.model.complete(p, **{**self.sampling, **c}) for p, c in zip(prompts, per_call, strict=True)
+        ]
+
+    def _send_batch(self, prompts: list, per_call: list[dict[str, Any]]) -> list[ChatResult]:
+        """All prompts as one ``complete_batch``, each with its own parameters."""
+        return self.model.complete_batch(prompts, per_call=per_call, **self.sampling)
 
     def _replies(
         self, requests: Sequence[ReplyRequest], send: Callable[[list, list], list[ChatResult]]
@@ -301,7 +303,7 @@ class _Replies(list):
     def __init__(self, outcomes: Any) -> None:
         outcomes = list(outcomes)
         super().__init__(None if isinstance(o, ModelCallError) else o for o in outcomes)
-        self.error = next((o for o in outcomes if isinstance(o, ModelCallError)), None)
+        self.error: ModelCallError | None = next((o for o in outcomes if isinstance(o, ModelCallError)), None)
 
 
 _TAG = re.compile(r"<(/?)(hidden_goal|conversation)>", re.I)
