@@ -92,7 +92,7 @@ class Recorder:
 
 def is_retry(messages: list) -> bool:
     """Whether a user-simulator call is a retry (its last message is one of the reminders)."""
-    return messages[-1]["content"] in RETRY_REMINDERS.values()
+    return messages[-1]["content"].endswith(tuple(RETRY_REMINDERS.values()))
 
 
 def play(args: Args, env_id: str, agent_name: str, k: int) -> dict[str, Any]:

@@ -10,7 +10,17 @@ from typing import Any
 from collab_env.llm.base import ChatModel, ChatResult, Usage, price
 from collab_env.llm.cache import CachedChat
 
-__all__ = ["CachedChat", "ChatModel", "ChatResult", "HFChat", "OpenAIChat", "Usage", "innermost", "is_endpoint", "price"]
+__all__ = [
+    "CachedChat",
+    "ChatModel",
+    "ChatResult",
+    "HFChat",
+    "OpenAIChat",
+    "Usage",
+    "innermost",
+    "is_endpoint",
+    "price",
+]
 
 
 def innermost(model: Any) -> Any:

@@ -13,6 +13,7 @@ JSON, cut off at ``max_tokens``, or one of the :mod:`~collab_env.users.guards` b
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -72,8 +73,6 @@ RETRY_REMINDERS = {
     },
 }
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
-#: What a retry quotes of a rejected output (a length cut-off can be thousands of tokens).
-_QUOTE_CHARS = 600
 PROMPTS = ("data", "swapped")
 
 
@@ -231,15 +230,14 @@ class LLMUser(UserSimulator):
         return _Replies(self._finish(p) for p in pending)
 
     def _attempt(self, p: _Pending) -> list[dict[str, str]]:
-        """The messages of ``p``'s next attempt: the prompt, and why the last output was rejected."""
+        """The messages of ``p``'s next attempt: the prompt, with why the last output was rejected.
+
+        The rejected output is not quoted back: a small model shown its own output repeats it.
+        """
         if p.problem == "start":
             return p.prompt
-        quoted = p.raw if len(p.raw) <= _QUOTE_CHARS else p.raw[:_QUOTE_CHARS] + " [...]"
-        return [
-            *p.prompt,
-            {"role": "assistant", "content": quoted},
-            {"role": "user", "content": RETRY_REMINDERS[p.problem]},
-        ]
+        last = p.prompt[-1]
+        return [*p.prompt[:-1], {**last, "content": f"{last['content']}\n\n{RETRY_REMINDERS[p.problem]}"}]
 
     def _judge(self, p: _Pending, result: ChatResult) -> None:
         """Account for one attempt and set ``p.problem`` (``""`` when the reply is usable)."""
@@ -365,7 +363,8 @@ def _first_object(text: str, key: str = "response") -> dict[str, Any] | None:
 
 def _load(candidate: str, key: str) -> dict[str, Any] | None:
     # JSON first; then Python literals, which models write with single quotes, True and None.
-    for loader in (json.loads, ast.literal_eval):
+    # strict=False: models write raw newlines inside strings, which strict JSON forbids.
+    for loader in (functools.partial(json.loads, strict=False), ast.literal_eval):
         try:
             value = loader(candidate)
         except (ValueError, SyntaxError):

@@ -31,6 +31,9 @@ def _check(env_id: str, assistant: str, reply: str, max_words: int = 120):
         ("I'm glad I could help you with your purchase!", "assistant_voice"),
         ("Once you have the price, you can proceed to calculate the tax.", "assistant_voice"),
         ("Let me know if you need anything else.", "assistant_voice"),
+        # From the real-model benchmark (docs/models.md), on CollabCode-v0:
+        ("Sure, I can help you with that.", "assistant_voice"),
+        ("Here is an example of how you can use the `slugify` function:", "assistant_voice"),
         ("The kettle is $40 and 10% off, so 40 * 0.9 = 36 dollars.", "solving"),
         (
             "I'm buying a kettle that is on sale. The kettle costs $40 before the sale. "

@@ -98,6 +98,8 @@ def test_drift_is_retried_with_a_reminder_naming_it_and_counted(bad, rule):
         obs, *_, info = env.step("Sure, what would you like to know?")
     assert obs[-1]["content"] == "its for my team" and server.requests == 2
     assert info["user"]["drifts"] == 1 and info["user"]["drift_kinds"] == {rule: 1}
+    retry = server.bodies[1]["messages"]
+    assert len(retry) == 2 and all(bad not in m["content"] for m in retry if bad)  # not quoted back
 
 
 def test_a_quoted_draft_is_not_drift_and_no_episode_is_lost_to_it():
