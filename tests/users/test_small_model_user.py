@@ -98,8 +98,10 @@ def test_drift_is_retried_with_a_reminder_naming_it_and_counted(bad, rule):
         obs, *_, info = env.step("Sure, what would you like to know?")
     assert obs[-1]["content"] == "its for my team" and server.requests == 2
     assert info["user"]["drifts"] == 1 and info["user"]["drift_kinds"] == {rule: 1}
-    retry = server.bodies[1]["messages"]
-    assert len(retry) == 2 and all(bad not in m["content"] for m in retry if bad)  # not quoted back
+    retry = server.bodies[1]["messages"]  # the rejected output is not quoted back to the model
+    assert [m["role"] for m in retry] == ["system", "user"] and retry[1]["content"].startswith(
+        server.bodies[0]["messages"][1]["content"]
+    )
 
 
 def test_a_quoted_draft_is_not_drift_and_no_episode_is_lost_to_it():
