@@ -44,7 +44,8 @@ _VOICE = re.compile(
     r"how (can|may) i (help|assist)|i'?d be (happy|glad) to help|(glad|happy) (that )?i could help"
     r"|is there anything else (i can|you need)|let me know if you (need|have)|feel free to (ask|reach)"
     r"|i hope (this|that) helps|\bas an ai\b|you can (now )?proceed to|once you have (the|your) .{1,60}, you can"
-    r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can",
+    r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
+    r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you",
     re.I,
 )
 # A worked calculation: "40 * 0.9 = 36". Users state numbers; they do not compute the answer.
