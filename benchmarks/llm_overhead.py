@@ -64,8 +64,7 @@ class Args:
 
 def _reply(messages: list[dict]) -> str:
     """The endpoint's 'model': as the user, asks once then ends; as the agent, asks a question."""
-    system = messages[0]["content"]
-    if "playing a human user" in system:
+    if "<hidden_goal>" in messages[-1]["content"]:  # the LLM user's prompt
         done = messages[-1]["content"].count("ASSISTANT:") >= 3
         text = f"Thanks. {TERMINATION_SIGNAL}" if done else "Not sure, you decide."
         return json.dumps({"current_answer": "", "thought": "", "response": text})

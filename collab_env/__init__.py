@@ -7,7 +7,7 @@ Importing the package registers ``CollabDoc-v0``, ``CollabCode-v0``, ``CollabMat
 from collab_env.env import CollabEnv
 from collab_env.registration import ENV_IDS, FAMILIES, register_envs
 from collab_env.rewards import RewardBreakdown, RewardConfig
-from collab_env.types import TERMINATION_SIGNAL, Facet, FacetKind, TaskInstance
+from collab_env.types import TERMINATION_SIGNAL, Facet, FacetKind, TaskInstance, ends_chat
 
 __version__ = "0.1.0"
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "RewardBreakdown",
     "RewardConfig",
     "TaskInstance",
+    "ends_chat",
 ]
 
 register_envs()

@@ -6,12 +6,46 @@ The words follow DESIGN.md: a *task instance* holds a *hidden goal*, split into 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
-#: Written by a user simulator to end the conversation (the source paper's signal).
+#: Written by a user simulator to end the conversation (the source paper's signal). The canonical
+#: form: :func:`ends_chat` recognises it as models write it, :func:`canonical_ending` restores it.
 TERMINATION_SIGNAL = "[[TERMINATE CHAT]]"
+
+# One or more brackets of either kind around TERMINATE CHAT, in any case, spaces, _ or - between.
+_SIGNAL = re.compile(r"[\[(<{]+\s*terminate[\s_-]*chat\s*[\])>}]+", re.I)
+# A message that is only the words, bracketless (``TERMINATE CHAT.``), ends the chat too.
+_ONLY_SIGNAL = re.compile(r"^\W*terminate[\s_-]*chat\W*$", re.I)
+
+
+def ends_chat(text: str) -> bool:
+    """Whether a user message ends the chat: the termination signal as models write it.
+
+    Models write the paper's ``[[TERMINATE CHAT]]`` with one bracket or two, in any case, or as
+    a message of the bare words; a bracketless mention inside a sentence does not count.
+
+    >>> [ends_chat(t) for t in ("Thanks! [TERMINATE CHAT]", "[[terminate chat]]", "TERMINATE CHAT.")]
+    [True, True, True]
+    >>> ends_chat("Should I terminate chat sessions after 5 minutes?")
+    False
+    """
+    return bool(_SIGNAL.search(text) or _ONLY_SIGNAL.match(text))
+
+
+def canonical_ending(text: str) -> str:
+    """``text`` with the termination signal, as the model wrote it, in its canonical form.
+
+    >>> canonical_ending("Great, thanks [terminate chat]")
+    'Great, thanks [[TERMINATE CHAT]]'
+    >>> canonical_ending("TERMINATE CHAT")
+    '[[TERMINATE CHAT]]'
+    """
+    if _ONLY_SIGNAL.match(text):
+        return TERMINATION_SIGNAL
+    return _SIGNAL.sub(TERMINATION_SIGNAL, text)
 
 
 class ChatMessage(TypedDict):

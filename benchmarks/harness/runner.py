@@ -44,6 +44,9 @@ from collab_env.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("threads", "processes", "ray")
+#: Counters of a model-backed user simulator recorded per episode as ``user_<name>`` (0 for the
+#: scripted user): rejected replies (unparseable, cut off at max_tokens, broken guards) and retries.
+USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries")
 # Process workers start from a clean server process: forking a parent that already runs threads
 # (torch's thread pools, an HTTP server, the caller's own) can deadlock the child.
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -260,8 +263,9 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         config: The run.
 
     Returns:
-        The episode's record: identity, status (``"ok"``, ``"agent_error"`` or ``"lost"``), every reward part, the
-        judge, tokens, turns, questions, user simulator calls, model usage, cost and transcript.
+        The episode's record: identity, status (``"ok"``, ``"agent_error"`` or ``"lost"``), every
+        reward part, the judge, tokens, turns, questions, user simulator calls and counts
+        (:data:`USER_COUNTS`), model usage, cost and transcript.
     """
     env_id, spec, k = job
     record = _base(job, config)
@@ -278,7 +282,8 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
     except Exception:
         return {**record, "status": "lost", "error": traceback.format_exc()}
     error = next((i["error"] for i in result.infos if "error" in i), None)
-    user = result.infos[-1].get("user", {}) if result.infos else {}
+    # The user's counters are cumulative; a turn lost to a failed call reports none, so take the last.
+    user = next((i["user"] for i in reversed(result.infos) if "user" in i), {})
     usage = {
         "agent": _usage(agent),
         "user": {
@@ -301,6 +306,7 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         assistant_tokens=_tokens(result.messages, "assistant"),
         user_tokens=_tokens(result.messages, "user"),
         user_calls=usage["user"]["calls"],
+        **{f"user_{k}": user.get(k, 0) for k in USER_COUNTS},
         agent_usage=usage["agent"],
         usage=usage,
         cost=sum(u.get("cost", 0.0) or 0.0 for u in usage.values()),  # agent, user simulator, judge
@@ -406,4 +412,4 @@ def _take(queue: Iterator[Key], n: int) -> list[Key]:
     return out
 
 
-__all__ = ["EXECUTORS", "BenchConfig", "play", "read_log", "run_bench"]
+__all__ = ["EXECUTORS", "USER_COUNTS", "BenchConfig", "play", "read_log", "run_bench"]

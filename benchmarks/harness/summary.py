@@ -40,6 +40,11 @@ EXTRA: dict[str, tuple[str, Reader]] = {
     "user_tokens_k": ("tokens typed (k)", lambda r: r.get("user_tokens", 0) / 1000),
     "questions": ("questions", lambda r: r.get("questions", 0)),
     "cost": ("cost", lambda r: r.get("cost", 0.0) or 0.0),
+    # A model-backed user's rejected replies and retries per episode (0 for the scripted user).
+    "user_parse_failures": ("user parse failures", lambda r: r.get("user_parse_failures", 0)),
+    "user_cutoffs": ("user cut-offs", lambda r: r.get("user_cutoffs", 0)),
+    "user_drifts": ("user drifts", lambda r: r.get("user_drifts", 0)),
+    "user_retries": ("user retries", lambda r: r.get("user_retries", 0)),
 }
 #: How a relative change of each column reads (the paper's words).
 CHANGE_WORDS = {

@@ -23,19 +23,32 @@ from tenacity import (
 
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm.base import ChatResult, Message, Usage, per_call_params, price
+from collab_env.tokens import count_tokens
 
 log = logging.getLogger(__name__)
-_PARAMS = {"temperature", "top_p", "max_tokens", "seed", "stop"}
+_PARAMS = {"temperature", "top_p", "max_tokens", "seed", "stop", "response_format"}
+#: The bound a retry after a timeout puts on a request that had none (tokens).
+RETRY_BOUND = 1024
+#: A retry after a timeout halves ``max_tokens``, down to this (tokens).
+MIN_RETRY_TOKENS = 64
 
 
 class EmptyCompletion(ValueError):
     """A 200 whose completion has no text; retried like a malformed body."""
+
+    def __init__(self, message: str, response: Any = None) -> None:
+        super().__init__(message)
+        self.response = response
 
 
 class FilteredCompletion(Exception):
     """The endpoint's content filter withheld the completion; not retried (it would recur)."""
 
     status_code = "content_filter"
+
+    def __init__(self, message: str, response: Any = None) -> None:
+        super().__init__(message)
+        self.response = response
 
 
 def _transient(exc: BaseException) -> bool:
@@ -60,9 +73,23 @@ class OpenAIChat:
         backoff_s: First backoff; it doubles per retry, with jitter, up to ``backoff_cap_s``.
             A 429 or 503 with ``Retry-After`` waits that long instead, if longer (still capped).
         backoff_cap_s: Longest wait between retries.
-        timeout_s: Timeout of one request.
+        timeout_s: Timeout of one attempt, from the moment it is sent: waiting for a slot of
+            ``concurrency`` does not count (against a server with one slot, such as llama.cpp's,
+            set ``concurrency=1`` so that requests wait here and not in the server's queue).
         prices: Currency units per million tokens, ``{"prompt": p, "completion": c}``.
-        **defaults: Default sampling parameters (temperature, top_p, max_tokens, seed, stop).
+        **defaults: Default sampling parameters (temperature, top_p, max_tokens, seed, stop,
+            response_format).
+
+    Attributes:
+        usage: Every attempt, failed ones included (a paid API bills a timed-out request): calls,
+            tokens as the endpoint reports them, or estimated where it reported none.
+        estimated: The part of ``usage`` whose tokens were estimated: timed-out attempts, their
+            prompt counted with cl100k and their completion taken as the ``max_tokens`` bound.
+
+    A retry after a timeout is not the request that timed out: it halves ``max_tokens`` (or
+    bounds an unbounded request at :data:`RETRY_BOUND`), since a generation that ran out of time
+    would run out of time again. The :class:`ChatResult` of a call sums the tokens and cost of
+    all its attempts.
     """
 
     def __init__(
@@ -92,7 +119,7 @@ class OpenAIChat:
         self.backoff_cap_s = backoff_cap_s
         self._semaphore = threading.BoundedSemaphore(concurrency)
         self._loops: dict[int, tuple[openai.AsyncOpenAI, asyncio.Semaphore]] = {}
-        self.defaults, self.prices, self.usage = defaults, prices, Usage()
+        self.defaults, self.prices, self.usage, self.estimated = defaults, prices, Usage(), Usage()
 
     def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
         """One completion; retried on transient failures.
@@ -101,7 +128,7 @@ class OpenAIChat:
             ModelCallError: after the last retry (or at once for a client error or a filtered
                 completion), naming the endpoint, the model and the status.
         """
-        request = self._request(messages, params)
+        request, failed = self._request(messages, params), []
         retrying = Retrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
@@ -109,19 +136,23 @@ class OpenAIChat:
         )
 
         def create() -> Any:
-            return _checked(self._client.chat.completions.create(**request))
+            try:
+                return _checked(self._client.chat.completions.create(**request))
+            except Exception as exc:
+                failed.append(self._failed_attempt(exc, request))
+                raise
 
         try:
-            with self._semaphore:
+            with self._semaphore:  # the attempt's timeout starts once it holds a slot
                 response = retrying(create)
         except (openai.OpenAIError, RetryError, ValueError, FilteredCompletion) as exc:
             raise self._error(exc, retrying.statistics.get("attempt_number", 1)) from exc
-        return self._result(response)
+        return self._result(response, failed)
 
     async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
         """One completion, awaited; the same retries and bound as :meth:`complete`."""
         client, semaphore = self._for_loop()
-        request = self._request(messages, params)
+        request, failed = self._request(messages, params), []
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
@@ -131,10 +162,14 @@ class OpenAIChat:
             async with semaphore:
                 async for attempt in retrying:
                     with attempt:
-                        response = _checked(await client.chat.completions.create(**request))
+                        try:
+                            response = _checked(await client.chat.completions.create(**request))
+                        except Exception as exc:
+                            failed.append(self._failed_attempt(exc, request))
+                            raise
         except (openai.OpenAIError, RetryError, ValueError, FilteredCompletion) as exc:
             raise self._error(exc, retrying.statistics.get("attempt_number", 1)) from exc
-        return self._result(response)
+        return self._result(response, failed)
 
     def complete_batch(
         self,
@@ -162,11 +197,14 @@ class OpenAIChat:
             **{k: v for k, v in merged.items() if v is not None},
         }
 
-    def _result(self, response: Any) -> ChatResult:
+    def _result(self, response: Any, failed: Sequence[ChatResult] = ()) -> ChatResult:
+        """The call's result: this response's text, the tokens and cost of every attempt."""
         choice = response.choices[0]
-        usage = response.usage
-        prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
-        result = ChatResult(
+        prompt, completion = _reported(response)
+        self.usage.add(ChatResult("", prompt, completion, cost=price(self.prices, prompt, completion)))
+        prompt += sum(f.prompt_tokens for f in failed)
+        completion += sum(f.completion_tokens for f in failed)
+        return ChatResult(
             text=choice.message.content or "",
             prompt_tokens=prompt,
             completion_tokens=completion,
@@ -174,8 +212,28 @@ class OpenAIChat:
             model=self.name,
             cost=price(self.prices, prompt, completion),
         )
-        self.usage.add(result)
-        return result
+
+    def _failed_attempt(self, exc: BaseException, request: dict[str, Any]) -> ChatResult:
+        """Count a failed attempt in ``usage`` and return its share; bound the retry of a timeout.
+
+        Tokens are the endpoint's where it reported them (an empty or filtered completion); a
+        timed-out attempt is estimated (and counted in ``estimated`` too): the server went on
+        generating, up to ``max_tokens``. Other failures (429, 5xx, resets) generated nothing.
+        """
+        prompt, completion = _reported(getattr(exc, "response", None))
+        timed_out = isinstance(exc, openai.APITimeoutError)
+        if timed_out:
+            prompt = sum(count_tokens(str(m.get("content", ""))) for m in request["messages"])
+            completion = request.get("max_tokens") or 0
+            bound = request.get("max_tokens")
+            request["max_tokens"] = max(MIN_RETRY_TOKENS, bound // 2) if bound else RETRY_BOUND
+        attempt = ChatResult(
+            "", prompt, completion, "error", self.name, price(self.prices, prompt, completion)
+        )
+        self.usage.add(attempt)
+        if timed_out:
+            self.estimated.add(attempt)
+        return attempt
 
     def _wait(self, retry_state: Any) -> float:
         """Seconds before the next attempt: the backoff, or the endpoint's ``Retry-After`` if longer."""
@@ -211,10 +269,18 @@ def _checked(response: Any) -> Any:
     """
     choice = response.choices[0] if response.choices else None
     if choice is not None and choice.finish_reason == "content_filter":
-        raise FilteredCompletion("the endpoint's content filter withheld the completion")
+        raise FilteredCompletion("the endpoint's content filter withheld the completion", response)
     if choice is None or not choice.message.content:
-        raise EmptyCompletion("the endpoint returned an empty completion")
+        raise EmptyCompletion("the endpoint returned an empty completion", response)
     return response
+
+
+def _reported(response: Any) -> tuple[int, int]:
+    """(prompt, completion) tokens a response reports; (0, 0) without a usage block."""
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return 0, 0
+    return usage.prompt_tokens or 0, usage.completion_tokens or 0
 
 
 def _retry_after(exc: BaseException | None) -> float:

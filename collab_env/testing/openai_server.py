@@ -15,6 +15,15 @@ tested offline through the real client. Faults, served in order before normal se
   (``finish_reason="content_filter"``, no content);
 - ``None``: no fault; this request is served normally (to space faults out).
 
+Beyond faults it behaves like the real servers that the library meets (llama.cpp, vLLM, OpenAI):
+it honours ``max_tokens`` (a longer reply is cut there, with ``finish_reason="length"``),
+generates at ``token_latency_s`` per word and goes on generating for a client that gave up,
+refuses a wrong API key with 401 when given one, and beyond ``max_concurrency`` answers 429 or,
+with ``queue=True``, makes requests wait their turn (llama.cpp's single slot). A reply function
+that takes a second argument receives the whole request (``seed``, ``temperature``,
+``response_format``...): :mod:`collab_env.testing.fake_models` has ones that sample by seed and
+that behave like a small real model.
+
 >>> from openai import OpenAI
 >>> with LoopbackServer(reply=lambda messages: "Hi!") as server:
 ...     client = OpenAI(base_url=server.base_url, api_key="test")
@@ -25,6 +34,7 @@ tested offline through the real client. Faults, served in order before normal se
 
 from __future__ import annotations
 
+import inspect
 import json
 import socket
 import struct
@@ -35,7 +45,10 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Reply = Callable[[list[dict[str, Any]]], str]
+from collab_env.testing.fake_models import Completion
+
+#: ``reply(messages)`` or ``reply(messages, request)``: the text, or a :class:`Completion`.
+Reply = Callable[..., "str | Completion"]
 Fault = int | str | None
 FAULTS = ("malformed", "reset", "stall", "empty", "filtered")
 
@@ -51,10 +64,15 @@ class LoopbackServer:
             before normal service resumes; see the module docstring.
         retry_after_s: ``Retry-After`` of injected 429s, in seconds (``None``: no header).
         stall_s: How long a ``"stall"`` fault holds back the body, in seconds.
+        token_latency_s: Seconds per completion word, on top of ``latency_s`` (slow generation).
+        api_key: The only key accepted (others get 401); ``None`` accepts any.
+        queue: Beyond ``max_concurrency``, requests wait for a free slot instead of getting 429.
 
     Attributes:
         requests: Requests received.
         max_in_flight: Most requests that were being served at the same time.
+        bodies: The JSON body of every request received, in order.
+        completion_tokens: Words generated, for every request served (abandoned ones included).
     """
 
     def __init__(
@@ -65,6 +83,9 @@ class LoopbackServer:
         faults: Iterable[Fault] = (),
         retry_after_s: float | None = None,
         stall_s: float = 2.0,
+        token_latency_s: float = 0.0,
+        api_key: str | None = None,
+        queue: bool = False,
     ) -> None:
         faults = list(faults)
         unknown = [f for f in faults if f is not None and not isinstance(f, int) and f not in FAULTS]
@@ -73,9 +94,12 @@ class LoopbackServer:
         self.reply = reply or (lambda messages: "OK")
         self.latency_s, self.max_concurrency = latency_s, max_concurrency
         self.retry_after_s, self.stall_s = retry_after_s, stall_s
+        self.token_latency_s, self.api_key = token_latency_s, api_key
         self.faults: deque[Fault] = deque("malformed" if f == 0 else f for f in faults)
-        self.requests = self.max_in_flight = self._in_flight = 0
+        self.requests = self.max_in_flight = self._in_flight = self.completion_tokens = 0
+        self.bodies: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._slots = threading.Semaphore(max_concurrency) if queue and max_concurrency else None
         self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
@@ -102,15 +126,22 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _admit(self) -> Fault | None:
+    def _admit(self, body: dict[str, Any], authorization: str | None) -> Fault | None:
         """Count a request; return the fault to answer it with, or None to serve it."""
         with self._lock:
             self.requests += 1
+            self.bodies.append(body)
             fault = self.faults.popleft() if self.faults else None
-            if fault is not None:
-                return fault
-            if self.max_concurrency is not None and self._in_flight >= self.max_concurrency:
-                return 429
+            if fault is None and self.api_key is not None and authorization != f"Bearer {self.api_key}":
+                fault = 401
+        if fault is not None:
+            return fault
+        if self._slots is not None:
+            self._slots.acquire()  # a slow queue: wait for a slot, as llama.cpp's server does
+        with self._lock:
+            if self._slots is None and self.max_concurrency is not None:
+                if self._in_flight >= self.max_concurrency:
+                    return 429
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             return None
@@ -118,6 +149,24 @@ class LoopbackServer:
     def _release(self) -> None:
         with self._lock:
             self._in_flight -= 1
+        if self._slots is not None:
+            self._slots.release()
+
+    def _generate(self, body: dict[str, Any]) -> Completion:
+        """The completion of ``body``: the reply, cut at ``max_tokens`` words, generated slowly."""
+        messages = body.get("messages", [])
+        wants_request = len(inspect.signature(self.reply).parameters) > 1
+        out = self.reply(messages, body) if wants_request else self.reply(messages)
+        out = out if isinstance(out, Completion) else Completion(out)
+        if out.text is not None and body.get("max_tokens") is not None:
+            words = out.text.split(" ")
+            if len(words) > body["max_tokens"]:
+                out = Completion(" ".join(words[: body["max_tokens"]]), "length")
+        tokens = len((out.text or "").split())
+        time.sleep(self.latency_s + self.token_latency_s * tokens)
+        with self._lock:
+            self.completion_tokens += tokens
+        return out
 
 
 class _Server(ThreadingHTTPServer):
@@ -132,7 +181,7 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            fault = server._admit()
+            fault = server._admit(body, self.headers.get("Authorization"))
             if isinstance(fault, str):
                 self._fault(fault, body.get("model", "loopback"))
                 return
@@ -142,11 +191,10 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 self._send(fault, error, {} if retry is None else {"Retry-After": str(retry)})
                 return
             try:
-                time.sleep(server.latency_s)
-                text = server.reply(body.get("messages", []))
+                out = server._generate(body)
             finally:
                 server._release()
-            self._send(200, _completion(body.get("model", "loopback"), text))
+            self._send(200, _completion(body.get("model", "loopback"), out.text, out.finish_reason))
 
         def _fault(self, fault: str, model: str) -> None:
             if fault == "reset":  # SO_LINGER 0: close() sends RST instead of FIN
@@ -159,7 +207,8 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 data = json.dumps(_completion(model, "too late")).encode()
                 self._send_raw(200, data, stall_s=server.stall_s)
             else:
-                self._send(200, _completion(model, "" if fault == "empty" else None, fault))
+                finish = "content_filter" if fault == "filtered" else "stop"
+                self._send(200, _completion(model, "" if fault == "empty" else None, finish))
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             self._send_raw(status, json.dumps(payload).encode(), headers)
@@ -182,9 +231,8 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _completion(model: str, text: str | None, fault: str = "") -> dict[str, Any]:
+def _completion(model: str, text: str | None, finish: str = "stop") -> dict[str, Any]:
     words = len((text or "").split())
-    finish = "content_filter" if fault == "filtered" else "stop"
     return {
         "id": "chatcmpl-loopback",
         "object": "chat.completion",

@@ -60,6 +60,7 @@ def test_the_hidden_goal_reaches_the_model_but_not_the_agent():
         '```json\n{"thought": "x", "response": "Hi"}\n```\nAnything after.',
         "Sure! {'thought': 'x', 'response': 'Hi'} trailing",
         '{"thought": "a {brace} inside", "response": "Hi"}',
+        '{"thought": "two\nlines, raw, as small models write them", "response": "Hi"}',
     ],
 )
 def test_replies_are_parsed_robustly(raw):

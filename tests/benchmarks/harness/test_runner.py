@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from collab_env.benchmarks.harness.summary import markdown, summarise
 
 from collab_env.cli import main
 from collab_env.errors import ConfigError
+from collab_env.testing.openai_server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -209,3 +211,26 @@ def test_ray_executor_gives_the_same_episodes(tmp_path):
     finally:
         ray.shutdown()
     assert _outcomes(remote) == _outcomes(local)
+
+
+def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
+    # Each user turn: first an output that is not JSON, then an empty message, then a usable one.
+    turns = itertools.cycle(
+        ["USER: ok", json.dumps({"response": ""}), json.dumps({"response": "ok [TERMINATE CHAT]"})]
+    )
+    with LoopbackServer(reply=lambda m: next(turns)) as server:
+        config = BenchConfig(
+            ["CollabQA-v0"],
+            ["clarify"],
+            1,
+            out=str(tmp_path),
+            workers=1,
+            user_model="u",
+            base_url=server.base_url,
+        )
+        _, records = read_log(run_bench(config))
+    (record,) = records
+    assert record["status"] == "ok" and record["terminated"]
+    assert (record["user_parse_failures"], record["user_drifts"], record["user_retries"]) == (1, 1, 2)
+    row = summarise(records)[0]
+    assert (row["user_parse_failures"].mean, row["user_drifts"].mean, row["user_retries"].mean) == (1, 1, 2)

@@ -1,0 +1,87 @@
+"""Each guard of the LLM user, on what a real small model wrote as the user (issue 18, case 4),
+and on legitimate user content that must pass (a pasted snippet, a quoted draft)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+from collab_env.users import guards
+
+KETTLE = "math-test-00170"
+
+
+def _episode(env_id: str, assistant: str):
+    env = gym.make(env_id, split="test")
+    obs, _ = env.reset(seed=0, options={"task_id": KETTLE} if env_id == "CollabMath-v0" else None)
+    unwrapped = env.unwrapped
+    messages = [*obs, {"role": "assistant", "content": assistant}]
+    return messages, unwrapped.instance, unwrapped.task.facet_kinds
+
+
+def _check(env_id: str, assistant: str, reply: str, max_words: int = 120):
+    messages, instance, kinds = _episode(env_id, assistant)
+    return guards.check(reply, messages, instance, kinds, max_words)
+
+
+# A Math instance: a $40 kettle, 10% off, 8% sales tax.
+@pytest.mark.parametrize(
+    ("reply", "rule"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("I'm glad I could help you with your purchase!", "assistant_voice"),
+        ("Once you have the price, you can proceed to calculate the tax.", "assistant_voice"),
+        ("Let me know if you need anything else.", "assistant_voice"),
+        # From the real-model benchmark (docs/models.md), on CollabCode-v0:
+        ("Sure, I can help you with that.", "assistant_voice"),
+        ("Here is an example of how you can use the `slugify` function:", "assistant_voice"),
+        ("I'm sorry, but I can't assist with that. Please ask me for more information.", "assistant_voice"),
+        ("The kettle is $40 and 10% off, so 40 * 0.9 = 36 dollars.", "solving"),
+        (
+            "I'm buying a kettle that is on sale. The kettle costs $40 before the sale. "
+            "The discount is 10%. Sales tax is 8%.",
+            "goal_dump",
+        ),
+    ],
+)
+def test_what_the_small_model_wrote_as_the_user_is_rejected(reply, rule):
+    assert _check("CollabMath-v0", "Sure! What do you need to know?", reply) == rule
+
+
+@pytest.mark.parametrize(
+    ("assistant", "reply"),
+    [
+        ("How much does the kettle cost before the sale?", "it's $40"),
+        ("What are the price, the discount and the tax rate?", "$40, 10% off and 8% tax"),
+        ("Could you tell me more?", "it's on sale, 10% off i think"),
+        ("The total is $43.20.", "hmm that seems off, the discount is 10%"),
+    ],
+)
+def test_answers_a_user_would_give_pass(assistant, reply):
+    assert _check("CollabMath-v0", assistant, reply) is None
+
+
+def test_a_quoted_draft_in_a_code_fence_is_user_content_not_drift():
+    draft = "def union_intervals(intervals):\n    out = []\n    for a, b in sorted(intervals):\n"
+    draft += "        out.append((a, b))\n    return out"
+    assistant = f"Here is a first version:\n```python\n{draft}\n```"
+    reply = f"this one:\n```python\n{draft}\n```\nit merges touching ones, keep those apart"
+    assert _check("CollabCode-v0", assistant, reply) is None
+
+
+def test_a_pasted_snippet_is_user_content_not_drift():
+    reply = "i ran it and got\n```\nTypeError: 'NoneType' object is not iterable\n```"
+    assert _check("CollabCode-v0", "Try this version.", reply) is None
+
+
+def test_code_that_solves_the_task_is_drift_even_in_a_fence():
+    reply = "```python\ndef union_intervals(xs):\n    return sorted(xs)\n```"
+    assert _check("CollabCode-v0", "What should it return?", reply) == "solving"
+
+
+def test_a_long_message_is_rejected_but_a_long_quote_is_not():
+    words = " ".join(f"word{i}" for i in range(40))
+    assistant = f"Here is the draft: {words}."
+    assert _check("CollabDoc-v0", assistant, f"> {words}\nmake it friendlier", max_words=20) is None
+    assert _check("CollabDoc-v0", "Anything else?", words, max_words=20) == "long"

@@ -1,0 +1,101 @@
+"""Per-future randomness and batched replies of the LLM user (issue 14, item 1)."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from collab_env.errors import ModelCallError
+from collab_env.llm import OpenAIChat
+from collab_env.testing.fake_models import SmallModelUser
+from collab_env.testing.openai_server import LoopbackServer
+from collab_env.users import LLMUser
+from collab_env.users.base import ReplyRequest
+
+
+class Counting:
+    """A chat model that records the size of every batch it is sent."""
+
+    def __init__(self, model):
+        self.model, self.name, self.concurrency, self.usage = model, model.name, 8, model.usage
+        self.batches: list[int] = []
+
+    def complete(self, messages, **params):
+        self.batches.append(1)
+        return self.model.complete(messages, **params)
+
+    def complete_batch(self, batch, per_call=None, **params):
+        self.batches.append(len(batch))
+        return self.model.complete_batch(batch, per_call=per_call, **params)
+
+
+def _requests(user, n, seeds, assistant="Who is it for?"):
+    env = gym.make("CollabDoc-v0", split="test")
+    obs, _ = env.reset(seed=0)
+    task, instance = env.unwrapped.task, env.unwrapped.instance
+    messages = [*obs, {"role": "assistant", "content": assistant}]
+    out = []
+    for i in range(n):
+        _, state = user.start(task, instance, np.random.default_rng(0))
+        out.append(ReplyRequest(task, instance, messages, state, np.random.default_rng(seeds[i])))
+    return out
+
+
+def _user(server, **kwargs):
+    return LLMUser(OpenAIChat("qwen", base_url=server.base_url, temperature=1.0), **kwargs)
+
+
+def test_four_futures_against_a_seeded_endpoint_give_four_different_replies_and_replay_alike():
+    with LoopbackServer(reply=SmallModelUser(end_after=9)) as server:
+        user = _user(server)
+        first = [r.text for r in user.reply_batch(_requests(user, 4, [1, 2, 3, 4]))]
+        again = [r.text for r in user.reply_batch(_requests(user, 4, [1, 2, 3, 4]))]
+    assert len(set(first)) == 4 and first == again
+    assert len({b["seed"] for b in server.bodies}) == 4
+
+
+def test_a_batch_is_one_call_per_round_and_a_retry_round_holds_only_the_failed():
+    def reply(messages):
+        if "odd one" in messages[1]["content"] and "Your last output" not in messages[-1]["content"]:
+            return "USER: not json"
+        return json.dumps({"thought": "", "response": "for my team"})
+
+    with LoopbackServer(reply=reply) as server:
+        model = Counting(OpenAIChat("qwen", base_url=server.base_url))
+        user = LLMUser(model)
+        requests = _requests(user, 3, [1, 2, 3])
+        requests[1].messages = [*requests[1].messages[:-1], {"role": "assistant", "content": "the odd one?"}]
+        replies = user.reply_batch(requests)
+    assert model.batches == [3, 1] and [r.text for r in replies] == ["for my team"] * 3
+    assert [r.state.parse_failures for r in requests] == [0, 1, 0]
+    assert [r.state.calls for r in requests] == [1, 2, 1]
+
+
+def test_reply_and_reply_batch_give_the_same_replies_and_states():
+    with LoopbackServer(reply=SmallModelUser(end_after=9)) as server:
+        user = _user(server)
+        serial = [
+            user.reply(r.task, r.instance, r.messages, r.state, r.rng) for r in _requests(user, 3, [5, 6, 7])
+        ]
+        batched_requests = _requests(user, 3, [5, 6, 7])
+        batched = user.reply_batch(batched_requests)
+    assert [r.text for r in serial] == [r.text for r in batched]
+    assert [r.info for r in serial] == [r.info for r in batched]
+
+
+def test_a_batch_with_a_failed_request_reports_every_other_reply():
+    def reply(messages):
+        if "odd one" in messages[1]["content"]:
+            return "never json"
+        return json.dumps({"thought": "", "response": "for my team"})
+
+    with LoopbackServer(reply=reply) as server:
+        user = LLMUser(OpenAIChat("qwen", base_url=server.base_url), max_attempts=2)
+        requests = _requests(user, 2, [1, 2])
+        requests[0].messages = [*requests[0].messages[:-1], {"role": "assistant", "content": "the odd one?"}]
+        with pytest.raises(ModelCallError, match="no usable reply after 2 attempts") as caught:
+            user.reply_batch(requests)
+    assert caught.value.replies[0] is None and caught.value.replies[1].text == "for my team"
