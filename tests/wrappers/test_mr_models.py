@@ -133,3 +133,23 @@ def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():
     assert [b["engagement"] for b in info["mr"]["breakdowns"]] == [0.5] * 4
     assert reward == pytest.approx(sum(b["total"] for b in info["mr"]["breakdowns"]) / 4)
     assert info["reward"]["engagement_judged"] is False
+
+
+def _mr_step_with_a_seeded_llm_user(server) -> dict:
+    user = LLMUser(OpenAIChat("qwen", base_url=server.base_url, temperature=1.0))
+    env = gym.make("CollabMath-v0", split="test", user=user)
+    wrapped = MultiturnAwareReward(env, make_agent("clarify", env), window=0, samples=4, keep_futures=True)
+    wrapped.reset(seed=3)
+    *_, info = wrapped.step("What do you need to know exactly?")
+    return info
+
+
+def test_four_futures_against_a_seeded_endpoint_sample_four_user_replies_and_mr_is_reproducible():
+    from collab_env.testing.fake_models import SmallModelUser
+
+    with LoopbackServer(reply=SmallModelUser(end_after=9)) as server:
+        first = _mr_step_with_a_seeded_llm_user(server)
+        again = _mr_step_with_a_seeded_llm_user(server)
+    replies = [future[-1]["content"] for future in first["mr_futures"]]
+    assert len(set(replies)) == 4  # each future's own seed reached the endpoint
+    assert first["mr"] == again["mr"] and first["mr_futures"] == again["mr_futures"]  # same env seed, same MR
