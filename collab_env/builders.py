@@ -125,7 +125,8 @@ def make_user(
             raise ConfigError("pass either user=... or user_model=..., not both")
         from collab_env.users import LLMUser
 
-        return LLMUser(chat_model(user_model, base_url, options))
+        json_mode = bool(options["json_mode"]) if "json_mode" in options else None
+        return LLMUser(chat_model(user_model, base_url, options), json_mode=json_mode)
     if base_url is not None and judge_model is None:
         raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
     if isinstance(user, UserSimulator):

@@ -43,7 +43,14 @@ ROLE_DEFAULTS: dict[str, dict[str, Any]] = {
         "max_retries": 5,
     },
 }
-_TYPES = {"max_tokens": int, "temperature": float, "timeout_s": float, "concurrency": int, "max_retries": int}
+_TYPES = {
+    "max_tokens": int,
+    "temperature": float,
+    "timeout_s": float,
+    "concurrency": int,
+    "max_retries": int,
+    "json_mode": int,  # user role: 1 asks the endpoint for a JSON object, 0 does not (default: endpoints do)
+}
 
 
 def parse_model_options(options: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
@@ -69,6 +76,8 @@ def parse_model_options(options: tuple[str, ...] | list[str]) -> dict[str, dict[
             typed = _TYPES[key](value.strip())
         except ValueError as exc:
             raise ConfigError(f"model option {option!r}: {value!r} is not a {_TYPES[key].__name__}") from exc
+        if key == "json_mode" and typed not in (0, 1):
+            raise ConfigError(f"model option {option!r}: json_mode must be 0 or 1, got {typed}")
         if typed < 0 or (key in ("max_tokens", "concurrency", "timeout_s") and typed <= 0):
             raise ConfigError(f"model option {option!r}: {key} must be positive, got {typed}")
         parsed.setdefault(role, {})[key] = typed

@@ -58,3 +58,13 @@ def test_user_model_gets_its_role_options(monkeypatch):
                        model_options=("user.max_tokens=77", "user.concurrency=3"))  # fmt: skip
     model = config.make().unwrapped.user.model
     assert model.defaults["max_tokens"] == 77 and model.concurrency == 3
+
+
+def test_json_mode_of_the_user_is_a_model_option(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    config = EnvConfig(
+        "CollabDoc-v0", user_model="m", base_url="http://127.0.0.1:9/v1", model_options=("user.json_mode=0",)
+    )
+    assert "response_format" not in config.make().unwrapped.user.sampling
+    with pytest.raises(ConfigError, match="json_mode must be 0 or 1"):
+        parse_model_options(["user.json_mode=2"])
