@@ -22,6 +22,8 @@ class ChatResult:
         model: The model's name.
         cost: Price of the call in the price table's currency (0 without a table).
         cached: Whether the result came from a cache.
+        attempts: Requests the call took, failed ones included (their tokens and cost are in the
+            counts above: a paid API bills them).
     """
 
     text: str
@@ -31,6 +33,7 @@ class ChatResult:
     model: str = ""
     cost: float = 0.0
     cached: bool = False
+    attempts: int = 1
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Usage:
     def add(self, result: ChatResult) -> None:
         """Count one call's result."""
         with self._lock:
-            self.calls += 1
+            self.calls += result.attempts
             self.prompt_tokens += result.prompt_tokens
             self.completion_tokens += result.completion_tokens
             self.cost += result.cost

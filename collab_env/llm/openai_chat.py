@@ -211,6 +211,7 @@ class OpenAIChat:
             finish_reason=choice.finish_reason or "stop",
             model=self.name,
             cost=price(self.prices, prompt, completion),
+            attempts=1 + len(failed),
         )
 
     def _failed_attempt(self, exc: BaseException, request: dict[str, Any]) -> ChatResult:

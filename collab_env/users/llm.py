@@ -86,7 +86,7 @@ class LLMUserState:
         parse_failures: Replies rejected for not being the JSON asked for.
         cutoffs: Replies cut off at ``max_tokens`` (before the JSON was complete).
         retries: Model calls beyond the first of each reply.
-        calls: Model calls made.
+        calls: Requests made to the model, failed attempts included.
         tokens: Their tokens, read and written, as the endpoint reports them (failed attempts of
             a call included, see :class:`~collab_env.llm.OpenAIChat`).
         cost: Their cost.
@@ -242,7 +242,7 @@ class LLMUser(UserSimulator):
         """Account for one attempt and set ``p.problem`` (``""`` when the reply is usable)."""
         state: LLMUserState = p.request.state
         state.retries += p.problem != "start"
-        state.calls, state.cost, p.raw = state.calls + 1, state.cost + result.cost, result.text
+        state.calls, state.cost, p.raw = state.calls + result.attempts, state.cost + result.cost, result.text
         state.tokens += result.prompt_tokens + result.completion_tokens
         parsed = parse_reply(result.text)
         if parsed is None:

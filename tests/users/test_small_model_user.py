@@ -144,3 +144,11 @@ def test_a_wrong_api_key_is_refused_and_not_retried():
 def test_an_endpoint_reply_may_set_its_finish_reason():
     with LoopbackServer(reply=lambda m: Completion("cut", "length")) as server:
         assert OpenAIChat("qwen", base_url=server.base_url).complete([]).finish_reason == "length"
+
+
+def test_a_failed_attempt_is_counted_in_the_episodes_calls_as_the_server_saw_it():
+    with LoopbackServer(reply=lambda m: REPLY, faults=[500]) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server))
+        env.reset(seed=0)
+        *_, info = env.step("Who is it for?")
+    assert info["user"]["calls"] == server.requests == 2
