@@ -219,7 +219,7 @@ class CollabEnv(gym.Env[list, str]):
                 self.task, state.instance, state.messages, state.user_state, state.user_rng
             )
         except (ModelCallError, SandboxError) as exc:  # the user's model, or the sandbox host checking code
-            return self._lost(exc)
+            return self._lost(exc, self._user_counts(state))
         return self._answer(reply)
 
     def _act(self, action: Any) -> EnvState:
@@ -258,6 +258,14 @@ class CollabEnv(gym.Env[list, str]):
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(reward), terminated, truncated, info
+
+    def _user_counts(self, state: EnvState) -> dict[str, Any] | None:
+        """``info`` for a turn whose user reply failed: the user's counters so far, when it keeps any."""
+        counts = getattr(state.user_state, "counts", None)
+        if not callable(counts):
+            return None
+        info = {"task_id": state.instance.task_id, "family": self.task.name, "turn": state.turn}
+        return {**info, "user": {"simulator": self.user.name, **counts()}}
 
     def _lost(
         self, exc: Exception, info: dict[str, Any] | None = None

@@ -139,7 +139,7 @@ def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, 
             replies = user.reply_batch(requests)
         except (ModelCallError, SandboxError) as exc:
             for i in members:
-                out[i] = envs[i]._lost(exc)
+                out[i] = envs[i]._lost(exc, envs[i]._user_counts(states[i]))
             continue
         for i, reply in zip(members, replies, strict=True):
             out[i] = envs[i]._answer(reply)

@@ -152,3 +152,12 @@ def test_a_failed_attempt_is_counted_in_the_episodes_calls_as_the_server_saw_it(
         env.reset(seed=0)
         *_, info = env.step("Who is it for?")
     assert info["user"]["calls"] == server.requests == 2
+
+
+def test_a_turn_lost_to_the_user_model_still_reports_its_counts():
+    with LoopbackServer(reply=lambda m: "USER: sure") as server:  # never the JSON asked for
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
+        env.reset(seed=0)
+        *_, truncated, info = env.step("Who is it for?")
+    assert truncated and "error" in info
+    assert info["user"]["parse_failures"] == 2 and info["user"]["calls"] == server.requests == 2
