@@ -23,3 +23,21 @@ def save_results(name: str, config: Any, path: str | Path, **results: Any) -> Pa
     header = {"benchmark": name, "collab_env": collab_env.__version__, "python": platform.python_version()}
     path.write_text(json.dumps({**header, "config": asdict(config), **results}, indent=2))
     return path
+
+
+def parse_args(cls: type, description: str, only: tuple[str, ...] | None = None) -> Any:
+    """An ``Args`` dataclass of a benchmark script from its command line: ``--field-name`` per field.
+
+    Each option's type and default are the field's default's (``only`` restricts the fields that
+    are options; the others keep their defaults).
+    """
+    import argparse
+    import dataclasses
+
+    parser = argparse.ArgumentParser(description=description.split("\n")[0])
+    defaults = cls()
+    for f in dataclasses.fields(cls):
+        if only is None or f.name in only:
+            default = getattr(defaults, f.name)
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default), default=default)
+    return cls(**vars(parser.parse_args()))

@@ -19,7 +19,6 @@ Run: ``python -m collab_env.benchmarks.local_model_throughput [--hidden-size 102
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -29,7 +28,7 @@ from unittest import mock
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent
-from collab_env.benchmarks import save_results
+from collab_env.benchmarks import parse_args, save_results
 
 from collab_env.testing.tiny_model import build_tiny_checkpoint
 from collab_env.wrappers import MultiturnAwareReward
@@ -144,10 +143,7 @@ def bench_run(args: Args, checkpoint: Path) -> dict:
 
 def main() -> None:
     """Build the model, measure, print and save."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for name, default in vars(Args()).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
-    args = Args(**vars(parser.parse_args()))
+    args = parse_args(Args, __doc__)
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = build_tiny_checkpoint(
             Path(tmp) / "model", hidden_size=args.hidden_size, layers=args.layers

@@ -17,7 +17,6 @@ the plot).
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
-from collab_env.benchmarks import save_results
+from collab_env.benchmarks import parse_args, save_results
 from openai import OpenAI
 
 import collab_env
@@ -155,11 +154,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     """Run both parts; print, save JSON and the plot."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("latency", "window", "scripted_episodes", "out"):
-        default = getattr(Args, name)
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
-    args = Args(**vars(parser.parse_args()))
+    args = parse_args(Args, __doc__, only=("latency", "window", "scripted_episodes", "out"))
     out = Path(args.out)
     endpoint = endpoint_sweep(args)
     scripted = scripted_speed(args)

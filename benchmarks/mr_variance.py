@@ -12,13 +12,12 @@ Run: ``python -m collab_env.benchmarks.mr_variance [--env CollabMath-v0] [--out 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from dataclasses import dataclass
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import save_results
+from collab_env.benchmarks import parse_args, save_results
 
 from collab_env.rollout import Future, play_futures
 from collab_env.wrappers import MultiturnAwareReward
@@ -76,10 +75,7 @@ def measure(args: Args) -> dict:
 
 def main() -> None:
     """Measure, print and save."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for name, default in vars(Args()).items():
-        parser.add_argument(f"--{name}", type=type(default), default=default)
-    args = Args(**vars(parser.parse_args()))
+    args = parse_args(Args, __doc__)
     summary = measure(args)
     path = save_results("mr_variance", args, args.out, **summary)
     print(f"wrote {path}")
