@@ -108,6 +108,18 @@ def _call(fn: Callable[[T], R], item: T) -> R:
     return fn(item)
 
 
+def concurrency_of(owner: Any) -> int:
+    """Calls ``owner`` serves at once: its ``concurrency``, or its model's (1 when neither says).
+
+    ``owner`` is a chat model, or an agent, user simulator or judge that holds one in ``.model``.
+    """
+    for candidate in (owner, getattr(owner, "model", None)):
+        value = getattr(candidate, "concurrency", None)
+        if value:
+            return int(value)
+    return 1
+
+
 def make_executor(spec: Executor | str | None, default_workers: int = 1) -> Executor:
     """Build an executor from ``None``, ``"serial"``, ``"threads"``, ``"threads:N"``, ``"ray"`` or an Executor.
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from collab_env.executors import concurrency_of, make_executor
 from collab_env.facets import questions
 from collab_env.types import ChatMessage
 
@@ -169,7 +170,7 @@ def act_batch(
         if callable(batch):
             answers = _call_act_batch(batch, mine, [per_call[i] for i in members])
         else:
-            answers = _map(policy, mine, int(getattr(policy, "concurrency", 1) or 1))
+            answers = make_executor(None, concurrency_of(policy)).map(policy, mine)
         if len(answers) != len(members):
             raise TypeError(
                 f"policy {policy!r} returned {len(answers)} messages for {len(members)} conversations"
@@ -219,13 +220,3 @@ def _call_act_batch(batch: Callable, conversations: list, per_call: list[dict]) 
     except (TypeError, ValueError):
         takes_per_call = False
     return list(batch(conversations, per_call=per_call) if takes_per_call else batch(conversations))
-
-
-def _map(fn: Callable, items: list, workers: int) -> list:
-    """``[fn(x) for x in items]``, in up to ``workers`` threads when there is more than one item."""
-    if workers <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(min(workers, len(items))) as pool:
-        return list(pool.map(fn, items))

@@ -7,7 +7,6 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
@@ -22,6 +21,7 @@ from tenacity import (
 )
 
 from collab_env.errors import ConfigError, ModelCallError
+from collab_env.executors import ThreadExecutor
 from collab_env.llm.base import ChatResult, Message, Usage, per_call_params, price
 from collab_env.tokens import count_tokens
 
@@ -178,11 +178,8 @@ class OpenAIChat:
         **params: Any,
     ) -> list[ChatResult]:
         """One completion per conversation, all in flight at once up to ``concurrency``, in order."""
-        calls = per_call_params(len(batch), per_call, params)
-        if len(batch) <= 1:
-            return [self.complete(m, **p) for m, p in zip(batch, calls, strict=True)]
-        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(batch)))) as pool:
-            return list(pool.map(lambda job: self.complete(job[0], **job[1]), zip(batch, calls, strict=True)))
+        jobs = list(zip(batch, per_call_params(len(batch), per_call, params), strict=True))
+        return ThreadExecutor(self.concurrency).map(lambda job: self.complete(job[0], **job[1]), jobs)
 
     def __repr__(self) -> str:
         return f"OpenAIChat(model={self.name!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"

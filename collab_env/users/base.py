@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from collab_env.executors import concurrency_of, make_executor
 from collab_env.types import ChatMessage, TaskInstance, UserReply
 
 if TYPE_CHECKING:
@@ -71,10 +71,5 @@ class UserSimulator(abc.ABC):
         it to send every request to its model as one ``complete_batch``. Each request's
         ``state`` is updated as :meth:`reply` would.
         """
-        workers = min(len(requests), int(getattr(getattr(self, "model", None), "concurrency", 1) or 1))
-        if workers <= 1:
-            return [self.reply(r.task, r.instance, r.messages, r.state, r.rng) for r in requests]
-        with ThreadPoolExecutor(workers) as pool:
-            return list(
-                pool.map(lambda r: self.reply(r.task, r.instance, r.messages, r.state, r.rng), requests)
-            )
+        executor = make_executor(None, concurrency_of(self))
+        return executor.map(lambda r: self.reply(r.task, r.instance, r.messages, r.state, r.rng), requests)

@@ -28,6 +28,7 @@ import numpy as np
 from collab_env.config import EnvConfig
 from collab_env.env import CollabEnv, EnvState
 from collab_env.errors import ConfigError, ModelCallError
+from collab_env.executors import concurrency_of, make_executor
 from collab_env.rollout import Future, play_futures
 from collab_env.task import check_policy_family
 from collab_env.types import ChatMessage
@@ -249,22 +250,10 @@ def _estimate(
 
 def _score(branches: list[CollabEnv]) -> list[dict[str, Any]]:
     """R* breakdown of each finished future; a model-backed judge is asked for all at once."""
-    judge = branches[0].engagement_judge if branches else None
-    workers = int(getattr(getattr(judge, "model", None), "concurrency", 1) or 1)
-    if branches and branches[0].extractor is not None:
-        workers = max(
-            workers, int(getattr(getattr(branches[0].extractor, "model", None), "concurrency", 1) or 1)
-        )
-
-    def score(branch: CollabEnv) -> dict[str, Any]:
-        return branch.conversation_reward().as_dict()
-
-    if workers <= 1 or len(branches) <= 1:
-        return [score(b) for b in branches]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(min(workers, len(branches))) as pool:
-        return list(pool.map(score, branches))
+    if not branches:
+        return []
+    workers = max(concurrency_of(branches[0].engagement_judge), concurrency_of(branches[0].extractor))
+    return make_executor(None, workers).map(lambda branch: branch.conversation_reward().as_dict(), branches)
 
 
 def _usage_delta(before: Any, after: list[Any]) -> dict[str, float]:
