@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 import warnings
 
 import pytest
@@ -15,7 +11,7 @@ import pytest
 from collab_env import _sandbox_isolation, sandbox
 from collab_env.errors import SandboxError
 from collab_env.sandbox import run_python
-from collab_env.testing.hostile import survivors
+from collab_env.testing.hostile import OWN_TIMEOUTS, frozen_run, starved_run, survivors
 
 
 def _nothing_left(result) -> bool:
@@ -155,21 +151,12 @@ def test_invalid_limits_raise(kwargs):
 
 # -- whose failure a timeout is ----------------------------------------------------------------------
 
-_IGNORE_ALARMS = "import signal\nfor s in (signal.SIGALRM, signal.SIGPROF, signal.SIGTERM):\n    signal.signal(s, signal.SIG_IGN)\n"
-_OWN_TIMEOUTS = {
-    "sleep_ignoring_alarms": _IGNORE_ALARMS + "import time\ntime.sleep(600)\n",
-    "busy_spin": _IGNORE_ALARMS + "while True:\n    pass\n",
-    "blocking_read_on_a_pipe": _IGNORE_ALARMS + "import os\nr, w = os.pipe()\nos.read(r, 1)\n",
-    "wait_on_a_lock": "import threading\nlock = threading.Lock()\nlock.acquire()\nlock.acquire()\n",
-    "stop_itself": "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n",
-}
-
 
 @pytest.mark.slow
-@pytest.mark.parametrize("code", _OWN_TIMEOUTS.values(), ids=_OWN_TIMEOUTS.keys())
+@pytest.mark.parametrize("code", OWN_TIMEOUTS.values(), ids=OWN_TIMEOUTS.keys())
 def test_a_program_that_sleeps_blocks_or_spins_past_the_clock_is_its_own_failure(code):
     result = run_python(code, timeout_s=1.0)
-    if code == _OWN_TIMEOUTS["busy_spin"] and result.host_stalled:
+    if code == OWN_TIMEOUTS["busy_spin"] and result.host_stalled:
         # The one case a busy host can turn: a spinner starved below a quarter of a CPU is, by
         # measure, a host stall (test_a_program_starved_of_a_cpu_is_a_host_stall).
         pytest.skip(f"this host starved the spinner: {result.stop_reason()}")
@@ -177,80 +164,20 @@ def test_a_program_that_sleeps_blocks_or_spins_past_the_clock_is_its_own_failure
     assert "the program slept, blocked or spun" in result.stop_reason()
 
 
-def _sandbox_processes() -> list[int]:
-    """This process's running sandbox supervisors and everything under them."""
-    parents = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            continue
-    found = [p for p, pp in parents.items() if pp == os.getpid() and b"_sandbox_supervisor" in _cmdline(p)]
-    for pid in found:
-        found.extend(p for p, pp in parents.items() if pp == pid and p not in found)
-    return found
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read()
-    except OSError:
-        return b""
-
-
 @pytest.mark.slow
 def test_a_sandbox_frozen_from_outside_is_a_host_stall():
     # The host stops the supervisor and the program (as a paused VM or container would) past the
     # program's time limit: the run is lost, though the same sleep alone is the program's failure.
-    results = []
-    thread = threading.Thread(
-        target=lambda: results.append(run_python("import time\ntime.sleep(600)\n", timeout_s=1.0))
-    )
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not (frozen := _sandbox_processes()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)
-    frozen = _sandbox_processes()
-    for pid in frozen:
-        os.kill(pid, signal.SIGSTOP)
-    time.sleep(2.0)
-    for pid in reversed(frozen):
-        os.kill(pid, signal.SIGCONT)
-    thread.join()
-    (result,) = results
+    result = frozen_run("import time\ntime.sleep(600)\n", timeout_s=1.0, freeze_s=2.0)
     assert result.timed_out and result.frozen_s > 1.5 and result.host_stalled, result
     assert "the host stalled it" in result.stop_reason()
-
-
-_STARVE = """
-import os, time
-from collab_env.sandbox import run_python
-os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-hogs = []
-while len(hogs) < 6 and (pid := os.fork()):
-    hogs.append(pid)
-if len(hogs) < 6:
-    os.setsid()  # its own autogroup, as another session of the host would be
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        pass
-    os._exit(0)
-result = run_python("while True:\\n    pass\\n", timeout_s=1.0)
-for pid in hogs:
-    os.kill(pid, 9)
-print(result.host_stalled, result.cpu_s, result.wait_s, result.frozen_s, result.run_s)
-"""
 
 
 @pytest.mark.slow
 def test_a_program_starved_of_a_cpu_is_a_host_stall():
     # Six busy sessions of the host share the sandbox's only CPU: the spinner gets a seventh.
-    out = subprocess.run([sys.executable, "-c", _STARVE], capture_output=True, text=True, timeout=30)
-    stalled = out.stdout.split()[0]
-    assert stalled == "True", (out.stdout, out.stderr[-500:])
+    result = starved_run("while True:\n    pass\n", timeout_s=1.0, hogs=6)
+    assert result.timed_out and result.host_stalled, result
 
 
 @pytest.mark.slow

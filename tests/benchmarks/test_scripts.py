@@ -14,6 +14,7 @@ SCRIPTS = (
     "mr_throughput",
     "ppo_mr_ablation",
     "sandbox",
+    "sandbox_charging",
 )
 
 
