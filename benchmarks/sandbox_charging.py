@@ -1,10 +1,10 @@
 """Whose failure a sandbox timeout is: the program's, or the host's (lost, not scored).
 
-Runs each program of :data:`collab_env.testing.hostile.OWN_TIMEOUTS` (sleep, spin, block on a
+Runs each program of :data:`collab_env.testing.stalls.OWN_TIMEOUTS` (sleep, spin, block on a
 pipe or a lock, stop itself, each ignoring the harness's signals) past its wall clock, then two
 real host stalls: a sleeping program whose whole sandbox is stopped from outside for most of its
-time (:func:`~collab_env.testing.hostile.frozen_run`, a paused VM or container), and a spinner
-that shares one CPU with six busy sessions (:func:`~collab_env.testing.hostile.starved_run`).
+time (:func:`~collab_env.testing.stalls.frozen_run`, a paused VM or container), and a spinner
+that shares one CPU with six busy sessions (:func:`~collab_env.testing.stalls.starved_run`).
 For each it prints how often the sandbox charged the program and how often it found a host
 stall, with the supervisor's measures (CPU time, time waiting for a CPU, time frozen). The
 first group must be charged to the program every time, the last two found stalled.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from collab_env.benchmarks import parse_args, save_results
 
 from collab_env.sandbox import SandboxResult, isolation, run_python
-from collab_env.testing.hostile import OWN_TIMEOUTS, frozen_run, starved_run
+from collab_env.testing.stalls import OWN_TIMEOUTS, frozen_run, starved_run
 
 
 @dataclass

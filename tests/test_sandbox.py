@@ -11,7 +11,8 @@ import pytest
 from collab_env import _sandbox_isolation, sandbox
 from collab_env.errors import SandboxError
 from collab_env.sandbox import run_python
-from collab_env.testing.hostile import OWN_TIMEOUTS, frozen_run, starved_run, survivors
+from collab_env.testing.hostile import survivors
+from collab_env.testing.stalls import OWN_TIMEOUTS, frozen_run, starved_run
 
 
 def _nothing_left(result) -> bool:
