@@ -34,12 +34,12 @@ LABELS = HERE / "model_reply_labels.jsonl"
 #: Prompt style -> (system prompt, max tokens).
 STYLES = {
     "brief": ("Answer briefly.", 96),
-    "step_by_step": ("Think step by step, then give the final answer.", 320),
-    "friend": ("Explain the answer to a friend, in a friendly and casual way.", 256),
+    "step_by_step": ("Think step by step, then give the final answer.", 256),
+    "friend": ("Explain the answer to a friend, in a friendly and casual way.", 200),
 }
 ENV_IDS = {"math": "CollabMath-v0", "qa": "CollabQA-v0"}
 #: Problems of each source (built-in test instances, shared records), from the first.
-PER_SOURCE = 6
+PER_SOURCE = 4
 
 
 def problems() -> list[dict]:

@@ -7,8 +7,8 @@ reply at most 15 content words longer; "per cent", "percent" and "%" are one wor
 acronym of the gold's capitalised words stands for them), or, for a yes/no gold answer, takes
 its side ("No, he cannot.", "Absolutely.", "Not at all.", "He did."). A reply that hedges
 ("either X or Y", "X or maybe Y", "depending on which you mean", "yes and no", "I'm not sure"),
-offers alternatives in its answer sentence ("Monday or Thursday": an "or" between two possible
-answers of the gold's kind, outside a negation), or also states another reading's answer commits
+offers alternatives ("Monday or Thursday": an "or" between a gold answer and another answer of
+its kind, outside a negation), or also states another reading's answer commits
 to nothing and is wrong. An "or" elsewhere ("she bought gloves or tools", "he cannot be executed
 or jailed") is no hedge.
 """
@@ -35,7 +35,7 @@ _HEDGE = re.compile(
     re.I,
 )
 _OR = re.compile(r"\bor\b", re.I)
-_FIRST_SENTENCE = re.compile(r"^.*?(?:[.!?;](?:\s|$)|\n|$)", re.S)
+_SENTENCE = re.compile(r"[^\n]*?(?:[.!?;](?:\s|$)|\n|$)")
 _CLAUSE = re.compile(r"[,.;:!?\n]")
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
 _YES = frozenset({"yes", "yeah", "yep", "yup", "correct", "indeed", "sure", "right", "absolutely", "definitely",
@@ -100,23 +100,26 @@ def hedges(reply: str, golds: Iterable[str] = ()) -> bool:
 
 
 def _offers_alternatives(text: str, golds: list[str]) -> bool:
-    """Whether the first sentence joins a gold answer and another of its kind with "or".
+    """Whether a sentence joins a gold answer and another of its kind with "or".
 
     The two sides are the clause parts next to the "or"; one must state a gold answer (all its
     content words) and the other hold an answer of the same kind; an "or" after a negation
     ("cannot be executed or jailed") joins nothing to choose from. Without golds, any "or"
     between two content words of the first sentence counts.
     """
-    sentence = _FIRST_SENTENCE.match(text.strip())[0]
-    for match in _OR.finditer(sentence):
-        head = _CLAUSE.split(sentence[: match.start()])
-        before, after = head[-1], _CLAUSE.split(sentence[match.end() :], 1)[0]
-        if any(w in _NEGATION for w in normalize_answer(" ".join(head)).split()):
-            continue
-        if not golds and _content(before) and _content(after):
-            return True
-        for one, other in ((before, after), (after, before)):
-            if _mentions(one, golds) and _alternative(other, golds):
+    sentences = [m[0] for m in _SENTENCE.finditer(text.strip()) if m[0].strip()]
+    for sentence in sentences if golds else sentences[:1]:
+        for match in _OR.finditer(sentence):
+            head = _CLAUSE.split(sentence[: match.start()])
+            before, after = head[-1], _CLAUSE.split(sentence[match.end() :], 1)[0]
+            if any(w in _NEGATION for w in normalize_answer(" ".join(head)).split()):
+                continue
+            if not golds and _content(before) and _content(after):
+                return True
+            if any(
+                _mentions(one, golds) and _alternative(other, golds)
+                for one, other in ((before, after), (after, before))
+            ):
                 return True
     return False
 

@@ -98,6 +98,7 @@ def test_a_right_answer_that_contains_or_is_right(reply, gold, others):
     [
         ("Monday or Thursday.", "Thursday"),
         ("It was Thursday, or maybe Monday.", "Thursday"),
+        ("Hi there! Hana went on Thursday or Monday, I think.", "Thursday"),
         ("Thursday or Friday, I think.", "Thursday"),
         ("Yes or no, hard to say.", "yes"),
         ("You could hire it out to fools to farm or sell it to other fools.", "hire it out to fools to farm"),
