@@ -19,6 +19,11 @@ that left it, until none is left, reaping each (it is their *child subreaper*): 
 :func:`run_python` returns, nothing the run started is alive, nor lingers as a zombie. Under
 bwrap, killing the group also ends the PID namespace, and the kernel kills everything in it.
 
+A timeout is the program's failure unless the supervisor measured that the host stalled the run
+(:attr:`SandboxResult.host_stalled`): its own clock (wake-ups that came late: the sandbox was
+frozen) and the run's processes' time spent waiting for a CPU (``/proc/PID/schedstat``) tell a
+starved or frozen run from one that slept, blocked or spun.
+
 ``RLIMIT_NPROC`` is not enforced for root, and a process can leave its group with ``setsid``. So
 when running as root with the cgroup-v1 ``pids`` controller writable (``/sys/fs/cgroup/pids``), the
 program also runs in its own pids cgroup capped at ``max_processes``: a fork bomb stops there and
@@ -106,10 +111,11 @@ class SandboxResult:
         """Whether the host, not the program, used up the time of a run the wall clock stopped.
 
         Measured by the supervisor: the run was kept from running (its most starved process
-        waited for a CPU, or the whole sandbox was frozen) for more than ``HOST_STALL_KEPT_SHARE``
-        of the wall time, and it got less CPU time than ``HOST_STALL_CPU_SHARE`` of it. A program that sleeps, blocks
-        on I/O or a lock, stops itself, ignores signals or spins was not kept from running: its
-        timeout is its own failure, and only a measured host stall is lost.
+        waited for a CPU, or the whole sandbox was frozen) for more than
+        ``HOST_STALL_KEPT_SHARE`` of the wall time, and it got less CPU time than
+        ``HOST_STALL_CPU_SHARE`` of it. A program that sleeps, blocks on I/O or a lock, stops
+        itself, ignores signals or spins was not kept from running: its timeout is its own
+        failure, and only a measured host stall is lost.
         """
         if not self.timed_out:
             return False
