@@ -93,3 +93,15 @@ def test_case3_train_saves_a_checkpoint_on_ctrl_c_and_resumes_from_it(tmp_path, 
     assert (out / "model.zip").exists()
     assert main(["train", "--resume", "--out", str(tmp_path / "empty")]) == 2
     assert "no checkpoint" in capsys.readouterr().out
+
+
+def test_issue26_case4_bench_resume_keeps_the_comparison_unless_given_again(tmp_path):
+    out = str(tmp_path / "cmp")
+    run = ["--envs", "CollabQA-v0", "--agents", "passive,clarify", "--episodes", "2", "--out", out]
+    assert main(["bench", *run, "--compare", "passive"]) == 0
+    assert main(["bench", "--resume", "--out", out]) == 0
+    compared = json.loads((tmp_path / "cmp" / "results.json").read_text())["compare"]
+    assert compared and {c["base"] for c in compared} == {"passive"}
+    assert main(["bench", "--resume", "--out", out, "--compare", "clarify"]) == 0  # given again: it wins
+    compared = json.loads((tmp_path / "cmp" / "results.json").read_text())["compare"]
+    assert {c["base"] for c in compared} == {"clarify"}
