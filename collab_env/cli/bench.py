@@ -142,7 +142,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     )
     print_lost_reasons(console, lost)
     if lost:
-        console.print(f"resume with: collab-env bench --resume --retry-lost --out {config.out}")
+        console.print(
+            f"resume with: collab-env bench --resume --retry-lost --out {config.out}", soft_wrap=True
+        )
     return 1 if lost else 0
 
 
