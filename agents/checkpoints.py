@@ -9,6 +9,7 @@ stopped: the same curve (from step 0), the same checkpoints, the time of both pa
 
 ``config.json`` is written when a run starts; a resume whose settings differ from it is refused,
 naming each setting (only ``device`` and ``eval_episodes`` may change: they change no step).
+The learning-curve callback lives here too: its rows are part of a checkpoint.
 """
 
 from __future__ import annotations
@@ -167,4 +168,51 @@ def restore(model: Any, venv: Any, curve: Any, path: Path) -> float:
     return float(state["seconds"])
 
 
-__all__ = ["MAY_CHANGE", "check_resume", "config_record", "make_callback", "restore", "write_config"]
+def curve_callback() -> Any:
+    """An SB3 callback whose ``rows`` record each finished training episode.
+
+    Each row: the timestep, and the finished conversation's R*, task metric and questions asked
+    (ask acts). The training reward differs between reward modes; R* of the finished
+    conversation is what every mode is after, so learning curves compare on it.
+    """
+    from stable_baselines3.common import callbacks
+
+    class CurveCallback(callbacks.BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[dict[str, float]] = []
+            self._questions: list[int] = []
+
+        def _on_step(self) -> bool:
+            infos, dones = self.locals["infos"], self.locals["dones"]
+            if len(self._questions) != len(infos):
+                self._questions = [0] * len(infos)
+            for i, (info, done) in enumerate(zip(infos, dones, strict=True)):
+                self._questions[i] += info.get("act", "").startswith("ask")
+                if done and "reward" in info:
+                    reward = info["reward"]
+                    self.rows.append({
+                        "timestep": self.num_timesteps, "r_star": reward["total"],
+                        "task_metric": reward["task_metric"], "questions": self._questions[i],
+                    })  # fmt: skip
+                    for name, value in (
+                        ("task_metric", reward["task_metric"]), ("r_star", reward["total"]),
+                        ("engagement", reward["engagement"]), ("assistant_tokens", reward["assistant_tokens"]),
+                        ("questions", self._questions[i]),
+                    ):  # fmt: skip
+                        self.logger.record_mean(f"rollout/{name}", value)
+                    self._questions[i] = 0
+            return True
+
+    return CurveCallback()
+
+
+__all__ = [
+    "MAY_CHANGE",
+    "check_resume",
+    "config_record",
+    "curve_callback",
+    "make_callback",
+    "restore",
+    "write_config",
+]

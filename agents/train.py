@@ -36,7 +36,7 @@ from collab_env.rollout import run_episode
 from collab_env.wrappers import MultiturnAwareReward
 
 from .acts import COMPACT_ACTS, DraftRealiser, check_acts, default_acts
-from .checkpoints import check_resume, make_callback, restore, write_config
+from .checkpoints import check_resume, curve_callback, make_callback, restore, write_config
 from .sb3 import ConversationFeatures, ConversationFeaturizer, DialogueActs, PolicyAgent, find_wrapper
 
 REWARDS = ("mr", "final", "turn")
@@ -374,42 +374,3 @@ def _sb3():
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError("training needs Stable-Baselines3: pip install 'collab-env[train]'") from exc
     return PPO, callbacks, DummyVecEnv
-
-
-def curve_callback() -> Any:
-    """An SB3 callback whose ``rows`` record each finished training episode.
-
-    Each row: the timestep, and the finished conversation's R*, task metric and questions asked
-    (ask acts). The training reward differs between reward modes; R* of the finished
-    conversation is what every mode is after, so learning curves compare on it.
-    """
-    _, callbacks, _ = _sb3()
-
-    class CurveCallback(callbacks.BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.rows: list[dict[str, float]] = []
-            self._questions: list[int] = []
-
-        def _on_step(self) -> bool:
-            infos, dones = self.locals["infos"], self.locals["dones"]
-            if len(self._questions) != len(infos):
-                self._questions = [0] * len(infos)
-            for i, (info, done) in enumerate(zip(infos, dones, strict=True)):
-                self._questions[i] += info.get("act", "").startswith("ask")
-                if done and "reward" in info:
-                    reward = info["reward"]
-                    self.rows.append({
-                        "timestep": self.num_timesteps, "r_star": reward["total"],
-                        "task_metric": reward["task_metric"], "questions": self._questions[i],
-                    })  # fmt: skip
-                    for name, value in (
-                        ("task_metric", reward["task_metric"]), ("r_star", reward["total"]),
-                        ("engagement", reward["engagement"]), ("assistant_tokens", reward["assistant_tokens"]),
-                        ("questions", self._questions[i]),
-                    ):  # fmt: skip
-                        self.logger.record_mean(f"rollout/{name}", value)
-                    self._questions[i] = 0
-            return True
-
-    return CurveCallback()

@@ -127,6 +127,10 @@ class OpenAIChat:
                 f"concurrency must be >= 1 and max_retries >= 0, got {concurrency}, {max_retries}"
             )
         _check_params(defaults)
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"base_url {base_url!r} has no http:// or https:// scheme; write http://{base_url}"
+            )
         self.name, self.concurrency, self.max_retries = model, concurrency, max_retries
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
