@@ -20,9 +20,10 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}
 td:nth-child(-n+3),th{text-align:left;cursor:pointer}#episodes td{vertical-align:top}th{background:#f3f3f3}
 img{max-width:100%;margin:.5em 1em .5em 0}details{margin:.3em 0}summary{cursor:pointer}
-.user{color:#0b5394}.assistant{color:#38761d}.lost{color:#b00}.parts td{font-size:90%}
+.user{color:#0b5394}.assistant{color:#38761d}.lost{color:#b00}.parts td{font-size:90%;white-space:normal}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;text-align:left;margin:.2em 0 .6em 1em}
-#episodes{width:100%}#episodes td:last-child{text-align:left;white-space:normal;width:100%;max-width:0}
+#episodes{width:100%}#episodes>tbody>tr>td{width:1%}
+#episodes>tbody>tr>td:last-child{width:auto;text-align:left;white-space:normal;overflow-wrap:anywhere}
 summary{overflow-wrap:anywhere}.scroll{overflow-x:auto;max-width:100%}
 """
 

@@ -132,7 +132,11 @@ def test_issue26_transcripts_are_left_aligned_wrapped_and_fit_1000_px(run_dir, t
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1000,1400",
              f"--user-data-dir={tmp_path / 'p'}"]  # fmt: skip
     dom = subprocess.run(
-        [chromium, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=60, check=True
+        [chromium, *flags, "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     probe = json.loads(html.unescape(re.search(r'<output id="probe">(.*?)</output>', dom)[1]))
     assert probe["align"] in ("left", "start") and probe["wrap"] == "pre-wrap"
