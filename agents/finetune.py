@@ -38,6 +38,7 @@ def sft(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any
         out: Where checkpoints and the final model go.
         **config: ``trl.SFTConfig`` options (``max_steps``, ``learning_rate``...).
     """
+    check_checkpoint(checkpoint)
     from trl import SFTConfig, SFTTrainer
 
     dataset = _load(data, "sft.jsonl")
@@ -55,6 +56,7 @@ def dpo(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any
         out: Where checkpoints and the final model go.
         **config: ``trl.DPOConfig`` options (``beta``, ``max_steps``...).
     """
+    check_checkpoint(checkpoint)
     from trl import DPOConfig, DPOTrainer
 
     dataset = _load(data, "dpo.jsonl")
@@ -126,6 +128,7 @@ def grpo(
         reward: The MR reward function.
         **config: ``trl.GRPOConfig`` options (``num_generations``, ``max_completion_length``...).
     """
+    check_checkpoint(checkpoint)
     from trl import GRPOConfig, GRPOTrainer
 
     dataset = _load(data, "sft.jsonl").select_columns(["prompt", "task_id", "seed"])
@@ -174,6 +177,49 @@ def _load(data: str | Path, name: str) -> Any:
     import datasets
 
     return datasets.load_dataset("json", data_files=str(path), split="train")
+
+
+def check_checkpoint(checkpoint: str | Path) -> None:
+    """Fail before work for a model that cannot be loaded: no directory on disk, not in the
+    Hugging Face cache, and no hub access configured (rather than a long wait on the hub and a
+    traceback).
+
+    Raises:
+        ConfigError: naming the model and what to give instead.
+    """
+    path = Path(checkpoint)
+    if path.is_dir():
+        return
+    if path.exists():
+        raise ConfigError(f"model {str(checkpoint)!r} is a file; give the checkpoint's directory")
+    why = _hub_unreachable(str(checkpoint))
+    if why:
+        raise ConfigError(
+            f"model {str(checkpoint)!r}: no checkpoint directory there, and no Hugging Face model "
+            f"of that name can be loaded ({why}); give a directory with the weights and tokenizer, "
+            "or set HF_TOKEN (or run `hf auth login`) to download it from the hub"
+        )
+
+
+def _hub_unreachable(name: str) -> str:
+    """Why ``name`` cannot come from the hub (``""``: it is cached, or hub access is configured)."""
+    import os
+
+    try:
+        import huggingface_hub
+        from huggingface_hub.errors import HFValidationError
+    except ImportError:
+        return "huggingface_hub is not installed"
+    try:
+        if isinstance(huggingface_hub.try_to_load_from_cache(name, "config.json"), str):
+            return ""
+    except HFValidationError:
+        return "not a valid model id"
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return "not in the local cache, and HF_HUB_OFFLINE is set"
+    if huggingface_hub.get_token() is None:
+        return "not in the local cache, and no hub access is configured"
+    return ""
 
 
 def _tokenizer(checkpoint: str | Path) -> Any:

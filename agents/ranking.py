@@ -76,6 +76,26 @@ def sample_candidates(agent: Agent, messages: Sequence[ChatMessage], k: int, see
     return list(dict.fromkeys(texts))
 
 
+def identical_candidates(turns: Sequence[RankedTurn], asked: int) -> str:
+    """A warning when turns had nothing to rank: all ``asked`` candidates the same response.
+
+    Returns:
+        One line, or ``""`` when every turn had distinct candidates (or one was asked for).
+
+    >>> t = RankedTurn(0, [], ["same"], [], 0, 0)
+    >>> identical_candidates([t, t], asked=4)
+    '2 of 2 turns had identical candidates: the 4 samples were one response, so there was nothing to rank (the agent is deterministic: raise --temperature, or use a model agent)'
+    """
+    same = sum(len(t.candidates) == 1 for t in turns) if asked > 1 else 0
+    if not same:
+        return ""
+    return (
+        f"{same} of {len(turns)} turns had identical candidates: the {asked} samples were one "
+        "response, so there was nothing to rank (the agent is deterministic: raise --temperature, "
+        "or use a model agent)"
+    )
+
+
 def rank_episode(
     env: gym.Env,
     agent: Agent,

@@ -104,7 +104,10 @@ def prepare(path: Path, config: BenchConfig) -> set[Key]:
         atomic_write_text(path, json.dumps(new) + "\n")
         return set()
     if not config.resume:
-        raise ConfigError(f"{path} exists; pass --resume to continue that run, or choose another --out")
+        raise ConfigError(
+            f"{path} exists; pass --resume (resume=True in a BenchConfig) to continue that run, "
+            "or choose another --out"
+        )
     cut_torn_line(path)
     old, records = read_log(path)
     if old.get("schema") != SCHEMA_VERSION or old["run"] != new["run"]:

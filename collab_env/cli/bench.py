@@ -21,7 +21,7 @@ from rich.table import Table
 
 from collab_env.benchmarks.harness.log import read_log
 from collab_env.benchmarks.harness.plots import write_plots
-from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
+from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, run_bench
 from collab_env.benchmarks.harness.summary import (
     COLUMNS,
     SCORED,
@@ -62,7 +62,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         group, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"},
         defaults={"envs": ["all"], "out": "runs/bench-<date>-<time>", "workers": "the number of cores"},
     )  # fmt: skip
-    add_config_options(group, CompareOptions)
     return p
 
 
@@ -72,7 +71,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     With ``--resume``, the options not given are those of the run in ``--out`` (its log header).
 
     Raises:
-        ConfigError: for unknown envs, bad agent specs, ``--compare`` naming no listed agent,
+        ConfigError: for unknown envs, bad agent specs, ``--compare`` naming no listed agent
+            (``--resume`` keeps the run's ``--compare`` unless given again),
             ``--resume`` without ``--out``, or options that differ from the run resumed.
     """
     given = config_kwargs(args, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"})
@@ -88,10 +88,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         if not given.get("out"):
             raise ConfigError("--resume needs the --out directory of the run to continue")
         given = {**_saved_config(Path(given["out"])), **given}
-    config = BenchConfig(**given)
-    if args.compare and args.compare not in config.agents:
-        raise ConfigError(f"--compare {args.compare!r} is not among --agents {config.agents}")
-    return config
+    return BenchConfig(**given)
 
 
 def _all_envs() -> list[str]:
@@ -111,7 +108,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark, print its summary and write results, plots and the log.
 
     Returns:
-        0, or 1 when every episode was lost.
+        0; 1 when episodes were lost (the summary says how many and why) or when an endpoint
+        went down and the run stopped early (it prints why and the command that resumes it).
     """
     from collab_env.cli.preflight import check_ray_address, preflight
 
@@ -124,11 +122,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     # (the math task turns it off there on purpose: only the main thread may set signals).
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     start = time.perf_counter()
-    log = _run_with_progress(config, console)
+    try:
+        log = _run_with_progress(config, console)
+    except RunStopped as stop:
+        return _stopped(console, config, stop)
     header, records = read_log(log)
     out = Path(config.out)
     rows = summarise(records)
-    changes = compare(rows, args.compare) if args.compare else None
+    changes = compare(rows, config.compare) if config.compare else None
     write_results(rows, out, header, changes)
     write_plots(rows, records, out)
     print_summary(console, rows, header)
@@ -140,7 +141,27 @@ def run(args: argparse.Namespace, console: Console) -> int:
         f"wrote {out}/results.md, results.csv, results.json, plots and episodes.jsonl"
     )
     print_lost_reasons(console, lost)
-    return 1 if records and len(lost) == len(records) else 0
+    if lost:
+        console.print(
+            f"resume with: collab-env bench --resume --retry-lost --out {config.out}", soft_wrap=True
+        )
+    return 1 if lost else 0
+
+
+def _stopped(console: Console, config: BenchConfig, stop: RunStopped) -> int:
+    """Say why the run stopped early, what it kept and how to resume it; exit status 1."""
+    records = read_log(Path(config.out))[1]
+    lost = [r for r in records if r["status"] == "lost"]
+    console.print(f"[bold red]stopped early[/]: {escape(stop.reason)}")
+    console.print(
+        f"{len(records) - len(lost)} episodes finished and {len(lost)} lost are in "
+        f"{config.out}/episodes.jsonl; {stop.not_started} were not started"
+    )
+    print_lost_reasons(console, lost)
+    console.print(
+        f"once the endpoint is back, resume with: collab-env bench --resume --retry-lost --out {config.out}"
+    )
+    return 1
 
 
 def _run_with_progress(config: BenchConfig, console: Console) -> Path:

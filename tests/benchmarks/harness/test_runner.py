@@ -194,7 +194,7 @@ def test_cli_defaults_are_the_main_job():
     assert config.envs == ["CollabDoc-v0", "CollabCode-v0", "CollabMath-v0", "CollabQA-v0"]
     assert config.agents == ["passive", "clarify"] and config.split == "test" and config.executor == "threads"
     assert config.episodes == 50 and config.workers == (os.cpu_count() or 1)
-    with pytest.raises(ConfigError, match="--compare 'x' is not among"):
+    with pytest.raises(ConfigError, match="compare 'x' is not among"):
         config_from_args(parser.parse_args(["bench", "--compare", "x"]))
     with pytest.raises(ConfigError, match="--resume needs the --out"):
         config_from_args(parser.parse_args(["bench", "--resume"]))
