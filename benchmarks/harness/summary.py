@@ -146,18 +146,48 @@ def compare(rows: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
     20.0
     """
     baseline = {r["env_id"]: r for r in rows if r["agent"] == base}
-    out = []
-    for row in rows:
-        ref = baseline.get(row["env_id"])
-        if ref is None or row["agent"] == base:
-            continue
-        change: dict[str, Any] = {"env_id": row["env_id"], "agent": row["agent"], "base": base}
-        for k in COLUMNS:
-            if k in row and k in ref and not math.isnan(row[k].mean) and not math.isnan(ref[k].mean):
-                change[f"{k}_abs"] = row[k].mean - ref[k].mean
-                change[k] = 100 * change[f"{k}_abs"] / abs(ref[k].mean) if ref[k].mean else None
-        out.append(change)
+    out = [
+        _change(row, baseline[row["env_id"]], base)
+        for row in rows
+        if row["env_id"] in baseline and row["agent"] != base
+    ]
     return out + _overall(out, base)
+
+
+def compare_runs(
+    rows: list[dict[str, Any]], base_rows: list[dict[str, Any]], base: str
+) -> list[dict[str, Any]]:
+    """Each (env, agent) of a run against the same (env, agent) of another run ``base``.
+
+    Check first that both runs had the same user simulator
+    (:func:`~collab_env.benchmarks.harness.log.check_same_users`).
+
+    Args:
+        rows: Rows of :func:`summarise` of this run.
+        base_rows: Rows of the baseline run.
+        base: The baseline run's name (its directory), for the ``base`` field.
+
+    Returns:
+        As :func:`compare`, ``base`` reading ``"the same agent in <base>"``.
+    """
+    baseline = {(r["env_id"], r["agent"]): r for r in base_rows}
+    label = f"the same agent in {base}"
+    out = [
+        _change(row, baseline[row["env_id"], row["agent"]], label)
+        for row in rows
+        if (row["env_id"], row["agent"]) in baseline
+    ]
+    return out + _overall(out, label)
+
+
+def _change(row: dict[str, Any], ref: dict[str, Any], base: str) -> dict[str, Any]:
+    """The relative (percent) and absolute change of every column of ``row`` against ``ref``."""
+    change: dict[str, Any] = {"env_id": row["env_id"], "agent": row["agent"], "base": base}
+    for k in COLUMNS:
+        if k in row and k in ref and not math.isnan(row[k].mean) and not math.isnan(ref[k].mean):
+            change[f"{k}_abs"] = row[k].mean - ref[k].mean
+            change[k] = 100 * change[f"{k}_abs"] / abs(ref[k].mean) if ref[k].mean else None
+    return change
 
 
 def _overall(changes: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
@@ -233,7 +263,8 @@ def provenance(header: dict[str, Any]) -> str:
     seeds = run.get("seeds") or [run.get("seed"), None]
     return (
         f"collab-env {run.get('collab_env')}, {run.get('split')} split, seeds {seeds[0]}..{seeds[-1]}; "
-        f"user simulator: {run.get('user')}; ITR judge: {run.get('judge')}; {versions}. "
+        f"user simulator: {run.get('user')} ({run.get('user_version') or 'version unrecorded'}); "
+        f"ITR judge: {run.get('judge')}; {versions}. "
         "Mean ± 95% CI over scored episodes; tokens read = assistant tokens, thousands."
     )
 
@@ -258,6 +289,7 @@ def write_results(
             "collab_env": run.get("collab_env"),
             "task_version": run.get("envs", {}).get(r["env_id"], {}).get("task_version"),
             "user": run.get("user"),
+            "user_version": run.get("user_version"),
         }
         for r in rows
     ]
@@ -290,6 +322,7 @@ __all__ = [
     "SCORED",
     "Stat",
     "compare",
+    "compare_runs",
     "describe",
     "lost_reasons",
     "markdown",

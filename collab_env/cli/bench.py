@@ -19,13 +19,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from collab_env.benchmarks.harness.log import read_log
+from collab_env.benchmarks.harness.log import check_same_users, read_log
+from collab_env.benchmarks.harness.log import header as log_header
 from collab_env.benchmarks.harness.plots import write_plots
 from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 from collab_env.benchmarks.harness.summary import (
     COLUMNS,
     SCORED,
     compare,
+    compare_runs,
     describe,
     lost_reasons,
     provenance,
@@ -47,10 +49,57 @@ class CompareOptions:
     """How the run is reported.
 
     Attributes:
-        compare: Report relative changes of every agent against this agent spec.
+        compare: Report relative changes against this agent spec of the run, or against another
+            run (its directory or episodes.jsonl: each env and agent against the same env and
+            agent there); runs played by different user simulators are refused.
+        allow_different_users: Compare with another run even if its user simulator's version
+            differs.
     """
 
     compare: str | None = None
+    allow_different_users: bool = False
+
+
+def base_run(base: str | None, agents: list[str]) -> Path | None:
+    """The other run that ``--compare`` names, or ``None`` when it names an agent of this run.
+
+    Raises:
+        ConfigError: if ``base`` is neither one of ``agents`` nor an existing run.
+    """
+    if base is None or base in agents:
+        return None
+    path = Path(base)
+    if path.is_dir() or path.is_file():
+        return path
+    raise ConfigError(f"--compare {base!r} is not among --agents {agents}, nor a run's directory or log")
+
+
+def check_comparable(header: dict[str, Any], base: str | None, agents: list[str], allow: bool) -> None:
+    """Refuse, before any work, a ``--compare`` with a run played by another user simulator.
+
+    Raises:
+        ConfigError: for a bad ``--compare``, or different user versions without ``allow``.
+    """
+    other = base_run(base, agents)
+    if other is not None:
+        check_same_users({"this run": header, str(other): read_log(other)[0]}, allow)
+
+
+def comparison(
+    rows: list[dict[str, Any]], header: dict[str, Any], options: CompareOptions, agents: list[str]
+) -> list[dict[str, Any]] | None:
+    """The changes ``--compare`` asks for: against an agent of this run, or against another run.
+
+    Raises:
+        ConfigError: as :func:`check_comparable`.
+    """
+    if options.compare is None:
+        return None
+    check_comparable(header, options.compare, agents, options.allow_different_users)
+    other = base_run(options.compare, agents)
+    if other is None:
+        return compare(rows, options.compare)
+    return compare_runs(rows, summarise(read_log(other)[1]), str(other))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -89,8 +138,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
             raise ConfigError("--resume needs the --out directory of the run to continue")
         given = {**_saved_config(Path(given["out"])), **given}
     config = BenchConfig(**given)
-    if args.compare and args.compare not in config.agents:
-        raise ConfigError(f"--compare {args.compare!r} is not among --agents {config.agents}")
+    base_run(args.compare, config.agents)
     return config
 
 
@@ -116,6 +164,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from collab_env.cli.preflight import check_ray_address, preflight
 
     config = config_from_args(args)
+    options = CompareOptions(**config_kwargs(args, CompareOptions))
+    check_comparable(log_header(config), options.compare, config.agents, options.allow_different_users)
     preflight([config.env_config(e) for e in config.envs], config.agents)
     if config.executor == "ray":
         check_ray_address(config.ray_address)
@@ -128,7 +178,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     header, records = read_log(log)
     out = Path(config.out)
     rows = summarise(records)
-    changes = compare(rows, args.compare) if args.compare else None
+    changes = comparison(rows, header, options, config.agents)
     write_results(rows, out, header, changes)
     write_plots(rows, records, out)
     print_summary(console, rows, header)
