@@ -27,12 +27,18 @@ if TYPE_CHECKING:
 
 
 SCHEMA_VERSION = 2
-Key = tuple[str, str, int]  # (env id, agent spec, episode index)
+Key = tuple[str, str, int, int, str]  # (env id, agent spec, episode index, repeat, reveal)
 
 
 def key(record: dict[str, Any]) -> Key:
-    """The identity of an episode record: (env id, agent spec, episode index)."""
-    return record["env_id"], record["agent"], record["episode"]
+    """The identity of an episode record: (env id, agent spec, episode index, repeat, reveal).
+
+    Records written before repeats and the reveal control read as repeat 0, ``"default"``.
+    """
+    return (
+        record["env_id"], record["agent"], record["episode"], record.get("repeat", 0),
+        record.get("reveal", "default"),
+    )  # fmt: skip
 
 
 def header(config: BenchConfig) -> dict[str, Any]:
@@ -60,6 +66,10 @@ def header(config: BenchConfig) -> dict[str, Any]:
     }
     if config.env_options:  # max turns, reward weights, model options: they change the numbers
         run["env_options"] = config.env_options
+    if config.repeats > 1:  # recorded only when used, so logs of runs without them still resume
+        run["repeats"] = config.repeats
+    if config.reveal != ["default"]:
+        run["reveal"] = config.reveal
     meta = {"python": platform.python_version(), "config": asdict(config)}
     return {"type": "header", "schema": SCHEMA_VERSION, "run": run, **meta}
 

@@ -36,6 +36,7 @@ from collab_env.benchmarks.harness.log import Key, key, prepare, read_log
 
 import collab_env
 from collab_env.config import EnvConfig
+from collab_env.env import REVEAL
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.facets import questions
 from collab_env.registration import check_env_id
@@ -44,6 +45,9 @@ from collab_env.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("threads", "processes", "ray")
+#: Seeds of repeat r of an episode are ``REPEAT_STRIDE * r`` apart from its first: a fixed
+#: split's instance is pinned by its id, so only the user's (and env's) generators change.
+REPEAT_STRIDE = 1_000_003
 #: Counters of a model-backed user simulator recorded per episode as ``user_<name>`` (0 for the
 #: scripted user): rejected replies (unparseable, cut off at max_tokens, broken guards) and retries.
 USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries")
@@ -81,6 +85,13 @@ class BenchConfig:
             env that is not in ``envs`` is an error.
         env_options: Further :class:`~collab_env.config.EnvConfig` fields for every env
             (``max_turns``, ``model_options``, ``w_ext``, ``w_eng``, ``token_penalty``, ``reward_mode``).
+        repeats: Plays of each episode's instance, each with its own user seed (repeat r plays
+            seed ``seed + k + r * REPEAT_STRIDE`` on the same instance; repeat 0 is the episode
+            as without repeats); the summary then reports pass^k and the spread across repeats.
+            On the unlimited train split, repeats pin the instance: train instance ``seed + k``.
+        reveal: Conditions each episode is played in: ``default`` (as the task asks it) and
+            ``all`` (fully specified: the opening states every facet, the control); with both,
+            the summary reports the cost of underspecification per agent.
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -99,6 +110,8 @@ class BenchConfig:
     ray_address: str | None = None
     datasets: list[str] = field(default_factory=list)
     env_options: dict[str, Any] = field(default_factory=dict)
+    repeats: int = 1
+    reveal: list[str] = field(default_factory=lambda: ["default"])
 
     def __post_init__(self) -> None:
         if not self.envs:
@@ -112,6 +125,15 @@ class BenchConfig:
             raise ConfigError(f"agents lists a spec twice: {self.agents}")
         if self.executor not in EXECUTORS:
             raise ConfigError(f"executor must be one of {EXECUTORS}, got {self.executor!r}")
+        if not isinstance(self.repeats, int) or self.repeats < 1:
+            raise ConfigError(f"repeats must be an int >= 1, got {self.repeats!r}")
+        self.reveal = list(self.reveal)
+        if (
+            not self.reveal
+            or any(r not in REVEAL for r in self.reveal)
+            or len(set(self.reveal)) < len(self.reveal)
+        ):
+            raise ConfigError(f"reveal must list distinct values of {REVEAL}, got {self.reveal}")
         if self.episodes < 1 or self.workers < 1:
             raise ConfigError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
         if self.split not in ("train", "test"):
@@ -179,7 +201,14 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "episodes.jsonl"
     done = prepare(path, config)
-    jobs = [(e, a, k) for e in config.envs for a in config.agents for k in range(config.episodes)]
+    jobs = [
+        (e, a, k, r, reveal)
+        for e in config.envs
+        for a in config.agents
+        for k in range(config.episodes)
+        for r in range(config.repeats)
+        for reveal in config.reveal
+    ]
     todo = [job for job in jobs if job not in done]
     log.info("%d episodes to run (%d already in %s)", len(todo), len(jobs) - len(todo), path)
     run = {"threads": _run_threads, "processes": _run_processes, "ray": _run_ray}[config.executor]
@@ -258,8 +287,9 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
     """Play one episode and return its record (never raises: a crash of the agent is a failed episode, any other crash is lost).
 
     Args:
-        job: (env id, agent spec, episode index k); the episode plays seed ``config.seed + k``
-            (on a fixed split, the instance of that index modulo the split's size).
+        job: (env id, agent spec, episode index k, repeat r, reveal); the episode plays instance
+            ``config.seed + k`` (modulo a fixed split's size) with seed ``config.seed + k + r *
+            REPEAT_STRIDE``, fully specified when reveal is ``"all"``.
         config: The run.
 
     Returns:
@@ -267,7 +297,7 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         reward part, the judge, tokens, turns, questions, user simulator calls and counts
         (:data:`USER_COUNTS`), model usage, cost and transcript.
     """
-    env_id, spec, k = job
+    env_id, spec, k, _, reveal = job
     record = _base(job, config)
     try:
         env = make_env(env_id, config)
@@ -275,8 +305,12 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         record["metric"] = task.metric_name
         size = task.size(config.split)  # seed s plays instance s (mod the size), as env.reset does
         record["task_id"] = task.task_id(config.split, (config.seed + k) % size) if size else None
+        if size is None and config.repeats > 1:  # repeats replay one instance: pin it
+            record["task_id"] = task.task_id(config.split, config.seed + k)
         agent = build_agent(spec, env)
-        result = run_episode(env, CheckedAgent(agent, env), seed=config.seed + k, task_id=record["task_id"])
+        result = run_episode(
+            env, CheckedAgent(agent, env), seed=record["seed"], task_id=record["task_id"], reveal=reveal
+        )
     except AgentError as exc:
         return {**record, **_agent_error(env, str(exc))}
     except Exception:
@@ -299,6 +333,7 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         error=error,
         task_id=result.task_id,
         reward=result.reward,
+        success=result.reward["task_metric"] >= task.accept_threshold,
         judge=result.reward.get("engagement_judge"),
         turns=result.turns,
         terminated=result.terminated,
@@ -376,8 +411,13 @@ def _agent_error(env: gym.Env, error: str) -> dict[str, Any]:
 
 
 def _base(job: Key, config: BenchConfig) -> dict[str, Any]:
-    env_id, spec, k = job
-    return {"type": "episode", "env_id": env_id, "agent": spec, "episode": k, "seed": config.seed + k}
+    env_id, spec, k, r, reveal = job
+    record = {"type": "episode", "env_id": env_id, "agent": spec, "episode": k, "seed": config.seed + k}
+    if r or config.repeats > 1:
+        record.update(repeat=r, seed=config.seed + k + r * REPEAT_STRIDE)
+    if reveal != "default" or config.reveal != ["default"]:
+        record["reveal"] = reveal
+    return record
 
 
 def _lost(job: Key, config: BenchConfig, error: str) -> dict[str, Any]:

@@ -99,15 +99,19 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (env, agent), in the order they first appear.
 
     Args:
-        records: Episode records (as :func:`collab_env.benchmarks.harness.log.read_log` returns them).
+        records: Episode records (as :func:`collab_env.benchmarks.harness.log.read_log` returns
+            them); of a run with the reveal control, only those played as the task asks them
+            (:func:`primary_reveal`). Repeats are averaged in as episodes.
 
     Returns:
         Rows with ``env_id``, ``agent``, ``metric`` (its name), ``judge`` (of ITR), ``episodes``
         (scored, agent errors included), ``lost``, ``agent_errors``, and a :class:`Stat` per column of :data:`COLUMNS` and :data:`EXTRA`.
     """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    reveal = primary_reveal(records)
     for record in records:
-        groups.setdefault((record["env_id"], record["agent"]), []).append(record)
+        if record.get("reveal", "default") == reveal:
+            groups.setdefault((record["env_id"], record["agent"]), []).append(record)
     rows = []
     for (env_id, agent), group in groups.items():
         scored = [r for r in group if r["status"] in SCORED]
@@ -125,6 +129,16 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row.update({k: stat(read(r) for r in scored) for k, (_, read) in {**COLUMNS, **EXTRA}.items()})
         rows.append(row)
     return rows
+
+
+def primary_reveal(records: list[dict[str, Any]]) -> str:
+    """The condition the summary table reports: ``"default"``, or ``"all"`` in a run of only the control.
+
+    The fully specified episodes of a run with both conditions are reported apart
+    (:func:`collab_env.benchmarks.harness.reliability.underspecification`), never mixed in.
+    """
+    reveals = {r.get("reveal", "default") for r in records}
+    return "all" if reveals == {"all"} else "default"
 
 
 def compare(rows: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
@@ -274,14 +288,23 @@ def write_results(
     out: Path,
     header: dict[str, Any],
     changes: list[dict[str, Any]] | None = None,
+    records: list[dict[str, Any]] | None = None,
 ) -> list[Path]:
     """Write ``results.md``, ``results.csv`` and ``results.json``; return their paths.
 
-    Each file is written atomically (:mod:`collab_env.fileio`). Every file names the versions: the Markdown's first line, the CSV's ``collab_env`` and
-    ``task_version`` columns, the JSON's ``header`` (the log's).
+    Each file is written atomically (:mod:`collab_env.fileio`). Every file names the versions:
+    the Markdown's first line, the CSV's ``collab_env``, ``task_version`` and ``user_version``
+    columns, the JSON's ``header`` (the log's). Given the ``records``, the Markdown and the JSON
+    also hold the cost of underspecification and the reliability over repeats, where the run
+    measured them (:mod:`collab_env.benchmarks.harness.reliability`).
     """
+    from collab_env.benchmarks.harness import reliability
+
+    under = reliability.underspecification(records) if records else []
+    reliable = reliability.reliability(records, primary_reveal(records)) if records else []
     paths = [out / "results.md", out / "results.csv", out / "results.json"]
-    atomic_write_text(paths[0], markdown(rows, changes, header))
+    extra = reliability.markdown(under, reliable)
+    atomic_write_text(paths[0], markdown(rows, changes, header) + (f"\n{extra}" if extra else ""))
     run = header.get("run", {})
     flat = [
         {
@@ -297,7 +320,12 @@ def write_results(
         writer = csv.DictWriter(f, fieldnames=list(flat[0]) if flat else ["env_id"])
         writer.writeheader()
         writer.writerows(flat)
-    payload = {"header": header, "summary": flat, "compare": changes or []}
+    payload = {
+        "header": header,
+        "summary": flat,
+        "compare": changes or [],
+        **reliability.as_json(under, reliable),
+    }
     atomic_write_text(paths[2], json.dumps(payload, indent=2))
     return paths
 
@@ -326,6 +354,7 @@ __all__ = [
     "describe",
     "lost_reasons",
     "markdown",
+    "primary_reveal",
     "provenance",
     "stat",
     "summarise",
