@@ -14,6 +14,7 @@ SCRIPTS = (
     "mr_throughput",
     "ppo_mr_ablation",
     "sandbox",
+    "user_fidelity",
 )
 
 
