@@ -184,4 +184,12 @@ def as_json(under: list[dict[str, Any]], reliable: list[dict[str, Any]]) -> dict
     return {"underspecification": [plain(r) for r in under], "reliability": [plain(r) for r in reliable]}
 
 
-__all__ = ["as_json", "markdown", "pass_hat_k", "reliability", "underspecification"]
+def controls(records: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """Both tables of a run's records, as Markdown (empty when not measured) and as JSON."""
+    reveals = {r.get("reveal", "default") for r in records}
+    under = underspecification(records)
+    reliable = reliability(records, "all" if reveals == {"all"} else "default")
+    return markdown(under, reliable), as_json(under, reliable)
+
+
+__all__ = ["as_json", "controls", "markdown", "pass_hat_k", "reliability", "underspecification"]

@@ -288,22 +288,18 @@ def write_results(
     out: Path,
     header: dict[str, Any],
     changes: list[dict[str, Any]] | None = None,
-    records: list[dict[str, Any]] | None = None,
+    controls: tuple[str, dict[str, Any]] | None = None,
 ) -> list[Path]:
     """Write ``results.md``, ``results.csv`` and ``results.json``; return their paths.
 
     Each file is written atomically (:mod:`collab_env.fileio`). Every file names the versions:
     the Markdown's first line, the CSV's ``collab_env``, ``task_version`` and ``user_version``
-    columns, the JSON's ``header`` (the log's). Given the ``records``, the Markdown and the JSON
-    also hold the cost of underspecification and the reliability over repeats, where the run
-    measured them (:mod:`collab_env.benchmarks.harness.reliability`).
+    columns, the JSON's ``header`` (the log's). ``controls`` (the Markdown and the JSON of
+    :func:`collab_env.benchmarks.harness.reliability.controls`: the cost of underspecification
+    and the reliability over repeats) is appended to the Markdown and merged into the JSON.
     """
-    from collab_env.benchmarks.harness import reliability
-
-    under = reliability.underspecification(records) if records else []
-    reliable = reliability.reliability(records, primary_reveal(records)) if records else []
+    extra, extra_json = controls or ("", {})
     paths = [out / "results.md", out / "results.csv", out / "results.json"]
-    extra = reliability.markdown(under, reliable)
     atomic_write_text(paths[0], markdown(rows, changes, header) + (f"\n{extra}" if extra else ""))
     run = header.get("run", {})
     flat = [
@@ -324,7 +320,7 @@ def write_results(
         "header": header,
         "summary": flat,
         "compare": changes or [],
-        **reliability.as_json(under, reliable),
+        **extra_json,
     }
     atomic_write_text(paths[2], json.dumps(payload, indent=2))
     return paths

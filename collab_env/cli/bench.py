@@ -30,7 +30,6 @@ from collab_env.benchmarks.harness.summary import (
     compare_runs,
     describe,
     lost_reasons,
-    primary_reveal,
     provenance,
     summarise,
     write_results,
@@ -180,10 +179,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     out = Path(config.out)
     rows = summarise(records)
     changes = comparison(rows, header, options, config.agents)
-    write_results(rows, out, header, changes, records)
+    from collab_env.benchmarks.harness.reliability import controls
+
+    tables = controls(records)
+    write_results(rows, out, header, changes, tables)
     write_plots(rows, records, out)
     print_summary(console, rows, header)
-    print_controls(console, records)
+    if tables[0]:  # the cost of underspecification and pass^k, where the run measured them
+        console.print(tables[0], markup=False, highlight=False, soft_wrap=True)
     for change in changes or []:
         console.print(describe(change))
     lost = [r for r in records if r["status"] == "lost"]
@@ -224,17 +227,6 @@ def print_lost_reasons(console: Console, lost: list[dict[str, Any]], shown: int 
         console.print(f"  {n} × {escape(reason)}")
     if len(reasons) > shown:
         console.print(f"  ... and {len(reasons) - shown} other reasons (see episodes.jsonl)")
-
-
-def print_controls(console: Console, records: list[dict[str, Any]]) -> None:
-    """Print the cost of underspecification and pass^k, where the run measured them."""
-    from collab_env.benchmarks.harness import reliability
-
-    under = reliability.underspecification(records)
-    reliable = reliability.reliability(records, primary_reveal(records))
-    text = reliability.markdown(under, reliable)
-    if text:
-        console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 class Tally:
