@@ -129,6 +129,9 @@ def test_bench_cli_reports_the_cost_of_underspecification_and_pass_k(tmp_path, c
     assert {r["agent"] for r in results["reliability"]} == {"passive", "clarify"}
     assert all(row["episodes"] == 6 for row in results["summary"])  # the control is not mixed in
     assert "Cost of underspecification" in (tmp_path / "results.md").read_text()
+    assert main(["show", str(tmp_path), "--html", str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "<h2>Cost of underspecification</h2>" in page and "<th>pass^2</th>" in page
 
 
 def test_bench_refuses_bad_repeats_and_reveal_values(tmp_path):
