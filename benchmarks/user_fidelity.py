@@ -22,8 +22,9 @@ the person's, per place, over every conversation (a simulator that ends the chat
   person's last turn.
 
 Sources: the people, the scripted user, and the LLM user when an endpoint is given
-(``--base-url``, ``--model``: a local llama.cpp server, for instance). Prints the table, writes
-``--out`` (JSON) and a plot beside it (``.png``)::
+(``--base-url``, ``--model``: a local llama.cpp server, for instance; ``--workers N`` replays N
+conversations at once, for a server with N slots). Prints the table, writes ``--out`` (JSON) and
+a plot beside it (``.png``)::
 
     python -m collab_env.benchmarks.user_fidelity --base-url http://127.0.0.1:8089/v1 \\
         --model qwen2.5-coder-0.5b-instruct-q4
@@ -47,6 +48,7 @@ from collab_env.benchmarks.harness.summary import stat
 from collab_env.tasks.doc.simarena import SimulatorArenaDataset, content_stems
 
 from collab_env.errors import ConfigError, ModelCallError
+from collab_env.executors import make_executor
 from collab_env.facets import questions
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance
 from collab_env.users import LLMUser, ScriptedUser, UserSimulator
@@ -74,6 +76,7 @@ class Args:
     temperature: float = 0.7
     timeout_s: float = 300.0
     seed: int = 0
+    workers: int = 1
     out: str = "runs/benchmarks/user_fidelity.json"
 
 
@@ -217,7 +220,7 @@ def make_users(args: Args) -> dict[str, UserSimulator]:
             from collab_env.llm import OpenAIChat
 
             model = OpenAIChat(
-                args.model, base_url=args.base_url, concurrency=1, max_retries=1, timeout_s=args.timeout_s,
+                args.model, base_url=args.base_url, concurrency=args.workers, max_retries=1, timeout_s=args.timeout_s,
                 max_tokens=args.max_tokens, temperature=args.temperature,
             )  # fmt: skip
             users[name] = LLMUser(model)
@@ -282,9 +285,11 @@ def run(args: Args) -> dict[str, dict[str, Any]]:
     task = SimulatorArenaDataset(path)
     instances = task.instances[: args.conversations or None]
     results = {"people": summarise([measure(i, people(i)) for i in instances])}
+    executor = make_executor(None, args.workers)  # conversations at once (an endpoint's slots)
     for name, user in make_users(args).items():
         start = time.perf_counter()
-        results[name] = summarise([measure(i, simulate(user, task, i, args.seed)) for i in instances])
+        measured = executor.map(lambda i, u=user: measure(i, simulate(u, task, i, args.seed)), instances)
+        results[name] = summarise(list(measured))
         results[name].update(version=user.version, seconds=round(time.perf_counter() - start, 1))
     return results
 
