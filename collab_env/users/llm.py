@@ -178,7 +178,7 @@ class LLMUser(UserSimulator):
             "sampling": {k: v for k, v in sorted(self.sampling.items()) if k != "seed"},
         }  # fmt: skip
         digest = hashlib.sha256(json.dumps(pinned, sort_keys=True, default=str).encode()).hexdigest()[:10]
-        return f"llm/{self.prompt}/p{digest}/{self.model.name}"
+        return f"llm/{self.prompt}/p{digest}/{getattr(self.model, 'name', type(self.model).__name__)}"
 
     def start(self, task: Task, instance: TaskInstance, rng: np.random.Generator) -> tuple[str, LLMUserState]:
         """Open with the task instance's opening request (so the hidden goal and opening match)."""
