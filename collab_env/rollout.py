@@ -54,6 +54,7 @@ def run_episode(
     agent: Callable[[Sequence[ChatMessage]], str],
     seed: int | None = None,
     task_id: str | None = None,
+    reveal: str | None = None,
 ) -> EpisodeResult:
     """Play one episode of ``env`` with ``agent``.
 
@@ -62,13 +63,15 @@ def run_episode(
         agent: Any ``agent(messages) -> str``; its ``reset()`` is called first when it has one.
         seed: Seed for ``env.reset``.
         task_id: Play this task instance instead of drawing one.
+        reveal: ``"all"`` plays the instance fully specified (the reset option ``reveal``).
 
     Returns:
         The transcript, the rewards and every step's ``info``.
     """
     if callable(getattr(agent, "reset", None)):
         agent.reset()
-    obs, info = env.reset(seed=seed, options={"task_id": task_id} if task_id else None)
+    options = {k: v for k, v in (("task_id", task_id), ("reveal", reveal)) if v}
+    obs, info = env.reset(seed=seed, options=options or None)
     result = EpisodeResult(task_id=info["task_id"], messages=obs)
     done = False
     while not done:

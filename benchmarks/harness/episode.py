@@ -23,14 +23,18 @@ from collab_env.tokens import count_tokens
 #: Counters of a model-backed user simulator recorded per episode as ``user_<name>`` (0 for the
 #: scripted user): rejected replies (unparseable, cut off at max_tokens, broken guards) and retries.
 USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries")
+#: Seeds of repeat r of an episode are ``REPEAT_STRIDE * r`` apart from its first: a fixed
+#: split's instance is pinned by its id, so only the user's (and env's) generators change.
+REPEAT_STRIDE = 1_000_003
 
 
 def play(job: Key, config: Any) -> dict[str, Any]:
     """Play one episode and return its record (never raises: a crash of the agent is a failed episode, any other crash is lost).
 
     Args:
-        job: (env id, agent spec, episode index k); the episode plays seed ``config.seed + k``
-            (on a fixed split, the instance of that index modulo the split's size).
+        job: (env id, agent spec, episode index k, repeat r, reveal); the episode plays instance
+            ``config.seed + k`` (modulo a fixed split's size) with seed ``config.seed + k + r *
+            REPEAT_STRIDE``, fully specified when reveal is ``"all"``.
         config: The run.
 
     Returns:
@@ -38,7 +42,7 @@ def play(job: Key, config: Any) -> dict[str, Any]:
         reward part, the judge, tokens, turns, questions, user simulator calls and counts
         (:data:`USER_COUNTS`), model usage, cost and transcript.
     """
-    env_id, spec, k = job
+    env_id, spec, k, _, reveal = job
     record = _base(job, config)
     try:
         env = config.env_config(env_id).make()
@@ -46,8 +50,12 @@ def play(job: Key, config: Any) -> dict[str, Any]:
         record["metric"] = task.metric_name
         size = task.size(config.split)  # seed s plays instance s (mod the size), as env.reset does
         record["task_id"] = task.task_id(config.split, (config.seed + k) % size) if size else None
+        if size is None and config.repeats > 1:  # repeats replay one instance: pin it
+            record["task_id"] = task.task_id(config.split, config.seed + k)
         agent = build_agent(spec, env)
-        result = run_episode(env, CheckedAgent(agent, env), seed=config.seed + k, task_id=record["task_id"])
+        result = run_episode(
+            env, CheckedAgent(agent, env), seed=record["seed"], task_id=record["task_id"], reveal=reveal
+        )
     except AgentError as exc:
         return {**record, **_agent_error(env, str(exc))}
     except Exception:
@@ -70,6 +78,7 @@ def play(job: Key, config: Any) -> dict[str, Any]:
         error=error,
         task_id=result.task_id,
         reward=result.reward,
+        success=result.reward["task_metric"] >= task.accept_threshold,
         judge=result.reward.get("engagement_judge"),
         turns=result.turns,
         terminated=result.terminated,
@@ -147,8 +156,13 @@ def _agent_error(env: gym.Env, error: str) -> dict[str, Any]:
 
 
 def _base(job: Key, config: Any) -> dict[str, Any]:
-    env_id, spec, k = job
-    return {"type": "episode", "env_id": env_id, "agent": spec, "episode": k, "seed": config.seed + k}
+    env_id, spec, k, r, reveal = job
+    record = {"type": "episode", "env_id": env_id, "agent": spec, "episode": k, "seed": config.seed + k}
+    if r or config.repeats > 1:
+        record.update(repeat=r, seed=config.seed + k + r * REPEAT_STRIDE)
+    if reveal != "default" or config.reveal != ["default"]:
+        record["reveal"] = reveal
+    return record
 
 
 def _tokens(messages: list[dict[str, str]], role: str) -> int:

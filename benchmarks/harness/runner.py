@@ -34,11 +34,12 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents.specs import check_spec
-from collab_env.benchmarks.harness.episode import USER_COUNTS, _base, play
+from collab_env.benchmarks.harness.episode import REPEAT_STRIDE, USER_COUNTS, _base, play
 from collab_env.benchmarks.harness.log import Key, key, prepare, read_log
 
 import collab_env
 from collab_env.config import EnvConfig
+from collab_env.env import REVEAL
 from collab_env.errors import ConfigError, EndpointDown
 from collab_env.registration import check_env_id
 
@@ -96,6 +97,13 @@ class BenchConfig:
             (``max_turns``, ``model_options``, ``w_ext``, ``w_eng``, ``token_penalty``, ``reward_mode``).
         compare: Report relative changes of every agent against this agent spec (the report
             only: it is kept by a resume, and may be changed by one).
+        repeats: Plays of each episode's instance, each with its own user seed (repeat r plays
+            seed ``seed + k + r * REPEAT_STRIDE`` on the same instance; repeat 0 is the episode
+            as without repeats); the summary then reports pass^k and the spread across repeats.
+            On the unlimited train split, repeats pin the instance: train instance ``seed + k``.
+        reveal: Conditions each episode is played in: ``default`` (as the task asks it) and
+            ``all`` (fully specified: the opening states every facet, the control); with both,
+            the summary reports the cost of underspecification per agent.
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -115,6 +123,8 @@ class BenchConfig:
     datasets: list[str] = field(default_factory=list)
     env_options: dict[str, Any] = field(default_factory=dict)
     compare: str | None = None
+    repeats: int = 1
+    reveal: list[str] = field(default_factory=lambda: ["default"])
 
     def __post_init__(self) -> None:
         if not self.envs:
@@ -126,10 +136,21 @@ class BenchConfig:
         self.agents = [check_spec(a) for a in self.agents]
         if len(set(self.agents)) != len(self.agents):
             raise ConfigError(f"agents lists a spec twice: {self.agents}")
-        if self.compare is not None and self.compare not in self.agents:
-            raise ConfigError(f"compare {self.compare!r} is not among agents {self.agents}")
+        if self.compare is not None and self.compare not in self.agents and not Path(self.compare).exists():
+            raise ConfigError(
+                f"compare {self.compare!r} is not among agents {self.agents}, nor a run's directory or log"
+            )
         if self.executor not in EXECUTORS:
             raise ConfigError(f"executor must be one of {EXECUTORS}, got {self.executor!r}")
+        if not isinstance(self.repeats, int) or self.repeats < 1:
+            raise ConfigError(f"repeats must be an int >= 1, got {self.repeats!r}")
+        self.reveal = list(self.reveal)
+        if (
+            not self.reveal
+            or any(r not in REVEAL for r in self.reveal)
+            or len(set(self.reveal)) < len(self.reveal)
+        ):
+            raise ConfigError(f"reveal must list distinct values of {REVEAL}, got {self.reveal}")
         if self.episodes < 1 or self.workers < 1:
             raise ConfigError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
         if self.split not in ("train", "test"):
@@ -199,7 +220,14 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "episodes.jsonl"
     done = prepare(path, config)
-    jobs = [(e, a, k) for e in config.envs for a in config.agents for k in range(config.episodes)]
+    jobs = [
+        (e, a, k, r, reveal)
+        for e in config.envs
+        for a in config.agents
+        for k in range(config.episodes)
+        for r in range(config.repeats)
+        for reveal in config.reveal
+    ]
     todo = [job for job in jobs if job not in done]
     log.info("%d episodes to run (%d already in %s)", len(todo), len(jobs) - len(todo), path)
     run = {"threads": _run_threads, "processes": _run_processes, "ray": _run_ray}[config.executor]

@@ -19,13 +19,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from collab_env.benchmarks.harness.log import read_log
+from collab_env.benchmarks.harness.log import check_same_users, read_log
+from collab_env.benchmarks.harness.log import header as log_header
 from collab_env.benchmarks.harness.plots import write_plots
 from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, run_bench
 from collab_env.benchmarks.harness.summary import (
     COLUMNS,
     SCORED,
     compare,
+    compare_runs,
     describe,
     lost_reasons,
     provenance,
@@ -44,13 +46,61 @@ _INVOCATION = ("out", "resume", "retry_lost", "workers", "executor", "ray_addres
 
 @dataclass
 class CompareOptions:
-    """How the run is reported.
+    """How the run is reported (in ``bench``, ``--compare`` is the :class:`BenchConfig` field, which a
+    resume keeps).
 
     Attributes:
-        compare: Report relative changes of every agent against this agent spec.
+        compare: Report relative changes against this agent spec of the run, or against another
+            run (its directory or episodes.jsonl: each env and agent against the same env and
+            agent there); runs played by different user simulators are refused.
+        allow_different_users: Compare with another run even if its user simulator's version
+            differs.
     """
 
     compare: str | None = None
+    allow_different_users: bool = False
+
+
+def base_run(base: str | None, agents: list[str]) -> Path | None:
+    """The other run that ``--compare`` names, or ``None`` when it names an agent of this run.
+
+    Raises:
+        ConfigError: if ``base`` is neither one of ``agents`` nor an existing run.
+    """
+    if base is None or base in agents:
+        return None
+    path = Path(base)
+    if path.is_dir() or path.is_file():
+        return path
+    raise ConfigError(f"--compare {base!r} is not among --agents {agents}, nor a run's directory or log")
+
+
+def check_comparable(header: dict[str, Any], base: str | None, agents: list[str], allow: bool) -> None:
+    """Refuse, before any work, a ``--compare`` with a run played by another user simulator.
+
+    Raises:
+        ConfigError: for a bad ``--compare``, or different user versions without ``allow``.
+    """
+    other = base_run(base, agents)
+    if other is not None:
+        check_same_users({"this run": header, str(other): read_log(other)[0]}, allow)
+
+
+def comparison(
+    rows: list[dict[str, Any]], header: dict[str, Any], options: CompareOptions, agents: list[str]
+) -> list[dict[str, Any]] | None:
+    """The changes ``--compare`` asks for: against an agent of this run, or against another run.
+
+    Raises:
+        ConfigError: as :func:`check_comparable`.
+    """
+    if options.compare is None:
+        return None
+    check_comparable(header, options.compare, agents, options.allow_different_users)
+    other = base_run(options.compare, agents)
+    if other is None:
+        return compare(rows, options.compare)
+    return compare_runs(rows, summarise(read_log(other)[1]), str(other))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -62,6 +112,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         group, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"},
         defaults={"envs": ["all"], "out": "runs/bench-<date>-<time>", "workers": "the number of cores"},
     )  # fmt: skip
+    add_config_options(group, CompareOptions, skip={"compare"})
     return p
 
 
@@ -114,6 +165,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from collab_env.cli.preflight import check_ray_address, preflight
 
     config = config_from_args(args)
+    options = CompareOptions(config.compare, args.allow_different_users)
+    check_comparable(log_header(config), options.compare, config.agents, options.allow_different_users)
     preflight([config.env_config(e) for e in config.envs], config.agents)
     if config.executor == "ray":
         check_ray_address(config.ray_address)
@@ -129,10 +182,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
     header, records = read_log(log)
     out = Path(config.out)
     rows = summarise(records)
-    changes = compare(rows, config.compare) if config.compare else None
-    write_results(rows, out, header, changes)
+    changes = comparison(rows, header, options, config.agents)
+    from collab_env.benchmarks.harness.reliability import controls
+
+    tables = controls(records)
+    write_results(rows, out, header, changes, tables)
     write_plots(rows, records, out)
     print_summary(console, rows, header)
+    if tables[0]:  # the cost of underspecification and pass^k, where the run measured them
+        console.print(tables[0], markup=False, highlight=False, soft_wrap=True)
     for change in changes or []:
         console.print(describe(change))
     lost = [r for r in records if r["status"] == "lost"]

@@ -15,6 +15,7 @@ SCRIPTS = (
     "ppo_mr_ablation",
     "sandbox",
     "sandbox_charging",
+    "user_fidelity",
 )
 
 
