@@ -173,9 +173,7 @@ def unasked_facts(
     sentence that asks without a "?", "Please list every detail: audience, tone", asks too).
     """
     said = _normal("\n".join(m["content"] for m in messages))
-    last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
-    asking = [*questions(last), *(s for s in sentences(last) if _REQUEST.search(s))]
-    asked = {f.name for q in asking for f in match_facets(q, instance.facets, kinds)}
+    asked = asked_facets(messages, instance, kinds)
     mine, found, values = _normal(text), [], set()
     for f in instance.hidden_facets:  # two facets of one value ("$2 each" for both) are one fact said
         if (
@@ -189,10 +187,32 @@ def unasked_facts(
     return found
 
 
+def states(text: str, value: str) -> bool:
+    """Whether ``text`` states ``value`` as whole words, case and spacing aside.
+
+    >>> states("It costs $3, not 30", "3"), states("It costs 30", "3")
+    (True, False)
+    """
+    return _states(_normal(text), value)
+
+
+def asked_facets(messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence) -> list[str]:
+    """The facets the last assistant message asks about (a question, or a sentence that asks)."""
+    last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
+    asking = [*questions(last), *(s for s in sentences(last) if _REQUEST.search(s))]
+    found = (f.name for q in asking for f in match_facets(q, instance.facets, kinds))
+    return list(dict.fromkeys(found))
+
+
 def _states(text: str, value: str) -> bool:
     """Whether normalised ``text`` contains ``value`` as whole words (numbers not inside others)."""
     value = _normal(value)
     return bool(value) and re.search(rf"(?<![\w.]){re.escape(value)}(?![\w])", text) is not None
+
+
+def _words(text: str) -> set[str]:
+    """The words of four letters or more of ``text``, lower case (what two sentences share)."""
+    return set(re.findall(r"[a-z]{4,}", text.lower()))
 
 
 def _quoted_line(line: str, earlier: str) -> bool:
@@ -207,6 +227,7 @@ def _normal(text: str) -> str:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _NUMERIC_VALUE = re.compile(r"(at (most|least) )?\$?\d[\d.,]*%?( \w+)?", re.I)
+_AMOUNT = re.compile(r"(?<=\$)\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?(?=\s?%)")
 _RESULT = re.compile(r"=\s*\$?(\d[\d.,]*)")
 _IDENTIFIER = re.compile(r"`(\w+)`|\b([a-z]+(?:_[a-z0-9]+)+)\b")
 _DATE_WORDS = (
@@ -230,7 +251,8 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
     Only details of a kind the goal fixes are checked, and only those neither the goal nor the
     conversation holds (a user repeats the assistant's wrong figure to correct it):
 
-    - a number, where a facet's value is a number ("3", "at most 30"); results after ``=`` aside;
+    - a number, where a facet's value is a number ("3", "at most 30"), when it is an amount ($, %)
+      or its sentence shares a word with such a facet's statement; results after ``=`` aside;
     - an identifier (``snake_case`` or in backticks), where a facet names one;
     - a weekday or month, where a facet is a date;
     - another candidate, where a facet's keywords list the candidates (the QA readings) and the
@@ -239,9 +261,15 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
     known = _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
     mine, facets = _normal(text), instance.facets
     false: list[str] = []
-    if any(_NUMERIC_VALUE.fullmatch(f.value) for f in facets):
+    numeric = [f for f in facets if _NUMERIC_VALUE.fullmatch(f.value)]
+    if numeric:
         results = {r.rstrip(".,") for r in _RESULT.findall(mine)}
-        false += [n for n in _NUMBER.findall(mine) if n not in results and not _states(known, n)]
+        about = {w for f in numeric for w in _words(f.statement)}
+        for sentence in sentences(mine):
+            facts = (
+                _AMOUNT.findall(sentence) if about.isdisjoint(_words(sentence)) else _NUMBER.findall(sentence)
+            )
+            false += [n for n in facts if n not in results and not _states(known, n)]
     if any(_IDENTIFIER.fullmatch(f.value) for f in facets):
         false += [a or b for a, b in _IDENTIFIER.findall(text) if not _states(known, a or b)]
     if any(w in _normal(f.value) for f in facets for w in _DATE_WORDS):
@@ -284,11 +312,13 @@ __all__ = [
     "MAX_UNASKED_FACTS",
     "REMINDERS",
     "SEVERITY",
+    "asked_facets",
     "check",
     "contradicted",
     "repair",
     "sentences",
     "solves",
+    "states",
     "unasked_facts",
     "unquoted",
 ]
