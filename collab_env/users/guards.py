@@ -59,8 +59,10 @@ _VOICE = re.compile(
     r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
     r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you"
     r"|^\s*\**(assistant|ai)\**\s*:"
-    r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|create|calculate|compute|solve)"
-    r" (the|this|that|your|a|an|it)\b|\blet me (write|draft|implement|calculate|compute|solve) (the|this|that|it|a)\b"
+    r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|calculate|compute|solve)"
+    r" (the|this|that|your|it) (function|code|solution|program|script|calculation|answer|for you)\b"
+    r"|\bi(?:'ll| will) (write|draft|implement|code|calculate|compute|solve) (it|this|that|the \w+)( for you)? now\b"
+    r"|\blet me (write|implement|calculate|compute|solve) (the|this|that|it) (function|code|solution|for you)\b"
     r"|here(?:'s| is) the (updated |revised |corrected |final )?(code|function|draft|document|solution)\b",
     re.I | re.M,
 )
@@ -69,7 +71,7 @@ _VOICE = re.compile(
 _NARRATION = re.compile(
     r"\bthe assistant (has |had |just |is |was )?(asked|asks|asking|said|says|mentioned|provided|wrote|written"
     r"|suggested|responded|replied|explained|gave|given|offered|wants|needs|requested|did not|didn't)\b"
-    r"|\bI should (have|now|respond|reply|ask|provide|tell|give|mention|answer)\b"
+    r"|\bI should (now )?(respond|reply)\b|\bI should have (asked|said|mentioned|provided|told|given|answered)\b"
     r"|\b(as|being|playing) the user\b|\bthe user (wants|asked|needs|should|is|would)\b"
     r"|\bmy (next )?(response|reply|message) (is|will|should)\b|^\s*\**user\**\s*:"
     r"|\b(in|from) the (conversation|chat history|transcript)\b",

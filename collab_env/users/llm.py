@@ -56,7 +56,8 @@ class LLMUser(UserSimulator):
     Args:
         model: Any :class:`~collab_env.llm.ChatModel`.
         max_attempts: Tries per reply when the output is not JSON, is cut off, or breaks a guard.
-        max_words: Longer replies (quotes aside) are drift (users write short messages).
+        max_words: Longer replies (quotes aside) are drift: a person may paste their notes (SimulatorArena:
+            236 words), a small model rambles on to ``max_tokens``.
         json_mode: Constrain the reply to JSON (``response_format``); ``None``: where the
             endpoint is an :class:`~collab_env.llm.OpenAIChat` (every OpenAI-compatible server
             we know offers it; a local ``HFChat`` does not).
@@ -84,7 +85,7 @@ class LLMUser(UserSimulator):
         self,
         model: ChatModel,
         max_attempts: int = 3,
-        max_words: int = 120,
+        max_words: int = 300,
         json_mode: bool | None = None,
         prompt: str = "data",
         protocol: str = "grounded",
