@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 EXECUTORS = ("threads", "processes", "ray")
 #: Counters of a model-backed user simulator recorded per episode as ``user_<name>`` (0 for the
 #: scripted user): rejected replies (unparseable, cut off at max_tokens, broken guards) and retries.
-USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries")
+USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries", "fallbacks")
 # Process workers start from a clean server process: forking a parent that already runs threads
 # (torch's thread pools, an HTTP server, the caller's own) can deadlock the child.
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -307,6 +307,8 @@ def play(job: Key, config: BenchConfig) -> dict[str, Any]:
         user_tokens=_tokens(result.messages, "user"),
         user_calls=usage["user"]["calls"],
         **{f"user_{k}": user.get(k, 0) for k in USER_COUNTS},
+        user_accepted_drifts=sum(user.get("accepted_drifts", {}).values()),  # used after the retries
+        user_profile=user.get("profile"),
         agent_usage=usage["agent"],
         usage=usage,
         cost=sum(u.get("cost", 0.0) or 0.0 for u in usage.values()),  # agent, user simulator, judge
