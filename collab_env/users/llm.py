@@ -217,10 +217,13 @@ class LLMUser(UserSimulator):
         )
         if p.opening:
             return _opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
-        if parsed["done"] and (self.protocol == "roleplay" or not parsed["text"]):
-            return None  # the intent to end is what counts
-        return guards.check(parsed["text"], request.messages, request.instance, request.task.facet_kinds,
-                            self.max_words)  # fmt: skip
+        args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
+        if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
+            parsed["text"] = (
+                guards.repair(parsed["text"], *args) if self.protocol == "grounded" else parsed["text"]
+            )
+            return None
+        return guards.check(parsed["text"], *args)
 
     def _finish(self, p: Pending) -> UserReply:
         """The reply of ``p``: the accepted attempt, else the mildest one repaired."""
