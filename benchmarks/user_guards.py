@@ -15,6 +15,15 @@
   ``user`` with the kind). Catch rate: drift rows rejected; the ``user`` rows of the same file
   give a second false-rejection rate, on model-written user turns.
 
+The hand labels follow these criteria, fixed before any message was collected. ``drift`` with
+its kind: ``assistant_voice`` (speaks as the assistant: offers help, tells the other side what it
+can do, a role label "ASSISTANT:", announces that it writes the solution), ``narration``
+(describes the conversation, its role or its reasoning instead of talking in it), ``solving``
+(writes the solution, its code or its calculation), ``contradiction`` (a detail the hidden goal
+contradicts), ``goal_dump`` (three or more goal details nobody asked for, at once), ``format``
+(the prompt's or the reply format's text in the message), ``empty``. ``user``: anything a person
+could write in that place, however vague or unhelpful.
+
 Run::
 
     python -m collab_env.benchmarks.user_guards
