@@ -31,9 +31,14 @@ SCORE = {"Knows well": 1.0, "Partial understanding": 0.5}
 
 def second_person(text: str) -> str:
     """'The user wants ...' as 'You want ...'."""
-    text = re.sub(r"^(Yes|No), the user", r"\1, you", text.strip())
-    text = re.sub(r"\bThe user (\w+?)s\b", r"You \1", text)
-    return re.sub(r"\bthe user\b", "you", text)
+    text = re.sub(r"\b[Tt]he user's\b", "your", text.strip())
+    text = re.sub(r"^(Yes|No), the user (\w+ly )?(\w+?)s\b", r"\1, you \2\3", text)
+    text = re.sub(
+        r"\b[Tt]he user (\w+ly )?(\w+?)(?<!s)s\b",
+        lambda m: f"{'You' if m.start() == 0 else 'you'} {m[1] or ''}{m[2]}",
+        text,
+    )
+    return re.sub(r"\b[Tt]he user\b", "you", text)
 
 
 def knowledge(entry: dict) -> str:
@@ -51,7 +56,9 @@ def main(repo: str) -> None:
     out = Path(__file__).resolve().parents[2] / "collab_env" / "users" / "profiles.jsonl"
     with out.open("w") as f:
         for rank, (key, items) in enumerate(sorted(prefs.items())):
-            kept = [second_person(p["Preference Question Answer"]) for p in items if p["Preference Name"] in KEPT]
+            kept = [
+                second_person(p["Preference Question Answer"]) for p in items if p["Preference Name"] in KEPT
+            ]
             if not kept:
                 continue
             digest = hashlib.sha256(key.encode()).hexdigest()
