@@ -22,7 +22,7 @@ from collab_env.tokens import count_tokens
 
 #: Counters of a model-backed user simulator recorded per episode as ``user_<name>`` (0 for the
 #: scripted user): rejected replies (unparseable, cut off at max_tokens, broken guards) and retries.
-USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries")
+USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries", "fallbacks")
 #: Seeds of repeat r of an episode are ``REPEAT_STRIDE * r`` apart from its first: a fixed
 #: split's instance is pinned by its id, so only the user's (and env's) generators change.
 REPEAT_STRIDE = 1_000_003
@@ -87,6 +87,8 @@ def play(job: Key, config: Any) -> dict[str, Any]:
         user_tokens=_tokens(result.messages, "user"),
         user_calls=usage["user"]["calls"],
         **{f"user_{k}": user.get(k, 0) for k in USER_COUNTS},
+        user_accepted_drifts=sum(user.get("accepted_drifts", {}).values()),  # used after the retries
+        user_profile=user.get("profile"),
         agent_usage=usage["agent"],
         usage=usage,
         cost=sum(u.get("cost", 0.0) or 0.0 for u in usage.values()),  # agent, user simulator, judge

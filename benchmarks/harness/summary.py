@@ -45,6 +45,9 @@ EXTRA: dict[str, tuple[str, Reader]] = {
     "user_cutoffs": ("user cut-offs", lambda r: r.get("user_cutoffs", 0)),
     "user_drifts": ("user drifts", lambda r: r.get("user_drifts", 0)),
     "user_retries": ("user retries", lambda r: r.get("user_retries", 0)),
+    # Replies used although every attempt drifted (repaired), and those the goal answered instead.
+    "user_accepted_drifts": ("user drifts accepted", lambda r: r.get("user_accepted_drifts", 0)),
+    "user_fallbacks": ("user fallbacks", lambda r: r.get("user_fallbacks", 0)),
 }
 #: How a relative change of each column reads (the paper's words).
 CHANGE_WORDS = {

@@ -84,7 +84,8 @@ def test_the_grpo_reward_calls_the_configured_user_and_policy_endpoints():
         )
     assert len(scores) == 2
     assert seen["policy"] == 2 * 2  # window 1: one policy turn per future, 2 completions × 2 samples
-    assert seen["user"] == 2 * 2 * 2  # each future's sampled reply, then the reply to the policy's turn
+    # each future's sampled reply, then the reply to the policy's turn; plus the openings of two resets
+    assert seen["user"] == 2 * 2 * 2 + 2
 
 
 def test_a_policy_of_another_family_is_refused():
@@ -105,7 +106,8 @@ def test_the_futures_model_usage_is_counted_in_the_episode():
         obs, _ = wrapped.reset(seed=0)
         _, _, _, _, info = wrapped.step(agent(obs))
         assert info["mr"]["usage"]["calls"] == 3 * 2  # each future's sampled reply and one more reply
-        assert info["user"]["calls"] == 1 + 3 * 2 == server.requests  # the real reply, then the futures'
+        # the written opening, the real reply, then the futures'
+        assert info["user"]["calls"] == 1 + 1 + 3 * 2 == server.requests
 
 
 def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():

@@ -214,7 +214,8 @@ def test_ray_executor_gives_the_same_episodes(tmp_path):
 
 
 def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
-    # Each user turn: first an output that is not JSON, then an empty message, then a usable one.
+    # Each user turn (the written opening too): first an output that is not JSON, then an empty
+    # message, then a usable one.
     turns = itertools.cycle(
         ["USER: ok", json.dumps({"response": ""}), json.dumps({"response": "ok [TERMINATE CHAT]"})]
     )
@@ -231,6 +232,6 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
         _, records = read_log(run_bench(config))
     (record,) = records
     assert record["status"] == "ok" and record["terminated"]
-    assert (record["user_parse_failures"], record["user_drifts"], record["user_retries"]) == (1, 1, 2)
+    assert (record["user_parse_failures"], record["user_drifts"], record["user_retries"]) == (2, 2, 4)
     row = summarise(records)[0]
-    assert (row["user_parse_failures"].mean, row["user_drifts"].mean, row["user_retries"].mean) == (1, 1, 2)
+    assert (row["user_parse_failures"].mean, row["user_drifts"].mean, row["user_retries"].mean) == (2, 2, 4)
