@@ -52,7 +52,7 @@ def header(config: BenchConfig) -> dict[str, Any]:
         "seeds": [config.seed, config.seed + config.episodes - 1],
         "split": config.split,
         "user": config.user_model or "scripted",
-        "judge": config.judge_model or "heuristic",
+        "judge": config.judge_model or config.user_model or "heuristic",  # a user model judges by default
         "collab_env": collab_env.__version__,
     }
     if config.env_options:  # max turns, reward weights, model options: they change the numbers

@@ -114,6 +114,7 @@ def _parse(transcript: str) -> list[ChatMessage]:
 
 def _replay(task: Any, instance: Any, messages: Sequence[ChatMessage]) -> list[tuple[list[dict], bool]]:
     """The scripted user's events (and whether it ended the chat) after each assistant message."""
+    from collab_env.errors import SandboxError
     from collab_env.users import ScriptedUser
 
     user = ScriptedUser()
@@ -124,7 +125,11 @@ def _replay(task: Any, instance: Any, messages: Sequence[ChatMessage]) -> list[t
     out = []
     for i, message in enumerate(messages):
         if message["role"] == "assistant":
-            reply = user.reply(task, instance, list(messages[: i + 1]), state, rng)
+            try:
+                reply = user.reply(task, instance, list(messages[: i + 1]), state, rng)
+            except SandboxError:  # code that hangs: a person sees it hang and says so
+                out.append(([{"type": "proposal", "accepted": False, "hangs": True}], False))
+                continue
             out.append((reply.info["events"], reply.terminated))
     return out or [([], False)]
 
@@ -149,7 +154,10 @@ def _words(events: list[dict], ended: bool, instance: Any) -> str:
             parts.append(_ACCEPTS[i % len(_ACCEPTS)])
         elif kind == "proposal":
             pointed = event.get("feedback")
-            parts.append(f"Hmm, not quite. {statement[pointed]}" if pointed else "Hmm, not quite.")
+            if event.get("hangs"):
+                parts.append("I ran it and it just hangs.")
+            else:
+                parts.append(f"Hmm, not quite. {statement[pointed]}" if pointed else "Hmm, not quite.")
     if ended and not any(e["type"] == "proposal" and e["accepted"] for e in events):
         parts.append(_GIVE_UPS[len(parts) % len(_GIVE_UPS)])
     text = " ".join(parts) or "Okay."
