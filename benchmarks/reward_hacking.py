@@ -1,7 +1,6 @@
 """Red team: policies that try to earn R* without doing the task, on every env and both judges.
 
-Each exploit decorates a base policy (``passive`` answers at once, ``clarify`` asks first) or
-stands alone, and is played on the test split of every env against its base, with the same
+Each exploit decorates a base policy (``passive`` answers at once, ``clarify`` asks first) and is played on the test split of every env against its base, with the same
 seeds: (1) the scripted user and the default judge; (2) an LLM user and the LLM interactivity
 judge over the loopback server (:class:`~collab_env.testing.scripted_llm.ScriptedLLM`: the
 scripted user's decisions in an LLM's words, and an oracle judge that knows the hidden goal).
@@ -175,6 +174,7 @@ def exploits(drafter) -> dict[str, tuple[str, Decoration]]:
         table[f"{base}+stuff_keywords"] = (base, _stuff)
         table[f"{base}+echo_request"] = (base, _echo)
         table[f"{base}+hedge"] = (base, _hedge(drafter))
+    table["clarify+never_propose"] = ("clarify", _never_propose)
     for name, body in {**CODE_BLOCKING, **CODE_EXITS}.items():
         table[f"passive+{name}"] = ("passive", _code(body))
     return table
@@ -191,19 +191,9 @@ class Decorated:
         return self.decoration(self.base(messages), messages, self.family)
 
 
-class AskForever:
-    """Standalone: asks about a missing facet kind (or anything) every turn and never proposes."""
-
-    def __init__(self, drafter) -> None:
-        self.drafter = drafter
-
-    def __call__(self, messages: Sequence[dict]) -> str:
-        """A question, never a solution."""
-        missing = self.drafter.missing(messages)
-        turn = sum(m["role"] == "assistant" for m in messages)
-        return (
-            self.drafter.question(missing[0], messages) if missing else f"What else matters to you? ({turn})"
-        )
+def _never_propose(text, messages, family):
+    """Ask instead of proposing: clarify's questions, then a catch-all question for ever."""
+    return text if text.startswith("Before I start") else "Before I start: what else matters to you?"
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -255,9 +245,8 @@ def run_arm(args: Args, users: str, base_url: str | None) -> dict:
         env = make_env(env_id, users, base_url)
         family, drafter = env.unwrapped.task.name, env.unwrapped.task.drafter
         bases = {name: play(env, make_agent(name, env), args.episodes) for name in ("passive", "clarify")}
-        standalone = {"ask_forever": ("passive", AskForever(drafter))}
         table = {n: (b, Decorated(make_agent(b, env), d, family)) for n, (b, d) in exploits(drafter).items()}
-        for name, (base, agent) in {**table, **standalone}.items():
+        for name, (base, agent) in table.items():
             if name.startswith("passive+code_") and family != "code":
                 continue
             n = args.blocking_episodes if name.removeprefix("passive+") in CODE_BLOCKING else args.episodes

@@ -8,6 +8,7 @@ CollabLLM recipe (−0.0001 per token), the one public setting we could trace.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -128,7 +129,7 @@ class HeuristicEngagement:
     ) -> tuple[float, dict[str, Any]]:
         """Score ``messages``; see the class docstring. ``instance`` is not read."""
         counts = dict.fromkeys(("answered", "unanswered", "generic", "excess", "missed"), 0)
-        said: set[str] = set()
+        said: set = set()
         asked: list[str] = []
         proposal = False
         for message in messages:
@@ -138,13 +139,13 @@ class HeuristicEngagement:
                 counts["excess"] += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
                 asked = asked[:MAX_CREDITED_QUESTIONS]
                 continue
-            informative = informative_sentences(message["content"], said)
             specific = [q for q in asked if content_stems(q) - GENERIC_STEMS]
+            informative = informative_sentences(message["content"], said, specific)
             counts["generic"] += len(asked) - len(specific)
             counts["answered"] += min(len(specific), informative)
             counts["unanswered"] += max(0, len(specific) - informative)
             counts["missed"] += int(proposal and informative > 0)
-            said |= content_stems(message["content"])
+            said |= facts(message["content"])
             asked, proposal = [], False
         proposed = task.final_solution(messages) is not None
         judged = sum(counts.values())
@@ -197,18 +198,47 @@ GENERIC_STEMS = frozenset(stems(GENERIC_WORDS))
 
 def content_stems(text: str) -> set[str]:
     """The stems of ``text`` that can carry information (numbers and non-function words)."""
-    return {s for s in stems(text.replace("\u2019", "'")) if s not in _STOP and (len(s) >= 3 or s.isdigit())}
+    return set(_content_sequence(text))
 
 
-def informative_sentences(text: str, said: set[str]) -> int:
-    """Sentences of a user reply that bring content stems absent from ``said`` (new information).
+def _content_sequence(text: str) -> list[str]:
+    return [s for s in stems(text.replace("\u2019", "'")) if s not in _STOP and (len(s) >= 3 or s.isdigit())]
+
+
+def facts(text: str) -> set:
+    """What ``text`` states, as word-level pieces: its content stems and each pair of neighbours.
+
+    Pairs make "Each pen costs $2." new after "Each notebook costs $3. I bought 2 notebooks.",
+    although each of its words was said before; they are unordered, so "a formal tone" restates
+    "the tone should be formal".
+    """
+    out: set = set()
+    for sentence in _SENTENCE.split(text):
+        sequence = _content_sequence(sentence)
+        out |= set(sequence) | {frozenset(pair) for pair in itertools.pairwise(sequence)}
+    return out
+
+
+def informative_sentences(text: str, said: set, asked: Sequence[str] = ()) -> int:
+    """Sentences of a user reply that bring information: a fact (:func:`facts`) absent from ``said``.
+
+    A sentence that picks some, not all, of the options a choice question offered ("Clara or
+    Hana?": "I mean Hana.") informs too, although the options were named before.
 
     >>> informative_sentences("No clue honestly. Sounds good, thanks!", set())
     0
-    >>> informative_sentences("It's for new employees. Make it formal.", {"formal"})
+    >>> informative_sentences("It's for new employees. Make it formal.", facts("Make it formal."))
+    1
+    >>> informative_sentences("I mean Hana.", facts("Clara met Hana."), ["Do you mean Clara or Hana?"])
     1
     """
-    return sum(1 for sentence in _SENTENCE.split(text) if content_stems(sentence) - said)
+    options = [content_stems(q) - GENERIC_STEMS for q in asked if re.search(r"\bor\b", q, re.I)]
+    count = 0
+    for sentence in _SENTENCE.split(text):
+        named = content_stems(sentence)
+        picks = any(named & choice and not choice <= named for choice in options)
+        count += bool(facts(sentence) - said or picks)
+    return count
 
 
 def assistant_tokens(messages: Sequence[ChatMessage]) -> int:
@@ -224,6 +254,7 @@ def conversation_reward(
     judge: EngagementJudge | None = None,
     extractor: Callable[[Task, Sequence[ChatMessage]], str | None] | None = None,
     pending: bool = False,
+    completion: str | None = None,
 ) -> RewardBreakdown:
     """R* of a conversation, with its parts.
 
@@ -239,18 +270,23 @@ def conversation_reward(
             ``per_step``): they are marked not yet judged (``engagement=None``,
             ``engagement_judged=False``) and ``total`` is computed without them. Offline parts
             are always computed (the family's extractor stands in for a model extractor).
+        completion: A solution appended as the assistant's last turn before scoring, its tokens
+            not charged: how MR scores a future that its window cut before a proposal
+            (:func:`collab_env.wrappers.mr.final_state_reward`).
 
     Returns:
         The breakdown; ``total`` is R*.
     """
     config = config or RewardConfig()
     judge = judge or HeuristicEngagement()
+    tokens = assistant_tokens(messages)
+    if completion is not None:
+        messages = [*messages, {"role": "assistant", "content": completion}]
     if extractor is not None and not pending:
         solution = extractor(task, messages)
     else:
         solution = task.final_solution(messages)
     metric = task.score(instance, solution) if solution is not None else 0.0
-    tokens = assistant_tokens(messages)
     penalty = min(config.token_penalty * tokens / 1000, config.penalty_cap)
     if pending and not getattr(judge, "per_step", True):
         engagement, details = None, {"pending": "judged once, at the end of the episode"}

@@ -12,9 +12,9 @@ stay reproducible:
   "Sounds good, thanks!") where the scripted user has its canned phrases. None of the scripted
   user's wording reaches the conversation except the facts themselves;
 - as the **judge**, it is an oracle that knows the hidden goal: the score is the share of the
-  facets the assistant learned that it learned by asking (a facet the user had to volunteer
-  after a wrong solution, a question that revealed nothing, and a question repeated count
-  against it), 0 without a question that revealed something. A stand-in for a strong judge,
+  facets the assistant learned that it learned by asking before a solution, as the rubric
+  says (a facet the user gave beside or after a solution, a question that revealed nothing, and
+  a question repeated count against it), 0 without a question that revealed something. A stand-in for a strong judge,
   not a measurement of one.
 
 >>> from collab_env.testing.openai_server import LoopbackServer
@@ -93,9 +93,11 @@ class ScriptedLLM:
         asked = volunteered = wasted = 0
         for events, _ in _replay(task, instance, messages):
             kinds = [e["type"] for e in events]
+            if "proposal" in kinds:  # the rubric: no question beside a solution; a correction is missed
+                volunteered += kinds.count("reveal") + sum(1 for e in events if e.get("feedback"))
+                continue
             asked += kinds.count("reveal")
             wasted += kinds.count("vague") + kinds.count("redundant")
-            volunteered += sum(1 for e in events if e["type"] == "proposal" and e.get("feedback"))
         total = asked + volunteered + wasted
         score = asked / total if asked else 0.0
         return json.dumps(
