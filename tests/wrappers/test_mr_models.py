@@ -75,7 +75,11 @@ def test_the_grpo_reward_calls_the_configured_user_and_policy_endpoints():
 
     with LoopbackServer(reply=reply) as server:
         config = EnvConfig(
-            "CollabDoc-v0", split="train", user_model="user", judge_model="heuristic", base_url=server.base_url
+            "CollabDoc-v0",
+            split="train",
+            user_model="user",
+            judge_model="heuristic",
+            base_url=server.base_url,
         )
         env = config.make()
         obs, _ = env.reset(seed=3, options={"task_id": "doc-train-00003"})
