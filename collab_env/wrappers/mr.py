@@ -261,7 +261,7 @@ def _estimate(
             f.error = f"{futures[i].error}; retried: {f.error}" if f.error else None
             futures[i], used[i // per][i % per] = f, retry_seeds[i]
     kept = [i for i, f in enumerate(futures) if not f.error]
-    scored = dict(zip(kept, _score([futures[i] for i in kept]), strict=True))
+    scored = dict(zip(kept, _score([futures[i] for i in kept], window), strict=True))
     results = []
     for c in range(len(seeds)):
         mine = [i for i in range(c * per, (c + 1) * per) if i in scored]
@@ -289,7 +289,7 @@ def _estimate(
     return results
 
 
-def final_state_reward(future: Future) -> dict[str, Any]:
+def final_state_reward(future: Future, window: int = 1) -> dict[str, Any]:
     """R* of a future's final state, with every part (``RewardBreakdown.as_dict``).
 
     A future that ended (the user ended the chat, or ``max_turns``) is scored as the episode
@@ -300,11 +300,13 @@ def final_state_reward(future: Future) -> dict[str, Any]:
     the window leaves no turn to use is worth what the answer makes possible, and a policy that
     never proposes earns no more than its questions make the drafter's solution worth, less
     the questions that revealed nothing (``breakdown["final_state"]`` says which was done).
+    At ``window=0``, the myopic reward, the response is scored as it stands after the reply:
+    nothing is drafted.
     """
     branch = future.env
     state = branch._require_state()
     completion = None
-    if not future.done:
+    if not future.done and window >= 1:
         last = next((m["content"] for m in reversed(state.messages) if m["role"] == "assistant"), "")
         if branch.task.extract_solution(last) is None:
             completion = branch.task.drafter.draft(state.messages)
@@ -316,13 +318,13 @@ def final_state_reward(future: Future) -> dict[str, Any]:
     return breakdown
 
 
-def _score(futures: list[Future]) -> list[dict[str, Any]]:
+def _score(futures: list[Future], window: int) -> list[dict[str, Any]]:
     """R* breakdown of each future's final state; a model-backed judge is asked for all at once."""
     if not futures:
         return []
     branch = futures[0].env
     workers = max(concurrency_of(branch.engagement_judge), concurrency_of(branch.extractor))
-    return make_executor(None, workers).map(final_state_reward, futures)
+    return make_executor(None, workers).map(lambda f: final_state_reward(f, window), futures)
 
 
 def _usage_delta(before: Any, after: list[Any]) -> dict[str, float]:
