@@ -182,12 +182,17 @@ def curve_callback() -> Any:
             super().__init__()
             self.rows: list[dict[str, float]] = []
             self._questions: list[int] = []
+            self.lost = 0
 
         def _on_step(self) -> bool:
             infos, dones = self.locals["infos"], self.locals["dones"]
             if len(self._questions) != len(infos):
                 self._questions = [0] * len(infos)
             for i, (info, done) in enumerate(zip(infos, dones, strict=True)):
+                if "error" in info:  # a lost step (MR's futures all lost, or the user's model)
+                    self.lost += 1
+                    self.logger.record("rollout/lost_steps", self.lost)
+                    leave_out(self.locals, i)
                 self._questions[i] += info.get("act", "").startswith("ask")
                 if done and "reward" in info:
                     reward = info["reward"]
@@ -207,11 +212,25 @@ def curve_callback() -> Any:
     return CurveCallback()
 
 
+def leave_out(rollout: dict[str, Any], i: int) -> None:
+    """Make env ``i``'s lost step of a PPO rollout carry no signal: its reward is not a 0.
+
+    Called from a callback's ``on_step``, before SB3 stores the step: the reward becomes the
+    value the critic predicted for that state, and the step is treated as terminal (no
+    bootstrap from the state after it), so its TD error, and its share of every earlier
+    step's advantage, is zero. What the policy did there neither gains nor loses.
+    """
+    values = rollout["values"]
+    rollout["rewards"][i] = float(values[i].item() if hasattr(values[i], "item") else values[i])
+    rollout["infos"][i]["TimeLimit.truncated"] = False
+
+
 __all__ = [
     "MAY_CHANGE",
     "check_resume",
     "config_record",
     "curve_callback",
+    "leave_out",
     "make_callback",
     "restore",
     "write_config",

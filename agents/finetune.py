@@ -17,6 +17,7 @@ TRL option is reachable. The TRL versions these were written against: 1.x (see s
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.types import ChatMessage
 from collab_env.wrappers import multiturn_aware_reward
+
+logger = logging.getLogger(__name__)
 
 Policy = Callable[[Sequence[ChatMessage]], str]
 
@@ -81,17 +84,22 @@ class MRRewardFunction:
             being trained (the paper's setting), or a built-in agent offline.
         window: MR's simulated assistant turns.
         samples: MR's futures per completion.
+
+    A completion whose futures were all lost (a model call failed after its retries, twice) gets
+    ``None``, which TRL's GRPO leaves out of its group's baseline with no advantage (never a
+    reward of 0); ``lost`` counts them, and each is logged.
     """
 
     def __init__(self, env: str | EnvConfig, policy: Policy, window: int = 1, samples: int = 1) -> None:
         self.config = env if isinstance(env, EnvConfig) else EnvConfig(env)
         self.policy, self.window, self.samples = policy, window, samples
+        self.lost = 0
         self.__name__ = f"mr_w{window}"  # TRL logs each reward function under its name
 
     def __call__(
         self, prompts: list, completions: list, task_id: list[str], seed: list[int], **_: Any
-    ) -> list[float]:
-        """MR of each completion (conversational or plain text) given its prompt.
+    ) -> list[float | None]:
+        """MR of each completion (conversational or plain text) given its prompt; ``None`` when lost.
 
         The completions of one prompt (GRPO's group) are scored as candidates of one lockstep
         rollout, with common random numbers: their differences are not simulator noise.
@@ -99,7 +107,7 @@ class MRRewardFunction:
         groups: dict[str, list[int]] = {}
         for i, (prompt, tid, s) in enumerate(zip(prompts, task_id, seed, strict=True)):
             groups.setdefault(json.dumps([prompt, tid, s], sort_keys=True), []).append(i)
-        rewards = [0.0] * len(completions)
+        rewards: list[float | None] = [None] * len(completions)
         for members in groups.values():
             texts = [_text(completions[i]) for i in members]
             results = multiturn_aware_reward(
@@ -108,6 +116,10 @@ class MRRewardFunction:
             )  # fmt: skip
             for i, result in zip(members, results, strict=True):
                 rewards[i] = result.mean
+                if result.is_lost:
+                    self.lost += 1
+                    logger.warning("MR reward: completion %d of %s lost (%d so far): %s", i, task_id[i],
+                                   self.lost, result.errors[0])  # fmt: skip
         return rewards
 
 

@@ -31,21 +31,30 @@ class RankedTurn:
         conversation: The conversation before the turn (ends with a user message).
         candidates: The distinct candidate responses, in sampling order.
         scores: The MR result of each candidate.
-        best: Index of the highest-MR candidate (ties: the first), the one the episode continues with.
-        worst: Index of the lowest-MR candidate.
+        best: Index of the highest-MR candidate (ties: the first), the one the episode continues
+            with; ``None`` when every candidate's futures were lost (the turn is lost: the episode
+            continues with the first candidate, and no example comes from it).
+        worst: Index of the lowest-MR candidate among those not lost (``None`` when all were).
     """
 
     turn: int
     conversation: list[ChatMessage]
     candidates: list[str]
     scores: list[MRResult]
-    best: int
-    worst: int
+    best: int | None
+    worst: int | None
+
+    @property
+    def lost(self) -> bool:
+        """Whether every candidate's futures were lost (no MR to rank by)."""
+        return self.best is None
 
     @property
     def gap(self) -> float:
-        """MR of the best candidate minus MR of the worst."""
-        return self.scores[self.best].mean - self.scores[self.worst].mean
+        """MR of the best candidate minus MR of the worst (0 for a lost turn)."""
+        if self.best is None or self.worst is None:
+            return 0.0
+        return self.scores[self.best].mean - self.scores[self.worst].mean  # type: ignore[operator]
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (futures' transcripts included when they were kept)."""
@@ -59,6 +68,7 @@ class RankedTurn:
             "best": self.best,
             "worst": self.worst,
             "gap": self.gap,
+            "lost": self.lost,
         }
 
 
@@ -123,7 +133,9 @@ def rank_episode(
         keep_futures: Keep the simulated conversations in the scores.
 
     Yields:
-        One :class:`RankedTurn` per assistant turn, after the best candidate was played.
+        One :class:`RankedTurn` per assistant turn, after the best candidate was played. A
+        candidate whose futures were all lost is not ranked; a turn whose candidates all were
+        is yielded as lost (:attr:`RankedTurn.lost`), and the episode goes on.
     """
     base = env.unwrapped
     obs, _ = base.reset(seed=seed, options={"task_id": task_id} if task_id else None)
@@ -132,10 +144,11 @@ def rank_episode(
         scores = multiturn_aware_reward(
             base, obs, texts, agent, window, samples, seed=seed or 0, keep_futures=keep_futures
         )
-        means = [s.mean for s in scores]
-        best, worst = means.index(max(means)), means.index(min(means))
+        scored = [i for i, s in enumerate(scores) if not s.is_lost]  # a lost candidate is not ranked
+        best = max(scored, key=lambda i: scores[i].mean, default=None)  # first of ties
+        worst = min(scored, key=lambda i: scores[i].mean, default=None)
         ranked = RankedTurn(turn, list(obs), texts, scores, best, worst)
-        obs, _, terminated, truncated, info = base.step(texts[best])
+        obs, _, terminated, truncated, info = base.step(texts[best if best is not None else 0])
         yield ranked
         if "error" in info:
             raise ModelCallError(f"the episode failed at turn {turn}: {info['error']}")

@@ -8,6 +8,7 @@ arguments back into the ``EnvConfig`` that describes it.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from collab_env.config import EnvConfig
@@ -16,6 +17,8 @@ from collab_env.registration import FAMILIES, REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardConfig
 from collab_env.task import Task, resolve
 from collab_env.users import ScriptedUser, UserSimulator
+
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -99,17 +102,58 @@ def chat_model(model: str, base_url: str | None, options: dict[str, Any]) -> Any
     )  # fmt: skip
 
 
+#: ``judge_model`` value that names the offline heuristic judge (an explicit choice with an LLM user).
+HEURISTIC_JUDGE = "heuristic"
+
+
 def make_judge(
     judge: EngagementJudge | None, judge_model: str | None, base_url: str | None, options: dict[str, Any]
 ) -> EngagementJudge | None:
-    """The engagement judge: ``judge``, or an LLM judge on ``judge_model`` (not both)."""
+    """The engagement judge: ``judge``, an LLM judge on ``judge_model``, or the heuristic by name (not both)."""
     if judge_model is None:
         return judge
     if judge is not None:
         raise ConfigError("pass either engagement_judge=... or judge_model=..., not both")
+    if judge_model == HEURISTIC_JUDGE:
+        from collab_env.rewards import HeuristicEngagement
+
+        return HeuristicEngagement()
     from collab_env.rewards.judges import LLMInteractivityJudge
 
     return LLMInteractivityJudge(chat_model(judge_model, base_url, options))
+
+
+def default_judge(
+    judge: EngagementJudge | None,
+    user: UserSimulator,
+    user_model: str | None,
+    base_url: str | None,
+    options: dict[str, Any],
+) -> EngagementJudge | None:
+    """The judge when none was given: with a user played by ``user_model``, the LLM judge on it.
+
+    The heuristic reads words, so with a model writing the user's replies it judges text it was
+    not measured on (docs/reward.md gives their agreement). With ``user_model`` and no judge, the
+    LLM interactivity judge runs on the user's model and endpoint (with the judge role's
+    options); the heuristic stays available by name (``judge_model="heuristic"``), which results
+    files then record. An env given a user object keeps the judge it is given (the heuristic when
+    none is), with a warning when that user is an LLM user.
+    """
+    if judge is not None:
+        return judge
+    if user_model is not None:
+        from collab_env.rewards.judges import LLMInteractivityJudge
+
+        return LLMInteractivityJudge(chat_model(user_model, base_url, options))
+    from collab_env.users import LLMUser
+
+    if isinstance(user, LLMUser):
+        logger.warning(
+            "an LLM user is judged by the word heuristic; pass engagement_judge=LLMInteractivityJudge(...) "
+            "or judge_model=%r to say so",
+            HEURISTIC_JUDGE,
+        )
+    return None
 
 
 def make_user(

@@ -10,7 +10,15 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from collab_env.builders import describe, from_config, make_judge, make_task, make_user, role_options
+from collab_env.builders import (
+    default_judge,
+    describe,
+    from_config,
+    make_judge,
+    make_task,
+    make_user,
+    role_options,
+)
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError, SandboxError
 from collab_env.registration import DATASET_LOADER, REWARD_WEIGHTS
@@ -88,7 +96,8 @@ class CollabEnv(gym.Env[list, str]):
         reward_mode: ``"final"`` or ``"turn"``.
         max_turns: Assistant turns before truncation.
         split: ``"train"`` (unlimited) or ``"test"`` (fixed) instances.
-        engagement_judge: Judge of R_eng; the offline heuristic by default.
+        engagement_judge: Judge of R_eng; by default the offline heuristic with the scripted user
+            and the LLM interactivity judge on ``user_model`` when that plays the user.
         max_message_chars: Longest accepted message.
         render_mode: ``"ansi"`` or ``"human"``.
         task_kwargs: Keyword arguments for the task class when ``task`` is a name.
@@ -160,6 +169,9 @@ class CollabEnv(gym.Env[list, str]):
             task, user, engagement_judge if judge_model is None else None, extractor, task_kwargs, split,
             dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
         )  # fmt: skip
+        engagement_judge = default_judge(
+            engagement_judge, self.user, user_model, base_url, role_options(config, "judge")
+        )
         self.extractor = extractor
         self.reward_config = reward or RewardConfig(**REWARD_WEIGHTS.get(self.task.name, {}))
         self.reward_mode, self.max_turns, self.split = reward_mode, max_turns, split

@@ -61,7 +61,7 @@ def header(config: BenchConfig) -> dict[str, Any]:
         "split": config.split,
         "user": config.user_model or "scripted",
         "user_version": user_version(env.user for env in envs.values()),
-        "judge": config.judge_model or "heuristic",
+        "judge": config.judge_model or config.user_model or "heuristic",  # a user model judges by default
         "collab_env": collab_env.__version__,
     }
     if config.env_options:  # max turns, reward weights, model options: they change the numbers

@@ -87,7 +87,8 @@ class BenchConfig:
         retry_lost: With ``resume``, run again the episodes recorded as lost.
         user_model: Model that plays the user (``None``: the scripted user).
         base_url: OpenAI-compatible endpoint of ``user_model`` and ``judge_model``.
-        judge_model: Model that scores engagement (``None``: the heuristic).
+        judge_model: Model that scores engagement (``None``: the heuristic, or ``user_model`` when given;
+            ``"heuristic"`` to choose the heuristic with a user model).
         executor: ``"threads"``, ``"processes"`` or ``"ray"`` (episodes as Ray tasks).
         ray_address: Ray cluster address (``None``: the running cluster or a local one).
         datasets: Public data sets as ``NAME:PATH`` specs; each replaces the built-in instances

@@ -141,6 +141,8 @@ def test_user_model_shortcut_and_cli_flags(capsys):
             "user-model",
             "--base-url",
             server.base_url,
+            "--judge-model",
+            "heuristic",
             "--json",
         ]
         assert main(argv) == 0

@@ -228,6 +228,7 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
             workers=1,
             user_model="u",
             base_url=server.base_url,
+            judge_model="heuristic",
         )
         _, records = read_log(run_bench(config))
     (record,) = records
