@@ -154,7 +154,8 @@ class LLMUser(UserSimulator):
             ModelCallError: when the model call for a written opening failed (the endpoint).
         """
         state = LLMUserState(profile=self._profile(instance, rng))
-        if self.opening == "template":
+        # A fully specified instance (the reveal="all" control) keeps its opening, which states every facet.
+        if self.opening == "template" or instance.metadata.get("reveal") == "all":
             state.opening = "template"
             return instance.opening, state
         request = ReplyRequest(task, instance, [], state, rng)

@@ -36,8 +36,9 @@ class QADrafter:
         """
         readings = self.readings(messages)
         names = {r["name"] for r in readings}
-        replies = [m["content"] for m in messages if m["role"] == "user"][1:]
-        for text in replies:
+        said = [m["content"] for m in messages if m["role"] == "user"]
+        replies = said[1:]  # the opening names both people; only an explicit "I mean X" there counts
+        for text in said:
             for match in _CLARIFIED.finditer(text):
                 if match["name"] in names:
                     return {"reading": match["name"]}

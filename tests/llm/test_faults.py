@@ -144,6 +144,7 @@ def test_a_benchmark_whose_user_model_never_emits_json_loses_no_episode_and_logs
             out=str(tmp_path),
             workers=2,
             user_model="u",
+            judge_model="heuristic",
             base_url=server.base_url,
         )
         _, records = read_log(run_bench(config))

@@ -28,7 +28,7 @@ def test_llm_user_version_names_protocol_prompt_and_model_and_changes_with_them(
     def version(model="m", **kwargs):
         return LLMUser(OpenAIChat(model, base_url="http://127.0.0.1:9/v1"), **kwargs).version
 
-    assert version().startswith("llm/data/p") and version().endswith("/m")
+    assert version().startswith("llm/grounded-data/p") and version().endswith("/m")
     assert version() == version()
     assert len({version(), version("other"), version(prompt="swapped"), version(temperature=0.1)}) == 4
 
@@ -43,6 +43,7 @@ def runs(tmp_path_factory):
     with LoopbackServer(reply=_user_reply) as server:
         config = BenchConfig(
             ["CollabQA-v0"], ["clarify"], 1, out=str(llm), workers=1, user_model="fake-user",
+            judge_model="heuristic",
             base_url=server.base_url,
         )  # fmt: skip
         run_bench(config)
