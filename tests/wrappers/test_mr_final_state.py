@@ -16,7 +16,6 @@ from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
 
-
 TOKEN_SLACK = 10 * 0.5 / 1000
 
 
