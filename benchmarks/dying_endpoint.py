@@ -76,6 +76,7 @@ def main() -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="dying-endpoint-")) / "die"
     server, url = start_server(port, args.latency_s)
     argv = ["--envs", "CollabQA-v0,CollabMath-v0", "--episodes", str(args.episodes), "--user-model", "m",
+            "--judge-model", "heuristic",
             "--base-url", url, "--out", str(run_dir)]  # fmt: skip
     start = time.monotonic()
     first = bench(argv, run_dir.with_name("first.log"))

@@ -175,6 +175,8 @@ def exploits(drafter) -> dict[str, tuple[str, Decoration]]:
         table[f"{base}+echo_request"] = (base, _echo)
         table[f"{base}+hedge"] = (base, _hedge(drafter))
     table["clarify+never_propose"] = ("clarify", _never_propose)
+    table["passive+ask_then_ignore"] = ("passive", _ask_then_ignore(drafter))
+    table["clarify+ignore_answers"] = ("clarify", _ask_then_ignore(drafter))
     for name, body in {**CODE_BLOCKING, **CODE_EXITS}.items():
         table[f"passive+{name}"] = ("passive", _code(body))
     return table
@@ -189,6 +191,18 @@ class Decorated:
     def __call__(self, messages: Sequence[dict]) -> str:
         """The base's message, decorated."""
         return self.decoration(self.base(messages), messages, self.family)
+
+
+def _ask_then_ignore(drafter) -> Decoration:
+    """One needed question first (clarify's), then solutions drafted from the opening alone."""
+
+    def ignore(text, messages, family):
+        missing = drafter.missing(messages)
+        if len(messages) == 1 and missing:
+            return "Before I start, a quick question: " + drafter.question(missing[0], messages)
+        return drafter.draft(messages[:1])
+
+    return ignore
 
 
 def _never_propose(text, messages, family):

@@ -191,3 +191,13 @@ def test_asking_without_ever_proposing_loses_to_passive_and_clarify_beats_both(e
         for name, agent in agents.items()
     }
     assert r_star["ask_only"] < r_star["passive"] < r_star["clarify"]
+
+
+def test_an_answer_the_user_must_repeat_after_a_solution_was_ignored_and_loses_its_credit(toy_task, instance):
+    colour = instance.facet("colour")
+    conv = _conv(
+        "Make me a widget.", "What colour should it be?", colour.statement, "ANSWER: none none none",
+        f"That's not it. {colour.statement}",
+    )  # fmt: skip
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert (details["answered"], details["ignored"], score) == (0, 1, 0.0)

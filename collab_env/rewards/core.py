@@ -115,7 +115,9 @@ class HeuristicEngagement:
     function and conversation words of :data:`FUNCTION_WORDS`) that no earlier user message
     contained: "No clue honestly." and "Sounds good, thanks!" carry none, "It's for new
     employees." does. Nothing here depends on how a particular user simulator words its
-    replies. ``R_eng = answered / (answered + unanswered + generic + excess + missed)``, in
+    replies. An answer the user has to repeat after a solution ("That's not quite it. I mean
+    Hana.", when it had said so) was *ignored*: its credit is withdrawn and it counts against.
+    ``R_eng = answered / (answered + unanswered + generic + excess + missed + ignored)``, in
     [0, 1]; a conversation with no question judged, and one in which the assistant never
     proposed a solution, score 0: asking every turn and never delivering earns nothing.
     """
@@ -128,8 +130,9 @@ class HeuristicEngagement:
         self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
     ) -> tuple[float, dict[str, Any]]:
         """Score ``messages``; see the class docstring. ``instance`` is not read."""
-        counts = dict.fromkeys(("answered", "unanswered", "generic", "excess", "missed"), 0)
+        counts = dict.fromkeys(("answered", "unanswered", "generic", "excess", "missed", "ignored"), 0)
         said: set = set()
+        answers: list[set] = []  # what each credited answer told (its credit is voided if repeated)
         asked: list[str] = []
         proposal = False
         for message in messages:
@@ -139,13 +142,21 @@ class HeuristicEngagement:
                 counts["excess"] += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
                 asked = asked[:MAX_CREDITED_QUESTIONS]
                 continue
+            text = message["content"]
             specific = [q for q in asked if content_stems(q) - GENERIC_STEMS]
-            informative = informative_sentences(message["content"], said, specific)
+            informative = informative_sentences(text, said, specific)
             counts["generic"] += len(asked) - len(specific)
             counts["answered"] += min(len(specific), informative)
             counts["unanswered"] += max(0, len(specific) - informative)
             counts["missed"] += int(proposal and informative > 0)
-            said |= facts(message["content"])
+            if proposal:  # the user repeats an answer after a solution: the assistant ignored it
+                repeated = [a for a in answers if a & facts(text)]
+                counts["answered"] -= len(repeated)
+                counts["ignored"] += len(repeated)
+                answers = [a for a in answers if not a & facts(text)]
+            elif specific and informative:
+                answers.append(_told(text, said, specific))
+            said |= facts(text)
             asked, proposal = [], False
         proposed = task.final_solution(messages) is not None
         judged = sum(counts.values())
@@ -217,6 +228,15 @@ def facts(text: str) -> set:
         sequence = _content_sequence(sentence)
         out |= set(sequence) | {frozenset(pair) for pair in itertools.pairwise(sequence)}
     return out
+
+
+def _told(text: str, said: set, asked: Sequence[str]) -> set:
+    """What an answer told: its facts not said before, and the options of a choice question it picked."""
+    named = content_stems(text)
+    picked = {
+        stem for q in asked for stem in (content_stems(q) - GENERIC_STEMS) & named if re.search(r"\bor\b", q)
+    }
+    return (facts(text) - said) | picked
 
 
 def informative_sentences(text: str, said: set, asked: Sequence[str] = ()) -> int:

@@ -76,7 +76,8 @@ def test_mr_futures_are_played_by_the_configured_policy_endpoint_with_the_config
     with LoopbackServer(reply=reply) as server:
         row = interaction_rows("CollabDoc-v0", 1)[0]
         config = {"env_id": "CollabDoc-v0", "reward": "mr", "window": 1, "samples": 2, "max_turns": 2,
-                  "policy": f"openai:policy@{server.base_url}", "user_model": "user", "judge_model": "heuristic", "base_url": server.base_url}  # fmt: skip
+                  "policy": f"openai:policy@{server.base_url}", "user_model": "user", "base_url": server.base_url,
+                  "judge_model": "heuristic"}  # fmt: skip
         interaction = CollabInteraction(config)
         assert interaction.env_config.user_model == "user"
         _, scores, _ = asyncio.run(rollout(interaction, row, lambda m: "Who is the audience?"))

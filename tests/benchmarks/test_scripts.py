@@ -9,10 +9,13 @@ import pytest
 
 SCRIPTS = (
     "env_throughput",
+    "judge_agreement",
     "llm_overhead",
     "math_grader_agreement",
     "mr_throughput",
+    "mr_user_calls",
     "ppo_mr_ablation",
+    "reward_hacking",
     "sandbox",
     "sandbox_charging",
     "user_fidelity",

