@@ -16,7 +16,8 @@ Two steps, kept apart so that the labels stay frozen while replies can be regene
   QA labels are by hand. A regenerated reply whose text changed has a new id and no label.
 
 Run: ``python benchmarks/data/build_model_grading_sets.py replies --base-url URL --model NAME``
-(repeat ``--base-url``/``--model`` pairs for more models), then ``... label``.
+(repeat ``--base-url``/``--model`` pairs for more models; ``--style``, ``--family`` to ask fewer;
+replies are appended to ``--replies``), then ``... label``.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _problem(family: str, source: str, instance, prefix: str) -> dict:
     }  # fmt: skip
 
 
-def generate(pairs: list[tuple[str, str]], path: Path) -> None:
+def generate(pairs: list[tuple[str, str]], path: Path, styles=tuple(STYLES), families=("math", "qa")) -> None:
     """Every (model, style, problem) reply with its provenance, appended to ``path`` as it comes."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -102,11 +103,11 @@ def generate(pairs: list[tuple[str, str]], path: Path) -> None:
         }
         return {"id": reply_id(row), **row}
 
-    path.write_text("")
+    path.touch()
     for base_url, model in pairs:
         chat = OpenAIChat(model, base_url=base_url, concurrency=2, timeout_s=900)
         with ThreadPoolExecutor(2) as pool, path.open("a") as out:
-            asks = [(chat, model, s, p) for s in STYLES for p in problems()]
+            asks = [(chat, model, s, p) for s in styles for p in problems() if p["family"] in families]
             for row in pool.map(lambda a: ask(*a), asks):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 out.flush()
@@ -155,6 +156,8 @@ def main() -> None:
     parser.add_argument("step", choices=("replies", "label"))
     parser.add_argument("--base-url", action="append", default=[], help="an OpenAI-compatible endpoint")
     parser.add_argument("--model", action="append", default=[], help="the model served there")
+    parser.add_argument("--style", action="append", choices=STYLES, help="prompt styles (default: all)")
+    parser.add_argument("--family", action="append", choices=("math", "qa"), help="families (default: both)")
     parser.add_argument(
         "--replies", default=str(REPLIES), help="where the replies go (label reads model_replies.jsonl)"
     )
@@ -163,7 +166,8 @@ def main() -> None:
         return label()
     if not args.model or len(args.model) != len(args.base_url):
         parser.error("give one --base-url per --model")
-    generate(list(zip(args.base_url, args.model, strict=True)), Path(args.replies))
+    pairs = list(zip(args.base_url, args.model, strict=True))
+    generate(pairs, Path(args.replies), tuple(args.style or STYLES), tuple(args.family or ("math", "qa")))
 
 
 if __name__ == "__main__":
