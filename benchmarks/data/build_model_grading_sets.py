@@ -16,7 +16,8 @@ Two steps, kept apart so that the labels stay frozen while replies can be regene
   QA labels are by hand. A regenerated reply whose text changed has a new id and no label.
 
 Run: ``python benchmarks/data/build_model_grading_sets.py replies --base-url URL --model NAME``
-(repeat ``--base-url``/``--model`` pairs for more models), then ``... label``.
+(repeat ``--base-url``/``--model`` pairs for more models; ``--style``, ``--family`` to ask fewer;
+replies are appended to ``--replies``), then ``... label``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ REPLIES = HERE / "model_replies.jsonl"
 LABELS = HERE / "model_reply_labels.jsonl"
 #: Prompt style -> (system prompt, max tokens).
 STYLES = {
-    "brief": ("Answer briefly.", 96),
-    "step_by_step": ("Think step by step, then give the final answer.", 256),
-    "friend": ("Explain the answer to a friend, in a friendly and casual way.", 200),
+    "brief": ("Answer briefly.", 64),
+    "friend": ("Explain the answer to a friend, in a friendly and casual way.", 128),
+    "step_by_step": ("Think step by step, then give the final answer.", 192),
 }
 ENV_IDS = {"math": "CollabMath-v0", "qa": "CollabQA-v0"}
 #: Problems of each source (built-in test instances, shared records), from the first.
-PER_SOURCE = 4
+PER_SOURCE = 3
 
 
 def problems() -> list[dict]:
@@ -80,33 +81,39 @@ def _problem(family: str, source: str, instance, prefix: str) -> dict:
     }  # fmt: skip
 
 
-def generate(pairs: list[tuple[str, str]]) -> list[dict]:
-    """Every (model, style, problem) reply, with its provenance."""
+def generate(pairs: list[tuple[str, str]], path: Path, styles=tuple(STYLES), families=("math", "qa")) -> None:
+    """Every (model, style, problem) reply with its provenance, appended to ``path`` as it comes."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from collab_env.llm import OpenAIChat
 
-    rows = []
-    for base_url, model in pairs:
-        chat = OpenAIChat(model, base_url=base_url, concurrency=2, timeout_s=600)
-        asks = [(style, p) for style in STYLES for p in problems()]
-        batch = [
-            [{"role": "system", "content": STYLES[s][0]}, {"role": "user", "content": p["request"]}]
-            for s, p in asks
+    def ask(chat, model: str, style: str, problem: dict) -> dict:
+        messages = [
+            {"role": "system", "content": STYLES[style][0]},
+            {"role": "user", "content": problem["request"]},
         ]
-        per_call = [{"max_tokens": STYLES[s][1]} for s, _ in asks]
-        for (style, problem), result in zip(
-            asks, chat.complete_batch(batch, per_call, temperature=0.0, seed=0), strict=True
-        ):
-            row = {
-                **problem,
-                "model": model,
-                "prompt_style": style,
-                "system": STYLES[style][0],
-                "reply": result.text,
-                "finish_reason": result.finish_reason,
-            }
-            rows.append({"id": reply_id(row), **row})
-            print(f"{model} {style} {problem['task_id']}: {result.text[:60]!r}", file=sys.stderr)
-    return rows  # fmt: skip
+        result = chat.complete(messages, max_tokens=STYLES[style][1], temperature=0.0, seed=0)
+        row = {
+            **problem,
+            "model": model,
+            "prompt_style": style,
+            "system": STYLES[style][0],
+            "reply": result.text,
+            "finish_reason": result.finish_reason,
+        }
+        return {"id": reply_id(row), **row}
+
+    path.touch()
+    for base_url, model in pairs:
+        chat = OpenAIChat(model, base_url=base_url, concurrency=2, timeout_s=900)
+        with ThreadPoolExecutor(2) as pool, path.open("a") as out:
+            asks = [(chat, model, s, p) for s in styles for p in problems() if p["family"] in families]
+            for row in pool.map(lambda a: ask(*a), asks):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.flush()
+                print(
+                    f"{model} {row['prompt_style']} {row['task_id']}: {row['reply'][:60]!r}", file=sys.stderr
+                )
 
 
 def reply_id(row: dict) -> str:
@@ -149,12 +156,18 @@ def main() -> None:
     parser.add_argument("step", choices=("replies", "label"))
     parser.add_argument("--base-url", action="append", default=[], help="an OpenAI-compatible endpoint")
     parser.add_argument("--model", action="append", default=[], help="the model served there")
+    parser.add_argument("--style", action="append", choices=STYLES, help="prompt styles (default: all)")
+    parser.add_argument("--family", action="append", choices=("math", "qa"), help="families (default: both)")
+    parser.add_argument(
+        "--replies", default=str(REPLIES), help="where the replies go (label reads model_replies.jsonl)"
+    )
     args = parser.parse_args()
     if args.step == "label":
         return label()
     if not args.model or len(args.model) != len(args.base_url):
         parser.error("give one --base-url per --model")
-    _write(REPLIES, generate(list(zip(args.base_url, args.model, strict=True))))
+    pairs = list(zip(args.base_url, args.model, strict=True))
+    generate(pairs, Path(args.replies), tuple(args.style or STYLES), tuple(args.family or ("math", "qa")))
 
 
 if __name__ == "__main__":
