@@ -42,6 +42,7 @@ from collab_env.agents import LLMAgent, make_agent
 from collab_env.benchmarks import parse_args, save_results
 
 import collab_env
+from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
 from collab_env.types import ends_chat
@@ -159,7 +160,10 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
         agent = make_agent(agent_name, env)
     task = env.unwrapped.task
     start = time.perf_counter()
-    result = run_episode(env, agent, seed=k, task_id=task.task_id("test", k))
+    try:
+        result = run_episode(env, agent, seed=k, task_id=task.task_id("test", k))
+    except ModelCallError as exc:  # the endpoint failed while the user wrote its opening (at reset)
+        return _lost_at_reset(env_id, agent_name, k, time.perf_counter() - start, exc, len(model.calls)), []
     seconds = time.perf_counter() - start
     instance = task.get(result.task_id)
     firsts = [r for m, r, _ in model.calls if not is_retry(m)]
@@ -188,6 +192,21 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
         for m, r, conversation in model.calls if conversation
     ]  # fmt: skip
     return record, written
+
+
+def _lost_at_reset(
+    env_id: str, agent: str, k: int, seconds: float, exc: Exception, calls: int
+) -> dict[str, Any]:
+    """The record of an episode lost before its first turn."""
+    zeros = ("first_attempts", "first_parsed", "turns", "completion_tokens", "prompt_tokens", "parse_failures",
+             "cutoffs", "drifts", "retries", "fallbacks")  # fmt: skip
+    return {
+        "env_id": env_id, "agent": agent, "episode": k, "seconds": seconds, "lost": True,
+        "error": f"{type(exc).__name__}: {exc}", "calls": calls, "terminated": False, "wrote_signal": False,
+        "meant_to_end": False, "opening": None, "profile": None, "drift_kinds": {}, "accepted_drifts": {},
+        "revealed": [], "violations": {"voice_or_narration": [], "false_facts": []}, "messages": [],
+        **dict.fromkeys(zeros, 0),
+    }  # fmt: skip
 
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ could write in that place, however vague or unhelpful.
 
 Run::
 
-    python -m collab_env.benchmarks.user_guards
+    python -m collab_env.benchmarks.user_guards --out benchmarks/results/user_guards.json
 
 Figures in docs/models.md.
 """
@@ -61,7 +61,7 @@ class Args:
     """the frozen, hand-labelled messages of real models"""
     max_words: int = 300
     """the LLM user's length limit (its default)"""
-    out: str = "benchmarks/results/user_guards.json"
+    out: str = "runs/benchmarks/user_guards.json"
     """where to write the figures"""
 
 

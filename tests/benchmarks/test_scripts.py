@@ -19,6 +19,7 @@ SCRIPTS = (
     "sandbox",
     "sandbox_charging",
     "user_fidelity",
+    "user_guards",
 )
 
 
@@ -38,3 +39,45 @@ def test_math_grader_agreement_takes_out(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.argv", ["math_grader_agreement", "--math", str(data), "--out", str(out)])
     math_grader_agreement.main()
     assert out.exists() and "MATH records: 1 graded" in capsys.readouterr().out
+
+
+def test_user_guards_measures_false_rejections_and_the_catch_rate(tmp_path, monkeypatch, capsys):
+    import json
+
+    from collab_env.benchmarks import user_guards
+
+    people = tmp_path / "people.jsonl"
+    turns = ["Write an apology letter to my friend.", "Let me know if you need more details.", "Thanks!"]
+    people.write_text(json.dumps({"id": "c0", "intent": "Apology letter", "user_queries": turns,
+                                  "ai_responses": ["Draft one.", "Draft two.", "Glad to help."]}) + "\n")  # fmt: skip
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("")
+    drift = tmp_path / "drift.jsonl"
+    chat = [{"role": "user", "content": "Can you write a Python function that turns a title into a URL slug?"},
+            {"role": "assistant", "content": "What should it be called?"}]  # fmt: skip
+    rows = [("I will write the function now.", "drift"), ("call it title_to_slug", "user")]
+    drift.write_text("".join(json.dumps({"env_id": "CollabCode-v0", "task_id": "code-test-00000", "model": "m",
+                     "messages": chat, "text": t, "label": label, "kind": "assistant_voice" if label == "drift"
+                     else None}) + "\n" for t, label in rows))  # fmt: skip
+    out = tmp_path / "guards.json"
+    argv = [
+        "user_guards",
+        "--simarena",
+        str(people),
+        "--abgcoqa",
+        str(qa),
+        "--drift",
+        str(drift),
+        "--out",
+        str(out),
+    ]
+    monkeypatch.setattr("sys.argv", argv)
+    user_guards.main()
+    figures = json.loads(out.read_text())
+    assert (
+        figures["false_rejections_human"]["rate"] == 0.0 and figures["false_rejections_human"]["turns"] == 3
+    )
+    assert (
+        figures["catch_rate_drift"]["rate"] == 1.0
+        and figures["false_rejections_model_user_turns"]["rate"] == 0
+    )

@@ -107,7 +107,7 @@ def test_a_user_model_that_never_emits_json_does_not_lose_the_episode(quick_retr
     with LoopbackServer(reply=lambda m: "Sure! I'd rather not use JSON.") as server:
         env = gym.make("CollabQA-v0", split="test", user_model="u", base_url=server.base_url)
         env.reset(seed=0)
-        obs, _, terminated, truncated, info = env.step("What do you mean?")
+        obs, *_, info = env.step("What do you mean?")
     assert "error" not in info and obs[-1]["content"] == "Sure! I'd rather not use JSON."
     # three attempts at the written opening (then the template's), three at the reply
     assert info["user"]["accepted_drift"] == "parse" and info["user"]["parse_failures"] == 6

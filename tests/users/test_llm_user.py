@@ -43,7 +43,8 @@ def test_an_episode_of_each_env_completes(env_id):
         result = run_episode(env, make_agent("clarify", env), seed=0)
     assert result.terminated and result.messages[-1]["content"].endswith(TERMINATION_SIGNAL)
     assert (
-        result.infos[-1]["user"]["simulator"] == "llm" and result.infos[-1]["user"]["calls"] == result.turns + 1
+        result.infos[-1]["user"]["simulator"] == "llm"
+        and result.infos[-1]["user"]["calls"] == result.turns + 1
     )
     assert result.messages[0]["content"].endswith("Can you help me with something?")
 
@@ -91,7 +92,7 @@ def test_output_that_never_parses_is_read_as_a_plain_message_not_a_lost_episode(
     with LoopbackServer(reply=lambda m: "which one? the second i think") as server:
         env = gym.make("CollabQA-v0", user=_user(server, max_attempts=2))
         env.reset(seed=0)
-        obs, _, terminated, truncated, info = env.step("Which one do you mean?")
+        obs, *_, info = env.step("Which one do you mean?")
         assert server.requests == 2
     assert "error" not in info and obs[-1]["content"] == "which one? the second i think"
     assert info["user"]["parse_failures"] == 2 and info["user"]["accepted_drift"] == "parse"

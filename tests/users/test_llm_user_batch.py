@@ -6,9 +6,7 @@ import json
 
 import gymnasium as gym
 import numpy as np
-import pytest
 
-from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.testing.fake_models import SmallModelUser
 from collab_env.testing.openai_server import LoopbackServer
@@ -45,7 +43,9 @@ def _requests(user, n, seeds, assistant="Who is it for?"):
 
 
 def _user(server, **kwargs):
-    return LLMUser(OpenAIChat("qwen", base_url=server.base_url, temperature=1.0), **{"opening": "template", **kwargs})
+    return LLMUser(
+        OpenAIChat("qwen", base_url=server.base_url, temperature=1.0), **{"opening": "template", **kwargs}
+    )
 
 
 def test_four_futures_against_a_seeded_endpoint_give_four_different_replies_and_replay_alike():
