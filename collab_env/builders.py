@@ -1,21 +1,106 @@
-"""How an env's parts are built from names and from an :class:`~collab_env.config.EnvConfig`.
+"""The one factory of environments: :func:`make_env`, the registered entry point.
 
-:class:`~collab_env.env.CollabEnv` takes its parts as arguments (a task, a user simulator, a
-judge...) or as names and configs; this module turns the names into parts, and an env's
-arguments back into the ``EnvConfig`` that describes it.
+:class:`~collab_env.env.CollabEnv` takes only its parts (a task, a user simulator, a reward, a
+judge...). ``make_env`` builds those parts from names, an id's preset or an
+:class:`~collab_env.config.EnvConfig`, and records the ``EnvConfig`` that describes the env
+(``env.unwrapped.config``), so that every replay rebuilds exactly that env.
+
+>>> env = make_env("math", split="test", max_turns=3)
+>>> env.config.env_id, env.config.max_turns, type(env).__name__
+('CollabMath-v0', 3, 'CollabEnv')
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from collab_env.config import EnvConfig
+from collab_env.env import CollabEnv
 from collab_env.errors import ConfigError
-from collab_env.registration import FAMILIES, REWARD_WEIGHTS
+from collab_env.registration import DATASET_LOADER, FAMILIES, REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardConfig
 from collab_env.task import Task, resolve
 from collab_env.users import ScriptedUser, UserSimulator
+
+
+def make_env(
+    task: Task | str,
+    user: UserSimulator | str = "scripted",
+    reward: RewardConfig | None = None,
+    reward_mode: str = "final",
+    max_turns: int = 10,
+    split: str = "train",
+    engagement_judge: EngagementJudge | None = None,
+    max_message_chars: int = 20_000,
+    render_mode: str | None = None,
+    task_kwargs: dict[str, Any] | None = None,
+    user_model: str | None = None,
+    base_url: str | None = None,
+    judge_model: str | None = None,
+    extractor: Callable[[Task, list], str | None] | None = None,
+    dataset: str | None = None,
+    config: EnvConfig | None = None,
+) -> CollabEnv:
+    """A :class:`~collab_env.env.CollabEnv` from parts, names or a config (what ``gym.make`` calls).
+
+    Args:
+        task: A :class:`~collab_env.task.Task`, a family name (``"doc"``) or ``"module:Class"``.
+        user: ``"scripted"`` or a :class:`~collab_env.users.UserSimulator`.
+        reward: Weights of R*.
+        reward_mode: ``"final"`` or ``"turn"``.
+        max_turns: Assistant turns before truncation.
+        split: ``"train"`` (unlimited) or ``"test"`` (fixed) instances.
+        engagement_judge: Judge of R_eng; the offline heuristic by default.
+        max_message_chars: Longest accepted message.
+        render_mode: ``"ansi"`` or ``"human"``.
+        task_kwargs: Keyword arguments for the task class when ``task`` is a name.
+        user_model: Shortcut for ``user=LLMUser(OpenAIChat(user_model, base_url))``: the user is
+            played by that model (episodes are then not deterministic).
+        base_url: The OpenAI-compatible endpoint of ``user_model`` (and ``judge_model``).
+        judge_model: Shortcut for ``engagement_judge=LLMInteractivityJudge(OpenAIChat(judge_model,
+            base_url))``: R_eng from an LLM judge, asked once per episode, at its end.
+        extractor: Pulls the final solution out of the conversation; default: the family's.
+        dataset: A public data set instead of the built-in instances, as ``NAME:PATH`` (e.g.
+            ``"math:/data/MATH/test"``; see :mod:`collab_env.tasks.datasets`).
+        config: An :class:`~collab_env.config.EnvConfig` describing the whole env; the other
+            arguments must then keep their defaults.
+
+    Returns:
+        The env; its ``config`` is ``config``, or the ``EnvConfig`` of describable parts, else ``None``.
+
+    Raises:
+        ConfigError: for a bad argument, naming it.
+    """
+    if config is not None:
+        task, kwargs = from_config(config, task, locals())
+        reward, reward_mode, max_turns, split = (
+            kwargs["reward"],
+            config.reward_mode,
+            config.max_turns,
+            config.split,
+        )
+        user_model, base_url, judge_model, dataset = (
+            config.user_model, config.base_url, config.judge_model, config.dataset
+        )  # fmt: skip
+    if reward is not None and not isinstance(reward, RewardConfig):
+        raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
+    built = make_task(task, **(task_kwargs or {}))
+    if dataset is not None:
+        built = resolve(DATASET_LOADER)(dataset, family=built.name)
+    judge = make_judge(engagement_judge, judge_model, base_url, role_options(config, "judge"))
+    env = CollabEnv(
+        built,
+        user=make_user(user, user_model, base_url, judge_model, role_options(config, "user")),
+        reward=reward, judge=judge, extractor=extractor, reward_mode=reward_mode, max_turns=max_turns,
+        split=split, max_message_chars=max_message_chars, render_mode=render_mode,
+    )  # fmt: skip
+    env.config = config or describe(
+        task, user, engagement_judge if judge_model is None else None, extractor, task_kwargs, split,
+        dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
+    )  # fmt: skip
+    return env
 
 
 @functools.cache

@@ -18,6 +18,9 @@ FAMILIES: dict[str, str] = {
 #: imports the tasks package, not even lazily.
 DATASET_LOADER = "collab_env.tasks.datasets:load_dataset"
 
+#: What ``gym.make`` calls for every id: the one factory of envs.
+ENTRY_POINT = "collab_env.builders:make_env"
+
 #: Registered id -> family name.
 ENV_IDS: dict[str, str] = {
     "CollabDoc-v0": "doc",
@@ -47,7 +50,7 @@ def register_envs() -> None:
     """Register every id with Gymnasium (idempotent)."""
     for env_id, family in ENV_IDS.items():
         if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point="collab_env.env:CollabEnv", kwargs={"task": family})
+            gymnasium.register(id=env_id, entry_point=ENTRY_POINT, kwargs={"task": family})
 
 
 def check_env_id(env_id: str) -> str:
