@@ -175,13 +175,16 @@ def describe(task, user, judge, extractor, task_kwargs, split, dataset, max_turn
 
 
 def chat_model(model: str, base_url: str | None, options: dict[str, Any]) -> Any:
-    """An :class:`~collab_env.llm.OpenAIChat` for ``model`` with one role's options."""
-    from collab_env.llm import OpenAIChat
+    """The chat model of a user or judge: ``model`` at ``base_url`` with one role's options.
 
-    return OpenAIChat(
-        model, base_url=base_url, concurrency=options["concurrency"], max_retries=options["max_retries"],
-        timeout_s=options["timeout_s"], max_tokens=options["max_tokens"], temperature=options["temperature"],
-    )  # fmt: skip
+    ``model`` is a model name in the one grammar (``hf:PATH``, ``openai:MODEL@URL``...) or, as
+    ``--user-model`` takes it, the bare name of a model at the OpenAI-compatible ``base_url``.
+    """
+    from collab_env.llm.backends import BACKENDS, build_backend, parse_model
+
+    parsed = parse_model(model) or ("openai", {"model": model, "url": base_url})
+    taken = {k: v for k, v in options.items() if k in BACKENDS[parsed[0]].options}
+    return build_backend(parsed[0], parsed[1], taken)
 
 
 def make_judge(

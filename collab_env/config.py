@@ -155,6 +155,16 @@ class EnvConfig:
             raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
         return {**ROLE_DEFAULTS[role], **parse_model_options(self.model_options).get(role, {})}
 
+    def given_options(self, role: str) -> dict[str, Any]:
+        """The model options of ``role`` that ``model_options`` sets (no defaults).
+
+        >>> EnvConfig(model_options=("agent.max_tokens=100",)).given_options("agent")
+        {'max_tokens': 100}
+        """
+        if role not in ROLES:
+            raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
+        return parse_model_options(self.model_options).get(role, {})
+
     def make(self, **overrides: Any) -> gym.Env:
         """``gym.make(self.env_id, config=self)``; ``overrides`` replace fields first."""
         import gymnasium as gym

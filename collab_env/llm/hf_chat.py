@@ -9,7 +9,7 @@ import os
 import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from collab_env.config import ROLE_DEFAULTS
 from collab_env.errors import ConfigError
@@ -56,6 +56,10 @@ class HFChat:
         ConfigError: if torch or transformers is missing, the checkpoint does not exist, a loaded
             model comes without its tokenizer, or an argument is out of range.
     """
+
+    #: Capabilities (see :mod:`collab_env.llm.backends`): no JSON mode; bounds its own generations.
+    json_mode: ClassVar[bool] = False
+    bounds_tokens: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -259,3 +263,24 @@ def _check_params(params: Mapping[str, Any], accepted: Sequence[str]) -> None:
     unknown = set(params) - set(accepted)
     if unknown:
         raise ConfigError(f"unknown HFChat parameter(s) {sorted(unknown)}; accepted: {sorted(accepted)}")
+
+
+def build(target: dict[str, Any], options: dict[str, Any]) -> HFChat:
+    """The ``hf`` backend (:mod:`collab_env.llm.backends`): ``hf:PATH``, loaded once per process.
+
+    ``max_tokens`` and ``temperature`` become the model's sampling defaults; ``concurrency`` is
+    its ``batch_size`` (the calls it serves in one ``generate``).
+    """
+    if "concurrency" in options:
+        options["batch_size"] = options.pop("concurrency")
+    return HFChat.shared(target["path"], **options)
+
+
+def check(target: dict[str, Any]) -> None:
+    """Check an ``hf:PATH`` model without loading it: the checkpoint directory exists.
+
+    Raises:
+        ConfigError: naming the path.
+    """
+    if not os.path.isdir(target["path"]):
+        raise ConfigError(f"model 'hf:{target['path']}': no checkpoint directory at {target['path']!r}")

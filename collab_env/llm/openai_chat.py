@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import openai
 from tenacity import (
@@ -23,6 +22,7 @@ from tenacity import (
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.executors import ThreadExecutor
 from collab_env.llm.base import ChatResult, Message, Usage, per_call_params, price
+from collab_env.llm.slots import Slots
 from collab_env.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,11 @@ class OpenAIChat:
     all its attempts.
     """
 
+    #: Capabilities (see :mod:`collab_env.llm.backends`): asks for JSON objects; generates until
+    #: the context is full unless a call is bounded.
+    json_mode: ClassVar[bool] = True
+    bounds_tokens: ClassVar[bool] = False
+
     def __init__(
         self,
         model: str,
@@ -117,8 +122,8 @@ class OpenAIChat:
         self._client, self._async_kwargs = openai.OpenAI(**kwargs), kwargs
         self._backoff = wait_exponential(multiplier=backoff_s, max=backoff_cap_s) + wait_random(0, backoff_s)
         self.backoff_cap_s = backoff_cap_s
-        self._semaphore = threading.BoundedSemaphore(concurrency)
-        self._loops: dict[int, tuple[openai.AsyncOpenAI, asyncio.Semaphore]] = {}
+        self._semaphore = Slots(concurrency)  # one bound for every thread and event loop
+        self._loops: dict[int, openai.AsyncOpenAI] = {}
         self.defaults, self.prices, self.usage, self.estimated = defaults, prices, Usage(), Usage()
 
     def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
@@ -151,7 +156,7 @@ class OpenAIChat:
 
     async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
         """One completion, awaited; the same retries and bound as :meth:`complete`."""
-        client, semaphore = self._for_loop()
+        client = self._for_loop()
         request, failed = self._request(messages, params), []
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
@@ -159,7 +164,7 @@ class OpenAIChat:
             retry=retry_if_exception(_transient),
         )
         try:
-            async with semaphore:
+            async with self._semaphore:
                 async for attempt in retrying:
                     with attempt:
                         try:
@@ -247,14 +252,11 @@ class OpenAIChat:
             f"{self.base_url} (model {self.name!r}) failed with {status} after {attempts} attempt(s): {exc}"
         )
 
-    def _for_loop(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
-        # asyncio objects belong to one event loop; keep a client and a semaphore per loop.
+    def _for_loop(self) -> openai.AsyncOpenAI:
+        # An async client belongs to one event loop; keep one per loop (the bound is shared).
         loop = id(asyncio.get_running_loop())
         if loop not in self._loops:
-            self._loops[loop] = (
-                openai.AsyncOpenAI(**self._async_kwargs),
-                asyncio.Semaphore(self.concurrency),
-            )
+            self._loops[loop] = openai.AsyncOpenAI(**self._async_kwargs)
         return self._loops[loop]
 
 
@@ -296,3 +298,13 @@ def _check_params(params: Mapping[str, Any]) -> None:
     unknown = set(params) - _PARAMS
     if unknown:
         raise ConfigError(f"unknown sampling parameter(s) {sorted(unknown)}; accepted: {sorted(_PARAMS)}")
+
+
+def build(target: dict[str, Any], options: dict[str, Any]) -> OpenAIChat:
+    """The ``openai`` backend (:mod:`collab_env.llm.backends`): ``openai:MODEL@BASE_URL`` with model options.
+
+    ``max_tokens`` and ``temperature`` become the model's sampling defaults; ``timeout_s``,
+    ``concurrency`` and ``max_retries`` its call limits.
+    """
+    sampling = {k: options.pop(k) for k in ("max_tokens", "temperature") if k in options}
+    return OpenAIChat(target["model"], base_url=target.get("url"), **options, **sampling)

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.llm import bounded, is_endpoint
+from collab_env.llm import bounded
+from collab_env.llm import json_mode as serves_json
 from collab_env.llm.base import ChatModel, ChatResult
 from collab_env.types import (
     TERMINATION_SIGNAL,
@@ -158,7 +159,7 @@ class LLMUser(UserSimulator):
             raise ConfigError(f"prompt must be one of {PROMPTS}, got {prompt!r}")
         self.model, self.max_attempts, self.max_words, self.prompt = model, max_attempts, max_words, prompt
         if json_mode is None:
-            json_mode = is_endpoint(model)
+            json_mode = serves_json(model)
         self.sampling = bounded("user", model, sampling)
         if json_mode:
             self.sampling["response_format"] = {"type": "json_object"}
