@@ -19,7 +19,15 @@ from typing import Any
 from collab_env.config import EnvConfig
 from collab_env.env import CollabEnv
 from collab_env.errors import ConfigError
-from collab_env.registration import DATASET_LOADER, FAMILIES, REWARD_WEIGHTS
+from collab_env.registration import (
+    DATASET_LOADER,
+    ENTRY_POINT,
+    ENV_IDS,
+    FAMILIES,
+    REWARD_WEIGHTS,
+    env_task,
+    family_of,
+)
 from collab_env.rewards import EngagementJudge, RewardConfig
 from collab_env.task import Task, resolve
 from collab_env.users import ScriptedUser, UserSimulator
@@ -127,7 +135,7 @@ def from_config(config: EnvConfig, task: Task | str, given: dict[str, Any]) -> t
     """The task family and reward of ``config``, after checking no other argument was changed."""
     if not isinstance(config, EnvConfig):
         raise ConfigError(f"config must be an EnvConfig, got {type(config).__name__}")
-    family = collab_env_family(config.env_id)
+    family = env_task(config.env_id)
     if isinstance(task, str) and task != family:
         raise ConfigError(f"config is for {config.env_id} ({family}), but the env was made for task {task!r}")
     defaults = {
@@ -141,14 +149,8 @@ def from_config(config: EnvConfig, task: Task | str, given: dict[str, Any]) -> t
     weights = {
         k: getattr(config, k) for k in ("w_ext", "w_eng", "token_penalty") if getattr(config, k) is not None
     }
-    return family, {"reward": RewardConfig(**{**REWARD_WEIGHTS.get(family, {}), **weights})}
-
-
-def collab_env_family(env_id: str) -> str:
-    """The task family of a registered id."""
-    from collab_env.registration import ENV_IDS, check_env_id
-
-    return ENV_IDS[check_env_id(env_id)]
+    defaults = REWARD_WEIGHTS.get(family_of(config.env_id), {})
+    return family, {"reward": RewardConfig(**{**defaults, **weights})}
 
 
 def role_options(config: EnvConfig | None, role: str) -> dict[str, Any]:
@@ -161,17 +163,25 @@ def role_options(config: EnvConfig | None, role: str) -> dict[str, Any]:
 def describe(task, user, judge, extractor, task_kwargs, split, dataset, max_turns, user_model, judge_model,
               base_url, reward, reward_mode) -> EnvConfig | None:  # fmt: skip
     """The :class:`EnvConfig` of an env built from describable parts, else ``None``."""
-    from collab_env.registration import ENV_IDS
-
-    ids = [env_id for env_id, family in ENV_IDS.items() if family == task]
+    ids = [env_id for env_id, family in ENV_IDS.items() if family == task] or _user_ids(task)
     if not ids or user != "scripted" or judge is not None or extractor is not None or task_kwargs:
         return None
-    reward = reward or RewardConfig(**REWARD_WEIGHTS.get(task, {}))
+    reward = reward or RewardConfig(**REWARD_WEIGHTS.get(getattr(task, "name", task), {}))
     return EnvConfig(
         ids[0], split=split, dataset=dataset, max_turns=max_turns, user_model=user_model,
         judge_model=judge_model, base_url=base_url, w_ext=reward.w_ext, w_eng=reward.w_eng,
         token_penalty=reward.token_penalty, reward_mode=reward_mode,
     )  # fmt: skip
+
+
+def _user_ids(task: Task | str) -> list[str]:
+    """The ids of users' own families that preset ``task`` (registered with the factory)."""
+    import gymnasium
+
+    return [
+        spec.id for spec in gymnasium.registry.values()
+        if spec.entry_point == ENTRY_POINT and spec.id not in ENV_IDS and spec.kwargs.get("task") is task
+    ]  # fmt: skip
 
 
 def chat_model(model: str, base_url: str | None, options: dict[str, Any]) -> Any:

@@ -38,7 +38,7 @@ import collab_env
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.facets import questions
-from collab_env.registration import check_env_id
+from collab_env.registration import check_env_id, family_of
 from collab_env.rollout import run_episode
 from collab_env.tokens import count_tokens
 
@@ -126,7 +126,7 @@ class BenchConfig:
 
     def dataset_for(self, env_id: str) -> str | None:
         """The dataset spec that applies to ``env_id`` (its family's), or ``None``."""
-        family = collab_env.ENV_IDS[env_id]
+        family = family_of(env_id)
         specs = [spec for spec in self.datasets if _dataset_family(spec) == family]
         if len(specs) > 1:
             raise ConfigError(f"two datasets for {env_id}: {specs}")
@@ -140,7 +140,7 @@ class BenchConfig:
         )  # fmt: skip
 
     def _check_datasets(self) -> None:
-        families = {collab_env.ENV_IDS[e] for e in self.envs}
+        families = {family_of(e) for e in self.envs}
         for spec in self.datasets:
             if _dataset_family(spec) not in families:
                 raise ConfigError(
