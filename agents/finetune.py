@@ -17,16 +17,14 @@ TRL option is reachable. The TRL versions these were written against: 1.x (see s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
-from collab_env.types import ChatMessage
+from collab_env.types import Agent, ChatMessage
 from collab_env.wrappers import multiturn_aware_reward
-
-Policy = Callable[[Sequence[ChatMessage]], str]
 
 
 def sft(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any) -> Any:
@@ -81,7 +79,7 @@ class MRRewardFunction:
         samples: MR's futures per completion.
     """
 
-    def __init__(self, env: str | EnvConfig, policy: Policy, window: int = 1, samples: int = 1) -> None:
+    def __init__(self, env: str | EnvConfig, policy: Agent, window: int = 1, samples: int = 1) -> None:
         self.config = env if isinstance(env, EnvConfig) else EnvConfig(env)
         self.policy, self.window, self.samples = policy, window, samples
         self.__name__ = f"mr_w{window}"  # TRL logs each reward function under its name

@@ -23,7 +23,7 @@ import importlib
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -31,9 +31,8 @@ from collab_env.agents import BUILTIN_AGENTS, make_agent
 
 from collab_env.errors import ConfigError
 from collab_env.llm.backends import BACKENDS, build_model, check_model, parse_model
-from collab_env.types import ChatMessage
+from collab_env.types import Agent
 
-Agent = Callable[[Sequence[ChatMessage]], str]
 SPEC_FORMS = (
     "a built-in agent ("
     + ", ".join(sorted(BUILTIN_AGENTS))

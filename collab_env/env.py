@@ -14,7 +14,7 @@ from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError, SandboxError
 from collab_env.registration import REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
-from collab_env.spaces import ConversationSpace, Message
+from collab_env.spaces import ConversationSpace, MessageSpace
 from collab_env.task import SPLITS, Task
 from collab_env.types import ChatMessage, TaskInstance, UserReply
 from collab_env.users import ScriptedUser, UserSimulator
@@ -62,7 +62,7 @@ class CollabEnv(gym.Env[list, str]):
 
     ## Action
     The assistant's next message, any ``str`` up to ``max_message_chars`` characters
-    (:class:`~collab_env.spaces.Message`).
+    (:class:`~collab_env.spaces.MessageSpace`).
 
     ## Reward
     R* = w_ext · R_ext − min(λ · k, cap) + w_eng · R_eng of the whole conversation
@@ -131,7 +131,7 @@ class CollabEnv(gym.Env[list, str]):
         self.observation_space = ConversationSpace(
             max_messages=2 * max_turns + 1, max_chars=max_message_chars
         )
-        self.action_space = Message(max_chars=max_message_chars)
+        self.action_space = MessageSpace(max_chars=max_message_chars)
         self._state: EnvState | None = None
         #: How steps before the last report R*: ``"full"`` (offline judges: every part, every
         #: step), ``"partial"`` (a model-backed judge or extractor is asked once, at the end; the

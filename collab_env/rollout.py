@@ -10,7 +10,7 @@ import gymnasium as gym
 
 from collab_env.executors import concurrency_of, make_executor
 from collab_env.facets import questions
-from collab_env.types import ChatMessage
+from collab_env.types import Agent, ChatMessage
 
 
 @dataclass
@@ -51,7 +51,7 @@ class EpisodeResult:
 
 def run_episode(
     env: gym.Env,
-    agent: Callable[[Sequence[ChatMessage]], str],
+    agent: Agent,
     seed: int | None = None,
     task_id: str | None = None,
 ) -> EpisodeResult:
@@ -103,7 +103,7 @@ class Future:
     """
 
     env: Any
-    policy: Callable[[Sequence[ChatMessage]], str]
+    policy: Agent
     sample_index: int = 0
     seed: int | None = None
     done: bool = False
@@ -148,7 +148,7 @@ def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, 
 
 
 def act_batch(
-    policies: Sequence[Callable[[Sequence[ChatMessage]], str]],
+    policies: Sequence[Agent],
     conversations: Sequence[Sequence[ChatMessage]],
     per_call: Sequence[dict[str, Any]],
 ) -> list[str]:

@@ -32,7 +32,7 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents.specs import build_agent, check_spec
-from collab_env.benchmarks.harness.log import Key, key, prepare, read_log
+from collab_env.benchmarks.harness.log import EpisodeRecord, Key, key, prepare, read_log
 
 import collab_env
 from collab_env.config import EnvConfig
@@ -254,7 +254,7 @@ def _run_ray(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
         yield ray.get(finished[0])
 
 
-def play(job: Key, config: BenchConfig) -> dict[str, Any]:
+def play(job: Key, config: BenchConfig) -> EpisodeRecord:
     """Play one episode and return its record (never raises: a crash of the agent is a failed episode, any other crash is lost).
 
     Args:
@@ -356,7 +356,7 @@ class CheckedAgent:
         return action
 
 
-def _agent_error(env: gym.Env, error: str) -> dict[str, Any]:
+def _agent_error(env: gym.Env, error: str) -> EpisodeRecord:
     """A failed episode, scored: R_ext 0 and R* 0, the transcript up to the failure."""
     messages = env.unwrapped.messages
     zero = {
@@ -375,12 +375,12 @@ def _agent_error(env: gym.Env, error: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _base(job: Key, config: BenchConfig) -> dict[str, Any]:
+def _base(job: Key, config: BenchConfig) -> EpisodeRecord:
     env_id, spec, k = job
     return {"type": "episode", "env_id": env_id, "agent": spec, "episode": k, "seed": config.seed + k}
 
 
-def _lost(job: Key, config: BenchConfig, error: str) -> dict[str, Any]:
+def _lost(job: Key, config: BenchConfig, error: str) -> EpisodeRecord:
     return {**_base(job, config), "status": "lost", "error": error}
 
 

@@ -21,9 +21,10 @@ from tenacity import (
 
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.executors import ThreadExecutor
-from collab_env.llm.base import ChatResult, Message, Usage, per_call_params, price
+from collab_env.llm.base import ChatResult, Usage, per_call_params, price
 from collab_env.llm.slots import Slots
 from collab_env.tokens import count_tokens
+from collab_env.types import ChatMessage
 
 log = logging.getLogger(__name__)
 _PARAMS = {"temperature", "top_p", "max_tokens", "seed", "stop", "response_format"}
@@ -126,7 +127,7 @@ class OpenAIChat:
         self._loops: dict[int, openai.AsyncOpenAI] = {}
         self.defaults, self.prices, self.usage, self.estimated = defaults, prices, Usage(), Usage()
 
-    def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion; retried on transient failures.
 
         Raises:
@@ -154,7 +155,7 @@ class OpenAIChat:
             raise self._error(exc, retrying.statistics.get("attempt_number", 1)) from exc
         return self._result(response, failed)
 
-    async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    async def acomplete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion, awaited; the same retries and bound as :meth:`complete`."""
         client = self._for_loop()
         request, failed = self._request(messages, params), []
@@ -178,7 +179,7 @@ class OpenAIChat:
 
     def complete_batch(
         self,
-        batch: Sequence[Sequence[Message]],
+        batch: Sequence[Sequence[ChatMessage]],
         per_call: Sequence[Mapping[str, Any]] | None = None,
         **params: Any,
     ) -> list[ChatResult]:
@@ -189,7 +190,7 @@ class OpenAIChat:
     def __repr__(self) -> str:
         return f"OpenAIChat(model={self.name!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"
 
-    def _request(self, messages: Sequence[Message], params: dict[str, Any]) -> dict[str, Any]:
+    def _request(self, messages: Sequence[ChatMessage], params: dict[str, Any]) -> dict[str, Any]:
         params = {k: v for k, v in params.items() if k != "sample_index"}
         _check_params(params)
         merged = {**self.defaults, **params}
