@@ -122,7 +122,7 @@ class EnvConfig:
     )
     model_options: tuple[str, ...] = field(
         default=(), metadata={"help": "ROLE.KEY=VALUE, role user|judge|agent, key max_tokens|temperature|"
-                              "timeout_s|concurrency|max_retries (repeatable)"}
+                              "timeout_s|concurrency|max_retries, or user.json_mode=0|1 (repeatable)"}
     )  # fmt: skip
     w_ext: float | None = field(default=None, metadata={"help": "weight of the task metric in R*"})
     w_eng: float | None = field(default=None, metadata={"help": "weight of engagement in R*"})
@@ -147,13 +147,13 @@ class EnvConfig:
         if self.base_url is not None and self.user_model is None and self.judge_model is None:
             raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
         object.__setattr__(self, "model_options", tuple(self.model_options))
-        parse_model_options(self.model_options)
+        object.__setattr__(self, "_parsed", parse_model_options(self.model_options))  # checked once, kept
 
     def options(self, role: str) -> dict[str, Any]:
         """The model options of ``role`` (``user``, ``judge`` or ``agent``): defaults, then overrides."""
         if role not in ROLES:
             raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
-        return {**ROLE_DEFAULTS[role], **parse_model_options(self.model_options).get(role, {})}
+        return {**ROLE_DEFAULTS[role], **self._parsed.get(role, {})}
 
     def given_options(self, role: str) -> dict[str, Any]:
         """The model options of ``role`` that ``model_options`` sets (no defaults).
@@ -163,7 +163,7 @@ class EnvConfig:
         """
         if role not in ROLES:
             raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
-        return parse_model_options(self.model_options).get(role, {})
+        return dict(self._parsed.get(role, {}))
 
     def make(self, **overrides: Any) -> gym.Env:
         """``gym.make(self.env_id, config=self)``; ``overrides`` replace fields first."""
