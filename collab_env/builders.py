@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from collab_env.config import EnvConfig
+from collab_env.config import EnvConfig, ModelConfig
 from collab_env.env import CollabEnv
 from collab_env.errors import ConfigError
 from collab_env.registration import (
@@ -97,10 +97,17 @@ def make_env(
     built = make_task(task, **(task_kwargs or {}))
     if dataset is not None:
         built = resolve(DATASET_LOADER)(dataset, family=built.name)
-    judge = make_judge(engagement_judge, judge_model, base_url, role_options(config, "judge"))
+    if base_url is not None and user_model is None and judge_model is None:
+        raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
+    models = {
+        role: (config.model_config(role) if config is not None else ModelConfig.for_role(role, name, base_url))
+        if name is not None else None
+        for role, name in (("user", user_model), ("judge", judge_model))
+    }  # fmt: skip
+    judge = make_judge(engagement_judge, models["judge"])
     env = CollabEnv(
         built,
-        user=make_user(user, user_model, base_url, judge_model, role_options(config, "user")),
+        user=make_user(user, models["user"]),
         reward=reward, judge=judge, extractor=extractor, reward_mode=reward_mode, max_turns=max_turns,
         split=split, max_message_chars=max_message_chars, render_mode=render_mode,
     )  # fmt: skip
@@ -153,13 +160,6 @@ def from_config(config: EnvConfig, task: Task | str, given: dict[str, Any]) -> t
     return family, {"reward": RewardConfig(**{**defaults, **weights})}
 
 
-def role_options(config: EnvConfig | None, role: str) -> dict[str, Any]:
-    """The model options of ``role``: the config's, or the role's defaults without one."""
-    from collab_env.config import ROLE_DEFAULTS
-
-    return config.options(role) if config is not None else dict(ROLE_DEFAULTS[role])
-
-
 def describe(task, user, judge, extractor, task_kwargs, split, dataset, max_turns, user_model, judge_model,
               base_url, reward, reward_mode) -> EnvConfig | None:  # fmt: skip
     """The :class:`EnvConfig` of an env built from describable parts, else ``None``."""
@@ -184,49 +184,38 @@ def _user_ids(task: Task | str) -> list[str]:
     ]  # fmt: skip
 
 
-def chat_model(model: str, base_url: str | None, options: dict[str, Any]) -> Any:
-    """The chat model of a user or judge: ``model`` at ``base_url`` with one role's options.
+def chat_model(config: ModelConfig) -> Any:
+    """The chat model of a user or judge, built by the backend registry.
 
-    ``model`` is a model name in the one grammar (``hf:PATH``, ``openai:MODEL@URL``...) or, as
+    ``config.model`` is a name in the one grammar (``hf:PATH``, ``openai:MODEL@URL``...) or, as
     ``--user-model`` takes it, the bare name of a model at the OpenAI-compatible ``base_url``.
     """
     from collab_env.llm.backends import BACKENDS, build_backend, parse_model
 
-    parsed = parse_model(model) or ("openai", {"model": model, "url": base_url})
-    taken = {k: v for k, v in options.items() if k in BACKENDS[parsed[0]].options}
+    parsed = parse_model(config.model) or ("openai", {"model": config.model, "url": config.base_url})
+    taken = {k: v for k, v in config.options().items() if k in BACKENDS[parsed[0]].options}
     return build_backend(parsed[0], parsed[1], taken)
 
 
-def make_judge(
-    judge: EngagementJudge | None, judge_model: str | None, base_url: str | None, options: dict[str, Any]
-) -> EngagementJudge | None:
-    """The engagement judge: ``judge``, or an LLM judge on ``judge_model`` (not both)."""
-    if judge_model is None:
+def make_judge(judge: EngagementJudge | None, model: ModelConfig | None) -> EngagementJudge | None:
+    """The engagement judge: ``judge``, or an LLM judge on ``model`` (not both)."""
+    if model is None:
         return judge
     if judge is not None:
         raise ConfigError("pass either engagement_judge=... or judge_model=..., not both")
     from collab_env.rewards.judges import LLMInteractivityJudge
 
-    return LLMInteractivityJudge(chat_model(judge_model, base_url, options))
+    return LLMInteractivityJudge(chat_model(model))
 
 
-def make_user(
-    user: UserSimulator | str,
-    user_model: str | None,
-    base_url: str | None,
-    judge_model: str | None,
-    options: dict[str, Any],
-) -> UserSimulator:
-    """The user simulator: ``user``, the scripted one, or an LLM user on ``user_model``."""
-    if user_model is not None:
+def make_user(user: UserSimulator | str, model: ModelConfig | None) -> UserSimulator:
+    """The user simulator: ``user``, the scripted one, or an LLM user on ``model``."""
+    if model is not None:
         if user != "scripted":
             raise ConfigError("pass either user=... or user_model=..., not both")
         from collab_env.users import LLMUser
 
-        json_mode = bool(options["json_mode"]) if "json_mode" in options else None
-        return LLMUser(chat_model(user_model, base_url, options), json_mode=json_mode)
-    if base_url is not None and judge_model is None:
-        raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
+        return LLMUser(chat_model(model), json_mode=model.json_mode)
     if isinstance(user, UserSimulator):
         return user
     if user == "scripted":
