@@ -17,6 +17,7 @@ TRL option is reachable. The TRL versions these were written against: 1.x (see s
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.types import Agent, ChatMessage
 from collab_env.wrappers import multiturn_aware_reward
+
+logger = logging.getLogger(__name__)
 
 
 def sft(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any) -> Any:
@@ -36,6 +39,7 @@ def sft(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any
         out: Where checkpoints and the final model go.
         **config: ``trl.SFTConfig`` options (``max_steps``, ``learning_rate``...).
     """
+    check_checkpoint(checkpoint)
     from trl import SFTConfig, SFTTrainer
 
     dataset = _load(data, "sft.jsonl")
@@ -53,6 +57,7 @@ def dpo(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any
         out: Where checkpoints and the final model go.
         **config: ``trl.DPOConfig`` options (``beta``, ``max_steps``...).
     """
+    check_checkpoint(checkpoint)
     from trl import DPOConfig, DPOTrainer
 
     dataset = _load(data, "dpo.jsonl")
@@ -77,17 +82,22 @@ class MRRewardFunction:
             being trained (the paper's setting), or a built-in agent offline.
         window: MR's simulated assistant turns.
         samples: MR's futures per completion.
+
+    A completion whose futures were all lost (a model call failed after its retries, twice) gets
+    ``None``, which TRL's GRPO leaves out of its group's baseline with no advantage (never a
+    reward of 0); ``lost`` counts them, and each is logged.
     """
 
     def __init__(self, env: str | EnvConfig, policy: Agent, window: int = 1, samples: int = 1) -> None:
         self.config = env if isinstance(env, EnvConfig) else EnvConfig(env)
         self.policy, self.window, self.samples = policy, window, samples
+        self.lost = 0
         self.__name__ = f"mr_w{window}"  # TRL logs each reward function under its name
 
     def __call__(
         self, prompts: list, completions: list, task_id: list[str], seed: list[int], **_: Any
-    ) -> list[float]:
-        """MR of each completion (conversational or plain text) given its prompt.
+    ) -> list[float | None]:
+        """MR of each completion (conversational or plain text) given its prompt; ``None`` when lost.
 
         The completions of one prompt (GRPO's group) are scored as candidates of one lockstep
         rollout, with common random numbers: their differences are not simulator noise.
@@ -95,7 +105,7 @@ class MRRewardFunction:
         groups: dict[str, list[int]] = {}
         for i, (prompt, tid, s) in enumerate(zip(prompts, task_id, seed, strict=True)):
             groups.setdefault(json.dumps([prompt, tid, s], sort_keys=True), []).append(i)
-        rewards = [0.0] * len(completions)
+        rewards: list[float | None] = [None] * len(completions)
         for members in groups.values():
             texts = [_text(completions[i]) for i in members]
             results = multiturn_aware_reward(
@@ -104,6 +114,10 @@ class MRRewardFunction:
             )  # fmt: skip
             for i, result in zip(members, results, strict=True):
                 rewards[i] = result.mean
+                if result.is_lost:
+                    self.lost += 1
+                    logger.warning("MR reward: completion %d of %s lost (%d so far): %s", i, task_id[i],
+                                   self.lost, result.errors[0])  # fmt: skip
         return rewards
 
 
@@ -124,6 +138,7 @@ def grpo(
         reward: The MR reward function.
         **config: ``trl.GRPOConfig`` options (``num_generations``, ``max_completion_length``...).
     """
+    check_checkpoint(checkpoint)
     from trl import GRPOConfig, GRPOTrainer
 
     dataset = _load(data, "sft.jsonl").select_columns(["prompt", "task_id", "seed"])
@@ -172,6 +187,49 @@ def _load(data: str | Path, name: str) -> Any:
     import datasets
 
     return datasets.load_dataset("json", data_files=str(path), split="train")
+
+
+def check_checkpoint(checkpoint: str | Path) -> None:
+    """Fail before work for a model that cannot be loaded: no directory on disk, not in the
+    Hugging Face cache, and no hub access configured (rather than a long wait on the hub and a
+    traceback).
+
+    Raises:
+        ConfigError: naming the model and what to give instead.
+    """
+    path = Path(checkpoint)
+    if path.is_dir():
+        return
+    if path.exists():
+        raise ConfigError(f"model {str(checkpoint)!r} is a file; give the checkpoint's directory")
+    why = _hub_unreachable(str(checkpoint))
+    if why:
+        raise ConfigError(
+            f"model {str(checkpoint)!r}: no checkpoint directory there, and no Hugging Face model "
+            f"of that name can be loaded ({why}); give a directory with the weights and tokenizer, "
+            "or set HF_TOKEN (or run `hf auth login`) to download it from the hub"
+        )
+
+
+def _hub_unreachable(name: str) -> str:
+    """Why ``name`` cannot come from the hub (``""``: it is cached, or hub access is configured)."""
+    import os
+
+    try:
+        import huggingface_hub
+        from huggingface_hub.errors import HFValidationError
+    except ImportError:
+        return "huggingface_hub is not installed"
+    try:
+        if isinstance(huggingface_hub.try_to_load_from_cache(name, "config.json"), str):
+            return ""
+    except HFValidationError:
+        return "not a valid model id"
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return "not in the local cache, and HF_HUB_OFFLINE is set"
+    if huggingface_hub.get_token() is None:
+        return "not in the local cache, and no hub access is configured"
+    return ""
 
 
 def _tokenizer(checkpoint: str | Path) -> Any:

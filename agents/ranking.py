@@ -29,21 +29,30 @@ class RankedTurn:
         conversation: The conversation before the turn (ends with a user message).
         candidates: The distinct candidate responses, in sampling order.
         scores: The MR result of each candidate.
-        best: Index of the highest-MR candidate (ties: the first), the one the episode continues with.
-        worst: Index of the lowest-MR candidate.
+        best: Index of the highest-MR candidate (ties: the first), the one the episode continues
+            with; ``None`` when every candidate's futures were lost (the turn is lost: the episode
+            continues with the first candidate, and no example comes from it).
+        worst: Index of the lowest-MR candidate among those not lost (``None`` when all were).
     """
 
     turn: int
     conversation: list[ChatMessage]
     candidates: list[str]
     scores: list[MRResult]
-    best: int
-    worst: int
+    best: int | None
+    worst: int | None
+
+    @property
+    def lost(self) -> bool:
+        """Whether every candidate's futures were lost (no MR to rank by)."""
+        return self.best is None
 
     @property
     def gap(self) -> float:
-        """MR of the best candidate minus MR of the worst."""
-        return self.scores[self.best].mean - self.scores[self.worst].mean
+        """MR of the best candidate minus MR of the worst (0 for a lost turn)."""
+        if self.best is None or self.worst is None:
+            return 0.0
+        return self.scores[self.best].mean - self.scores[self.worst].mean  # type: ignore[operator]
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (futures' transcripts included when they were kept)."""
@@ -57,6 +66,7 @@ class RankedTurn:
             "best": self.best,
             "worst": self.worst,
             "gap": self.gap,
+            "lost": self.lost,
         }
 
 
@@ -72,6 +82,26 @@ def sample_candidates(agent: Agent, messages: Sequence[ChatMessage], k: int, see
     params = [{"sample_index": i, "seed": (seed * 1_000_003 + i) % 2**31} for i in range(k)]
     texts = act_batch([agent] * k, [messages] * k, params)
     return list(dict.fromkeys(texts))
+
+
+def identical_candidates(turns: Sequence[RankedTurn], asked: int) -> str:
+    """A warning when turns had nothing to rank: all ``asked`` candidates the same response.
+
+    Returns:
+        One line, or ``""`` when every turn had distinct candidates (or one was asked for).
+
+    >>> t = RankedTurn(0, [], ["same"], [], 0, 0)
+    >>> identical_candidates([t, t], asked=4)
+    '2 of 2 turns had identical candidates: the 4 samples were one response, so there was nothing to rank (the agent is deterministic: raise --temperature, or use a model agent)'
+    """
+    same = sum(len(t.candidates) == 1 for t in turns) if asked > 1 else 0
+    if not same:
+        return ""
+    return (
+        f"{same} of {len(turns)} turns had identical candidates: the {asked} samples were one "
+        "response, so there was nothing to rank (the agent is deterministic: raise --temperature, "
+        "or use a model agent)"
+    )
 
 
 def rank_episode(
@@ -101,7 +131,9 @@ def rank_episode(
         keep_futures: Keep the simulated conversations in the scores.
 
     Yields:
-        One :class:`RankedTurn` per assistant turn, after the best candidate was played.
+        One :class:`RankedTurn` per assistant turn, after the best candidate was played. A
+        candidate whose futures were all lost is not ranked; a turn whose candidates all were
+        is yielded as lost (:attr:`RankedTurn.lost`), and the episode goes on.
     """
     base = env.unwrapped
     obs, _ = base.reset(seed=seed, options={"task_id": task_id} if task_id else None)
@@ -110,10 +142,11 @@ def rank_episode(
         scores = multiturn_aware_reward(
             base, obs, texts, agent, window, samples, seed=seed or 0, keep_futures=keep_futures
         )
-        means = [s.mean for s in scores]
-        best, worst = means.index(max(means)), means.index(min(means))
+        scored = [i for i, s in enumerate(scores) if not s.is_lost]  # a lost candidate is not ranked
+        best = max(scored, key=lambda i: scores[i].mean, default=None)  # first of ties
+        worst = min(scored, key=lambda i: scores[i].mean, default=None)
         ranked = RankedTurn(turn, list(obs), texts, scores, best, worst)
-        obs, _, terminated, truncated, info = base.step(texts[best])
+        obs, _, terminated, truncated, info = base.step(texts[best if best is not None else 0])
         yield ranked
         if "error" in info:
             raise ModelCallError(f"the episode failed at turn {turn}: {info['error']}")

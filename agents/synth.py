@@ -91,6 +91,9 @@ def synthesize(
 ) -> dict[str, int]:  # fmt: skip
     """Play the episodes, write the data files, and return how many lines each file gained.
 
+    A turn whose candidates' futures were all lost gives no SFT or DPO example; it is audited
+    (``"lost": true``) and counted in the returned ``lost_turns``.
+
     Args:
         config: What to run.
         out: Output directory; if it holds a run of the same configuration, that run resumes.
@@ -107,7 +110,7 @@ def synthesize(
     if agent is None:
         agent = _build_agent(config, env)
     todo = [k for k in range(config.episodes) if k not in done]
-    counts = dict.fromkeys(FILES, 0)
+    counts = {**dict.fromkeys(FILES, 0), "lost_turns": 0}
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(f"synth {config.env_id}", total=config.episodes, completed=len(done))
         for k in todo:
@@ -115,6 +118,7 @@ def synthesize(
             for name, records in lines.items():  # episodes.jsonl last: it marks the episode done
                 append_jsonl(out / name, records)
                 counts[name] += len(records)
+            counts["lost_turns"] += sum(bool(r.get("lost")) for r in lines["audit.jsonl"])
             bar.advance(task)
     return counts
 
@@ -153,12 +157,11 @@ def dpo_pair_kept(ranked: RankedTurn, min_gap: float) -> bool:
     their futures' R* (with one future per candidate there is no error estimate: ``min_gap``
     alone decides).
     """
-    if ranked.best == ranked.worst or ranked.gap <= min_gap:
+    if ranked.lost or ranked.best == ranked.worst or ranked.gap <= min_gap:
         return False
-    diffs = [
-        b - w
-        for b, w in zip(ranked.scores[ranked.best].scores, ranked.scores[ranked.worst].scores, strict=True)
-    ]
+    best, worst = ranked.scores[ranked.best], ranked.scores[ranked.worst]  # type: ignore[index]
+    worse = dict(zip(worst.kept, worst.scores, strict=True))  # futures pair by sample (shared user seed)
+    diffs = [b - worse[k] for k, b in zip(best.kept, best.scores, strict=True) if k in worse]
     if len(diffs) < 2:
         return True
     return ranked.gap > 2 * statistics.stdev(diffs) / len(diffs) ** 0.5
@@ -179,12 +182,16 @@ def _episode(env: gym.Env, agent: Any, config: SynthConfig, k: int, seen: set[st
     )
     for ranked in turns:
         tag = {"env_id": config.env_id, "task_id": task_id, "seed": seed, "turn": ranked.turn}
-        prompt, best = ranked.conversation, ranked.candidates[ranked.best]
+        if ranked.lost:  # every candidate's futures lost: no example, counted in the audit
+            if _fresh(tag, seen):
+                lines["audit.jsonl"].append({**tag, **ranked.as_dict()})
+            continue
+        prompt, best = ranked.conversation, ranked.candidates[ranked.best]  # type: ignore[index]
         sft = {"prompt": prompt, "completion": [{"role": "assistant", "content": best}]}
         if _fresh(sft, seen):
             lines["sft.jsonl"].append({**sft, **tag})
         if dpo_pair_kept(ranked, config.min_gap):
-            worst = ranked.candidates[ranked.worst]
+            worst = ranked.candidates[ranked.worst]  # type: ignore[index]
             pair = {"prompt": prompt, "chosen": [{"role": "assistant", "content": best}],
                     "rejected": [{"role": "assistant", "content": worst}]}  # fmt: skip
             if _fresh(pair, seen):

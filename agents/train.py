@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from collab_env.rollout import run_episode
 from collab_env.wrappers import MultiturnAwareReward
 
 from .acts import COMPACT_ACTS, DraftRealiser, check_acts, default_acts
+from .checkpoints import check_resume, curve_callback, make_callback, restore, write_config
 from .sb3 import ConversationFeatures, ConversationFeaturizer, DialogueActs, PolicyAgent, find_wrapper
 
 REWARDS = ("mr", "final", "turn")
@@ -99,6 +99,39 @@ class TrainConfig:
             )
         if self.gamma is not None and not 0 <= self.gamma <= 1:
             raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
+        check_device(self.device)
+
+    def plan(self) -> StepPlan:
+        """How PPO trains exactly ``timesteps`` steps: it trains whole rollouts of ``n_envs`` ×
+        ``n_steps`` steps, so ``n_steps`` shrinks to fit a shorter run (64 steps on 4 envs: 16).
+
+        >>> TrainConfig(timesteps=64, n_envs=4, n_steps=128).plan()
+        StepPlan(n_steps=16, batch_size=64, timesteps=64, note='')
+        >>> TrainConfig(timesteps=1030, n_envs=4, n_steps=128).plan().note
+        'PPO trains whole rollouts of n_envs × n_steps = 4 × 128 steps: 1,536 steps, not 1,030 (give --timesteps a multiple of 512)'
+        """
+        per_env, rollout = -(-self.timesteps // self.n_envs), self.n_envs * self.n_steps
+        if self.timesteps % rollout == 0:
+            n_steps = self.n_steps
+        elif self.timesteps < rollout:
+            n_steps = per_env
+        else:
+            fits = [
+                d
+                for d in range(self.n_steps, self.n_steps // 2, -1)
+                if self.timesteps % (self.n_envs * d) == 0
+            ]
+            n_steps = fits[0] if fits else self.n_steps
+        size = self.n_envs * n_steps
+        trained = -(-self.timesteps // size) * size
+        note = ""
+        if trained != self.timesteps:
+            note = (
+                f"PPO trains whole rollouts of n_envs × n_steps = {self.n_envs} × {n_steps} steps: "
+                f"{trained:,} steps, not {self.timesteps:,} (give --timesteps a multiple of {size})"
+            )
+        batch = max(d for d in range(1, min(64, size) + 1) if size % d == 0)
+        return StepPlan(n_steps, batch, trained, note)
 
     @property
     def discount(self) -> float:
@@ -116,6 +149,23 @@ class TrainConfig:
         if isinstance(self.acts, str):
             raise ConfigError(f"acts must be 'compact', 'full' or a list of acts, got {self.acts!r}")
         return tuple(self.acts)
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """How a run's steps are laid out (see :meth:`TrainConfig.plan`).
+
+    Attributes:
+        n_steps: Steps per env between PPO updates.
+        batch_size: PPO's minibatch (it divides the rollout).
+        timesteps: Steps that will be trained.
+        note: Why ``timesteps`` differs from the configured one (``""`` when it does not).
+    """
+
+    n_steps: int
+    batch_size: int
+    timesteps: int
+    note: str = ""
 
 
 @dataclass
@@ -189,37 +239,54 @@ def train(
     """
     PPO, callbacks_module, DummyVecEnv = _sb3()
     out = Path(out) if out is not None else None
+    if out is not None:
+        check_resume(config, out) if resume else write_config(config, out)
     venv = DummyVecEnv([_env_thunk(config, rank) for rank in range(config.n_envs)])
-    model = _model(PPO, venv, config, out, resume)
+    model, curve = _model(PPO, venv, config, out, resume), curve_callback()
+    seconds = restore(model, venv, curve, latest_checkpoint(out)) if resume else 0.0
     if config.reward == "mr":  # MR's futures are played by the policy being trained
         for env in venv.envs:
             find_wrapper(env, MultiturnAwareReward).policy.policy = model
-    curve = curve_callback()
-    callbacks = [curve]
-    if out is not None and checkpoints:
-        every = max(1, config.timesteps // checkpoints // config.n_envs)
-        callbacks.append(
-            callbacks_module.CheckpointCallback(every, str(out / "checkpoints"), name_prefix="ppo")
-        )
-    start = time.perf_counter()
+    rollout = config.n_envs * config.plan().n_steps
+    every = max(1, config.timesteps // checkpoints // rollout) * rollout if checkpoints else 0
+    saver = make_callback(out, every, curve, venv, seconds)
     try:
         with warnings.catch_warnings():  # SB3's bar is tqdm.rich, which warns that it is experimental
             warnings.filterwarnings("ignore", message="rich is experimental")
             model.learn(
-                max(0, config.timesteps - model.num_timesteps), callback=callbacks_module.CallbackList(callbacks),
+                max(0, config.timesteps - model.num_timesteps),
+                callback=callbacks_module.CallbackList([curve, saver]),
                 progress_bar=progress, reset_num_timesteps=not resume,
             )  # fmt: skip
     except KeyboardInterrupt:
-        if out is not None:
-            (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-            model.save(out / "checkpoints" / f"ppo_{model.num_timesteps}_steps.zip")
+        saver.save()  # the state where the last rollout started: a resume is exact from there
         raise
-    result = TrainResult(config, curve.rows, seconds=time.perf_counter() - start, model=model)
+    result = TrainResult(config, curve.rows, seconds=saver.seconds(), model=model)
     if config.eval_episodes:
         result.evaluation = evaluate(model, config)
     if out is not None:
         _write(result, out)
     return result
+
+
+def check_device(device: str) -> None:
+    """Refuse a torch device that this machine does not have (``cuda`` without CUDA, say).
+
+    Raises:
+        ConfigError: naming the device and what the machine has.
+    """
+    if device in ("cpu", "auto"):
+        return
+    import torch
+
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as exc:
+        cuda = "CUDA available" if torch.cuda.is_available() else "no CUDA"
+        raise ConfigError(
+            f"device {device!r} is not available on this machine ({cuda}: {str(exc).splitlines()[0]}); "
+            "use --device cpu or --device auto"
+        ) from exc
 
 
 def _env_thunk(config: TrainConfig, rank: int) -> Any:
@@ -239,8 +306,9 @@ def _model(PPO: Any, venv: Any, config: TrainConfig, out: Path | None, resume: b
     if resume:
         latest = latest_checkpoint(out)
         return PPO.load(latest, env=venv, device=config.device, tensorboard_log=tensorboard)
+    plan = config.plan()
     return PPO(
-        "MlpPolicy", venv, n_steps=config.n_steps, batch_size=min(64, config.n_steps * config.n_envs),
+        "MlpPolicy", venv, n_steps=plan.n_steps, batch_size=plan.batch_size,
         gamma=config.discount, seed=config.seed, verbose=0, device=config.device, tensorboard_log=tensorboard,
     )  # fmt: skip
 
@@ -290,7 +358,6 @@ def _has_tensorboard() -> bool:
 def _write(result: TrainResult, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     result.model.save(out / "model.zip")
-    atomic_write_text(out / "config.json", json.dumps(asdict(result.config), indent=2, default=list) + "\n")
     atomic_write_text(out / "evaluation.json", json.dumps(result.evaluation, indent=2) + "\n")
     with open(out / "curve.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["timestep", "r_star", "task_metric", "questions"])
@@ -307,42 +374,3 @@ def _sb3():
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError("training needs Stable-Baselines3: pip install 'collab-env[train]'") from exc
     return PPO, callbacks, DummyVecEnv
-
-
-def curve_callback() -> Any:
-    """An SB3 callback whose ``rows`` record each finished training episode.
-
-    Each row: the timestep, and the finished conversation's R*, task metric and questions asked
-    (ask acts). The training reward differs between reward modes; R* of the finished
-    conversation is what every mode is after, so learning curves compare on it.
-    """
-    _, callbacks, _ = _sb3()
-
-    class CurveCallback(callbacks.BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.rows: list[dict[str, float]] = []
-            self._questions: list[int] = []
-
-        def _on_step(self) -> bool:
-            infos, dones = self.locals["infos"], self.locals["dones"]
-            if len(self._questions) != len(infos):
-                self._questions = [0] * len(infos)
-            for i, (info, done) in enumerate(zip(infos, dones, strict=True)):
-                self._questions[i] += info.get("act", "").startswith("ask")
-                if done and "reward" in info:
-                    reward = info["reward"]
-                    self.rows.append({
-                        "timestep": self.num_timesteps, "r_star": reward["total"],
-                        "task_metric": reward["task_metric"], "questions": self._questions[i],
-                    })  # fmt: skip
-                    for name, value in (
-                        ("task_metric", reward["task_metric"]), ("r_star", reward["total"]),
-                        ("engagement", reward["engagement"]), ("assistant_tokens", reward["assistant_tokens"]),
-                        ("questions", self._questions[i]),
-                    ):  # fmt: skip
-                        self.logger.record_mean(f"rollout/{name}", value)
-                    self._questions[i] = 0
-            return True
-
-    return CurveCallback()

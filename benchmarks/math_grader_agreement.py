@@ -1,8 +1,16 @@
-"""How often the math grader agrees with intended labels, and with MATH's own reference answers.
+"""How often the math grader agrees with an independent oracle, and with its regression set.
 
-Two measurements:
+The accuracy figure is agreement on the *independent sets*: text the rules were not written for,
+labelled before any rule changed (issue 22), with provenance in each record:
+``benchmarks/data/math_people_grading.jsonl`` (MATH's own solutions as replies, graded against
+their own and a neighbour's boxed answer; oracle math-verify, disagreements read by hand; built
+by ``benchmarks/data/build_people_grading_sets.py``) and ``benchmarks/data/math_model_grading.jsonl``
+(replies of real models in several prompt styles, labelled by math-verify and by hand; built by
+``benchmarks/data/build_model_grading_sets.py``).
 
-- *grading cases* (``benchmarks/data/math_grading_cases.jsonl``, built by
+Two more measurements, not accuracy figures:
+
+- *regression cases*, written together with the rules (``benchmarks/data/math_grading_cases.jsonl``, built by
   ``benchmarks/data/build_math_grading_cases.py``): assistant messages that state a MATH Level-5
   answer in every form LLMs use (boxed, "the answer is", ``$…$``, ``$$…$$``, ``\\(…\\)``,
   ``\\[…\\]``, plain sentences), equivalent rewrites and near-miss wrong answers, each with its
@@ -36,6 +44,7 @@ from math_verify import parse, verify
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "math_grading_cases.jsonl"
 DEFAULT_MATH = HERE.parents[1] / "shared" / "data" / "math"
+DEFAULT_INDEPENDENT = tuple(str(HERE / "data" / f"math_{who}_grading.jsonl") for who in ("people", "model"))
 
 
 @dataclass
@@ -43,7 +52,9 @@ class Args:
     """What to measure."""
 
     cases: str = str(DEFAULT_CASES)
-    """grading cases (JSONL: message, reference, correct, form)"""
+    """regression cases, written with the rules (JSONL: message, reference, correct, form)"""
+    independent: tuple[str, ...] = DEFAULT_INDEPENDENT
+    """independent sets (JSONL: reply, reference, correct, provenance)"""
     math: str | None = None
     """a MATH file or folder for the self and re-rendered checks (default: the shared sample, if present)"""
     out: str = "runs/benchmarks/math_grader_agreement.json"
@@ -114,25 +125,78 @@ def grade_cases(path: str) -> dict:
     }
 
 
+def project_verdict(reply: str, reference: str) -> tuple[bool, str | None]:
+    """The project grader's verdict on a reply (the task's answer extraction, then equivalence)."""
+    answer = extract_answer(reply)
+    return answer is not None and answers_equivalent(answer, reference), answer
+
+
+def grade_independent(path: str) -> dict:
+    """Agreement of the project grader with an independent set's labels, by who wrote the reply."""
+    cases = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    agree, total, differ = Counter(), Counter(), []
+    for case in cases:
+        verdict, answer = project_verdict(case["reply"], case.get("reference") or case["answers"][0])
+        group = f"{case.get('model') or case.get('author')} / {case.get('prompt_style') or case.get('form')}"
+        total[group] += 1
+        agree[group] += verdict == case["correct"]
+        if verdict != case["correct"]:
+            differ.append(
+                {"id": case["id"], "correct": case["correct"], "read": answer, "reply": case["reply"]}
+            )
+    return {
+        "set": Path(path).name,
+        "cases": len(cases),
+        "labelled_correct": sum(case["correct"] for case in cases),
+        "agree": sum(agree.values()),
+        "by_group": {g: {"cases": n, "agree": agree[g]} for g, n in sorted(total.items())},
+        "disagreements": differ,
+    }
+
+
+def print_independent(sets: list[dict]) -> None:
+    """Print the independent sets' agreement: the accuracy figure."""
+    print("independent sets (the accuracy figure; text the rules were not written for):")
+    for graded in sets:
+        n = graded["cases"]
+        print(f"  {graded['set']}: {graded['agree']}/{n} agree ({100 * graded['agree'] / max(n, 1):.1f}%)")
+        for group, row in graded["by_group"].items():
+            print(f"    {group}: {row['agree']}/{row['cases']}")
+        for case in graded["disagreements"]:
+            label = "correct" if case["correct"] else "wrong"
+            print(f"    differs ({label}, read {case['read']!r}): {case['id']}: {case['reply'][-100:]!r}")
+    agree, n = sum(g["agree"] for g in sets), sum(g["cases"] for g in sets)
+    print(f"  all independent: {agree}/{n} agree ({100 * agree / max(n, 1):.1f}%)")
+
+
 def main() -> None:
     """Print the agreement figures and write them where the data allows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=Args.cases, help="grading cases (JSONL)")
+    parser.add_argument(
+        "--cases", default=Args.cases, help="regression cases, written with the rules (JSONL)"
+    )
+    parser.add_argument(
+        "--independent", nargs="*", default=list(Args.independent), help="independent sets (JSONL)"
+    )
     parser.add_argument(
         "--math", default=None, help="a MATH file or folder (JSONL, or one JSON file per problem)"
     )
     parser.add_argument("--out", default=Args.out, help=f"results file (default {Args.out})")
     args = Args(**vars(parser.parse_args()))
     math_path = args.math or (str(DEFAULT_MATH) if DEFAULT_MATH.exists() else None)
+    independent = [grade_independent(path) for path in args.independent if Path(path).exists()]
     graded = grade_cases(args.cases)
     records = measure(math_path) if math_path else None
     out = args.out
     save_results(
-        "math_grader_agreement", args, out, math_data=math_path, grading=graded, math_records=records
-    )
+        "math_grader_agreement", args, out, math_data=math_path, independent=independent,
+        regression=graded, math_records=records,
+    )  # fmt: skip
+    print_independent(independent)
     n = graded["cases"]
     print(
-        f"grading cases: {n} ({graded['intended_correct']} intended correct, {n - graded['intended_correct']} wrong)"
+        f"regression cases (written with the rules; not an accuracy figure): {n} "
+        f"({graded['intended_correct']} intended correct, {n - graded['intended_correct']} wrong)"
     )
     for name, label in (("project", "project grader"), ("math_verify", "math-verify alone")):
         print(

@@ -1,9 +1,16 @@
-"""How often the QA metric agrees with labelled natural replies, and with an LLM judge.
+"""How often the QA metric agrees with an independent oracle, and with its regression set.
 
-The cases (``benchmarks/data/qa_grading_cases.jsonl``, built by
-``benchmarks/data/build_qa_grading_cases.py`` from the shared Abg-CoQA sample) are replies as
-people and chat models write them: short and long, right, wrong, and hedging between candidates,
-each labelled. For each, the QA family's answer extraction and :func:`is_correct` give a verdict;
+The accuracy figure is agreement on the *independent sets*: text the rules were not written for,
+labelled by hand before any rule changed (issue 22), with provenance in each record:
+``benchmarks/data/qa_people_grading.jsonl`` (Abg-CoQA annotators' answers as replies, built by
+``benchmarks/data/build_people_grading_sets.py``) and ``benchmarks/data/qa_model_grading.jsonl``
+(replies of real models in several prompt styles, built by
+``benchmarks/data/build_model_grading_sets.py``).
+
+The *regression cases* (``benchmarks/data/qa_grading_cases.jsonl``, built by
+``benchmarks/data/build_qa_grading_cases.py`` from the shared Abg-CoQA sample) were written
+together with the rules (short and long, right, wrong, hedging), so their agreement is a
+regression test, not an accuracy figure. For each, the QA family's answer extraction and :func:`is_correct` give a verdict;
 agreement with the labels is counted by kind of reply. With ``--judge-model`` (and ``--base-url``
 for an OpenAI-compatible endpoint), the LLM accuracy judge grades the same replies, and its
 agreement with the labels and with the metric is reported too.
@@ -28,6 +35,7 @@ from collab_env.tasks.qa.metric import is_correct
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"
 DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
+DEFAULT_INDEPENDENT = tuple(str(HERE / "data" / f"qa_{who}_grading.jsonl") for who in ("people", "model"))
 
 
 @dataclass
@@ -35,7 +43,9 @@ class Args:
     """What to measure."""
 
     cases: str = str(DEFAULT_CASES)
-    """labelled replies (JSONL: question, answers, reply, kind, correct)"""
+    """regression cases, written with the rules (JSONL: question, answers, reply, kind, correct)"""
+    independent: tuple[str, ...] = DEFAULT_INDEPENDENT
+    """independent sets (JSONL: question, answers, others, reply, correct, provenance)"""
     judge_model: str | None = None
     """an LLM accuracy judge to compare with (optional)"""
     base_url: str | None = None
@@ -71,10 +81,62 @@ def grade(cases: list[dict], judge=None) -> dict:
     }
 
 
+def grade_independent(path: str) -> dict:
+    """Agreement of the metric with an independent set's labels, by who wrote the reply."""
+    task = QATask()
+    cases = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    agree, total, differ = Counter(), Counter(), []
+    for case in cases:
+        answer = task.extract_solution(case["reply"])
+        verdict = answer is not None and is_correct(answer, case["answers"], others=case.get("others", ()))
+        group = f"{case.get('model') or case.get('author')} / {case.get('prompt_style') or 'as written'}"
+        total[group] += 1
+        agree[group] += verdict == case["correct"]
+        if verdict != case["correct"]:
+            differ.append(
+                {
+                    "id": case["id"],
+                    "correct": case["correct"],
+                    "answers": case["answers"],
+                    "reply": case["reply"],
+                }
+            )
+    return {
+        "set": Path(path).name,
+        "cases": len(cases),
+        "labelled_correct": sum(case["correct"] for case in cases),
+        "agree": sum(agree.values()),
+        "by_group": {g: {"cases": n, "agree": agree[g]} for g, n in sorted(total.items())},
+        "disagreements": differ,
+    }
+
+
+def print_independent(sets: list[dict]) -> None:
+    """Print the independent sets' agreement: the accuracy figure."""
+    print("independent sets (the accuracy figure; text the rules were not written for):")
+    for graded in sets:
+        n = graded["cases"]
+        print(f"  {graded['set']}: {graded['agree']}/{n} agree ({100 * graded['agree'] / max(n, 1):.1f}%)")
+        for group, row in graded["by_group"].items():
+            print(f"    {group}: {row['agree']}/{row['cases']}")
+        for case in graded["disagreements"]:
+            label = "correct" if case["correct"] else "wrong"
+            print(
+                f"    differs ({label}, gold {case['answers'][0]!r}): {case['id']}: {case['reply'][:100]!r}"
+            )
+    agree, n = sum(g["agree"] for g in sets), sum(g["cases"] for g in sets)
+    print(f"  all independent: {agree}/{n} agree ({100 * agree / max(n, 1):.1f}%)")
+
+
 def main() -> None:
     """Print the agreement figures and write them where the data allows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=Args.cases, help="labelled replies (JSONL)")
+    parser.add_argument(
+        "--cases", default=Args.cases, help="regression cases, written with the rules (JSONL)"
+    )
+    parser.add_argument(
+        "--independent", nargs="*", default=list(Args.independent), help="independent sets (JSONL)"
+    )
     parser.add_argument("--judge-model", default=None, help="LLM accuracy judge to compare with")
     parser.add_argument("--base-url", default=None, help="the judge's OpenAI-compatible endpoint")
     parser.add_argument(
@@ -89,11 +151,14 @@ def main() -> None:
         judge = LLMAccuracyJudge(OpenAIChat(args.judge_model, base_url=args.base_url))
     cases = [json.loads(line) for line in Path(args.cases).read_text().splitlines() if line.strip()]
     result = grade(cases, judge)
+    independent = [grade_independent(path) for path in args.independent if Path(path).exists()]
     default_run = args.cases == str(DEFAULT_CASES) and judge is None
     out = args.out or (str(DEFAULT_OUT) if default_run else None)
     if out:
-        save_results("qa_grader_agreement", args, out, **result)
+        save_results("qa_grader_agreement", args, out, independent=independent, regression=result)
+    print_independent(independent)
     n = result["cases"]
+    print(f"regression cases (written with the rules; not an accuracy figure): {n}")
     for name, label in (
         ("metric", "metric"),
         ("judge", "LLM judge"),

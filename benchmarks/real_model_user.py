@@ -7,38 +7,57 @@ and reports, per (env, agent):
 - first-attempt parse rate: user turns whose first call gave the JSON asked for (not cut off);
 - episodes ended by the user, and episodes in which the model wrote the termination signal in
   any output (an accepted reply, a rejected one, or its private thought);
-- drifts (replies rejected by a guard, per rule), cut-offs, retries, and lost episodes;
+- drifts (replies rejected by a guard, per rule), drifts accepted after the retries (repaired),
+  fallbacks to the goal's own answer, cut-offs, retries, and lost episodes;
+- the checks of issue 23, by rules written before the run (:func:`violations`): accepted user
+  messages (the opening included) in the assistant's voice or narrating the conversation, facts
+  the hidden goal contradicts, and episodes whose model meant to end (``done`` or the signal in
+  any output) but did not end;
 - the model's calls, tokens and seconds (so its speed).
+
+``--collect FILE`` also writes every message the model wrote as the user (accepted or not), with
+the conversation it answered, unlabelled: the raw material of ``benchmarks/data/user_drift.jsonl``.
 
 Not a CI test: it needs a running model. For example, with llama.cpp's server on loopback::
 
     python -m llama_cpp.server --model qwen2.5-coder-0.5b-instruct-q4.gguf --port 8089 --n_ctx 4096
     python -m collab_env.benchmarks.real_model_user --base-url http://127.0.0.1:8089/v1 \\
-        --episodes 2 --out runs/real-model-user
+        --model qwen2.5-coder-0.5b-instruct --episodes 2 --max-turns 4 --out runs/real-model-user
 
 Figures in docs/models.md.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+import re
 import time
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
-from collab_env.benchmarks import save_results
+from collab_env.benchmarks import parse_args, save_results
 
 import collab_env
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
 from collab_env.types import ends_chat
-from collab_env.users import LLMUser, parse_reply
+from collab_env.users import LLMUser, guards
 from collab_env.users.llm import RETRY_REMINDERS
+from collab_env.users.protocol import parse_grounded, partial_message
+
+# The rule of issue 23's check, written before the run and apart from the guards: a user message
+# that speaks as the assistant or narrates the conversation.
+ASSISTANT_OR_NARRATION = re.compile(
+    r"^\W*(assistant|ai|user)\s*:|\bthe assistant (asked|said|mentioned|provided|wrote|suggested|gave|wants)\b"
+    r"|\bthe user (wants|asked|should|needs)\b|\bas an ai\b|\bhow (can|may) i (help|assist)\b"
+    r"|\bi'?d be (happy|glad) to help\b|\bi (will|'ll) (now )?write the (function|code)\b"
+    r"|\bhere(?:'s| is) (the|your) (code|function|solution)\b|\bi should have (asked|said|provided)\b",
+    re.I | re.M,
+)
 
 
 @dataclass
@@ -47,7 +66,7 @@ class Args:
 
     base_url: str = "http://127.0.0.1:8089/v1"
     """the endpoint (loopback only: a local server)"""
-    model: str = "qwen2.5-coder-0.5b-instruct-q4"
+    model: str = "qwen2.5-coder-0.5b-instruct"
     """the model's name at the endpoint"""
     envs: str = ",".join(collab_env.ENV_IDS)
     """comma-separated env ids"""
@@ -57,31 +76,40 @@ class Args:
     """episodes per (env, agent); episode k plays test instance k with seed k"""
     max_turns: int = 4
     """assistant turns per episode"""
+    protocol: str = "grounded"
+    """the LLM user's protocol: grounded or roleplay"""
     prompt: str = "data"
     """the user's prompt layout: data or swapped"""
+    opening: str = "model"
+    """model (written from the hidden goal) or template"""
     json_mode: int = 1
-    """1: ask for a JSON object (response_format); 0: do not"""
+    """1: constrain the reply (JSON schema, grounded; JSON mode, roleplay); 0: do not"""
     max_tokens: int = 256
     """the user model's bound per call"""
     temperature: float = 0.7
     """the user model's temperature"""
     timeout_s: float = 300.0
     """timeout of one call, seconds"""
+    collect: str = ""
+    """a JSONL file to append every message the model wrote as the user to (unlabelled)"""
     out: str = "runs/real-model-user"
     """folder of results.json and episodes.jsonl"""
 
 
 class Recorder:
-    """A chat model that keeps every call's messages and result (to read first attempts)."""
+    """A chat model that keeps every call's messages and result, and the env's conversation then."""
 
     def __init__(self, model: OpenAIChat) -> None:
         self.model, self.name, self.concurrency, self.usage = model, model.name, 1, model.usage
-        self.calls: list[tuple[list, Any]] = []
+        self.calls: list[tuple[list, Any, list]] = []
+        self.env: Any = None
 
     def complete(self, messages: list, **params: Any) -> Any:
         """One completion, recorded."""
         result = self.model.complete(messages, **params)
-        self.calls.append((list(messages), result))
+        opening = "<conversation>" not in messages[-1]["content"] and len(messages) <= 2
+        state = None if opening or self.env is None else self.env.unwrapped._state
+        self.calls.append((list(messages), result, list(state.messages) if state else []))
         return result
 
     def complete_batch(self, batch: list, per_call: list | None = None, **params: Any) -> list:
@@ -95,15 +123,36 @@ def is_retry(messages: list) -> bool:
     return messages[-1]["content"].endswith(tuple(RETRY_REMINDERS.values()))
 
 
-def play(args: Args, env_id: str, agent_name: str, k: int) -> dict[str, Any]:
-    """One episode; its record."""
+def meant_to_end(text: str) -> bool:
+    """Whether an output of the model ends the chat: ``done`` true, or the signal written."""
+    parsed = parse_grounded(text)
+    return bool(parsed and parsed["done"]) or ends_chat(text)
+
+
+def violations(messages: list, instance: Any) -> dict[str, list[str]]:
+    """Accepted user messages that break issue 23's rules: the assistant's voice or narration
+    (:data:`ASSISTANT_OR_NARRATION`), and details the hidden goal contradicts."""
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    voice = [t for t in users if ASSISTANT_OR_NARRATION.search(t)]
+    false = [
+        f"{t[:80]!r}: {c}"
+        for i, t in enumerate(users)
+        if (c := guards.contradicted(t, messages[: 2 * i], instance))
+    ]
+    return {"voice_or_narration": voice, "false_facts": false}
+
+
+def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One episode; its record and the messages the model wrote as the user."""
     chat = OpenAIChat(
         args.model, base_url=args.base_url, concurrency=1, max_retries=1, timeout_s=args.timeout_s,
         max_tokens=args.max_tokens, temperature=args.temperature,
     )  # fmt: skip
     model = Recorder(chat)
-    user = LLMUser(model, prompt=args.prompt, json_mode=bool(args.json_mode))
+    user = LLMUser(model, prompt=args.prompt, json_mode=bool(args.json_mode), protocol=args.protocol,
+                   opening=args.opening)  # fmt: skip
     env = gym.make(env_id, split="test", max_turns=args.max_turns, user=user)
+    model.env = env
     if agent_name == "model":
         agent = LLMAgent(OpenAIChat(args.model, base_url=args.base_url, concurrency=1), style="proactive")
     else:
@@ -112,22 +161,33 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> dict[str, Any]:
     start = time.perf_counter()
     result = run_episode(env, agent, seed=k, task_id=task.task_id("test", k))
     seconds = time.perf_counter() - start
-    firsts = [r for m, r in model.calls if not is_retry(m)]
+    instance = task.get(result.task_id)
+    firsts = [r for m, r, _ in model.calls if not is_retry(m)]
     user_info = next((i["user"] for i in reversed(result.infos) if "user" in i), {})
-    return {
-        "env_id": env_id, "agent": agent_name, "episode": k, "seconds": seconds,
+    meant = any(meant_to_end(r.text) for _, r, _ in model.calls)
+    record = {
+        "env_id": env_id, "agent": agent_name, "episode": k, "seconds": seconds, "task_id": result.task_id,
         "first_attempts": len(firsts),
-        "first_parsed": sum(parse_reply(r.text) is not None and r.finish_reason != "length" for r in firsts),
-        "wrote_signal": any(ends_chat(r.text) for _, r in model.calls),
+        "first_parsed": sum(user._read(r.text) is not None and r.finish_reason != "length" for r in firsts),
+        "wrote_signal": any(ends_chat(r.text) for _, r, _ in model.calls), "meant_to_end": meant,
         "terminated": result.terminated, "lost": any("error" in i for i in result.infos),
         "error": next((i["error"] for i in result.infos if "error" in i), None),
         "turns": result.turns, "calls": len(model.calls),
-        "completion_tokens": sum(r.completion_tokens for _, r in model.calls),
-        "prompt_tokens": sum(r.prompt_tokens for _, r in model.calls),
-        **{k_: user_info.get(k_, 0) for k_ in ("parse_failures", "cutoffs", "drifts", "retries")},
-        "drift_kinds": user_info.get("drift_kinds", {}),
-        "messages": result.messages,
+        "completion_tokens": sum(r.completion_tokens for _, r, _ in model.calls),
+        "prompt_tokens": sum(r.prompt_tokens for _, r, _ in model.calls),
+        **{k_: user_info.get(k_, 0) for k_ in ("parse_failures", "cutoffs", "drifts", "retries", "fallbacks")},
+        "drift_kinds": user_info.get("drift_kinds", {}), "accepted_drifts": user_info.get("accepted_drifts", {}),
+        "opening": user_info.get("opening"), "profile": user_info.get("profile"),
+        "revealed": [i["user"].get("revealed", []) for i in result.infos if "user" in i],
+        "violations": violations(result.messages, instance), "messages": result.messages,
     }  # fmt: skip
+    written = [
+        {"env_id": env_id, "task_id": result.task_id, "model": args.model, "protocol": args.protocol,
+         "messages": conversation, "text": (user._read(r.text) or {}).get("message") or partial_message(r.text),
+         "raw": r.text, "retry": is_retry(m), "label": None, "kind": None}
+        for m, r, conversation in model.calls if conversation
+    ]  # fmt: skip
+    return record, written
 
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -135,8 +195,10 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     firsts = sum(r["first_attempts"] for r in records)
     wrote = [r for r in records if r["wrote_signal"]]
     kinds: Counter = Counter()
+    accepted: Counter = Counter()
     for r in records:
         kinds.update(r["drift_kinds"])
+        accepted.update(r["accepted_drifts"])
     seconds = sum(r["seconds"] for r in records)
     return {
         "episodes": len(records),
@@ -145,11 +207,18 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         "ended_by_user": sum(r["terminated"] for r in records),
         "wrote_signal": len(wrote),
         "wrote_signal_and_ended": sum(r["terminated"] for r in wrote),
+        "meant_to_end": sum(r["meant_to_end"] for r in records),
+        "meant_to_end_but_did_not": sum(r["meant_to_end"] and not r["terminated"] for r in records),
         "lost": sum(r["lost"] for r in records),
+        "openings_written": sum(r["opening"] == "model" for r in records),
+        "accepted_voice_or_narration": sum(len(r["violations"]["voice_or_narration"]) for r in records),
+        "accepted_false_facts": sum(len(r["violations"]["false_facts"]) for r in records),
         **{
-            k: sum(r[k] for r in records) for k in ("parse_failures", "cutoffs", "drifts", "retries", "calls")
+            k: sum(r[k] for r in records)
+            for k in ("parse_failures", "cutoffs", "drifts", "retries", "calls", "fallbacks")
         },
         "drift_kinds": dict(kinds),
+        "accepted_drifts": dict(accepted),
         "completion_tokens_per_s": sum(r["completion_tokens"] for r in records) / seconds
         if seconds
         else None,
@@ -159,12 +228,7 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     """Play, print and save."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(Args):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    args = Args(**vars(parser.parse_args()))
+    args = parse_args(Args, __doc__)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     records = []
@@ -172,14 +236,18 @@ def main() -> None:
         for env_id in args.envs.split(","):
             for agent in args.agents.split(","):
                 for k in range(args.episodes):
-                    record = play(args, env_id, agent, k)
+                    record, written = play(args, env_id, agent, k)
                     records.append(record)
                     log.write(json.dumps(record) + "\n")
                     log.flush()
+                    if args.collect:
+                        with Path(args.collect).open("a") as f:
+                            f.writelines(json.dumps(w) + "\n" for w in written)
                     print(
                         f"{env_id} {agent} #{k}: {record['turns']} turns, ended={record['terminated']}, "
-                        f"lost={record['lost']}, first parsed {record['first_parsed']}/{record['first_attempts']}, "
-                        f"drifts {record['drift_kinds']}, {record['seconds']:.0f} s",
+                        f"lost={record['lost']}, opening={record['opening']}, drifts {record['drift_kinds']}, "
+                        f"accepted {record['accepted_drifts']}, violations {record['violations']}, "
+                        f"{record['seconds']:.0f} s",
                         flush=True,
                     )
     per_env = {e: summarise([r for r in records if r["env_id"] == e]) for e in args.envs.split(",")}

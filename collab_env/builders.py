@@ -13,6 +13,7 @@ judge...). ``make_env`` builds those parts from names, an id's preset or an
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ from collab_env.registration import (
 from collab_env.rewards import EngagementJudge, RewardConfig
 from collab_env.task import Task, resolve
 from collab_env.users import ScriptedUser, UserSimulator
+
+logger = logging.getLogger(__name__)
 
 
 def make_env(
@@ -99,15 +102,12 @@ def make_env(
         built = resolve(DATASET_LOADER)(dataset, family=built.name)
     if base_url is not None and user_model is None and judge_model is None:
         raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
-    models = {
-        role: (config.model_config(role) if config is not None else ModelConfig.for_role(role, name, base_url))
-        if name is not None else None
-        for role, name in (("user", user_model), ("judge", judge_model))
-    }  # fmt: skip
-    judge = make_judge(engagement_judge, models["judge"])
+    models = _models(config, user_model, judge_model, base_url)
+    simulator = make_user(user, models["user"])
+    judge = default_judge(make_judge(engagement_judge, models["judge"]), simulator, models["judge of user"])
     env = CollabEnv(
         built,
-        user=make_user(user, models["user"]),
+        user=simulator,
         reward=reward, judge=judge, extractor=extractor, reward_mode=reward_mode, max_turns=max_turns,
         split=split, max_message_chars=max_message_chars, render_mode=render_mode,
     )  # fmt: skip
@@ -116,6 +116,18 @@ def make_env(
         dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
     )  # fmt: skip
     return env
+
+
+def _models(
+    config: EnvConfig | None, user_model: str | None, judge_model: str | None, base_url: str | None
+) -> dict[str, ModelConfig | None]:
+    """The typed configs of the user's and the judge's models, and of a judge on the user's model."""
+    given = config.given_options("judge") if config is not None else {}
+    return {
+        "user": config.model_config("user") if config else user_model and ModelConfig.for_role("user", user_model, base_url),
+        "judge": config.model_config("judge") if config else judge_model and ModelConfig.for_role("judge", judge_model, base_url),
+        "judge of user": user_model and ModelConfig.for_role("judge", user_model, base_url, **given),
+    }  # fmt: skip
 
 
 @functools.cache
@@ -197,15 +209,52 @@ def chat_model(config: ModelConfig) -> Any:
     return build_backend(parsed[0], parsed[1], taken)
 
 
+#: ``judge_model`` value that names the offline heuristic judge (an explicit choice with an LLM user).
+HEURISTIC_JUDGE = "heuristic"
+
+
 def make_judge(judge: EngagementJudge | None, model: ModelConfig | None) -> EngagementJudge | None:
-    """The engagement judge: ``judge``, or an LLM judge on ``model`` (not both)."""
+    """The engagement judge: ``judge``, an LLM judge on ``model``, or the heuristic by name (not both)."""
     if model is None:
         return judge
     if judge is not None:
         raise ConfigError("pass either engagement_judge=... or judge_model=..., not both")
+    if model.model == HEURISTIC_JUDGE:
+        from collab_env.rewards import HeuristicEngagement
+
+        return HeuristicEngagement()
     from collab_env.rewards.judges import LLMInteractivityJudge
 
     return LLMInteractivityJudge(chat_model(model))
+
+
+def default_judge(
+    judge: EngagementJudge | None, user: UserSimulator, model: ModelConfig | None
+) -> EngagementJudge | None:
+    """The judge when none was given: with a user played by a model, the LLM judge on that model.
+
+    The heuristic reads words, so with a model writing the user's replies it judges text it was
+    not measured on (docs/reward.md gives their agreement). With a user model and no judge, the
+    LLM interactivity judge runs on the user's model and endpoint (``model``: with the judge
+    role's options); the heuristic stays available by name (``judge_model="heuristic"``), which
+    results files then record. An env given a user object keeps the judge it is given (the
+    heuristic when none is), with a warning when that user is an LLM user.
+    """
+    if judge is not None:
+        return judge
+    if model is not None:
+        from collab_env.rewards.judges import LLMInteractivityJudge
+
+        return LLMInteractivityJudge(chat_model(model))
+    from collab_env.users import LLMUser
+
+    if isinstance(user, LLMUser):
+        logger.warning(
+            "an LLM user is judged by the word heuristic; pass engagement_judge=LLMInteractivityJudge(...) "
+            "or judge_model=%r to say so",
+            HEURISTIC_JUDGE,
+        )
+    return None
 
 
 def make_user(user: UserSimulator | str, model: ModelConfig | None) -> UserSimulator:

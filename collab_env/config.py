@@ -138,7 +138,8 @@ class EnvConfig:
         dataset: A public data set instead of the built-in instances, ``NAME:PATH``.
         max_turns: Assistant turns before truncation.
         user_model: Model that plays the user (``None``: the scripted user).
-        judge_model: Model that scores engagement (``None``: the offline heuristic).
+        judge_model: Model that scores engagement; ``"heuristic"`` names the offline heuristic;
+            ``None``: the heuristic with the scripted user, the user's model with an LLM user.
         base_url: OpenAI-compatible endpoint of the user and judge models.
         model_options: ``ROLE.KEY=VALUE`` options of the models (see the module docstring).
         w_ext: Weight of the task metric in R* (``None``: the task's default).
@@ -159,7 +160,11 @@ class EnvConfig:
         default=None, metadata={"help": "model that plays the user (default: scripted)"}
     )
     judge_model: str | None = field(
-        default=None, metadata={"help": "model that scores engagement (default: the heuristic)"}
+        default=None,
+        metadata={
+            "help": "model that scores engagement, or 'heuristic' (default: the heuristic with the "
+            "scripted user, the user's model with --user-model)"
+        },
     )
     base_url: str | None = field(
         default=None, metadata={"help": "OpenAI-compatible endpoint of --user-model and --judge-model"}
@@ -245,7 +250,7 @@ class EnvConfig:
     @property
     def nondeterministic(self) -> bool:
         """Whether a model plays the user or judges (episodes then depend on the endpoint)."""
-        return self.user_model is not None or self.judge_model is not None
+        return self.user_model is not None or self.judge_model not in (None, "heuristic")
 
 
 __all__ = ["ROLES", "ROLE_DEFAULTS", "EnvConfig", "ModelConfig", "parse_model_options"]

@@ -20,6 +20,9 @@ from collab_env.types import ChatMessage, TaskInstance, UserReply
 from collab_env.users import ScriptedUser, UserSimulator
 
 REWARD_MODES = ("final", "turn")
+#: What ``reset(options=...)`` accepts, and the values of its ``reveal`` option.
+RESET_OPTIONS = ("task_id", "reveal")
+REVEAL = ("default", "all")
 
 
 @dataclass
@@ -145,15 +148,22 @@ class CollabEnv(gym.Env[list, str]):
         On a split of fixed size (``test``), ``seed=k`` plays instance ``k`` modulo the size, as
         ``collab-env episode --seed k`` and episode ``k`` of ``collab-env bench`` do; without a
         seed, or on the unlimited ``train`` split, the instance is drawn from ``np_random``.
+        ``options["reveal"] = "all"`` plays the same instance fully specified (the control
+        condition: the opening states every facet, :meth:`TaskInstance.fully_specified`), so the
+        cost of underspecification is the task metric's drop from it; ``"default"`` (or none)
+        plays it as the task asks it.
 
         Raises:
-            ConfigError: for an unknown option or task id.
+            ConfigError: for an unknown option, task id or ``reveal`` value.
         """
         super().reset(seed=seed)
         options = dict(options or {})
-        unknown = set(options) - {"task_id"}
+        unknown = set(options) - set(RESET_OPTIONS)
         if unknown:
-            raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; accepted: ['task_id']")
+            raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; accepted: {list(RESET_OPTIONS)}")
+        reveal = options.get("reveal") or "default"
+        if reveal not in REVEAL:
+            raise ConfigError(f"reset option reveal must be one of {REVEAL}, got {reveal!r}")
         size = self.task.size(self.split)
         if options.get("task_id") is not None:
             instance = self.task.get(options["task_id"])
@@ -161,13 +171,16 @@ class CollabEnv(gym.Env[list, str]):
             instance = self.task.instance(self.split, seed % size)
         else:
             instance = self.task.sample(self.np_random, self.split)
+        if reveal == "all":
+            instance = instance.fully_specified()
         user_rng = np.random.default_rng(int(self.np_random.integers(2**63)))
         opening, user_state = self.user.start(self.task, instance, user_rng)
         messages: list[ChatMessage] = [{"role": "user", "content": opening}]
         self._state = EnvState(instance, messages, user_state, user_rng)
         if self.render_mode == "human":
             self.render()
-        return self._observation(), {"task_id": instance.task_id, "family": self.task.name, "turn": 0}
+        info = {"task_id": instance.task_id, "family": self.task.name, "turn": 0, "reveal": reveal}
+        return self._observation(), info
 
     def step(self, action: str) -> tuple[list, float, bool, bool, dict]:
         """Send the assistant message ``action``; the user simulator replies.

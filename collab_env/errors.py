@@ -19,6 +19,13 @@ class ModelCallError(CollabEnvError, RuntimeError):
     """A call to a model endpoint failed after its retries."""
 
 
+class EndpointDown(ModelCallError):
+    """An endpoint failed every call for a while; its circuit breaker refuses calls to it.
+
+    A benchmark stops starting episodes on it, and its message says how to resume.
+    """
+
+
 class SandboxError(CollabEnvError, RuntimeError):
     """The sandbox could not run untrusted code (not: the code itself failed)."""
 

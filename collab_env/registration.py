@@ -33,17 +33,33 @@ ENV_IDS: dict[str, str] = {
 }
 
 
-#: Reward weights per family, after the reference implementation's published settings
-#: (microsoft/CollabLLM, scripts/config.sh and scripts/generate_conv_dpo.sh): the token cost is
-#: ``COST_WEIGHT`` per token, i.e. λ = 1000 · COST_WEIGHT per thousand assistant tokens: 5e-4
-#: for math-hard and bigcodebench (λ 0.5), 1e-4 for medium, the document task (λ 0.1); the
-#: interactivity weight ``LLM_RW_WEIGHT`` is 1 for math and code and 0 for medium. Abg-CoQA is
-#: evaluation only there, with no published weights: QA keeps λ 0.1 and w_eng 1. The reference
-#: counts the tokens of the whole simulated future (user turns included); we count the
-#: assistant's tokens of the whole conversation (see :mod:`collab_env.rewards`).
+#: Reward weights per family, from the reference implementation as it stands (microsoft/CollabLLM
+#: at 09e5b25, read 2026-12-02). Its R* is a weighted sum of metrics (collabllm/reward.py:143-147),
+#: ``token_amount`` being the assistant's tokens in thousands, cl100k (examples/metrics/
+#: efficiency.py:35-43), so its weight is our λ; its interactivity judge scores in [0, 1]
+#: (examples/metrics/interactivity.py:23-28), our R_eng's scale.
+#:
+#: - doc (medium): bleu 1, token_amount −0.1, no interactivity (scripts/engine/build_dataset.py:25-26).
+#: - code (bigcodebench): pass_rate 1, token_amount −0.5, no interactivity (build_dataset.py:39-40).
+#: - math (math-hard): accuracy 1, interactivity 1, token_amount −0.5 in the RL scripts
+#:   (scripts/train/ppo.py:10-11, scripts/train/online_dpo.py:11-12); building DPO data weighs
+#:   interactivity 0.5 (build_dataset.py:11-12). An env's reward is what an RL trainer optimises,
+#:   so we take the RL scripts' 1.
+#: - qa (Abg-CoQA): evaluation only there (examples/single_turn_ds/abg_coqa.py), no weights. Ours:
+#:   a one-word answer costs few tokens, so λ 0.1 (doc's), and w_eng 1 as math's, since asking
+#:   which reading is meant is the task.
+#:
+#: Departures: the token penalty is capped at 1 (the paper's; the reference does not cap).
+#: History: v1 of the reference (before its "upgraded to code v2" commit, da42a98) set COST_WEIGHT
+#: per token (5e-4 math-hard and bigcodebench, 1e-4 medium: scripts/config.sh:26,38,50) and
+#: LLM_RW_WEIGHT 1 for bigcodebench, 1 for math-hard and 0 for medium, the last two in commented-out
+#: lines (scripts/generate_conv_dpo.sh:10,19,28). v1's judge scored 1 to 3, rescaled by x/3
+#: (collabllm/metrics/llm_judge.py:8; prompts/llm_judge/code-generation.txt:16-20), so its R_eng
+#: ran over {1/3, 2/3, 1}: a span of 2/3 with a floor of 1/3, and v1's "weight 1" is about 2/3 of
+#: ours, plus a constant. The earlier defaults here (code w_eng 1) came from v1.
 REWARD_WEIGHTS: dict[str, dict[str, float]] = {
     "doc": {"w_ext": 1.0, "w_eng": 0.0, "token_penalty": 0.1},
-    "code": {"w_ext": 1.0, "w_eng": 1.0, "token_penalty": 0.5},
+    "code": {"w_ext": 1.0, "w_eng": 0.0, "token_penalty": 0.5},
     "math": {"w_ext": 1.0, "w_eng": 1.0, "token_penalty": 0.5},
     "qa": {"w_ext": 1.0, "w_eng": 1.0, "token_penalty": 0.1},
 }

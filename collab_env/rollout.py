@@ -8,6 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from collab_env.errors import ModelCallError
 from collab_env.executors import concurrency_of, make_executor
 from collab_env.facets import questions
 from collab_env.types import Agent, ChatMessage
@@ -54,6 +55,7 @@ def run_episode(
     agent: Agent,
     seed: int | None = None,
     task_id: str | None = None,
+    reveal: str | None = None,
 ) -> EpisodeResult:
     """Play one episode of ``env`` with ``agent``.
 
@@ -62,13 +64,15 @@ def run_episode(
         agent: Any ``agent(messages) -> str``; its ``reset()`` is called first when it has one.
         seed: Seed for ``env.reset``.
         task_id: Play this task instance instead of drawing one.
+        reveal: ``"all"`` plays the instance fully specified (the reset option ``reveal``).
 
     Returns:
         The transcript, the rewards and every step's ``info``.
     """
     if callable(getattr(agent, "reset", None)):
         agent.reset()
-    obs, info = env.reset(seed=seed, options={"task_id": task_id} if task_id else None)
+    options = {k: v for k, v in (("task_id", task_id), ("reveal", reveal)) if v}
+    obs, info = env.reset(seed=seed, options=options or None)
     result = EpisodeResult(task_id=info["task_id"], messages=obs)
     done = False
     while not done:
@@ -120,7 +124,7 @@ def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, 
     Returns:
         ``(observation, reward, terminated, truncated, info)`` per env, in order.
     """
-    from collab_env.errors import ModelCallError, SandboxError
+    from collab_env.errors import SandboxError
     from collab_env.users.base import ReplyRequest
 
     states = [env._act(action) for env, action in zip(envs, actions, strict=True)]
@@ -151,13 +155,15 @@ def act_batch(
     policies: Sequence[Agent],
     conversations: Sequence[Sequence[ChatMessage]],
     per_call: Sequence[dict[str, Any]],
+    keep_failures: bool = False,
 ) -> list[str]:
     """The next assistant message of each conversation, played by its policy: one batch per policy.
 
     A policy with ``act_batch(conversations, per_call=...)`` gets all its conversations at once,
     each with its own parameters (``seed``, ``sample_index``); one that declares
     ``concurrency`` > 1 is called from that many threads; any other policy is called once per
-    conversation, in order.
+    conversation, in order. With ``keep_failures``, a :class:`ModelCallError` of one
+    conversation's call is returned in its place instead of raised (a batch's fails its group).
     """
     texts: list[str | None] = [None] * len(policies)
     groups: dict[int, list[int]] = {}
@@ -170,7 +176,10 @@ def act_batch(
         if callable(batch):
             answers = _call_act_batch(batch, mine, [per_call[i] for i in members])
         else:
-            answers = make_executor(None, concurrency_of(policy)).map(policy, mine)
+            answers = make_executor(None, concurrency_of(policy)).map(_caught(policy), mine)
+            failed = next((a for a in answers if isinstance(a, ModelCallError)), None)
+            if failed is not None and not keep_failures:
+                raise failed
         if len(answers) != len(members):
             raise TypeError(
                 f"policy {policy!r} returned {len(answers)} messages for {len(members)} conversations"
@@ -181,24 +190,44 @@ def act_batch(
 
 
 def play_futures(futures: Sequence[Future], first: Sequence[str | None], window: int) -> None:
-    """Advance ``futures`` in lockstep: their first actions, then ``window`` policy turns each.
+    """Advance ``futures`` in lockstep, in the paper's shape: (u, a) × ``window`` after the first action.
+
+    Each future's first action (a response being scored) gets the user's reply; then the policy
+    plays ``window`` turns, each but the last answered by the user: a future ends with its
+    ``window``-th policy turn (u, a, …, u, a: the reference's ``max_new_turns = 2 · window``),
+    so a window-``w`` future makes ``max(w, 1)`` user calls. ``window=0`` stops at the reply to
+    the first action (the myopic next-turn reward).
 
     Args:
         futures: The futures, at the state they start from.
         first: Each future's first assistant message (a response being scored), or ``None`` to
             start with the policy's turns.
-        window: Policy turns after the first action; a future whose episode ends drops out.
+        window: Policy turns after the first action and its reply; a future whose episode ends
+            drops out.
     """
     for future in futures:
         future.done = future.env._require_state().done
     _advance([f for f, a in zip(futures, first, strict=True) if a is not None and not f.done],
              [a for f, a in zip(futures, first, strict=True) if a is not None and not f.done])  # fmt: skip
-    for _ in range(window):
+    for turn in range(window):
         live = [f for f in futures if not f.done]
         if not live:
             return
         params = [{"sample_index": f.sample_index, "seed": f.seed} for f in live]
-        _advance(live, act_batch([f.policy for f in live], [f.env.messages for f in live], params))
+        try:
+            actions = act_batch([f.policy for f in live], [f.env.messages for f in live], params, True)
+        except ModelCallError as exc:  # a batch policy's model failed after its retries
+            actions = [exc] * len(live)
+        failed = [(f, a) for f, a in zip(live, actions, strict=True) if isinstance(a, ModelCallError)]
+        for future, exc in failed:  # the policy's model failed after its retries: that future is lost
+            future.done, future.error = True, f"policy: {type(exc).__name__}: {exc}"
+        kept = [(f, a) for f, a in zip(live, actions, strict=True) if f.error is None]
+        live, actions = [f for f, _ in kept], [a for _, a in kept]
+        if turn == window - 1:  # the future's last turn is the policy's: no user reply to it
+            for future, action in zip(live, actions, strict=True):
+                future.env._act(action)
+        else:
+            _advance(live, actions)
 
 
 def _advance(futures: Sequence[Future], actions: Sequence[str]) -> None:
@@ -210,6 +239,18 @@ def _advance(futures: Sequence[Future], actions: Sequence[str]) -> None:
         future.done = terminated or truncated
         if "error" in info:
             future.error = info["error"]
+
+
+def _caught(policy: Agent) -> Callable[[list], Any]:
+    """``policy``, returning a :class:`ModelCallError` instead of raising it."""
+
+    def call(conversation: list) -> Any:
+        try:
+            return policy(conversation)
+        except ModelCallError as exc:
+            return exc
+
+    return call
 
 
 def _call_act_batch(batch: Callable, conversations: list, per_call: list[dict]) -> list[str]:

@@ -19,6 +19,11 @@ that left it, until none is left, reaping each (it is their *child subreaper*): 
 :func:`run_python` returns, nothing the run started is alive, nor lingers as a zombie. Under
 bwrap, killing the group also ends the PID namespace, and the kernel kills everything in it.
 
+A timeout is the program's failure unless the supervisor measured that the host stalled the run
+(:attr:`SandboxResult.host_stalled`): its own clock (wake-ups that came late: the sandbox was
+frozen) and the run's processes' time spent waiting for a CPU (``/proc/PID/schedstat``) tell a
+starved or frozen run from one that slept, blocked or spun.
+
 ``RLIMIT_NPROC`` is not enforced for root, and a process can leave its group with ``setsid``. So
 when running as root with the cgroup-v1 ``pids`` controller writable (``/sys/fs/cgroup/pids``), the
 program also runs in its own pids cgroup capped at ``max_processes``: a fork bomb stops there and
@@ -50,7 +55,11 @@ _PIDS_ROOT = Path("/sys/fs/cgroup/pids")
 _SUPERVISOR = _sandbox_supervisor.__file__
 #: Extra seconds the host gives the supervisor (start-up and its kill phase) past ``timeout_s``.
 _GRACE_S = 5.0
-#: A wall-clock kill after less CPU time than this share of the wall time is the host's doing.
+#: A wall-clock kill is the host's doing only when the run was kept from running (waiting for a
+#: CPU, or frozen) for more than this share of the wall time ...
+HOST_STALL_KEPT_SHARE = 0.5
+#: ... and it got less CPU time than this share of it (a program that had a quarter of a CPU for
+#: its whole window had its chance; one starved below that did not).
 HOST_STALL_CPU_SHARE = 0.25
 
 
@@ -71,6 +80,13 @@ class SandboxResult:
         isolation: ``"bwrap"`` or ``"rlimits"`` (see :func:`isolation`).
         cpu_s: CPU time the run's processes used, in seconds (``None`` when the supervisor
             could not say).
+        wait_s: At a timeout, the longest time a live process of the run spent runnable but
+            not running (starved of a CPU), in seconds; sleeping or blocking does not count.
+        frozen_s: At a timeout, how long the supervisor found the sandbox frozen or starved (its
+            own wake-ups late), in seconds; ``None`` when it could not say.
+        run_s: Wall time from the program's start to the end of its kill, by the supervisor's
+            clock, in seconds (``wall_s`` also counts starting the supervisor); ``None`` when it
+            could not say.
     """
 
     returncode: int
@@ -81,6 +97,9 @@ class SandboxResult:
     wall_s: float
     isolation: str = "rlimits"
     cpu_s: float | None = None
+    wait_s: float | None = None
+    frozen_s: float | None = None
+    run_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -89,13 +108,34 @@ class SandboxResult:
 
     @property
     def host_stalled(self) -> bool:
-        """Whether the wall-clock limit stopped a run that used far less CPU time than that.
+        """Whether the host, not the program, used up the time of a run the wall clock stopped.
 
-        A program that computes too long is stopped by its CPU limit or uses most of its wall
-        time on the CPU; one stopped by the wall clock after less than a quarter of it in CPU
-        time was starved by the host (or blocked), so its outcome says nothing about the code.
+        Measured by the supervisor: the run was kept from running (its most starved process
+        waited for a CPU, or the whole sandbox was frozen) for more than
+        ``HOST_STALL_KEPT_SHARE`` of the wall time, and it got less CPU time than
+        ``HOST_STALL_CPU_SHARE`` of it. A program that sleeps, blocks on I/O or a lock, stops
+        itself, ignores signals or spins was not kept from running: its timeout is its own
+        failure, and only a measured host stall is lost.
         """
-        return self.timed_out and self.cpu_s is not None and self.cpu_s < HOST_STALL_CPU_SHARE * self.wall_s
+        if not self.timed_out:
+            return False
+        kept, wall = max(self.wait_s or 0.0, self.frozen_s or 0.0), self.run_s or self.wall_s
+        return kept > HOST_STALL_KEPT_SHARE * wall and (self.cpu_s or 0.0) < HOST_STALL_CPU_SHARE * wall
+
+    def stop_reason(self) -> str:
+        """Why the run stopped, in words, with the supervisor's measures when the clock stopped it.
+
+        >>> SandboxResult(-9, "", "", True, "timeout", 2.0, cpu_s=0.01, wait_s=0.0, frozen_s=0.0).stop_reason()
+        'stopped at its 2.0 s wall-clock limit after 0.01 s of CPU time, 0.00 s waiting for a CPU and 0.00 s frozen: the program slept, blocked or spun'
+        """
+        if not self.timed_out:
+            return f"was stopped ({self.killed})" if self.killed else f"exited with {self.returncode}"
+        measured = (
+            f" after {self.cpu_s or 0.0:.2f} s of CPU time, {self.wait_s or 0.0:.2f} s waiting for a CPU "
+            f"and {self.frozen_s or 0.0:.2f} s frozen"
+        )
+        whose = "the host stalled it" if self.host_stalled else "the program slept, blocked or spun"
+        return f"stopped at its {self.run_s or self.wall_s:.1f} s wall-clock limit{measured}: {whose}"
 
 
 def isolation() -> str:
@@ -229,10 +269,11 @@ def _result(
             "timeout" if timed_out else "supervisor_killed", wall,
         )  # fmt: skip
     raw, timed_out = int(report["done"][0]), report["done"][1] == "1"
-    cpu_s = float(report["done"][2]) if len(report["done"]) > 2 else None
+    cpu_s, wait_s, frozen_s, run_s = (float(v) for v in report["done"][2:6])
     returncode = os.waitstatus_to_exitcode(raw) if raw >= 0 else -signal.SIGKILL
+    killed = _killed(returncode, timed_out)
     return SandboxResult(
-        returncode, stdout, stderr, timed_out, _killed(returncode, timed_out), wall, cpu_s=cpu_s
+        returncode, stdout, stderr, timed_out, killed, wall, "rlimits", cpu_s, wait_s, frozen_s, run_s
     )
 
 
@@ -253,11 +294,19 @@ def _killed(returncode: int, timed_out: bool) -> str | None:
 
 
 def _read_report(fd: int, limit_s: float) -> tuple[dict[str, list[str]], bool]:
-    """Read the supervisor's report lines until it closes the pipe: (lines by key, host timed out)."""
-    data, deadline = b"", time.monotonic() + limit_s
+    """Read the supervisor's report lines until it closes the pipe: (lines by key, host timed out).
+
+    A host that itself wakes up well past the deadline (it was frozen with the sandbox) gives
+    the supervisor one more ``_GRACE_S`` to report what it measured.
+    """
+    data, deadline, extended = b"", time.monotonic() + limit_s, False
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+        asked = max(0.0, deadline - time.monotonic())
+        if not select.select([fd], [], [], asked)[0]:
+            late = time.monotonic() - deadline
+            if late > 1.0 and not extended:
+                deadline, extended = time.monotonic() + _GRACE_S, True
+                continue
             timed_out = True
             break
         chunk = os.read(fd, 4096)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 #: Written by a user simulator to end the conversation (the source paper's signal). The canonical
@@ -149,6 +149,21 @@ class TaskInstance:
     def hidden_facets(self) -> tuple[Facet, ...]:
         """Facets the opening does not reveal."""
         return tuple(f for f in self.facets if not f.in_opening)
+
+    def fully_specified(self) -> TaskInstance:
+        """The same task asked with nothing held back (the control of ``reset(options={"reveal": "all"})``).
+
+        The opening states every hidden facet after the original opening, and every facet is
+        marked as in the opening, so a scripted user has nothing left to reveal. The metric,
+        the reference and the hidden goal are unchanged; ``metadata["reveal"]`` is ``"all"``.
+        """
+        if not self.hidden_facets:
+            return replace(self, metadata={**self.metadata, "reveal": "all"})
+        opening = " ".join([self.opening.rstrip(), *(f.statement for f in self.hidden_facets)])
+        return replace(
+            self, opening=opening, facets=tuple(replace(f, in_opening=True) for f in self.facets),
+            metadata={**self.metadata, "reveal": "all"},
+        )  # fmt: skip
 
     def facet(self, name: str) -> Facet:
         """Return the facet called ``name``.

@@ -10,6 +10,7 @@ name                    env          format
 ``bigcodebench``        CollabCode   BigCodeBench: JSON Lines (``bigcode/bigcodebench`` records)
 ``abgcoqa``             CollabQA     Abg-CoQA: the JSON release (``{"data": [...]}``) or JSON Lines
 ``medium``              CollabDoc    Medium articles: CSV or JSON Lines with ``title`` and ``text``
+``simarena``            CollabDoc    SimulatorArena's human conversations: JSON Lines with ``intent``
 ======================  ===========  ===========================================================
 
 Each loader turns a record into a :class:`~collab_env.types.TaskInstance` whose facets the
@@ -48,6 +49,7 @@ DATASETS: dict[str, tuple[str, str]] = {
     "bigcodebench": ("code", "collab_env.tasks.code.loader:BigCodeBenchDataset"),
     "abgcoqa": ("qa", "collab_env.tasks.qa.loader:AbgCoQADataset"),
     "medium": ("doc", "collab_env.tasks.doc.loader:MediumDataset"),
+    "simarena": ("doc", "collab_env.tasks.doc.simarena:SimulatorArenaDataset"),
 }
 
 

@@ -82,3 +82,13 @@ class ToyTask(Task):
 def toy_task() -> ToyTask:
     """A fresh toy task."""
     return ToyTask()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_circuit_breakers():
+    """Each test starts with no endpoint's circuit breaker open (ports are reused across tests)."""
+    from collab_env.llm.breaker import reset_breakers
+
+    reset_breakers()
+    yield
+    reset_breakers()

@@ -21,3 +21,16 @@ def test_python_examples_run(path, monkeypatch, tmp_path):
     namespace: dict = {"__name__": "__docs__"}
     for block in blocks:
         exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - our own docs
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_examples_run_twice_in_one_folder(path, monkeypatch, tmp_path):
+    """What an example leaves behind (a cache, a run folder) does not break running it again."""
+    blocks = _BLOCK.findall(path.read_text())
+    if not blocks:
+        pytest.skip(f"{path.name} has no Python example")
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        namespace: dict = {"__name__": "__docs__"}
+        for block in blocks:
+            exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - our own docs

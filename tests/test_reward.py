@@ -9,6 +9,7 @@ from collab_env.agents import make_agent
 from collab_env.registration import ENV_IDS
 from collab_env.rewards import HeuristicEngagement, RewardConfig, conversation_reward
 from collab_env.rollout import run_episode
+from collab_env.testing.scripted_llm import NON_ANSWERS
 from collab_env.tokens import count_tokens
 from collab_env.users.scripted import _ACCEPT, _EVASIVE, _FILLER, _GIVE_UP, _VAGUE
 
@@ -41,22 +42,35 @@ def test_question_answered_with_new_information_is_credited(toy_task, instance):
     assert details["answered"] == 1 and score == 1.0
 
 
-def test_question_the_user_calls_redundant_is_penalised(toy_task, instance):
+def test_question_whose_answer_repeats_what_was_said_is_penalised(toy_task, instance):
     colour = instance.facet("colour")
     conv = _conv(
         "Make me a widget.", "What colour?", colour.statement, "What colour, again?",
-        f"As I said: {colour.statement}", _answer(instance), "Thanks!",
+        f"Like I told you, {colour.statement}", _answer(instance), "Thanks!",
     )  # fmt: skip
     score, details = HeuristicEngagement()(toy_task, instance, conv)
-    assert (details["answered"], details["redundant"]) == (1, 1) and score == pytest.approx(0.5)
+    assert (details["answered"], details["unanswered"]) == (1, 1) and score == pytest.approx(0.5)
 
 
-def test_question_the_user_calls_vague_is_penalised(toy_task, instance):
+def test_a_generic_question_earns_nothing_even_when_the_user_volunteers(toy_task, instance):
+    colour = instance.facet("colour")
+    conv = _conv("Make me a widget.", "Anything else?", colour.statement, _answer(instance), "Ok.")
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert details["generic"] == 1 and score == 0.0
+
+
+@pytest.mark.parametrize(
+    "question", ["Is this what you had in mind?", "Does this look right?", "What colour should it be?"]
+)
+def test_a_question_beside_a_proposal_earns_nothing_and_its_correction_is_missed(
+    toy_task, instance, question
+):
+    size = instance.facet("size")
     conv = _conv(
-        "Make me a widget.", "Anything else?", "Not sure what you mean there.", _answer(instance), "Ok."
+        "Make me a widget.", f"ANSWER: red small widget\n\n{question}", f"Not quite. {size.statement}"
     )
     score, details = HeuristicEngagement()(toy_task, instance, conv)
-    assert details["vague"] == 1 and score == 0.0
+    assert (details["answered"], details["missed"], score) == (0, 1, 0.0)
 
 
 def test_engagement_ignores_the_hidden_goal(toy_task, instance):
@@ -114,17 +128,43 @@ def test_final_solution_is_the_last_one_proposed(toy_task, instance):
     assert conversation_reward(toy_task, instance, conv[:3]).task_metric == 1.0
 
 
-@pytest.mark.parametrize("phrase", _VAGUE)
-def test_scripted_users_vague_replies_read_as_vague(toy_task, instance, phrase):
-    conv = _conv("Make me a widget.", "Anything else?", phrase, _answer(instance), "Ok.")
-    assert HeuristicEngagement()(toy_task, instance, conv)[1]["vague"] == 1
+#: Non-answers as an LLM user writes them, none of them the scripted user's.
+LLM_NON_ANSWERS = (
+    "Sounds good, thanks!",
+    "No clue honestly.",
+    "Hmm, you decide.",
+    "Not really sure tbh.",
+    "Whatever works for you.",
+    "I don't have a preference.",
+    "Good question, no idea.",
+    "Up to you!",
+)
 
 
-@pytest.mark.parametrize("phrase", _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP)
-def test_scripted_users_deferrals_and_pleasantries_are_not_information(toy_task, instance, phrase):
+@pytest.mark.parametrize("phrase", LLM_NON_ANSWERS + NON_ANSWERS)
+def test_ordinary_non_answers_an_llm_writes_are_not_information(toy_task, instance, phrase):
     conv = _conv("Make me a widget.", "What colour?", phrase, _answer(instance), "Ok.")
-    details = HeuristicEngagement()(toy_task, instance, conv)[1]
-    assert (details["answered"], details["redundant"], details["vague"]) == (0, 0, 0)
+    score, details = HeuristicEngagement()(toy_task, instance, conv)
+    assert (details["answered"], details["unanswered"], score) == (0, 1, 0.0)
+
+
+@pytest.mark.parametrize(
+    "phrase", _VAGUE + _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP
+)
+def test_scripted_users_non_answers_are_not_information_either(toy_task, instance, phrase):
+    conv = _conv("Make me a widget.", "What colour?", phrase, _answer(instance), "Ok.")
+    assert HeuristicEngagement()(toy_task, instance, conv)[1]["answered"] == 0
+
+
+def test_the_heuristic_names_no_phrase_of_the_scripted_user():
+    """Its word lists are general English: no canned phrase of the scripted user is in its source."""
+    import inspect
+
+    import collab_env.rewards.core as core
+
+    source = inspect.getsource(core).lower()
+    canned = _VAGUE + _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP
+    assert not [p for p in canned if p.lower().rstrip(".!?") in source]
 
 
 class _AskOnly:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 
 import pytest
 
-from collab_env import sandbox
+from collab_env import _sandbox_isolation, sandbox
 from collab_env.errors import SandboxError
 from collab_env.sandbox import run_python
 from collab_env.testing.hostile import survivors
+from collab_env.testing.stalls import OWN_TIMEOUTS, frozen_run, starved_run
 
 
 def _nothing_left(result) -> bool:
@@ -146,3 +148,75 @@ def test_code_cannot_fake_a_sandbox_failure():
 def test_invalid_limits_raise(kwargs):
     with pytest.raises(ValueError, match="must be > 0"):
         run_python("pass", **kwargs)
+
+
+# -- whose failure a timeout is ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code", OWN_TIMEOUTS.values(), ids=OWN_TIMEOUTS.keys())
+def test_a_program_that_sleeps_blocks_or_spins_past_the_clock_is_its_own_failure(code):
+    result = run_python(code, timeout_s=1.0)
+    if code == OWN_TIMEOUTS["busy_spin"] and result.host_stalled:
+        # The one case a busy host can turn: a spinner starved below a quarter of a CPU is, by
+        # measure, a host stall (test_a_program_starved_of_a_cpu_is_a_host_stall).
+        pytest.skip(f"this host starved the spinner: {result.stop_reason()}")
+    assert result.timed_out and result.killed == "timeout" and not result.host_stalled, result
+    assert "the program slept, blocked or spun" in result.stop_reason()
+
+
+@pytest.mark.slow
+def test_a_sandbox_frozen_from_outside_is_a_host_stall():
+    # The host stops the supervisor and the program (as a paused VM or container would) past the
+    # program's time limit: the run is lost, though the same sleep alone is the program's failure.
+    result = frozen_run("import time\ntime.sleep(600)\n", timeout_s=1.0, freeze_s=2.0)
+    assert result.timed_out and result.frozen_s > 1.5 and result.host_stalled, result
+    assert "the host stalled it" in result.stop_reason()
+
+
+@pytest.mark.slow
+def test_a_program_starved_of_a_cpu_is_a_host_stall():
+    # Six busy sessions of the host share the sandbox's only CPU: the spinner gets a seventh.
+    result = starved_run("while True:\n    pass\n", timeout_s=1.0, hogs=6)
+    assert result.timed_out and result.host_stalled, result
+
+
+@pytest.mark.slow
+def test_a_program_that_freezes_its_own_supervisor_is_not_a_host_stall(fallback_isolation):
+    # Without bubblewrap the program can signal its supervisor; a freeze it ends itself is its own.
+    code = (
+        "import os, signal, time\n"
+        "sup = os.getppid()\n"
+        "os.kill(sup, signal.SIGSTOP)\n"
+        "time.sleep(2.0)\n"
+        "os.kill(sup, signal.SIGCONT)\n"
+        "time.sleep(600)\n"
+    )
+    result = run_python(code, timeout_s=1.0)
+    assert result.timed_out and not result.host_stalled, result
+
+
+@pytest.fixture
+def fallback_isolation(monkeypatch):
+    """Runs isolated by process limits only (the program can see its supervisor)."""
+    monkeypatch.setenv("COLLAB_ENV_SANDBOX", "rlimits")
+    _sandbox_isolation.reset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+    _sandbox_isolation.reset()
+
+
+@pytest.mark.parametrize(
+    ("measures", "stalled"),
+    [
+        ({"cpu_s": 0.02, "wait_s": 0.01, "frozen_s": 0.0}, False),  # slept or blocked
+        ({"cpu_s": 1.9, "wait_s": 0.1, "frozen_s": 0.0}, False),  # spun
+        ({"cpu_s": 0.8, "wait_s": 1.2, "frozen_s": 0.1}, False),  # spun on a busy host: it had its chance
+        ({"cpu_s": 0.2, "wait_s": 1.7, "frozen_s": 0.2}, True),  # starved of a CPU
+        ({"cpu_s": 0.05, "wait_s": 0.0, "frozen_s": 1.8}, True),  # the sandbox was frozen
+    ],
+)
+def test_only_a_measured_host_stall_is_the_hosts(measures, stalled):
+    result = sandbox.SandboxResult(-9, "", "", True, "timeout", 2.0, **measures)
+    assert result.host_stalled is stalled

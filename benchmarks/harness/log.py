@@ -1,7 +1,8 @@
 """The episode log of a benchmark run (``episodes.jsonl``): header, append, read, resume.
 
 Line 1 is a header: schema version, collab-env and Python versions, each env id with its task
-family, task-set version and metric, the agents, episodes, seeds, user simulator, judge and the
+family, task-set version and metric, the agents, episodes, seeds, user simulator and its version
+(``user_version``: protocol, prompt hash and model, or the scripted user's version), judge and the
 whole configuration. Every further line is one finished episode, appended and flushed as it
 finishes: a crash or a kill loses at most the line being written, and :func:`read_log` drops
 such a torn last line. A record that appears twice (an episode lost to an infrastructure failure,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 SCHEMA_VERSION = 2
-Key = tuple[str, str, int]  # (env id, agent spec, episode index)
+Key = tuple[str, str, int, int, str]  # (env id, agent spec, episode index, repeat, reveal)
 
 
 class EpisodeRecord(TypedDict, total=False):
@@ -34,19 +35,23 @@ class EpisodeRecord(TypedDict, total=False):
 
     A lost episode carries only the identity, ``status`` and ``error``; an agent error the
     transcript up to its failure, scored 0. The user counters ``user_parse_failures``,
-    ``user_cutoffs``, ``user_drifts`` and ``user_retries`` sit beside ``user_calls``.
+    ``user_cutoffs``, ``user_drifts``, ``user_retries`` and ``user_fallbacks`` sit beside
+    ``user_calls``.
     """
 
     type: Literal["episode"]
     env_id: str
     agent: str  # the agent spec
     episode: int  # index k within (env, agent)
+    repeat: int  # the run of this (env, agent, episode), 0 without --repeats
+    reveal: str  # the user's reveal control, "default" unless asked
     seed: int  # seed + k
     status: Literal["ok", "lost", "agent_error"]
     error: str | None
     metric: str  # the task's metric name
     task_id: str | None
     reward: dict[str, Any]  # R* and its parts, as RewardBreakdown.as_dict()
+    success: bool  # the task metric reached the task's accept threshold
     judge: str | None  # the engagement judge's name
     turns: int
     terminated: bool
@@ -54,6 +59,8 @@ class EpisodeRecord(TypedDict, total=False):
     assistant_tokens: int
     user_tokens: int
     user_calls: int
+    user_accepted_drifts: int  # drifts the LLM user's guards let through after their retries
+    user_profile: Any  # the LLM user's persona/preference profile, when it has one
     agent_usage: dict[str, Any]
     usage: dict[str, dict[str, Any]]  # agent, user, judge
     cost: float
@@ -61,8 +68,14 @@ class EpisodeRecord(TypedDict, total=False):
 
 
 def key(record: EpisodeRecord) -> Key:
-    """The identity of an episode record: (env id, agent spec, episode index)."""
-    return record["env_id"], record["agent"], record["episode"]
+    """The identity of an episode record: (env id, agent spec, episode index, repeat, reveal).
+
+    Records written before repeats and the reveal control read as repeat 0, ``"default"``.
+    """
+    return (
+        record["env_id"], record["agent"], record["episode"], record.get("repeat", 0),
+        record.get("reveal", "default"),
+    )  # fmt: skip
 
 
 def header(config: BenchConfig) -> dict[str, Any]:
@@ -71,7 +84,8 @@ def header(config: BenchConfig) -> dict[str, Any]:
     Its ``run`` part holds what makes numbers comparable (versions, envs, agents, episodes,
     seeds, split, user simulator, judge); resuming requires it to match.
     """
-    tasks = {e: config.env_config(e).make().unwrapped.task for e in config.envs}
+    envs = {e: config.env_config(e).make().unwrapped for e in config.envs}
+    tasks = {e: env.task for e, env in envs.items()}
     run = {
         "envs": {
             e: {"family": t.name, "task_version": t.version, "metric": t.metric_name}
@@ -83,13 +97,50 @@ def header(config: BenchConfig) -> dict[str, Any]:
         "seeds": [config.seed, config.seed + config.episodes - 1],
         "split": config.split,
         "user": config.user_model or "scripted",
-        "judge": config.judge_model or "heuristic",
+        "user_version": user_version(env.user for env in envs.values()),
+        "judge": config.judge_model or config.user_model or "heuristic",  # a user model judges by default
         "collab_env": collab_env.__version__,
     }
     if config.env_options:  # max turns, reward weights, model options: they change the numbers
         run["env_options"] = config.env_options
+    if config.repeats > 1:  # recorded only when used, so logs of runs without them still resume
+        run["repeats"] = config.repeats
+    if config.reveal != ["default"]:
+        run["reveal"] = config.reveal
     meta = {"python": platform.python_version(), "config": asdict(config)}
     return {"type": "header", "schema": SCHEMA_VERSION, "run": run, **meta}
+
+
+def user_version(users: Any) -> str:
+    """The version of a run's user simulator (:attr:`~collab_env.users.UserSimulator.version`).
+
+    Every env of a run has the same kind of user; should two differ, both versions are named.
+    """
+    return " + ".join(dict.fromkeys(u.version for u in users))
+
+
+def run_user_version(header: dict[str, Any]) -> str:
+    """The user simulator version a log's header records (``"unrecorded"`` for older logs)."""
+    return str(header.get("run", {}).get("user_version") or "unrecorded")
+
+
+def check_same_users(headers: dict[str, dict[str, Any]], allow: bool = False) -> None:
+    """Refuse to compare runs whose user simulators differ (unless ``allow``).
+
+    Args:
+        headers: Run name -> its log header.
+        allow: Compare anyway (``--allow-different-users``).
+
+    Raises:
+        ConfigError: one line naming each run's user version and the flag that overrides.
+    """
+    versions = {name: run_user_version(h) for name, h in headers.items()}
+    if len(set(versions.values())) > 1 and not allow:
+        named = "; ".join(f"{name}: {v}" for name, v in versions.items())
+        raise ConfigError(
+            f"refusing to compare runs played by different user simulators ({named}); their numbers "
+            "measure agents against different users. Pass --allow-different-users to compare anyway"
+        )
 
 
 def read_log(path: str | Path) -> tuple[dict[str, Any], list[EpisodeRecord]]:
@@ -135,7 +186,10 @@ def prepare(path: Path, config: BenchConfig) -> set[Key]:
         atomic_write_text(path, json.dumps(new) + "\n")
         return set()
     if not config.resume:
-        raise ConfigError(f"{path} exists; pass --resume to continue that run, or choose another --out")
+        raise ConfigError(
+            f"{path} exists; pass --resume (resume=True in a BenchConfig) to continue that run, "
+            "or choose another --out"
+        )
     cut_torn_line(path)
     old, records = read_log(path)
     if old.get("schema") != SCHEMA_VERSION or old["run"] != new["run"]:

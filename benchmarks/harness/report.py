@@ -20,8 +20,11 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}
 td:nth-child(-n+3),th{text-align:left;cursor:pointer}#episodes td{vertical-align:top}th{background:#f3f3f3}
 img{max-width:100%;margin:.5em 1em .5em 0}details{margin:.3em 0}summary{cursor:pointer}
-.user{color:#0b5394}.assistant{color:#38761d}.lost{color:#b00}.parts td{font-size:90%}
-pre{white-space:pre-wrap;margin:.2em 0 .6em 1em}
+.user{color:#0b5394}.assistant{color:#38761d}.lost{color:#b00}.parts td{font-size:90%;white-space:normal}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;text-align:left;margin:.2em 0 .6em 1em}
+#episodes{width:100%}#episodes>tbody>tr>td{width:1%}
+#episodes>tbody>tr>td:last-child{width:auto;text-align:left;white-space:normal;overflow-wrap:anywhere}
+summary{overflow-wrap:anywhere}.scroll{overflow-x:auto;max-width:100%}
 """
 
 
@@ -53,7 +56,7 @@ def write_html(
         "<!doctype html><html><head><meta charset='utf-8'><title>collab-env benchmark</title>"
         f"<style>{_STYLE}</style></head><body><h1>collab-env benchmark</h1>"
         f"<p>{html.escape(provenance(header))}</p>"
-        f"<h2>Summary (mean ± 95% CI)</h2>{_summary(rows)}{_changes(changes)}"
+        f"<h2>Summary (mean ± 95% CI)</h2><div class='scroll'>{_summary(rows)}</div>{_changes(changes)}{_controls(records)}"
         f"<h2>Plots</h2>{_plots(plots) if scored else _all_lost(records)}"
         f"<h2>Episodes ({len(records)})</h2>{_filters(records)}"
         f"<table id='episodes'><thead><tr>{''.join(f'<th>{h}</th>' for h in _EPISODE_COLUMNS)}</tr></thead>"
@@ -110,6 +113,29 @@ def _changes(changes: list[dict[str, Any]] | None) -> str:
         f"<h2>Against {html.escape(changes[0]['base'])} (relative change)</h2>"
         f"<table id='compare'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
+
+
+def _controls(records: list[dict[str, Any]]) -> str:
+    """The cost of underspecification and pass^k tables, where the run measured them."""
+    from collab_env.benchmarks.harness.reliability import controls
+
+    out = []
+    for block in controls(records)[0].split("\n\n"):
+        lines = [line for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        if not lines[0].startswith("|"):
+            out.append(f"<h2>{html.escape(lines[0].split(':')[0])}</h2><p>{html.escape(lines[0])}</p>")
+            continue
+        cells = [
+            [html.escape(c.strip()) for c in line.strip("|").split("|")]
+            for line in lines
+            if "---" not in line
+        ]
+        head = "".join(f"<th>{c}</th>" for c in cells[0])
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells[1:])
+        out.append(f"<table class='controls'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return "".join(out)
 
 
 def _plots(plots: list[Path]) -> str:

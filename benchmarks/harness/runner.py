@@ -9,7 +9,10 @@ and they need no ``if __name__ == "__main__"`` guard, pickle nothing and load a 
 once. ``executor="processes"`` suits agents that are CPU-bound Python; ``executor="ray"`` sends
 episodes to a Ray cluster. Every finished episode is appended to the log at once
 (:mod:`collab_env.benchmarks.harness.log`); one that crashes, or that a failed model call ended
-(``info["error"]``), is recorded as ``lost`` with the traceback, and the run goes on. An agent
+(``info["error"]``), is recorded as ``lost`` with the traceback, and the run goes on. An endpoint
+that is down (its circuit breaker open, :mod:`collab_env.llm.breaker`) stops the run instead: no
+new episode starts, those in flight finish (fast: the breaker refuses their calls), and
+:func:`run_bench` raises :class:`RunStopped` saying why and what is left. An agent
 that raises or returns an invalid action fails its episode instead: status ``agent_error``,
 R_ext 0 and R* 0, averaged in like any scored episode (a crashing agent is not flattered).
 """
@@ -22,7 +25,6 @@ import multiprocessing
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -31,22 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from collab_env.agents.specs import build_agent, check_spec
+from collab_env.agents.specs import check_spec
+from collab_env.benchmarks.harness.episode import REPEAT_STRIDE, USER_COUNTS, _base, play
 from collab_env.benchmarks.harness.log import EpisodeRecord, Key, key, prepare, read_log
 
 import collab_env
 from collab_env.config import EnvConfig
-from collab_env.errors import ConfigError, ModelCallError
-from collab_env.facets import questions
+from collab_env.env import REVEAL
+from collab_env.errors import ConfigError, EndpointDown
 from collab_env.registration import check_env_id, family_of
-from collab_env.rollout import run_episode
-from collab_env.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("threads", "processes", "ray")
-#: Counters of a model-backed user simulator recorded per episode as ``user_<name>`` (0 for the
-#: scripted user): rejected replies (unparseable, cut off at max_tokens, broken guards) and retries.
-USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries")
 # Process workers start from a clean server process: forking a parent that already runs threads
 # (torch's thread pools, an HTTP server, the caller's own) can deadlock the child.
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -54,6 +52,22 @@ _DIED = (
     "BrokenProcessPool: a worker process died while this episode was in flight (this episode or "
     "another one in flight killed it); `--resume --retry-lost` runs it again\n"
 )
+
+
+class RunStopped(EndpointDown):
+    """A run stopped early because an endpoint is down; the episodes it finished are in the log.
+
+    Attributes:
+        reason: Why (the endpoint, how long it failed, its last error).
+        not_started: Episodes not started (a plain resume runs them).
+    """
+
+    def __init__(self, reason: str, not_started: int) -> None:
+        super().__init__(
+            f"stopped early, {not_started} episodes not started: {reason}; once the endpoint is "
+            "back, resume (the same config with resume=True and retry_lost=True)"
+        )
+        self.reason, self.not_started = reason, not_started
 
 
 @dataclass
@@ -73,7 +87,8 @@ class BenchConfig:
         retry_lost: With ``resume``, run again the episodes recorded as lost.
         user_model: Model that plays the user (``None``: the scripted user).
         base_url: OpenAI-compatible endpoint of ``user_model`` and ``judge_model``.
-        judge_model: Model that scores engagement (``None``: the heuristic).
+        judge_model: Model that scores engagement (``None``: the heuristic, or ``user_model`` when given;
+            ``"heuristic"`` to choose the heuristic with a user model).
         executor: ``"threads"``, ``"processes"`` or ``"ray"`` (episodes as Ray tasks).
         ray_address: Ray cluster address (``None``: the running cluster or a local one).
         datasets: Public data sets as ``NAME:PATH`` specs; each replaces the built-in instances
@@ -81,6 +96,15 @@ class BenchConfig:
             env that is not in ``envs`` is an error.
         env_options: Further :class:`~collab_env.config.EnvConfig` fields for every env
             (``max_turns``, ``model_options``, ``w_ext``, ``w_eng``, ``token_penalty``, ``reward_mode``).
+        compare: Report relative changes of every agent against this agent spec (the report
+            only: it is kept by a resume, and may be changed by one).
+        repeats: Plays of each episode's instance, each with its own user seed (repeat r plays
+            seed ``seed + k + r * REPEAT_STRIDE`` on the same instance; repeat 0 is the episode
+            as without repeats); the summary then reports pass^k and the spread across repeats.
+            On the unlimited train split, repeats pin the instance: train instance ``seed + k``.
+        reveal: Conditions each episode is played in: ``default`` (as the task asks it) and
+            ``all`` (fully specified: the opening states every facet, the control); with both,
+            the summary reports the cost of underspecification per agent.
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -99,6 +123,9 @@ class BenchConfig:
     ray_address: str | None = None
     datasets: list[str] = field(default_factory=list)
     env_options: dict[str, Any] = field(default_factory=dict)
+    compare: str | None = None
+    repeats: int = 1
+    reveal: list[str] = field(default_factory=lambda: ["default"])
 
     def __post_init__(self) -> None:
         if not self.envs:
@@ -110,8 +137,21 @@ class BenchConfig:
         self.agents = [check_spec(a) for a in self.agents]
         if len(set(self.agents)) != len(self.agents):
             raise ConfigError(f"agents lists a spec twice: {self.agents}")
+        if self.compare is not None and self.compare not in self.agents and not Path(self.compare).exists():
+            raise ConfigError(
+                f"compare {self.compare!r} is not among agents {self.agents}, nor a run's directory or log"
+            )
         if self.executor not in EXECUTORS:
             raise ConfigError(f"executor must be one of {EXECUTORS}, got {self.executor!r}")
+        if not isinstance(self.repeats, int) or self.repeats < 1:
+            raise ConfigError(f"repeats must be an int >= 1, got {self.repeats!r}")
+        self.reveal = list(self.reveal)
+        if (
+            not self.reveal
+            or any(r not in REVEAL for r in self.reveal)
+            or len(set(self.reveal)) < len(self.reveal)
+        ):
+            raise ConfigError(f"reveal must list distinct values of {REVEAL}, got {self.reveal}")
         if self.episodes < 1 or self.workers < 1:
             raise ConfigError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
         if self.split not in ("train", "test"):
@@ -174,12 +214,21 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
     Raises:
         ConfigError: if ``out`` holds a log of another configuration, or one exists and
             ``resume`` is off.
+        RunStopped: if an endpoint went down (its circuit breaker opened): the episodes that
+            finished, and those in flight, are in the log; the rest did not start.
     """
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "episodes.jsonl"
     done = prepare(path, config)
-    jobs = [(e, a, k) for e in config.envs for a in config.agents for k in range(config.episodes)]
+    jobs = [
+        (e, a, k, r, reveal)
+        for e in config.envs
+        for a in config.agents
+        for k in range(config.episodes)
+        for r in range(config.repeats)
+        for reveal in config.reveal
+    ]
     todo = [job for job in jobs if job not in done]
     log.info("%d episodes to run (%d already in %s)", len(todo), len(jobs) - len(todo), path)
     run = {"threads": _run_threads, "processes": _run_processes, "ray": _run_ray}[config.executor]
@@ -217,18 +266,39 @@ def _run_processes(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, A
 
 
 def _stream(pool: Any, todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
-    """Submit ``todo`` in order, at most ``2 * workers`` in flight; yield records as they finish."""
+    """Submit ``todo`` in order, at most ``2 * workers`` in flight; yield records as they finish.
+
+    Raises:
+        RunStopped: after the episodes in flight, once one was lost to an endpoint that is down.
+    """
     queue = iter(todo)
     pending: set[Future] = {pool.submit(play, job, config) for job in _take(queue, config.workers * 2)}
     order = {f: i for i, f in enumerate(pending)}
+    reason, played = "", 0
     while pending:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
         for future in sorted(finished, key=order.get):
-            yield future.result()
+            if future.cancelled():
+                continue
+            record, played = future.result(), played + 1
+            reason = reason or endpoint_down(record)
+            yield record
+        if reason:  # stop starting episodes: cancel those not started, let those running finish
+            pending = {f for f in pending if not f.cancel()}
+            continue
         for job in _take(queue, len(finished)):
             future = pool.submit(play, job, config)
             order[future] = len(order)
             pending.add(future)
+    if reason:
+        raise RunStopped(reason, len(todo) - played)
+
+
+def endpoint_down(record: dict[str, Any]) -> str:
+    """Why an episode was lost to an endpoint that is down (its breaker open), else ``""``."""
+    error = str(record.get("error") or "") if record.get("status") == "lost" else ""
+    marker = f"{EndpointDown.__name__}: "
+    return error.rpartition(marker)[2].strip().splitlines()[0] if marker in error else ""
 
 
 def _run_ray(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
@@ -251,147 +321,16 @@ def _run_ray(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
     pending = [remote.remote(job, config) for job in todo]
     while pending:
         finished, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(finished[0])
-
-
-def play(job: Key, config: BenchConfig) -> EpisodeRecord:
-    """Play one episode and return its record (never raises: a crash of the agent is a failed episode, any other crash is lost).
-
-    Args:
-        job: (env id, agent spec, episode index k); the episode plays seed ``config.seed + k``
-            (on a fixed split, the instance of that index modulo the split's size).
-        config: The run.
-
-    Returns:
-        The episode's record: identity, status (``"ok"``, ``"agent_error"`` or ``"lost"``), every
-        reward part, the judge, tokens, turns, questions, user simulator calls and counts
-        (:data:`USER_COUNTS`), model usage, cost and transcript.
-    """
-    env_id, spec, k = job
-    record = _base(job, config)
-    try:
-        env = make_env(env_id, config)
-        task = env.unwrapped.task
-        record["metric"] = task.metric_name
-        size = task.size(config.split)  # seed s plays instance s (mod the size), as env.reset does
-        record["task_id"] = task.task_id(config.split, (config.seed + k) % size) if size else None
-        agent = build_agent(spec, env)
-        result = run_episode(env, CheckedAgent(agent, env), seed=config.seed + k, task_id=record["task_id"])
-    except AgentError as exc:
-        return {**record, **_agent_error(env, str(exc))}
-    except Exception:
-        return {**record, "status": "lost", "error": traceback.format_exc()}
-    error = next((i["error"] for i in result.infos if "error" in i), None)
-    # The user's counters are cumulative; a turn lost to a failed call reports none, so take the last.
-    user = next((i["user"] for i in reversed(result.infos) if "user" in i), {})
-    usage = {
-        "agent": _usage(agent),
-        "user": {
-            "simulator": user.get("simulator", "scripted"),
-            "calls": user.get("calls", len(result.infos)),
-            "tokens": user.get("tokens", 0),
-            "cost": user.get("cost", 0.0),
-        },
-        "judge": _usage(getattr(env.unwrapped, "engagement_judge", None)),
-    }
-    record.update(
-        status="lost" if error else "ok",
-        error=error,
-        task_id=result.task_id,
-        reward=result.reward,
-        judge=result.reward.get("engagement_judge"),
-        turns=result.turns,
-        terminated=result.terminated,
-        questions=result.questions_asked,
-        assistant_tokens=_tokens(result.messages, "assistant"),
-        user_tokens=_tokens(result.messages, "user"),
-        user_calls=usage["user"]["calls"],
-        **{f"user_{k}": user.get(k, 0) for k in USER_COUNTS},
-        agent_usage=usage["agent"],
-        usage=usage,
-        cost=sum(u.get("cost", 0.0) or 0.0 for u in usage.values()),  # agent, user simulator, judge
-        messages=result.messages,
-    )
-    return record
-
-
-class AgentError(Exception):
-    """The agent under test failed: it raised, or returned an invalid action (its fault, scored)."""
-
-
-class CheckedAgent:
-    """Wraps an agent so that its own failures end the episode as :class:`AgentError`.
-
-    A model endpoint failing inside the agent (``ModelCallError``) is infrastructure and passes
-    through (the episode is lost); anything else the agent raises, and an action the env's
-    action space refuses (not a ``str``, too long), is the agent's failure.
-
-    Args:
-        agent: The agent under test.
-        env: Its env (for the action space).
-    """
-
-    def __init__(self, agent: Callable[[list[dict[str, str]]], Any], env: gym.Env) -> None:
-        self.agent, self.space = agent, env.unwrapped.action_space
-
-    def reset(self) -> None:
-        """Reset the wrapped agent, if it has a ``reset``."""
-        if callable(getattr(self.agent, "reset", None)):
-            self.agent.reset()
-
-    def __call__(self, messages: list[dict[str, str]]) -> str:
-        """The agent's action, checked."""
-        try:
-            action = self.agent(messages)
-        except ModelCallError:
-            raise
-        except Exception as exc:
-            raise AgentError(f"the agent raised {type(exc).__name__}: {exc}") from exc
-        if not isinstance(action, str):
-            raise AgentError(f"the agent returned a {type(action).__name__}, not a str")
-        if not self.space.contains(action):
-            raise AgentError(
-                f"the agent's message is {len(action)} characters long; the limit is {self.space.max_chars}"
-            )
-        return action
-
-
-def _agent_error(env: gym.Env, error: str) -> EpisodeRecord:
-    """A failed episode, scored: R_ext 0 and R* 0, the transcript up to the failure."""
-    messages = env.unwrapped.messages
-    zero = {
-        "total": 0.0,
-        "task_metric": 0.0,
-        "token_penalty": 0.0,
-        "engagement": 0.0,
-        "engagement_judge": None,
-    }
-    return {
-        "status": "agent_error", "error": error, "reward": zero, "judge": None,
-        "turns": sum(m["role"] == "assistant" for m in messages), "terminated": False,
-        "questions": sum(len(questions(m["content"])) for m in messages if m["role"] == "assistant"),
-        "assistant_tokens": _tokens(messages, "assistant"), "user_tokens": _tokens(messages, "user"),
-        "cost": 0.0, "messages": messages,
-    }  # fmt: skip
-
-
-def _base(job: Key, config: BenchConfig) -> EpisodeRecord:
-    env_id, spec, k = job
-    return {"type": "episode", "env_id": env_id, "agent": spec, "episode": k, "seed": config.seed + k}
+        record = ray.get(finished[0])
+        yield record
+        if reason := endpoint_down(record):
+            for ref in pending:
+                ray.cancel(ref)
+            raise RunStopped(reason, len(pending))
 
 
 def _lost(job: Key, config: BenchConfig, error: str) -> EpisodeRecord:
     return {**_base(job, config), "status": "lost", "error": error}
-
-
-def _tokens(messages: list[dict[str, str]], role: str) -> int:
-    return sum(count_tokens(m["content"]) for m in messages if m["role"] == role)
-
-
-def _usage(owner: Any) -> dict[str, Any]:
-    """Calls, tokens and cost of a model-backed agent or judge (empty for scripted ones)."""
-    usage = getattr(getattr(owner, "model", None), "usage", None)
-    return usage.as_dict() if usage is not None else {}
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -412,4 +351,13 @@ def _take(queue: Iterator[Key], n: int) -> list[Key]:
     return out
 
 
-__all__ = ["EXECUTORS", "USER_COUNTS", "BenchConfig", "play", "read_log", "run_bench"]
+__all__ = [
+    "EXECUTORS",
+    "USER_COUNTS",
+    "BenchConfig",
+    "RunStopped",
+    "endpoint_down",
+    "play",
+    "read_log",
+    "run_bench",
+]

@@ -45,6 +45,9 @@ EXTRA: dict[str, tuple[str, Reader]] = {
     "user_cutoffs": ("user cut-offs", lambda r: r.get("user_cutoffs", 0)),
     "user_drifts": ("user drifts", lambda r: r.get("user_drifts", 0)),
     "user_retries": ("user retries", lambda r: r.get("user_retries", 0)),
+    # Replies used although every attempt drifted (repaired), and those the goal answered instead.
+    "user_accepted_drifts": ("user drifts accepted", lambda r: r.get("user_accepted_drifts", 0)),
+    "user_fallbacks": ("user fallbacks", lambda r: r.get("user_fallbacks", 0)),
 }
 #: How a relative change of each column reads (the paper's words).
 CHANGE_WORDS = {
@@ -99,15 +102,19 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (env, agent), in the order they first appear.
 
     Args:
-        records: Episode records (as :func:`collab_env.benchmarks.harness.log.read_log` returns them).
+        records: Episode records (as :func:`collab_env.benchmarks.harness.log.read_log` returns
+            them); of a run with the reveal control, only those played as the task asks them
+            (:func:`primary_reveal`). Repeats are averaged in as episodes.
 
     Returns:
         Rows with ``env_id``, ``agent``, ``metric`` (its name), ``judge`` (of ITR), ``episodes``
         (scored, agent errors included), ``lost``, ``agent_errors``, and a :class:`Stat` per column of :data:`COLUMNS` and :data:`EXTRA`.
     """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    reveal = primary_reveal(records)
     for record in records:
-        groups.setdefault((record["env_id"], record["agent"]), []).append(record)
+        if record.get("reveal", "default") == reveal:
+            groups.setdefault((record["env_id"], record["agent"]), []).append(record)
     rows = []
     for (env_id, agent), group in groups.items():
         scored = [r for r in group if r["status"] in SCORED]
@@ -125,6 +132,16 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row.update({k: stat(read(r) for r in scored) for k, (_, read) in {**COLUMNS, **EXTRA}.items()})
         rows.append(row)
     return rows
+
+
+def primary_reveal(records: list[dict[str, Any]]) -> str:
+    """The condition the summary table reports: ``"default"``, or ``"all"`` in a run of only the control.
+
+    The fully specified episodes of a run with both conditions are reported apart
+    (:func:`collab_env.benchmarks.harness.reliability.underspecification`), never mixed in.
+    """
+    reveals = {r.get("reveal", "default") for r in records}
+    return "all" if reveals == {"all"} else "default"
 
 
 def compare(rows: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
@@ -146,18 +163,48 @@ def compare(rows: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
     20.0
     """
     baseline = {r["env_id"]: r for r in rows if r["agent"] == base}
-    out = []
-    for row in rows:
-        ref = baseline.get(row["env_id"])
-        if ref is None or row["agent"] == base:
-            continue
-        change: dict[str, Any] = {"env_id": row["env_id"], "agent": row["agent"], "base": base}
-        for k in COLUMNS:
-            if k in row and k in ref and not math.isnan(row[k].mean) and not math.isnan(ref[k].mean):
-                change[f"{k}_abs"] = row[k].mean - ref[k].mean
-                change[k] = 100 * change[f"{k}_abs"] / abs(ref[k].mean) if ref[k].mean else None
-        out.append(change)
+    out = [
+        _change(row, baseline[row["env_id"]], base)
+        for row in rows
+        if row["env_id"] in baseline and row["agent"] != base
+    ]
     return out + _overall(out, base)
+
+
+def compare_runs(
+    rows: list[dict[str, Any]], base_rows: list[dict[str, Any]], base: str
+) -> list[dict[str, Any]]:
+    """Each (env, agent) of a run against the same (env, agent) of another run ``base``.
+
+    Check first that both runs had the same user simulator
+    (:func:`~collab_env.benchmarks.harness.log.check_same_users`).
+
+    Args:
+        rows: Rows of :func:`summarise` of this run.
+        base_rows: Rows of the baseline run.
+        base: The baseline run's name (its directory), for the ``base`` field.
+
+    Returns:
+        As :func:`compare`, ``base`` reading ``"the same agent in <base>"``.
+    """
+    baseline = {(r["env_id"], r["agent"]): r for r in base_rows}
+    label = f"the same agent in {base}"
+    out = [
+        _change(row, baseline[row["env_id"], row["agent"]], label)
+        for row in rows
+        if (row["env_id"], row["agent"]) in baseline
+    ]
+    return out + _overall(out, label)
+
+
+def _change(row: dict[str, Any], ref: dict[str, Any], base: str) -> dict[str, Any]:
+    """The relative (percent) and absolute change of every column of ``row`` against ``ref``."""
+    change: dict[str, Any] = {"env_id": row["env_id"], "agent": row["agent"], "base": base}
+    for k in COLUMNS:
+        if k in row and k in ref and not math.isnan(row[k].mean) and not math.isnan(ref[k].mean):
+            change[f"{k}_abs"] = row[k].mean - ref[k].mean
+            change[k] = 100 * change[f"{k}_abs"] / abs(ref[k].mean) if ref[k].mean else None
+    return change
 
 
 def _overall(changes: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
@@ -233,7 +280,8 @@ def provenance(header: dict[str, Any]) -> str:
     seeds = run.get("seeds") or [run.get("seed"), None]
     return (
         f"collab-env {run.get('collab_env')}, {run.get('split')} split, seeds {seeds[0]}..{seeds[-1]}; "
-        f"user simulator: {run.get('user')}; ITR judge: {run.get('judge')}; {versions}. "
+        f"user simulator: {run.get('user')} ({run.get('user_version') or 'version unrecorded'}); "
+        f"ITR judge: {run.get('judge')}; {versions}. "
         "Mean ± 95% CI over scored episodes; tokens read = assistant tokens, thousands."
     )
 
@@ -243,14 +291,19 @@ def write_results(
     out: Path,
     header: dict[str, Any],
     changes: list[dict[str, Any]] | None = None,
+    controls: tuple[str, dict[str, Any]] | None = None,
 ) -> list[Path]:
     """Write ``results.md``, ``results.csv`` and ``results.json``; return their paths.
 
-    Each file is written atomically (:mod:`collab_env.fileio`). Every file names the versions: the Markdown's first line, the CSV's ``collab_env`` and
-    ``task_version`` columns, the JSON's ``header`` (the log's).
+    Each file is written atomically (:mod:`collab_env.fileio`). Every file names the versions:
+    the Markdown's first line, the CSV's ``collab_env``, ``task_version`` and ``user_version``
+    columns, the JSON's ``header`` (the log's). ``controls`` (the Markdown and the JSON of
+    :func:`collab_env.benchmarks.harness.reliability.controls`: the cost of underspecification
+    and the reliability over repeats) is appended to the Markdown and merged into the JSON.
     """
+    extra, extra_json = controls or ("", {})
     paths = [out / "results.md", out / "results.csv", out / "results.json"]
-    atomic_write_text(paths[0], markdown(rows, changes, header))
+    atomic_write_text(paths[0], markdown(rows, changes, header) + (f"\n{extra}" if extra else ""))
     run = header.get("run", {})
     flat = [
         {
@@ -258,6 +311,7 @@ def write_results(
             "collab_env": run.get("collab_env"),
             "task_version": run.get("envs", {}).get(r["env_id"], {}).get("task_version"),
             "user": run.get("user"),
+            "user_version": run.get("user_version"),
         }
         for r in rows
     ]
@@ -265,7 +319,12 @@ def write_results(
         writer = csv.DictWriter(f, fieldnames=list(flat[0]) if flat else ["env_id"])
         writer.writeheader()
         writer.writerows(flat)
-    payload = {"header": header, "summary": flat, "compare": changes or []}
+    payload = {
+        "header": header,
+        "summary": flat,
+        "compare": changes or [],
+        **extra_json,
+    }
     atomic_write_text(paths[2], json.dumps(payload, indent=2))
     return paths
 
@@ -290,9 +349,11 @@ __all__ = [
     "SCORED",
     "Stat",
     "compare",
+    "compare_runs",
     "describe",
     "lost_reasons",
     "markdown",
+    "primary_reveal",
     "provenance",
     "stat",
     "summarise",

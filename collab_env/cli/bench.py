@@ -19,13 +19,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from collab_env.benchmarks.harness.log import read_log
+from collab_env.benchmarks.harness.log import check_same_users, read_log
+from collab_env.benchmarks.harness.log import header as log_header
 from collab_env.benchmarks.harness.plots import write_plots
-from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
+from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, run_bench
 from collab_env.benchmarks.harness.summary import (
     COLUMNS,
     SCORED,
     compare,
+    compare_runs,
     describe,
     lost_reasons,
     provenance,
@@ -44,13 +46,61 @@ _INVOCATION = ("out", "resume", "retry_lost", "workers", "executor", "ray_addres
 
 @dataclass
 class CompareOptions:
-    """How the run is reported.
+    """How the run is reported (in ``bench``, ``--compare`` is the :class:`BenchConfig` field, which a
+    resume keeps).
 
     Attributes:
-        compare: Report relative changes of every agent against this agent spec.
+        compare: Report relative changes against this agent spec of the run, or against another
+            run (its directory or episodes.jsonl: each env and agent against the same env and
+            agent there); runs played by different user simulators are refused.
+        allow_different_users: Compare with another run even if its user simulator's version
+            differs.
     """
 
     compare: str | None = None
+    allow_different_users: bool = False
+
+
+def base_run(base: str | None, agents: list[str]) -> Path | None:
+    """The other run that ``--compare`` names, or ``None`` when it names an agent of this run.
+
+    Raises:
+        ConfigError: if ``base`` is neither one of ``agents`` nor an existing run.
+    """
+    if base is None or base in agents:
+        return None
+    path = Path(base)
+    if path.is_dir() or path.is_file():
+        return path
+    raise ConfigError(f"--compare {base!r} is not among --agents {agents}, nor a run's directory or log")
+
+
+def check_comparable(header: dict[str, Any], base: str | None, agents: list[str], allow: bool) -> None:
+    """Refuse, before any work, a ``--compare`` with a run played by another user simulator.
+
+    Raises:
+        ConfigError: for a bad ``--compare``, or different user versions without ``allow``.
+    """
+    other = base_run(base, agents)
+    if other is not None:
+        check_same_users({"this run": header, str(other): read_log(other)[0]}, allow)
+
+
+def comparison(
+    rows: list[dict[str, Any]], header: dict[str, Any], options: CompareOptions, agents: list[str]
+) -> list[dict[str, Any]] | None:
+    """The changes ``--compare`` asks for: against an agent of this run, or against another run.
+
+    Raises:
+        ConfigError: as :func:`check_comparable`.
+    """
+    if options.compare is None:
+        return None
+    check_comparable(header, options.compare, agents, options.allow_different_users)
+    other = base_run(options.compare, agents)
+    if other is None:
+        return compare(rows, options.compare)
+    return compare_runs(rows, summarise(read_log(other)[1]), str(other))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -62,7 +112,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         group, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"},
         defaults={"envs": ["all"], "out": "runs/bench-<date>-<time>", "workers": "the number of cores"},
     )  # fmt: skip
-    add_config_options(group, CompareOptions)
+    add_config_options(group, CompareOptions, skip={"compare"})
     return p
 
 
@@ -72,7 +122,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     With ``--resume``, the options not given are those of the run in ``--out`` (its log header).
 
     Raises:
-        ConfigError: for unknown envs, bad agent specs, ``--compare`` naming no listed agent,
+        ConfigError: for unknown envs, bad agent specs, ``--compare`` naming no listed agent
+            (``--resume`` keeps the run's ``--compare`` unless given again),
             ``--resume`` without ``--out``, or options that differ from the run resumed.
     """
     given = config_kwargs(args, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"})
@@ -88,10 +139,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         if not given.get("out"):
             raise ConfigError("--resume needs the --out directory of the run to continue")
         given = {**_saved_config(Path(given["out"])), **given}
-    config = BenchConfig(**given)
-    if args.compare and args.compare not in config.agents:
-        raise ConfigError(f"--compare {args.compare!r} is not among --agents {config.agents}")
-    return config
+    return BenchConfig(**given)
 
 
 def _all_envs() -> list[str]:
@@ -111,11 +159,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark, print its summary and write results, plots and the log.
 
     Returns:
-        0, or 1 when every episode was lost.
+        0; 1 when episodes were lost (the summary says how many and why) or when an endpoint
+        went down and the run stopped early (it prints why and the command that resumes it).
     """
     from collab_env.cli.preflight import check_ray_address, preflight
 
     config = config_from_args(args)
+    options = CompareOptions(config.compare, args.allow_different_users)
+    check_comparable(log_header(config), options.compare, config.agents, options.allow_different_users)
     preflight([config.env_config(e) for e in config.envs], config.agents)
     if config.executor == "ray":
         check_ray_address(config.ray_address)
@@ -124,14 +175,22 @@ def run(args: argparse.Namespace, console: Console) -> int:
     # (the math task turns it off there on purpose: only the main thread may set signals).
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     start = time.perf_counter()
-    log = _run_with_progress(config, console)
+    try:
+        log = _run_with_progress(config, console)
+    except RunStopped as stop:
+        return _stopped(console, config, stop)
     header, records = read_log(log)
     out = Path(config.out)
     rows = summarise(records)
-    changes = compare(rows, args.compare) if args.compare else None
-    write_results(rows, out, header, changes)
+    changes = comparison(rows, header, options, config.agents)
+    from collab_env.benchmarks.harness.reliability import controls
+
+    tables = controls(records)
+    write_results(rows, out, header, changes, tables)
     write_plots(rows, records, out)
     print_summary(console, rows, header)
+    if tables[0]:  # the cost of underspecification and pass^k, where the run measured them
+        console.print(tables[0], markup=False, highlight=False, soft_wrap=True)
     for change in changes or []:
         console.print(describe(change))
     lost = [r for r in records if r["status"] == "lost"]
@@ -140,7 +199,27 @@ def run(args: argparse.Namespace, console: Console) -> int:
         f"wrote {out}/results.md, results.csv, results.json, plots and episodes.jsonl"
     )
     print_lost_reasons(console, lost)
-    return 1 if records and len(lost) == len(records) else 0
+    if lost:
+        console.print(
+            f"resume with: collab-env bench --resume --retry-lost --out {config.out}", soft_wrap=True
+        )
+    return 1 if lost else 0
+
+
+def _stopped(console: Console, config: BenchConfig, stop: RunStopped) -> int:
+    """Say why the run stopped early, what it kept and how to resume it; exit status 1."""
+    records = read_log(Path(config.out))[1]
+    lost = [r for r in records if r["status"] == "lost"]
+    console.print(f"[bold red]stopped early[/]: {escape(stop.reason)}")
+    console.print(
+        f"{len(records) - len(lost)} episodes finished and {len(lost)} lost are in "
+        f"{config.out}/episodes.jsonl; {stop.not_started} were not started"
+    )
+    print_lost_reasons(console, lost)
+    console.print(
+        f"once the endpoint is back, resume with: collab-env bench --resume --retry-lost --out {config.out}"
+    )
+    return 1
 
 
 def _run_with_progress(config: BenchConfig, console: Console) -> Path:

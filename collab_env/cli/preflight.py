@@ -6,7 +6,9 @@ says what is wrong, instead of losing every episode to the same cause.
 
 One request per endpoint and model: a one-token chat completion, sent once. A 401/403 (the key),
 a 404 (the model) and a connection failure are fatal; a 429 or 5xx is left to the episodes'
-retries.
+retries. A URL without ``http://`` or ``https://`` is refused before any request. A judge model is
+then asked once to score a two-turn conversation: one that cannot produce a score (no JSON, no
+number) would lose every episode at its end.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def check_endpoint(model: str, base_url: str | None, role: str) -> None:
     import openai
 
     url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+    check_url(url, role)
     key = os.environ.get("OPENAI_API_KEY")
     where = f"{role} model {model!r} at {url}"
     if not key and urlparse(url).hostname not in _LOOPBACK:
@@ -82,6 +85,49 @@ def check_endpoint(model: str, base_url: str | None, role: str) -> None:
         raise ConfigError(f"{where}: cannot connect ({exc.__cause__ or exc}); is the server up?") from exc
     except openai.APIError as exc:  # 429, 5xx, a malformed body: transient, the episodes retry
         log.warning("%s answered the preflight request with %s; going on", where, exc)
+
+
+def check_url(url: str, role: str = "model") -> None:
+    """Refuse an endpoint URL without an ``http://`` or ``https://`` scheme.
+
+    Raises:
+        ConfigError: naming the URL and how to write it.
+
+    >>> check_url("localhost:8000/v1", "user")
+    Traceback (most recent call last):
+    ...
+    collab_env.errors.ConfigError: user endpoint 'localhost:8000/v1' has no http:// or https:// scheme; write http://localhost:8000/v1
+    """
+    if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
+        raise ConfigError(
+            f"{role} endpoint {url!r} has no http:// or https:// scheme; write http://{url.split('://')[-1]}"
+        )
+
+
+def check_judge(env: EnvConfig) -> None:
+    """Ask the env's judge model once to score a short conversation.
+
+    Raises:
+        ConfigError: if it cannot produce a score (its output has no usable score), naming it.
+    """
+    from collab_env.errors import ModelCallError
+
+    made = env.make().unwrapped
+    judge = made.engagement_judge
+    messages = [
+        {"role": "user", "content": "Can you help me write a short note?"},
+        {"role": "assistant", "content": "Sure. Who is the note for, and what should it say?"},
+    ]
+    try:
+        judge(made.task, None, messages)
+    except ModelCallError as exc:
+        raise ConfigError(
+            f"judge model {env.judge_model!r} at {env.base_url}: it could not score a conversation, "
+            f"so every episode would be lost at its end ({exc}); use a model that follows the "
+            "rubric's JSON format, or leave out --judge-model for the heuristic"
+        ) from exc
+    finally:
+        made.close()
 
 
 def check_ray_address(address: str | None) -> None:
@@ -143,3 +189,8 @@ def preflight(envs: Iterable[EnvConfig], agents: Sequence[str] = ()) -> None:
             env.make().close()  # loads (and caches) the data set, with its own errors
     for model, url, role in endpoints(envs, agents):
         check_endpoint(model, url, role)
+    judged: set[tuple[str, str | None]] = set()
+    for env in envs:
+        if env.judge_model is not None and (env.judge_model, env.base_url) not in judged:
+            judged.add((env.judge_model, env.base_url))
+            check_judge(env)

@@ -36,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Rank each turn's candidates; print a table per turn (and append JSON lines to --out)."""
-    from collab_env.agents.ranking import rank_episode
+    from collab_env.agents.ranking import identical_candidates, rank_episode
     from collab_env.agents.specs import build_agent
     from collab_env.cli.preflight import preflight
     from collab_env.config import EnvConfig
@@ -51,6 +51,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         agent.sampling.setdefault("temperature", config.temperature)
     out = RankRun(**config_kwargs(args, RankRun)).out
     sink = open(out, "a") if out else None
+    turns = []
     try:
         for k in range(config.episodes):
             seed = config.seed + k
@@ -58,12 +59,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 env, agent, config.candidates, config.window, config.samples, seed=seed
             ):
                 _print_turn(console, ranked, k)
+                turns.append(ranked)
                 if sink is not None:
                     sink.write(json.dumps({"episode": k, "seed": seed, **ranked.as_dict()}) + "\n")
                     sink.flush()
     finally:
         if sink is not None:
             sink.close()
+    if warning := identical_candidates(turns, config.candidates):
+        console.print(f"[yellow]warning[/]: {warning}")
     return 0
 
 

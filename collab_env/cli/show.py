@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from collab_env.cli.bench import CompareOptions
+from collab_env.cli.bench import CompareOptions, check_comparable, comparison
 from collab_env.cli.options import add_config_options, config_kwargs
 from collab_env.cli.render import show_episode
 from collab_env.errors import ConfigError
@@ -47,6 +47,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from collab_env.benchmarks.harness.log import read_log
 
     header, records = read_log(args.log)
+    options = CompareOptions(**config_kwargs(args, CompareOptions))
+    check_comparable(
+        header, options.compare, sorted({r["agent"] for r in records}), options.allow_different_users
+    )
     if args.html is not None:
         return _write_report(args, console, header, records)
     options = ShowOptions(**config_kwargs(args, ShowOptions))
@@ -71,7 +75,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 def _write_report(args: argparse.Namespace, console: Console, header: dict, records: list[dict]) -> int:
     from collab_env.benchmarks.harness.plots import PLOTS, write_plots
     from collab_env.benchmarks.harness.report import write_html
-    from collab_env.benchmarks.harness.summary import compare, summarise
+    from collab_env.benchmarks.harness.summary import summarise
 
     log = Path(args.log)
     run_dir = log if log.is_dir() else log.parent
@@ -80,10 +84,8 @@ def _write_report(args: argparse.Namespace, console: Console, header: dict, reco
     plots = [run_dir / name for name in PLOTS]
     if not all(p.exists() for p in plots):
         plots = write_plots(rows, records, run_dir)
-    base = CompareOptions(**config_kwargs(args, CompareOptions)).compare
-    if base is not None and base not in {r["agent"] for r in records}:
-        raise ConfigError(f"--compare {base!r} is not an agent of this run")
-    changes = compare(rows, base) if base else None
+    options = CompareOptions(**config_kwargs(args, CompareOptions))
+    changes = comparison(rows, header, options, sorted({r["agent"] for r in records}))
     write_html(header, rows, records, plots, path, changes=changes)
     console.print(f"wrote {path} (a single file: open it in a browser)")
     return 0

@@ -73,10 +73,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
     args.resume_hint = f"collab-env train {_argv_hint(args)} --out {out} --resume"
     window = f", window {config.window}, {config.samples} samples" if config.reward == "mr" else ""
     console.print(f"training on {config.env_id}: reward {config.reward}{window}, gamma {config.discount}")
+    plan = config.plan()
+    if plan.note:
+        console.print(f"[yellow]warning[/]: {escape(plan.note)}")
+    elif plan.n_steps != config.n_steps:
+        console.print(
+            f"[yellow]warning[/]: n_steps {plan.n_steps} instead of {config.n_steps}, so that PPO's "
+            f"rollouts of n_envs × n_steps steps make exactly {config.timesteps} steps"
+        )
     result = train(config, out=out, progress=True, resume=options.resume)
-    table = Table(
-        "test split", "mean", title=f"{config.env_id} after {config.timesteps} steps ({result.seconds:.0f} s)"
-    )
+    steps = result.model.num_timesteps
+    table = Table("test split", "mean", title=f"{config.env_id} after {steps} steps ({result.seconds:.0f} s)")
     for key, value in result.evaluation.items():
         table.add_row(key, f"{value:.3f}")
     console.print(table)

@@ -54,6 +54,14 @@ class Usage:
             self.completion_tokens += result.completion_tokens
             self.cost += result.cost
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The counts (a copy gets a lock of its own)."""
+        return self.as_dict()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild from :meth:`__getstate__`."""
+        self.__dict__.update(state, _lock=threading.Lock())
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot."""
         with self._lock:

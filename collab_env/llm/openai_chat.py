@@ -22,6 +22,7 @@ from tenacity import (
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.executors import ThreadExecutor
 from collab_env.llm.base import ChatResult, Usage, per_call_params, price
+from collab_env.llm.breaker import breaker_for
 from collab_env.llm.slots import Slots
 from collab_env.tokens import count_tokens
 from collab_env.types import ChatMessage
@@ -61,6 +62,14 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, openai.APITimeoutError | openai.APIConnectionError | ValueError)
 
 
+def _endpoint_down(exc: BaseException) -> bool:
+    """Failures that are the endpoint's own (what its circuit breaker counts): refused, reset or
+    timed-out connections and 5xx. Any answer below 500, a 429 included, shows it is alive."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code >= 500
+    return isinstance(exc, openai.APIConnectionError)  # timeouts included (a subclass)
+
+
 class OpenAIChat:
     """A chat model behind an OpenAI-compatible endpoint.
 
@@ -86,6 +95,14 @@ class OpenAIChat:
             tokens as the endpoint reports them, or estimated where it reported none.
         estimated: The part of ``usage`` whose tokens were estimated: timed-out attempts, their
             prompt counted with cl100k and their completion taken as the ``max_tokens`` bound.
+
+    Every client of one ``base_url`` shares its circuit breaker
+    (:mod:`collab_env.llm.breaker`): once the endpoint has failed every attempt for a few
+    seconds, calls are refused at once with :class:`~collab_env.errors.EndpointDown` and waiting
+    retries give up, instead of each call retrying for minutes against a dead server.
+
+    An ``OpenAIChat`` pickles and deep-copies (an env with a model-backed user or judge does):
+    the copy builds its own clients, locks and semaphore, and shares the endpoint's breaker.
 
     A retry after a timeout is not the request that timed out: it halves ``max_tokens`` (or
     bounds an unbounded request at :data:`RETRY_BOUND`), since a generation that ran out of time
@@ -116,16 +133,41 @@ class OpenAIChat:
                 f"concurrency must be >= 1 and max_retries >= 0, got {concurrency}, {max_retries}"
             )
         _check_params(defaults)
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"base_url {base_url!r} has no http:// or https:// scheme; write http://{base_url}"
+            )
         self.name, self.concurrency, self.max_retries = model, concurrency, max_retries
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
-        kwargs = {"base_url": self.base_url, "api_key": key, "max_retries": 0, "timeout": timeout_s}
-        self._client, self._async_kwargs = openai.OpenAI(**kwargs), kwargs
-        self._backoff = wait_exponential(multiplier=backoff_s, max=backoff_cap_s) + wait_random(0, backoff_s)
-        self.backoff_cap_s = backoff_cap_s
-        self._semaphore = Slots(concurrency)  # one bound for every thread and event loop
-        self._loops: dict[int, openai.AsyncOpenAI] = {}
+        self._async_kwargs = {
+            "base_url": self.base_url,
+            "api_key": key,
+            "max_retries": 0,
+            "timeout": timeout_s,
+        }
+        self.backoff_s, self.backoff_cap_s = backoff_s, backoff_cap_s
         self.defaults, self.prices, self.usage, self.estimated = defaults, prices, Usage(), Usage()
+        self._connect()
+
+    def _connect(self) -> None:
+        """Build what is not copied: the clients, the concurrency bound, the backoff, the breaker."""
+        self._client = openai.OpenAI(**self._async_kwargs)
+        backoff_s, cap = self.backoff_s, self.backoff_cap_s
+        self._backoff = wait_exponential(multiplier=backoff_s, max=cap) + wait_random(0, backoff_s)
+        self._semaphore = Slots(self.concurrency)  # one bound for every thread and event loop
+        self._loops: dict[int, openai.AsyncOpenAI] = {}
+        self.breaker = breaker_for(self.base_url)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy keeps: settings and usage; clients, locks and the breaker are rebuilt."""
+        dropped = ("_client", "_backoff", "_semaphore", "_loops", "breaker")
+        return {k: v for k, v in self.__dict__.items() if k not in dropped}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild a copy from :meth:`__getstate__`."""
+        self.__dict__.update(state)
+        self._connect()
 
     def complete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion; retried on transient failures.
@@ -139,11 +181,19 @@ class OpenAIChat:
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
             retry=retry_if_exception(_transient),
+            sleep=self.breaker.sleep,
         )
 
         def create() -> Any:
+            self.breaker.check()
             try:
-                return _checked(self._client.chat.completions.create(**request))
+                response = self._client.chat.completions.create(**request)
+            except Exception as exc:
+                failed.append(self._failed_attempt(exc, request))
+                raise
+            self.breaker.success()
+            try:
+                return _checked(response)
             except Exception as exc:
                 failed.append(self._failed_attempt(exc, request))
                 raise
@@ -163,13 +213,17 @@ class OpenAIChat:
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
             retry=retry_if_exception(_transient),
+            sleep=self.breaker.asleep,
         )
         try:
             async with self._semaphore:
                 async for attempt in retrying:
                     with attempt:
+                        self.breaker.check()
                         try:
-                            response = _checked(await client.chat.completions.create(**request))
+                            response = await client.chat.completions.create(**request)
+                            self.breaker.success()
+                            response = _checked(response)
                         except Exception as exc:
                             failed.append(self._failed_attempt(exc, request))
                             raise
@@ -224,6 +278,10 @@ class OpenAIChat:
         timed-out attempt is estimated (and counted in ``estimated`` too): the server went on
         generating, up to ``max_tokens``. Other failures (429, 5xx, resets) generated nothing.
         """
+        if _endpoint_down(exc):
+            self.breaker.failure(f"{getattr(exc, 'status_code', None) or type(exc).__name__}: {exc}")
+        elif isinstance(exc, openai.APIStatusError):  # a 4xx or a 429: the endpoint is alive
+            self.breaker.success()
         prompt, completion = _reported(getattr(exc, "response", None))
         timed_out = isinstance(exc, openai.APITimeoutError)
         if timed_out:

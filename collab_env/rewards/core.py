@@ -8,6 +8,7 @@ CollabLLM recipe (−0.0001 per token), the one public setting we could trace.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from collab_env.errors import ConfigError
 from collab_env.facets import MAX_CREDITED_QUESTIONS, questions, stems
 from collab_env.tokens import ENCODING, count_tokens
-from collab_env.types import ChatMessage, TaskInstance
+from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance
 
 if TYPE_CHECKING:
     from collab_env.task import Task
@@ -94,21 +95,26 @@ class EngagementJudge(Protocol):
 class HeuristicEngagement:
     """Offline interactivity score, read from the conversation alone (never the hidden goal).
 
-    It scores what the user could observe: each question sentence of an assistant message (the
-    first ``MAX_CREDITED_QUESTIONS`` of it) is judged by the user's next reply. A reply sentence
-    that brings content words the user had not said before *answers* a question with new
-    information; one that says the question was already answered ("as I said") marks it
-    *redundant*; one that says it was unclear or unanswerable ("not sure what you mean",
-    "whatever you think") marks it *vague*; a pending reply ("I haven't decided yet") and
-    pleasantries count for nothing. Questions past the cap are *excess*. A reply to a proposed
-    solution that brings new information (a correction: "That's not quite it. It's for new
-    employees.") is a question the assistant *missed*: the user had to volunteer what it should
-    have asked. ``R_eng = answered / (answered + redundant + vague + excess + missed)``, in
-    [0, 1]: the share of what the assistant learned that it learned by asking well. A
-    conversation with no question, and one in which the assistant never proposed a solution,
-    score 0: asking every turn and never delivering earns nothing, one easy question before a
-    guess earns no more than the corrections that follow allow, and ten questions in one message
-    score no more than the three the user answers.
+    A question earns credit only when it asks for something and the user's answer brings
+    something the user had not stated. Each assistant message is read with the user's next
+    reply:
+
+    - a message that proposes a solution earns nothing for its questions ("Is this what you
+      had in mind?"), and a reply to it that brings new information is a question the assistant
+      *missed*: the user had to volunteer, as a correction, what it should have asked;
+    - in a message without a solution, each question sentence (the first
+      ``MAX_CREDITED_QUESTIONS``; more are *excess*) is *generic* when it names nothing beyond
+      the words of any feedback question (:data:`GENERIC_WORDS`: "Anything else?", "Does this
+      look right?"), else *answered* if the reply has a sentence of new information for it, else
+      *unanswered*.
+
+    New information is a content word (a number, or a word outside the general English
+    function and conversation words of :data:`FUNCTION_WORDS`) that no earlier user message
+    contained: "No clue honestly." and "Sounds good, thanks!" carry none, "It's for new
+    employees." does. Nothing here depends on how a particular user simulator words its
+    replies. ``R_eng = answered / (answered + unanswered + generic + excess + missed)``, in
+    [0, 1]; a conversation with no question judged, and one in which the assistant never
+    proposed a solution, score 0: asking every turn and never delivering earns nothing.
     """
 
     name = "heuristic"
@@ -119,30 +125,24 @@ class HeuristicEngagement:
         self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
     ) -> tuple[float, dict[str, Any]]:
         """Score ``messages``; see the class docstring. ``instance`` is not read."""
-        counts = dict.fromkeys(("answered", "redundant", "vague", "excess", "missed"), 0)
-        said: set[str] = set()
+        counts = dict.fromkeys(("answered", "unanswered", "generic", "excess", "missed"), 0)
+        said: set = set()
         asked: list[str] = []
         proposal = False
         for message in messages:
             if message["role"] == "assistant":
-                asked = questions(message["content"])
+                proposal = task.extract_solution(message["content"]) is not None
+                asked = [] if proposal else questions(message["content"])
                 counts["excess"] += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
                 asked = asked[:MAX_CREDITED_QUESTIONS]
-                proposal = task.extract_solution(message["content"]) is not None
                 continue
-            reaction = _user_reaction(message["content"], said)
-            answered = min(len(asked), reaction["answered"])
-            redundant = min(len(asked) - answered, reaction["redundant"])
-            vague = min(len(asked) - answered - redundant, reaction["vague"])
-            missed = int(proposal and reaction["answered"] > answered)
-            for key, value in (
-                ("answered", answered),
-                ("redundant", redundant),
-                ("vague", vague),
-                ("missed", missed),
-            ):
-                counts[key] += value
-            said |= _content_stems(message["content"])
+            specific = [q for q in asked if content_stems(q) - GENERIC_STEMS]
+            informative = informative_sentences(message["content"], said, specific)
+            counts["generic"] += len(asked) - len(specific)
+            counts["answered"] += min(len(specific), informative)
+            counts["unanswered"] += max(0, len(specific) - informative)
+            counts["missed"] += int(proposal and informative > 0)
+            said |= facts(message["content"])
             asked, proposal = [], False
         proposed = task.final_solution(messages) is not None
         judged = sum(counts.values())
@@ -150,61 +150,92 @@ class HeuristicEngagement:
         return score, {**counts, "solution_proposed": proposed}
 
 
-#: What a user says of a question that repeats what it was told.
-_REDUNDANT = re.compile(r"\b(as i (said|mentioned)|i (already|just) (said|told|mentioned)|i told you)\b")
-#: What a user says of a question it cannot make sense of or answer.
-_VAGUE = re.compile(
-    r"\b(not sure what you mean|what do you mean|whatever you think|"
-    r"(don't|do not) (really )?know|just make it work)\b"
-)
-#: A reply that defers the answer: neither credit nor blame for the question.
-_PENDING = re.compile(
-    r"\b(haven't decided|have not decided|let me think|(don't|do not) know yet|not sure yet|"
-    r"a lot of questions)\b"
-)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-#: Function words and pleasantries that carry no information about the task.
-_STOP = frozenset(
-    stems(
-        "the a an and or but if of to in on at by for with from into about as is are was were be been "
-        "it its it's this that that's these those there here they them their then than so too very "
-        "i i'm i've me my we our you you're your he she his her what which who whom how when where "
-        "why yes no not do does did done have has had will would should could can may might must "
-        "just also only some any all one more most much many well okay ok sure thing hmm oh hi "
-        "hello good great fine nice question thank thanks hope help make sense check forgot say "
-        "said right let think know want need like please really quite exactly yet perfect work going "
-        "anywhere stop i'll don't never mind figure out myself terminate chat"
-    )
+#: General English function words and the words of small talk (greetings, thanks, hedges, "no
+#: idea", "up to you"): they carry no information about any task. Written from general English,
+#: not from any simulator's phrases.
+FUNCTION_WORDS = (
+    "a about above after again against all also am an and any anyone anything are aren't as at be because "
+    "been before being below between both but by can can't cannot could couldn't did didn't do does doesn't "
+    "doing don't down during each either else even ever every few for from further get gets got had hadn't "
+    "has hasn't have haven't having he he's her here here's hers herself him himself his how how's i i'd "
+    "i'll i'm i've if in into is isn't it it's its itself just let let's like may maybe me might mine more "
+    "most much must my myself neither no nor not now of off on once one only or other ought our ours "
+    "ourselves out over own per perhaps quite rather really same shall she should shouldn't so some "
+    "something somewhat still such than that that's the their theirs them themselves then there there's "
+    "these they they're this those though through thus to too under until up upon us very via was wasn't "
+    "we we're we've were weren't what what's whatever when where which while who whoever whom whose why "
+    "will with won't would wouldn't yet you you'd you'll you're you've your yours yourself yourselves "
+    "yes yeah yep yup nope nah ok okay alright sure fine good great nice cool awesome perfect lovely "
+    "thanks thank cheers please sorry hi hello hey bye goodbye hmm hm um uh oh ah wow lol haha tbh btw "
+    "honestly actually basically literally probably definitely certainly totally absolutely exactly "
+    "clue idea know knew sure unsure certain think thought guess suppose believe feel mean meant say "
+    "said tell told ask asked answer question questions point thing things stuff way lot bit kind sort "
+    "decide decided choose pick prefer preference preferences care matter matters whichever works work "
+    "sounds sound seems seem looks look right wrong correct fine well better best worse worst want wanted "
+    "need needed help helps helpful make made go going come done do try again figure mind forget forgot "
+    "remember sounds see seen glad happy appreciate appreciated welcome sense check checking anywhere "
+    "anyway anyhow somewhere everywhere everything nothing someone anybody stop never always once twice "
+    "couple enough already start begin continue soon later today moment quick quickly fast keep use "
+    "hope hoping wait"
 )
+#: Words of a feedback or catch-all question that ask for nothing in particular.
+GENERIC_WORDS = (
+    "anything else more other additional further detail details specific specifics requirement "
+    "requirements constraint constraints need needs preference preferences change changes adjust "
+    "adjustment adjustments tweak tweaks modify modification edit edits revise revision update "
+    "improve improvement add mind had have in what this that look looks right good okay ok correct "
+    "want like would you me let know should could can is are does do it any there wish expect "
+    "expected satisfied happy fine work works help clarify clear question questions feedback "
+    "thoughts thought idea ideas"
+)
+_STOP = frozenset(stems(FUNCTION_WORDS) + stems(TERMINATION_SIGNAL))  # the signal is protocol, not content
+GENERIC_STEMS = frozenset(stems(GENERIC_WORDS))
 
 
-def _content_stems(text: str) -> set[str]:
+def content_stems(text: str) -> set[str]:
     """The stems of ``text`` that can carry information (numbers and non-function words)."""
-    return {s for s in stems(text) if s not in _STOP and (len(s) >= 3 or s.isdigit())}
+    return set(_content_sequence(text))
 
 
-def _user_reaction(text: str, said: set[str]) -> dict[str, int]:
-    """Count the sentences of a user reply that inform, call a question redundant, or vague.
+def _content_sequence(text: str) -> list[str]:
+    return [s for s in stems(text.replace("\u2019", "'")) if s not in _STOP and (len(s) >= 3 or s.isdigit())]
 
-    Args:
-        text: The user's reply.
-        said: Content stems of the user's earlier messages (what is not new information).
 
-    Returns:
-        Sentences per reaction: ``answered`` (new content), ``redundant`` and ``vague``.
+def facts(text: str) -> set:
+    """What ``text`` states, as word-level pieces: its content stems and each pair of neighbours.
+
+    Pairs make "Each pen costs $2." new after "Each notebook costs $3. I bought 2 notebooks.",
+    although each of its words was said before; they are unordered, so "a formal tone" restates
+    "the tone should be formal".
     """
-    counts = {"answered": 0, "redundant": 0, "vague": 0}
-    for sentence in _SENTENCE.split(text.replace("\u2019", "'")):
-        low = sentence.lower()
-        if _PENDING.search(low):
-            continue
-        if _REDUNDANT.search(low):
-            counts["redundant"] += 1
-        elif _VAGUE.search(low):
-            counts["vague"] += 1
-        elif _content_stems(sentence) - said:
-            counts["answered"] += 1
-    return counts
+    out: set = set()
+    for sentence in _SENTENCE.split(text):
+        sequence = _content_sequence(sentence)
+        out |= set(sequence) | {frozenset(pair) for pair in itertools.pairwise(sequence)}
+    return out
+
+
+def informative_sentences(text: str, said: set, asked: Sequence[str] = ()) -> int:
+    """Sentences of a user reply that bring information: a fact (:func:`facts`) absent from ``said``.
+
+    A sentence that picks some, not all, of the options a choice question offered ("Clara or
+    Hana?": "I mean Hana.") informs too, although the options were named before.
+
+    >>> informative_sentences("No clue honestly. Sounds good, thanks!", set())
+    0
+    >>> informative_sentences("It's for new employees. Make it formal.", facts("Make it formal."))
+    1
+    >>> informative_sentences("I mean Hana.", facts("Clara met Hana."), ["Do you mean Clara or Hana?"])
+    1
+    """
+    options = [content_stems(q) - GENERIC_STEMS for q in asked if re.search(r"\bor\b", q, re.I)]
+    count = 0
+    for sentence in _SENTENCE.split(text):
+        named = content_stems(sentence)
+        picks = any(named & choice and not choice <= named for choice in options)
+        count += bool(facts(sentence) - said or picks)
+    return count
 
 
 def assistant_tokens(messages: Sequence[ChatMessage]) -> int:
@@ -220,6 +251,7 @@ def conversation_reward(
     judge: EngagementJudge | None = None,
     extractor: Callable[[Task, Sequence[ChatMessage]], str | None] | None = None,
     pending: bool = False,
+    completion: str | None = None,
 ) -> RewardBreakdown:
     """R* of a conversation, with its parts.
 
@@ -235,18 +267,23 @@ def conversation_reward(
             ``per_step``): they are marked not yet judged (``engagement=None``,
             ``engagement_judged=False``) and ``total`` is computed without them. Offline parts
             are always computed (the family's extractor stands in for a model extractor).
+        completion: A solution appended as the assistant's last turn before scoring, its tokens
+            not charged: how MR scores a future that its window cut before a proposal
+            (:func:`collab_env.wrappers.mr.final_state_reward`).
 
     Returns:
         The breakdown; ``total`` is R*.
     """
     config = config or RewardConfig()
     judge = judge or HeuristicEngagement()
+    tokens = assistant_tokens(messages)
+    if completion is not None:
+        messages = [*messages, {"role": "assistant", "content": completion}]
     if extractor is not None and not pending:
         solution = extractor(task, messages)
     else:
         solution = task.final_solution(messages)
     metric = task.score(instance, solution) if solution is not None else 0.0
-    tokens = assistant_tokens(messages)
     penalty = min(config.token_penalty * tokens / 1000, config.penalty_cap)
     if pending and not getattr(judge, "per_step", True):
         engagement, details = None, {"pending": "judged once, at the end of the episode"}

@@ -24,6 +24,10 @@ Score the assistant's interactivity from 0 to 1:
   specifically on what the user said, and showed it understood what the user needs;
 - 0.5: some useful engagement, but it missed important questions, asked needless ones, or assumed;
 - 0: no engagement: it answered without asking when it should have, or ignored the user.
+A clarifying question asks for something the user had not said, before a solution is given. A
+request for feedback ("Is this what you had in mind?", "Let me know if you want changes") and a
+question asked together with a proposed solution are not clarifying questions; a detail the user
+had to give as a correction after a solution is a question the assistant missed.
 Do not judge the quality of the final solution, only the engagement.
 Answer with one JSON object: {"thought": "<your reasoning>", "score": <number from 0 to 1>}"""
 EXTRACTION_PROMPT = """Below is a conversation between a user and an AI assistant about a {family} task.

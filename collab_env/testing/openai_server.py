@@ -67,6 +67,8 @@ class LoopbackServer:
         token_latency_s: Seconds per completion word, on top of ``latency_s`` (slow generation).
         api_key: The only key accepted (others get 401); ``None`` accepts any.
         queue: Beyond ``max_concurrency``, requests wait for a free slot instead of getting 429.
+        port: The port to listen on (0: one the OS chooses; a fixed one lets a killed server
+            come back at the same URL).
 
     Attributes:
         requests: Requests received.
@@ -86,6 +88,7 @@ class LoopbackServer:
         token_latency_s: float = 0.0,
         api_key: str | None = None,
         queue: bool = False,
+        port: int = 0,
     ) -> None:
         faults = list(faults)
         unknown = [f for f in faults if f is not None and not isinstance(f, int) and f not in FAULTS]
@@ -100,7 +103,7 @@ class LoopbackServer:
         self.bodies: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(max_concurrency) if queue and max_concurrency else None
-        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
+        self._httpd = _Server(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 

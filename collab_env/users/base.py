@@ -48,6 +48,18 @@ class UserSimulator(abc.ABC):
 
     name: str = "user"
 
+    @property
+    def version(self) -> str:
+        """What pins this simulator's behaviour, recorded in every results file.
+
+        Two runs whose users have different versions measured agents against different
+        instruments; ``collab-env show --compare`` and ``bench --compare`` refuse to compare
+        them unless told to. Subclasses name their protocol, prompt and model; the default is
+        the class's qualified name, which says only which simulator it was.
+        """
+        cls = type(self)
+        return f"{self.name}:{cls.__module__}.{cls.__qualname__}"
+
     @abc.abstractmethod
     def start(self, task: Task, instance: TaskInstance, rng: np.random.Generator) -> tuple[str, Any]:
         """Begin an episode: return the opening request and the episode's user state."""

@@ -36,17 +36,53 @@ REMINDERS = {
         "only what it asks about, one or two details at a time, in your own words."
     ),
     "long": "Your message was too long for a user. Reply in one to three short sentences.",
+    "narration": (
+        "You described the conversation (what the assistant asked, what you should say) instead of "
+        "talking to the assistant. Write only the words you say to it, as the user."
+    ),
+    "contradiction": (
+        "Your message stated a detail that is not your goal's (a number, name or date your goal does "
+        "not have). Give the details exactly as your goal states them."
+    ),
 }
+#: The rules from the worst to the mildest: after the retries the mildest reply is used.
+SEVERITY = ("empty", "assistant_voice", "narration", "solving", "contradiction", "goal_dump", "long")
 
 # The service register of an assistant, addressed to the person being helped: a user asks for
-# help, so these are never the user's words.
+# help, so these are never the user's words. ("Let me know if you need more details." and "you
+# can proceed to the next part" are a user's: issue 23.)
 _VOICE = re.compile(
     r"how (can|may) i (help|assist)|i'?d be (happy|glad) to help|(glad|happy) (that )?i could help"
-    r"|is there anything else (i can|you need)|let me know if you (need|have)|feel free to (ask|reach)"
-    r"|i hope (this|that) helps|\bas an ai\b|you can (now )?proceed to|once you have (the|your) .{1,60}, you can"
+    r"|is there anything else (i can|you need)|let me know if you (need|have) (anything|any (other|further) "
+    r"(questions|help|assistance))|feel free to (ask|reach)"
+    r"|i hope (this|that) helps|\bas an ai\b|once you have (the|your) .{1,60}, you can (proceed|calculate)"
     r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
-    r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you",
-    re.I,
+    r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you"
+    r"|^\s*\**(assistant|ai)\**\s*:"
+    r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|calculate|compute|solve)"
+    r" (the|this|that|your|it) (function|code|solution|program|script|calculation|answer|for you)\b"
+    r"|\bi(?:'ll| will) (write|draft|implement|code|calculate|compute|solve) (it|this|that|the \w+)( for you)? now\b"
+    r"|\blet me (write|implement|calculate|compute|solve) (the|this|that|it) (function|code|solution|for you)\b"
+    r"|here(?:'s| is) the (updated |revised |corrected |final )?(code|function|draft|document|solution)\b",
+    re.I | re.M,
+)
+# Narration: the model describes the conversation or its own role instead of talking in it
+# ("The assistant asked about the cost of each notebook, which I didn't provide.").
+_NARRATION = re.compile(
+    r"\bthe assistant (has |had |just |is |was )?(asked|asks|asking|said|says|mentioned|provided|wrote|written"
+    r"|suggested|responded|replied|explained|gave|given|offered|wants|needs|requested|did not|didn't)\b"
+    r"|\bI should (now )?(respond|reply)\b|\bI should have (asked|said|mentioned|provided|told|given|answered)\b"
+    r"|\b(as|being|playing) the user\b|\bthe user (wants|asked|needs|should|is|would)\b"
+    r"|\bmy (next )?(response|reply|message) (is|will|should)\b|^\s*\**user\**\s*:"
+    r"|\b(in|from) the (conversation|chat history|transcript)\b",
+    re.I | re.M,
+)
+# A correction of the assistant's arithmetic ("3 x 2 = 6, not 8") is a user's; a bare worked
+# calculation is solving.
+_CORRECTION = re.compile(r"\b(no|not|wrong|mistake|should be|instead|actually|isn't|incorrect)\b", re.I)
+# Sentences that ask for something, with or without "?" ("Please list every detail: audience, tone").
+_REQUEST = re.compile(
+    r"\?|\b(please|tell me|let me know|list|share|specify|provide|give me|describe|confirm|clarify)\b", re.I
 )
 # A worked calculation: "40 * 0.9 = 36". Users state numbers; they do not compute the answer.
 _EQUATION = re.compile(r"\d[\d.,]*\s*[-+*/×x÷]\s*\$?\d[\d.,]*%?\s*=\s*\$?-?\d", re.I)
@@ -79,8 +115,12 @@ def check(
     own = unquoted(text, messages)
     if _VOICE.search(own):
         return "assistant_voice"
+    if _NARRATION.search(own):
+        return "narration"
     if solves(own):
         return "solving"
+    if contradicted(own, messages, instance):
+        return "contradiction"
     if len(unasked_facts(own, messages, instance, kinds)) > MAX_UNASKED_FACTS:
         return "goal_dump"
     if len(own.split()) > max_words:
@@ -112,10 +152,13 @@ def solves(text: str) -> bool:
 
     >>> solves("So 40 * 0.9 = 36, plus tax"), solves("The kettle costs $40 and it's 10% off")
     (True, False)
+    >>> solves("No, I bought 3 of them at $2 each, so 3 x 2 = 6, not 8.")
+    False
     >>> solves("I get this error:\\n```\\nKeyError: 'a'\\n```"), solves("```\\ndef f(a):\\n    return a\\n```")
     (False, True)
     """
-    if _EQUATION.search(text):
+    equations = _EQUATION.findall(text)
+    if len(equations) > 1 or (equations and not _CORRECTION.search(text)):
         return True
     for block in _FENCE.findall(text):
         lines = [line for line in block.strip().splitlines() if line.strip()]
@@ -128,23 +171,50 @@ def unasked_facts(
     text: str, messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence
 ) -> list[str]:
     """Hidden facets that ``text`` states for the first time although the last assistant message
-    did not ask about them (by the facets' keywords, as the scripted user matches questions).
+    did not ask about them (by the facets' keywords, as the scripted user matches questions; a
+    sentence that asks without a "?", "Please list every detail: audience, tone", asks too).
     """
     said = _normal("\n".join(m["content"] for m in messages))
+    asked = asked_facets(messages, instance, kinds)
+    mine, found, values = _normal(text), [], set()
+    for f in instance.hidden_facets:  # two facets of one value ("$2 each" for both) are one fact said
+        if (
+            f.name not in asked
+            and _states(mine, f.value)
+            and not _states(said, f.value)
+            and f.value not in values
+        ):
+            found.append(f.name)
+            values.add(f.value)
+    return found
+
+
+def states(text: str, value: str) -> bool:
+    """Whether ``text`` states ``value`` as whole words, case and spacing aside.
+
+    >>> states("It costs $3, not 30", "3"), states("It costs 30", "3")
+    (True, False)
+    """
+    return _states(_normal(text), value)
+
+
+def asked_facets(messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence) -> list[str]:
+    """The facets the last assistant message asks about (a question, or a sentence that asks)."""
     last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
-    asked = {f.name for q in questions(last) for f in match_facets(q, instance.facets, kinds)}
-    mine = _normal(text)
-    return [
-        f.name
-        for f in instance.hidden_facets
-        if f.name not in asked and _states(mine, f.value) and not _states(said, f.value)
-    ]
+    asking = [*questions(last), *(s for s in sentences(last) if _REQUEST.search(s))]
+    found = (f.name for q in asking for f in match_facets(q, instance.facets, kinds))
+    return list(dict.fromkeys(found))
 
 
 def _states(text: str, value: str) -> bool:
     """Whether normalised ``text`` contains ``value`` as whole words (numbers not inside others)."""
     value = _normal(value)
     return bool(value) and re.search(rf"(?<![\w.]){re.escape(value)}(?![\w])", text) is not None
+
+
+def _words(text: str) -> set[str]:
+    """The words of four letters or more of ``text``, lower case (what two sentences share)."""
+    return set(re.findall(r"[a-z]{4,}", text.lower()))
 
 
 def _quoted_line(line: str, earlier: str) -> bool:
@@ -156,12 +226,101 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+_NUMERIC_VALUE = re.compile(r"(at (most|least) )?\$?\d[\d.,]*%?( \w+)?", re.I)
+_AMOUNT = re.compile(r"(?<=\$)\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?(?=\s?%)")
+_RESULT = re.compile(r"=\s*\$?(\d[\d.,]*)")
+_IDENTIFIER = re.compile(r"`(\w+)`|\b([a-z]+(?:_[a-z0-9]+)+)\b")
+_DATE_WORDS = (
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december"
+).split()
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences (and lines) of ``text``.
+
+    >>> sentences("Hi. It's for kids!\\nKeep it short")
+    ['Hi.', "It's for kids!", 'Keep it short']
+    """
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInstance) -> list[str]:
+    """What ``text`` states that the hidden goal contradicts: the false numbers, names or dates.
+
+    Only details of a kind the goal fixes are checked, and only those neither the goal nor the
+    conversation holds (a user repeats the assistant's wrong figure to correct it):
+
+    - a number, where a facet's value is a number ("3", "at most 30"), when it is an amount ($, %)
+      or its sentence shares a word with such a facet's statement; results after ``=`` aside;
+    - an identifier (``snake_case`` or in backticks), where a facet names one;
+    - a weekday or month, where a facet is a date;
+    - another candidate, where a facet's keywords list the candidates (the QA readings) and the
+      message names one of them but not the goal's.
+    """
+    known = _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
+    mine, facets = _normal(text), instance.facets
+    false: list[str] = []
+    numeric = [f for f in facets if _NUMERIC_VALUE.fullmatch(f.value)]
+    if numeric:
+        results = {r.rstrip(".,") for r in _RESULT.findall(mine)}
+        about = {w for f in numeric for w in _words(f.statement)}
+        for sentence in sentences(mine):
+            facts = (
+                _AMOUNT.findall(sentence) if about.isdisjoint(_words(sentence)) else _NUMBER.findall(sentence)
+            )
+            false += [n for n in facts if n not in results and not _states(known, n)]
+    if any(_IDENTIFIER.fullmatch(f.value) for f in facets):
+        false += [a or b for a, b in _IDENTIFIER.findall(text) if not _states(known, a or b)]
+    if any(w in _normal(f.value) for f in facets for w in _DATE_WORDS):
+        false += [w for w in _DATE_WORDS if _states(mine, w) and not _states(known, w)]
+    for f in facets:
+        others = [k for k in f.keywords if _normal(k) != _normal(f.value)]
+        if f.value in f.keywords and not _states(mine, f.value):
+            false += [k for k in others if _states(mine, k)]
+    return false
+
+
+def repair(
+    text: str, messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence, max_words: int
+) -> str:
+    """``text`` without its sentences that break a rule worse than a dump or a long message
+    (the assistant's voice, narration, solving, a contradicted detail); ``""`` when none is left.
+
+    >>> repair("Thanks. The assistant asked about the price. I will write the function now.", [], None, (), 120)
+    'Thanks.'
+    """
+    kept = []
+    for sentence in sentences(text):
+        if instance is None:
+            rule = (
+                "narration"
+                if _NARRATION.search(sentence)
+                else "assistant_voice"
+                if _VOICE.search(sentence)
+                else None
+            )
+        else:
+            rule = check(sentence, messages, instance, kinds, max_words)
+        if rule in (None, "goal_dump", "long"):
+            kept.append(sentence)
+    return " ".join(kept)
+
+
 __all__ = [
     "MAX_SNIPPET_LINES",
     "MAX_UNASKED_FACTS",
     "REMINDERS",
+    "SEVERITY",
+    "asked_facets",
     "check",
+    "contradicted",
+    "repair",
+    "sentences",
     "solves",
+    "states",
     "unasked_facts",
     "unquoted",
 ]

@@ -102,6 +102,8 @@ class ScriptedUser(UserSimulator):
     """
 
     name = "scripted"
+    #: Bump when the scripted user's replies change for the same instance and seed.
+    behaviour_version = "1"
 
     def __init__(
         self,
@@ -116,6 +118,19 @@ class ScriptedUser(UserSimulator):
             raise ValueError(f"evasiveness choices must lie in [0, 1), got {list(evasiveness)}")
         self.patience, self.styles, self.typo_rates = tuple(patience), tuple(styles), tuple(typo_rates)
         self.evasiveness = tuple(evasiveness)
+
+    @property
+    def version(self) -> str:
+        """``scripted-v<behaviour>``, plus a hash of the persona choices when they are not the defaults.
+
+        >>> ScriptedUser().version, ScriptedUser(patience=(5,)).version != ScriptedUser().version
+        ('scripted-v1', True)
+        """
+        choices = (self.patience, self.styles, self.typo_rates, self.evasiveness)
+        if choices == _DEFAULT_CHOICES:
+            return f"scripted-v{self.behaviour_version}"
+        digest = hashlib.sha256(repr(choices).encode()).hexdigest()[:8]
+        return f"scripted-v{self.behaviour_version}+{digest}"
 
     def start(
         self, task: Task, instance: TaskInstance, rng: np.random.Generator
@@ -244,6 +259,9 @@ class ScriptedUser(UserSimulator):
                 part = _typos(part, persona.typo_rate, rng)
             out.append(part)
         return " ".join(out)
+
+
+_DEFAULT_CHOICES = ((1, 2, 3), ("terse", "plain", "chatty"), (0.0, 0.0, 0.1), (0.0, 0.1, 0.25))
 
 
 def _typos(text: str, rate: float, rng: np.random.Generator) -> str:

@@ -2,9 +2,10 @@
 
 As the source paper defines it, the MR of the assistant's response at turn j is the mean R* of
 ``samples`` simulated futures that branch right after the response, *before* the user's reply:
-each future samples its own user reply with its own user generator, then plays at most
-``window`` further assistant turns with ``policy``, stops when the user ends the chat, and is
-scored with R*. The real episode keeps its real reply and is never touched: every future runs in
+each future samples its own user reply with its own user generator, then alternates
+``policy`` and user turns up to its ``window``-th policy turn (u, a, …, u, a: ``window=w`` is
+the reference's ``max_new_turns = 2w``), stops early when the user ends the chat, and is
+scored with R* of its final state (:func:`final_state_reward`). The real episode keeps its real reply and is never touched: every future runs in
 :meth:`CollabEnv.branch`, an independent copy.
 
 Futures run in lockstep (:func:`collab_env.rollout.play_futures`): each round sends every live
@@ -27,8 +28,9 @@ import numpy as np
 
 from collab_env.config import EnvConfig
 from collab_env.env import CollabEnv, EnvState
-from collab_env.errors import ConfigError, ModelCallError
+from collab_env.errors import ConfigError
 from collab_env.executors import concurrency_of, make_executor
+from collab_env.rewards import conversation_reward
 from collab_env.rollout import Future, play_futures
 from collab_env.task import check_policy_family
 from collab_env.types import Agent, ChatMessage
@@ -43,18 +45,25 @@ class MRResult:
     """MR of one response.
 
     Attributes:
-        mean: The multiturn-aware reward: mean R* over the samples.
+        mean: The multiturn-aware reward: mean R* over the futures that were not lost; ``None``
+            when every future was lost (the step is then lost: never pay it as 0).
         std: Standard deviation of the samples' R* (0 with one sample).
-        scores: R* of each simulated future.
+        scores: R* of each simulated future that was not lost.
         lengths: Messages in each simulated conversation (the real part included).
-        user_seeds: The user simulator seed of each future (for reproduction).
-        window: Assistant turns simulated at most, after the response and the sampled reply.
+        user_seeds: The user simulator seed of each future (for reproduction; a retried future's
+            seed is the retry's).
+        window: Policy turns of each future after the response and the sampled reply.
         breakdowns: Each future's R* with every part (``RewardBreakdown.as_dict``).
         usage: Model usage of the futures' user simulators: calls, tokens, cost.
         futures: The simulated conversations, when kept.
+        lost: Futures lost (a model call failed after its retries, twice: the future is played
+            once more with a fresh user seed before it is left out).
+        errors: Why each lost future failed.
+        kept: The sample index of each entry of ``scores`` (lost samples are missing), so two
+            candidates' futures pair up by their shared user seeds.
     """
 
-    mean: float
+    mean: float | None
     std: float
     scores: list[float]
     lengths: list[int]
@@ -63,6 +72,14 @@ class MRResult:
     breakdowns: list[dict[str, Any]] = field(default_factory=list)
     usage: dict[str, float] = field(default_factory=dict)
     futures: list[list[ChatMessage]] = field(default_factory=list)
+    lost: int = 0
+    errors: list[str] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+
+    @property
+    def is_lost(self) -> bool:
+        """Whether every future was lost (no MR: a learner must leave this step out)."""
+        return self.mean is None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (without the futures' transcripts)."""
@@ -80,17 +97,25 @@ class MultiturnAwareReward(gym.Wrapper):
             or evaluated, so that MR values a response under the behaviour that will follow it.
             A policy with a ``reset`` method is treated as stateful and deep-copied per future.
             A policy with ``act_batch`` gets each round's turns as one batch.
-        window: Assistant turns simulated after the response and its sampled user reply (0:
-            the mean R* right after a sampled reply, the myopic reward).
+        window: Policy turns simulated after the response and its sampled user reply, the
+            last one unanswered (0: the mean R* right after a sampled reply, the myopic reward).
         samples: Futures per turn; their mean R* is paid.
         seed: Extra entropy for the futures' user seeds.
         keep_futures: Put the simulated conversations in ``info["mr_futures"]``.
 
     ``info["mr"]`` holds the mean, the per-sample R* and each future's R* breakdown, their
     standard deviation, the simulated conversations' lengths, the user seeds and the futures'
-    model usage (also added to the episode's user usage in ``info["user"]``). If a model call
-    inside a future fails after its retries, the step ends the episode with ``truncated=True``
-    and ``info["error"]`` (lost, not scored), as the base env does for the real user.
+    model usage (also added to the episode's user usage in ``info["user"]``). A future lost to
+    a model call that failed after its retries is played once more with a fresh user seed; if
+    it fails again it is left out of the mean and counted in ``info["mr"]["lost"]`` (with
+    ``errors``). Only a step whose futures are all lost is lost: it ends the episode with
+    ``truncated=True`` and ``info["error"]``, as the base env does for the real user, and a
+    learner must leave it out (the 0.0 returned beside ``info["error"]`` is not a reward).
+
+    A future's final state is scored with :func:`final_state_reward`: a future that its window
+    cut before a proposal is scored as if the assistant delivered then what the conversation
+    revealed (the family's public drafter writes it, its tokens not charged), so a needed
+    question is not paid less than a premature guess merely because the window ended first.
     """
 
     def __init__(
@@ -118,15 +143,13 @@ class MultiturnAwareReward(gym.Wrapper):
             return obs, reward, terminated, truncated, info
         entropy = _state_entropy(before, self.seed, action)
         seeds = [_derive(entropy, k) for k in range(self.samples)]
-        try:
-            result = _estimate(base, before, [action], self.policy, self.window, [seeds], self.keep_futures)[
-                0
-            ]
-        except ModelCallError as exc:
-            info["error"] = f"MR future failed: {exc}"
-            return obs, 0.0, terminated, True, info
+        result = _estimate(base, before, [action], self.policy, self.window, [seeds], self.keep_futures)[0]
         _add_usage(base._require_state().user_state, result.usage, info.get("user"))
         info["mr"] = result.as_dict()
+        if result.is_lost:  # every future lost: the step is lost, never paid as 0
+            info["error"] = f"MR: all {self.samples} futures lost: {result.errors[0]}"
+            base._require_state().done = True
+            return obs, 0.0, terminated, True, info
         if self.keep_futures:
             info["mr_futures"] = result.futures
         return obs, result.mean, terminated, truncated, info
@@ -170,7 +193,8 @@ def multiturn_aware_reward(
 
     Raises:
         ConfigError: for bad arguments, or a conversation that the env does not reproduce.
-        ModelCallError: if a model call in a future fails after its retries.
+
+    A candidate whose futures were all lost has ``mean=None`` (:attr:`MRResult.is_lost`).
     """
     _check(policy, window, samples, env_id_or_env if isinstance(env_id_or_env, gym.Env) else None)
     if not candidates or not all(isinstance(c, str) for c in candidates):
@@ -211,48 +235,95 @@ def _estimate(
     seeds: list[list[int]],
     keep: bool,
 ) -> list[MRResult]:
-    """MR of each candidate: its futures from ``state`` (before the user's reply), in lockstep."""
+    """MR of each candidate: its futures from ``state`` (before the user's reply), in lockstep.
+
+    A lost future is played once more with a fresh user seed; one lost twice is left out.
+    """
     stateful = callable(getattr(policy, "reset", None))
-    futures, first = [], []
-    for candidate, candidate_seeds in zip(candidates, seeds, strict=True):
-        for k, user_seed in enumerate(candidate_seeds):
-            agent = copy.deepcopy(policy) if stateful else policy
-            branch = base.branch(user_seed=user_seed, state=state)
-            futures.append(Future(branch, agent, sample_index=k, seed=_derive(user_seed, 1) % 2**31))
-            first.append(candidate)
+
+    def future(user_seed: int, k: int) -> Future:
+        agent = copy.deepcopy(policy) if stateful else policy
+        return Future(base.branch(user_seed=user_seed, state=state), agent, sample_index=k,
+                      seed=_derive(user_seed, 1) % 2**31)  # fmt: skip
+
+    used = [list(candidate_seeds) for candidate_seeds in seeds]
+    futures = [future(s, k) for candidate_seeds in seeds for k, s in enumerate(candidate_seeds)]
+    first = [c for c, candidate_seeds in zip(candidates, seeds, strict=True) for _ in candidate_seeds]
     play_futures(futures, first, window)
-    failed = next((f.error for f in futures if f.error), None)
-    if failed:
-        raise ModelCallError(failed)
-    breakdowns = _score([f.env for f in futures])
-    results, per = [], len(seeds[0]) if seeds else 0
-    for c, candidate_seeds in enumerate(seeds):
-        mine = range(c * per, (c + 1) * per)
-        scores = [breakdowns[i]["total"] for i in mine]
+    lost = [i for i, f in enumerate(futures) if f.error]
+    per = len(seeds[0]) if seeds else 0
+    if lost:
+        retry_seeds = {i: _derive(used[i // per][i % per], 2) for i in lost}
+        again = [future(retry_seeds[i], futures[i].sample_index) for i in lost]
+        play_futures(again, [first[i] for i in lost], window)
+        for i, f in zip(lost, again, strict=True):
+            f.error = f"{futures[i].error}; retried: {f.error}" if f.error else None
+            futures[i], used[i // per][i % per] = f, retry_seeds[i]
+    kept = [i for i, f in enumerate(futures) if not f.error]
+    scored = dict(zip(kept, _score([futures[i] for i in kept], window), strict=True))
+    results = []
+    for c in range(len(seeds)):
+        mine = [i for i in range(c * per, (c + 1) * per) if i in scored]
+        scores = [scored[i]["total"] for i in mine]
+        errors = [futures[i].error for i in range(c * per, (c + 1) * per) if futures[i].error]
         results.append(
             MRResult(
-                mean=statistics.fmean(scores),
+                mean=statistics.fmean(scores) if scores else None,
                 std=statistics.pstdev(scores) if len(scores) > 1 else 0.0,
                 scores=scores,
                 lengths=[len(futures[i].env._require_state().messages) for i in mine],
-                user_seeds=list(candidate_seeds),
+                user_seeds=used[c],
                 window=window,
-                breakdowns=[breakdowns[i] for i in mine],
+                breakdowns=[scored[i] for i in mine],
                 usage=_usage_delta(
-                    state.user_state, [futures[i].env._require_state().user_state for i in mine]
+                    state.user_state,
+                    [futures[i].env._require_state().user_state for i in range(c * per, (c + 1) * per)],
                 ),
                 futures=[futures[i].env.messages for i in mine] if keep else [],
+                lost=len(errors),
+                errors=errors,  # type: ignore[arg-type]
+                kept=[i - c * per for i in mine],
             )
         )
     return results
 
 
-def _score(branches: list[CollabEnv]) -> list[dict[str, Any]]:
-    """R* breakdown of each finished future; a model-backed judge is asked for all at once."""
-    if not branches:
+def final_state_reward(future: Future, window: int = 1) -> dict[str, Any]:
+    """R* of a future's final state, with every part (``RewardBreakdown.as_dict``).
+
+    A future that ended (the user ended the chat, or ``max_turns``) is scored as the episode
+    would be. One that its window cut is scored as if the assistant delivered then: when its
+    last assistant turn proposes nothing, the family's public drafter (which reads the
+    conversation only) writes the solution from what the conversation revealed, and R* is that
+    of the conversation with it appended; its tokens are not charged. So a question whose answer
+    the window leaves no turn to use is worth what the answer makes possible, and a policy that
+    never proposes earns no more than its questions make the drafter's solution worth, less
+    the questions that revealed nothing (``breakdown["final_state"]`` says which was done).
+    At ``window=0``, the myopic reward, the response is scored as it stands after the reply:
+    nothing is drafted.
+    """
+    branch = future.env
+    state = branch._require_state()
+    completion = None
+    if not future.done and window >= 1:
+        last = next((m["content"] for m in reversed(state.messages) if m["role"] == "assistant"), "")
+        if branch.task.extract_solution(last) is None:
+            completion = branch.task.drafter.draft(state.messages)
+    breakdown = conversation_reward(
+        branch.task, state.instance, state.messages, branch.reward_config, branch.engagement_judge,
+        branch.extractor, completion=completion,
+    ).as_dict()  # fmt: skip
+    breakdown["final_state"] = "ended" if future.done else ("drafted" if completion else "proposed")
+    return breakdown
+
+
+def _score(futures: list[Future], window: int) -> list[dict[str, Any]]:
+    """R* breakdown of each future's final state; a model-backed judge is asked for all at once."""
+    if not futures:
         return []
-    workers = max(concurrency_of(branches[0].engagement_judge), concurrency_of(branches[0].extractor))
-    return make_executor(None, workers).map(lambda branch: branch.conversation_reward().as_dict(), branches)
+    branch = futures[0].env
+    workers = max(concurrency_of(branch.engagement_judge), concurrency_of(branch.extractor))
+    return make_executor(None, workers).map(lambda f: final_state_reward(f, window), futures)
 
 
 def _usage_delta(before: Any, after: list[Any]) -> dict[str, float]:

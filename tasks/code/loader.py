@@ -100,7 +100,7 @@ def run_unittests(
         return (
             0,
             0,
-            f"the test run was stopped ({result.killed or result.returncode}): {result.stderr[-200:]}",
+            f"the test run {result.stop_reason()}: {result.stderr[-200:]}",
         )
     out = json.loads(line[len(nonce) :])
     if "error" in out:
@@ -144,9 +144,13 @@ class BigCodeBenchDataset(DatasetTask, CodeTask):
         )  # fmt: skip
 
     def metric_details(self, instance: TaskInstance, solution: str) -> dict[str, Any]:
-        """Test methods passed, run, and their share (0 when the code does not load)."""
-        passed, total, _ = self._unittests(instance.reference, solution)
-        return {"tests_passed": passed, "tests": total, "share_passed": passed / total if total else 0.0}
+        """Test methods passed, run, their share (0 when the code does not load), and why not all."""
+        passed, total, error = self._unittests(instance.reference, solution)
+        share = passed / total if total else 0.0
+        failures = (
+            {} if total and passed == total else {"tests": error or f"{total - passed} of {total} failed"}
+        )
+        return {"tests_passed": passed, "tests": total, "share_passed": share, "failures": failures}
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
         """Every facet while a test fails (the user names the first one not told yet)."""

@@ -14,9 +14,11 @@ process the solution cannot touch, which costs a second interpreter per run.
 Time is judged by who used it. A test over its CPU budget fails. One that spends most of a
 wall-clock window of twice that budget neither running nor waiting for a CPU (it slept or
 blocked; ``/proc/self/schedstat`` tells) fails too, and the tests after it are not run. One that
-waited for a CPU gets another window: a busy host slows it but does not fail it. A run that the
-sandbox's wall clock stopped after little CPU time was starved by the host: it is lost
-(``SandboxError``, see ``SandboxResult.host_stalled``), never scored.
+waited for a CPU gets another window: a busy host slows it but does not fail it. Code that gets
+past those guards (it ignores ``SIGALRM`` and sleeps, blocks, or spins) meets the sandbox's wall
+clock: every test fails, with the sandbox's measures as the reason. Only a run that the
+supervisor measured the host starved or froze (``SandboxResult.host_stalled``) is lost
+(``SandboxError``), never scored.
 """
 
 from __future__ import annotations
@@ -186,8 +188,10 @@ def run_tests(
         blocked past its wall-clock budget, crash).
 
     Raises:
-        SandboxError: if the sandbox itself cannot run, or the host stalled the run (the whole
-            run hit the wall clock with little CPU time used): such a run is lost, not scored.
+        SandboxError: if the sandbox itself cannot run, or the host stalled the run (the
+            supervisor measured it starved of a CPU or frozen for most of its wall time): such a
+            run is lost, not scored. A program that sleeps, blocks or spins past the wall clock
+            fails every test instead.
     """
     nonce = f"__collab_results_{secrets.token_hex(8)}__"
     script = harness(solution, tests, timeout_s / (len(tests) + 2), nonce)
@@ -196,12 +200,11 @@ def run_tests(
     if line is not None:
         return ast.literal_eval(line[len(nonce) :])  # written by the harness: a dict of str/None
     raise_if_host_stalled(result, "the test run")
-    why = f"was stopped ({result.killed})" if result.killed else f"exited with {result.returncode}"
-    return {name: f"the test run {why}: {result.stderr[-200:]}" for name, _ in tests}
+    return {name: f"the test run {result.stop_reason()}: {result.stderr[-200:]}" for name, _ in tests}
 
 
 def raise_if_host_stalled(result: SandboxResult, what: str) -> None:
-    """Refuse to score a run that the wall clock stopped while it hardly had the CPU.
+    """Refuse to score a run that the wall clock stopped while the host kept it from running.
 
     Args:
         result: The sandbox's report of the run.
@@ -211,10 +214,7 @@ def raise_if_host_stalled(result: SandboxResult, what: str) -> None:
         SandboxError: if ``result.host_stalled``: the outcome is lost, not a failure.
     """
     if result.host_stalled:
-        raise SandboxError(
-            f"{what} hit its {result.wall_s:.1f} s wall-clock limit after only {result.cpu_s:.2f} s of CPU "
-            "time: the host was too busy (or the code blocked), so it is not scored; rerun it"
-        )
+        raise SandboxError(f"{what} {result.stop_reason()}, so it is not scored; rerun it")
 
 
 def pass_rate(results: dict[str, str | None]) -> float:

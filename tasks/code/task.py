@@ -64,8 +64,10 @@ class CodeTask(Task):
     the source paper: 1 when every test passes, else 0 (metric ``all_tests_pass``); with
     ``scoring="share"`` it is the share of tests passed instead (metric ``pass_rate``). Either
     way the share passed is in :meth:`metric_details` (``info["task_metric_details"]``). A test
-    that runs out of its CPU-time budget fails; a run the host stopped for its own reasons (the
-    wall-clock limit hit after far less CPU time) raises ``SandboxError``: lost, not scored.
+    that runs out of its CPU-time budget fails, and so does code that sleeps, blocks or spins past
+    the sandbox's wall clock (the reasons are in ``info["task_metric_details"]["failures"]``); only
+    a run the supervisor measured the host starved or froze raises ``SandboxError``: lost, not
+    scored.
     ``accept_threshold`` is 1.0: the user accepts only code that passes every test, and
     otherwise states the requirement of a failing test.
 
@@ -129,10 +131,16 @@ class CodeTask(Task):
         return share if self.scoring == "share" else float(share == 1.0)
 
     def metric_details(self, instance: TaskInstance, solution: str) -> dict[str, Any]:
-        """Tests passed, tests run and their share (whatever ``scoring`` says R_ext is)."""
+        """Tests passed, tests run, their share, and why each failing test failed (by name)."""
         results = self.test_results(instance, solution)
         passed = sum(error is None for error in results.values())
-        return {"tests_passed": passed, "tests": len(results), "share_passed": pass_rate(results)}
+        failures = {name: error for name, error in results.items() if error is not None}
+        return {
+            "tests_passed": passed,
+            "tests": len(results),
+            "share_passed": pass_rate(results),
+            "failures": failures,
+        }
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:
         """The facets whose tests fail, in the facets' order (so a wrong name comes first)."""

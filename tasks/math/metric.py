@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 
@@ -90,12 +91,25 @@ _LATEX = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<!\\)\$([^$]+?
 #: A sentence that asks something (its numbers are not answers: "Did you buy 3 pens?").
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _SENTENCE_END = re.compile(r"(?<!\\)(?:[.!?](?:\s|$)|;)|\n")
+#: A sentence that checks an answer already given (what follows is not the answer).
+_CHECK = re.compile(
+    r"[\s*#>_-]*(?:(?:let'?s|let us|we can|to|now|quick|as a|and|i'?ll|a|double)[\s-]*)*"
+    r"(?:check|checking|verify|verifying|verification|confirm|confirming|sanity check|plug(?:ging)? (?:it |this |that |these |5 )?(?:back|in)|substitut(?:e|ing) (?:it |this |that )?back)\b",
+    re.I,
+)
+_OR = re.compile(r"\bor\b", re.I)
+#: An "or" that offers no choice of answers.
+_NOT_A_CHOICE = re.compile(
+    r"\b(?:(?:less|greater|more|fewer|smaller|larger|bigger) than or|or equal|more or less|or so\b|"
+    r"or,? equivalently|or in other words|or simply|or,? written|or as a (?:fraction|decimal|percent))",
+    re.I,
+)
 #: Words after a final number that name its unit ("12 apples", "7.2 km"), not a constant.
 _UNIT_TAIL = re.compile(r"(?<=\d)\s+(?!(?:pi|e|i)\b)[A-Za-z][A-Za-z ]*$")
 
 
 def extract_answer(text: str) -> str | None:
-    r"""The final answer of a message, or ``None`` when it proposes none.
+    r"""The final answer of a message, or ``None`` when it proposes none or hedges.
 
     In order, as LLMs write answers: the last ``\boxed{}``; else what follows the last "the
     answer is" / "Answer:"; else, outside the sentences that ask something, the last LaTeX
@@ -103,27 +117,99 @@ def extract_answer(text: str) -> str | None:
     equation); else the last number of a message without LaTeX, read whole (``2^{10}`` stays
     ``2^{10}``, so a wrong answer that merely contains the right number is not taken for it).
 
+    A check after the answer ("Check: $2(5) + 3 = 13$", "Let's verify: ...") is not read for
+    it. An answer sentence that offers two different answers joined by "or" ("it might be
+    $4$, or possibly $5$"; ``\boxed{4}`` or ``\boxed{5}``) is a hedge: no answer.
+
     >>> extract_answer("The answer is 42."), extract_answer("You get 13.5 dollars back.")
     ('42', '13.5')
     >>> extract_answer(r"So the probability is $\frac{3}{4}$."), extract_answer(r"We get $(2,\infty)$ here.")
     ('\\frac{3}{4}', '(2,\\infty)')
     >>> extract_answer("Did you buy 3 pens?") is None
     True
+    >>> extract_answer(r"So $x = 5$. Check: $2(5) + 3 = 13$."), extract_answer("It might be 4, or possibly 5.")
+    ('5', None)
     """
+    head = _before_checks(text)
+    found = _locate(head)
+    if found is None:
+        return None
+    answer, where = found
+    return None if _hedged(head, where, answer) else answer
+
+
+def _locate(text: str) -> tuple[str, int] | None:
+    """The final answer (see :func:`extract_answer`) and where it stands in ``text``."""
     boxed = last_boxed(text)
     if boxed is not None:
-        return boxed
+        return boxed, text.rfind(_BOXED)
     anchors = list(_ANCHOR.finditer(text))
     if anchors:
         stated = _stated(text[anchors[-1].end() :])
         if stated:
-            return stated
-    statements = _QUESTION.sub(" ", text)
-    spans = [next(g for g in m.groups() if g is not None) for m in _LATEX.finditer(statements)]
+            return stated, anchors[-1].end()
+    statements = _QUESTION.sub(lambda m: " " * len(m[0]), text)  # same length: positions hold
+    spans = list(_LATEX.finditer(statements))
     if spans:
-        return _last_side(spans[-1])
-    words = _NUMBER_WORD.findall(statements)
-    return _plain(words[-1]) if words else None
+        return _last_side(next(g for g in spans[-1].groups() if g is not None)), spans[-1].start()
+    words = list(_NUMBER_WORD.finditer(statements))
+    return (_plain(words[-1][0]), words[-1].start()) if words else None
+
+
+def _before_checks(text: str) -> str:
+    """``text`` up to the first sentence that checks an answer already given, if one was."""
+    starts = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
+    for start in starts[1:]:
+        if _CHECK.match(text, start) and _locate(text[:start]) is not None:
+            return text[:start]
+    return text
+
+
+def _hedged(text: str, where: int, answer: str) -> bool:
+    """Whether "or" joins the answer and a different one in its sentence (or the next one)."""
+    starts = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
+    begin = max(s for s in starts if s <= where)
+    ends = [s for s in starts if s > where]
+    sentence = text[begin : ends[1] if len(ends) > 1 else len(text)]
+    sentence = _NOT_A_CHOICE.sub(" ", _LATEX.sub(lambda m: f" {_span_answer(m)} ", _unbox(sentence)))
+    parts = [_candidates(part) for part in _OR.split(sentence)]
+    for left, right in itertools.pairwise(parts):
+        if not left or not right or not _answer_like(left[-1]) or not _answer_like(right[0]):
+            continue
+        ours = [c for c in (left[-1], right[0]) if _same(c, answer)]
+        if len(ours) == 1:
+            return True
+    return False
+
+
+def _same(candidate: str, answer: str) -> bool:
+    return candidate == re.sub(r"\s+", "", answer) or answers_equivalent(candidate, answer)
+
+
+def _answer_like(candidate: str) -> bool:
+    """Whether a candidate could be a final answer (not a step: no relation sign in it)."""
+    return not re.search(r"\\(?:le|ge|ne|lt|gt|approx)|[<>=]", candidate)  # spaces are gone: no \b
+
+
+def _unbox(text: str) -> str:
+    """``text`` with each ``\boxed{X}`` replaced by ``X``."""
+    while (start := text.rfind(_BOXED)) >= 0:
+        inner = last_boxed(text[start:])
+        if inner is None:
+            return text
+        end = text.find(inner, start) + len(inner)
+        text = f"{text[:start]} {inner} {text[text.index('}', end) + 1 :]}"
+    return text
+
+
+def _span_answer(match: re.Match) -> str:
+    """A LaTeX span as one token: its last side, without spaces."""
+    return re.sub(r"\s+", "", _last_side(next(g for g in match.groups() if g is not None))) or "_"
+
+
+def _candidates(part: str) -> list[str]:
+    """The answers a part of a sentence states: LaTeX tokens and numbers."""
+    return [_plain(w) for w in _NUMBER_WORD.findall(part) if _plain(w)]
 
 
 def _stated(rest: str) -> str | None:

@@ -14,6 +14,11 @@ _QUESTION = re.compile(r"Question: (?P<q>.+)$", re.M)
 _CLARIFIED = re.compile(r"\bI mean (?P<name>[A-Z]\w+)")
 
 
+def _names_event(text: str, reading: dict[str, str]) -> bool:
+    """Whether ``text`` names the day or the place of ``reading``."""
+    return any(re.search(rf"\b{re.escape(reading[k])}\b", text, re.I) for k in ("day", "place"))
+
+
 class QADrafter:
     """Public knowledge of the QA family: the passage templates and the clarification form."""
 
@@ -23,13 +28,26 @@ class QADrafter:
         return [m.groupdict() for m in _EVENT.finditer(first)]
 
     def known(self, messages: Sequence[ChatMessage]) -> dict[str, str]:
-        """``{"reading": name}`` once the user said which person they mean."""
-        names = {r["name"] for r in self.readings(messages)}
-        for message in messages:
-            if message["role"] == "user":
-                for match in _CLARIFIED.finditer(message["content"]):
-                    if match["name"] in names:
-                        return {"reading": match["name"]}
+        """``{"reading": name}`` once the user said which person they mean.
+
+        Read as people and LLM users write it: "I mean Hana.", or a later message that names
+        one person of the passage and not the other ("Hana went to the hardware store", "not
+        Clara, Hana"), or else the day or place of one reading only ("the one on Thursday").
+        """
+        readings = self.readings(messages)
+        names = {r["name"] for r in readings}
+        replies = [m["content"] for m in messages if m["role"] == "user"][1:]
+        for text in replies:
+            for match in _CLARIFIED.finditer(text):
+                if match["name"] in names:
+                    return {"reading": match["name"]}
+        for text in reversed(replies):
+            named = {n for n in names if re.search(rf"\b{n}\b", text)}
+            named -= {n for n in names if re.search(rf"\b(not|isn't|no,?) {n}\b", text, re.I)}
+            if not named:
+                named = {r["name"] for r in readings if _names_event(text, r)}
+            if len(named) == 1:
+                return {"reading": named.pop()}
         return {}
 
     def missing(self, messages: Sequence[ChatMessage]) -> list[str]:

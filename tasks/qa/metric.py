@@ -3,9 +3,14 @@
 A reply is correct when it commits to one answer and that answer is a gold one: the reply
 matches it (SQuAD-style normalised exact match, or token F1 >= 0.8), or states it in a sentence
 ("Julia went to the harbour." for "the harbour": every content word of the gold answer is in a
-reply at most 15 content words longer), or, for a yes/no gold answer, takes its side ("No, he
-cannot."). A reply that hedges ("either X or Y", "depending on which you mean", "yes and no",
-"I'm not sure") or also states another reading's answer commits to nothing and is wrong.
+reply at most 15 content words longer; "per cent", "percent" and "%" are one word, and an
+acronym of the gold's capitalised words stands for them), or, for a yes/no gold answer, takes
+its side ("No, he cannot.", "Absolutely.", "Not at all.", "He did."). A reply that hedges
+("either X or Y", "X or maybe Y", "depending on which you mean", "yes and no", "I'm not sure"),
+offers alternatives ("Monday or Thursday": an "or" between a gold answer and another answer of
+its kind, outside a negation), or also states another reading's answer commits
+to nothing and is wrong. An "or" elsewhere ("she bought gloves or tools", "he cannot be executed
+or jailed") is no hedge.
 """
 
 from __future__ import annotations
@@ -24,13 +29,33 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
 #: How people avoid committing to one answer.
 _HEDGE = re.compile(
-    r"\b(?:either|or|depends|depending|not sure|unsure|unclear|can't tell|cannot tell|hard to say|"
-    r"if you mean|whereas|on the other hand|yes and no|don't know|do not know|no idea|unknown)\b",
+    r"\b(?:depends|depending|not sure|unsure|unclear|can't tell|cannot tell|hard to say|"
+    r"if you mean|whereas|on the other hand|yes and no|don't know|do not know|no idea|unknown|"
+    r"either\b[^.?!]*\bor|or (?:maybe|perhaps|possibly|probably)|or (?:it|that|she|he|they) (?:could|might|may))\b",
     re.I,
 )
+_OR = re.compile(r"\bor\b", re.I)
+_SENTENCE = re.compile(r"[^\n]*?(?:[.!?;](?:\s|$)|\n|$)")
+_CLAUSE = re.compile(r"[,.;:!?\n]")
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
-_YES = frozenset({"yes", "yeah", "yep", "yup", "correct", "indeed", "sure", "right"})
-_NO = frozenset({"no", "nope", "not", "never", "neither", "nobody", "none"})
+_YES = frozenset({"yes", "yeah", "yep", "yup", "correct", "indeed", "sure", "right", "absolutely", "definitely",
+                  "certainly", "surely", "true", "affirmative", "exactly", "totally"})  # fmt: skip
+_NO = frozenset({"no", "nope", "not", "never", "neither", "nobody", "none", "nah", "false", "nothing"})
+_NEGATED = frozenset(
+    "didnt doesnt dont isnt wasnt werent arent cant couldnt wouldnt shouldnt wont hasnt havent hadnt mustnt "
+    "aint neednt".split()
+)  # normalised: "didn't" is "didnt"
+_NEGATION = (
+    frozenset({"not", "no", "never", "nor", "neither", "cannot", "nobody", "none", "nothing"}) | _NEGATED
+)
+_AUXILIARY = frozenset(
+    "is was were are am did does do can could has had have will would should may might must".split()
+)
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred "
+    "thousand million billion half dozen january february march april may june july august september "
+    "october november december monday tuesday wednesday thursday friday saturday sunday".split()
+)
 _FUNCTION = frozenset(
     stems(
         "a an the of to in on at by for with from and was were is are be been it its he she they her his their them"
@@ -41,10 +66,11 @@ _FUNCTION = frozenset(
 def normalize_answer(text: str) -> str:
     """Lower case, no punctuation, no articles, single spaces.
 
-    >>> normalize_answer("The  Market!")
-    'market'
+    >>> normalize_answer("The  Market!"), normalize_answer("-85%"), normalize_answer("85 per cent")
+    ('market', '85 percent', '85 percent')
     """
-    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
+    text = text.lower().replace("%", " percent ").replace("per cent", "percent")
+    return " ".join(_ARTICLES.sub(" ", text.translate(_PUNCT)).split())
 
 
 def token_f1(prediction: str, gold: str) -> float:
@@ -61,13 +87,66 @@ def token_f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def hedges(reply: str) -> bool:
-    """Whether a reply avoids committing to one answer.
+def hedges(reply: str, golds: Iterable[str] = ()) -> bool:
+    """Whether a reply avoids committing to one answer (``golds`` say what kind of answer it is).
 
     >>> hedges("Either Monday or Thursday."), hedges("Yes and no."), hedges("On Thursday.")
     (True, True, False)
+    >>> hedges("Monday or Thursday.", ["Thursday"]), hedges("On Thursday, to buy gloves or tools.", ["Thursday"])
+    (True, False)
     """
-    return bool(_HEDGE.search(reply.replace("\u2019", "'")))
+    text = reply.replace("\u2019", "'")
+    return bool(_HEDGE.search(text)) or _offers_alternatives(text, list(golds))
+
+
+def _offers_alternatives(text: str, golds: list[str]) -> bool:
+    """Whether a sentence joins a gold answer and another of its kind with "or".
+
+    The two sides are the clause parts next to the "or"; one must state a gold answer (all its
+    content words) and the other hold an answer of the same kind; an "or" after a negation
+    ("cannot be executed or jailed") joins nothing to choose from. Without golds, any "or"
+    between two content words of the first sentence counts.
+    """
+    sentences = [m[0] for m in _SENTENCE.finditer(text.strip()) if m[0].strip()]
+    for sentence in sentences if golds else sentences[:1]:
+        for match in _OR.finditer(sentence):
+            head = _CLAUSE.split(sentence[: match.start()])
+            before, after = head[-1], _CLAUSE.split(sentence[match.end() :], 1)[0]
+            if any(w in _NEGATION for w in normalize_answer(" ".join(head)).split()):
+                continue
+            if not golds and _content(before) and _content(after):
+                return True
+            if any(
+                _mentions(one, golds) and _alternative(other, golds)
+                for one, other in ((before, after), (after, before))
+            ):
+                return True
+    return False
+
+
+def _mentions(text: str, golds: list[str]) -> bool:
+    """Whether ``text`` holds every content word of a gold answer (its side, for yes/no)."""
+    have = set(_content(text))
+    for gold in golds:
+        side = _polar(gold)
+        if side is not None and _side(text) == side:
+            return True
+        need = set(_content(gold))
+        if need and need <= have:
+            return True
+    return False
+
+
+def _alternative(text: str, golds: list[str]) -> bool:
+    """Whether ``text`` (what follows an "or") holds an answer of the same kind as the golds."""
+    words = normalize_answer(text).split()
+    if any(_side(g) for g in golds if len(normalize_answer(g).split()) == 1):
+        return any(w in _YES or w in _NO for w in words)
+    if any(any(c.isdigit() for c in g) or set(normalize_answer(g).split()) & _NUMBER_WORDS for g in golds):
+        return any(any(c.isdigit() for c in w) or w in _NUMBER_WORDS for w in words)
+    if any(re.search(r"\b[A-Z]", g) for g in golds):
+        return bool(re.search(r"\b[A-Z]", text))
+    return bool(_content(text))
 
 
 def states(reply: str, gold: str) -> bool:
@@ -80,10 +159,11 @@ def states(reply: str, gold: str) -> bool:
     (True, True, False)
     """
     reply, gold = _POSSESSIVE.sub("", reply), _POSSESSIVE.sub("", gold)  # "UPS's hub" states "the UPS hub"
+    reply = _expand_acronyms(reply, gold)
     if normalize_answer(reply) == normalize_answer(gold) or token_f1(reply, gold) >= F1_THRESHOLD:
         return True
-    side = _side(gold)
-    if side is not None and len(normalize_answer(gold).split()) == 1:
+    side = _polar(gold)
+    if side is not None:
         return _side(reply) == side
     need = _content(gold)
     have = _content(reply)
@@ -106,7 +186,8 @@ def is_correct(
     >>> is_correct("Clara went on Monday and Hana on Thursday.", ["Thursday"], others=["Monday"])
     False
     """
-    if hedges(prediction) or any(states(prediction, other) for other in others):
+    golds = list(golds)
+    if hedges(prediction, golds) or any(states(prediction, other) for other in others):
         return False
     norm = normalize_answer(prediction)
     return any(
@@ -115,16 +196,42 @@ def is_correct(
     )
 
 
+def _polar(gold: str) -> str | None:
+    """``"yes"`` or ``"no"`` for a one-word yes/no gold answer, else ``None``."""
+    words = normalize_answer(gold).split()
+    if len(words) != 1:
+        return None
+    return "yes" if words[0] in _YES else "no" if words[0] in _NO else None
+
+
 def _side(text: str) -> str | None:
-    """``"yes"`` or ``"no"`` for a reply that opens with a polar word, else ``None``."""
-    words = normalize_answer(text).split()
+    """The side a reply takes on a yes/no question, from its first clause, else ``None``.
+
+    >>> _side("Absolutely."), _side("Absolutely not."), _side("Not at all."), _side("He did."), _side("Paris.")
+    ('yes', 'no', 'no', 'yes', None)
+    """
+    words = normalize_answer(_CLAUSE.split(text.strip(), 1)[0]).split()
     if not words:
         return None
-    if words[0] in _YES:
-        return "yes"
-    if words[0] in _NO or words[0].endswith("nt"):
+    negated = any(w in _NEGATION for w in words)
+    if words[0] in _NO or words[0] in _NEGATED:
         return "no"
+    if words[0] in _YES or words[:2] == ["of", "course"]:
+        return "no" if negated else "yes"
+    if len(words) <= 4 and any(
+        w in _AUXILIARY or w in _NEGATED for w in words[:3]
+    ):  # "He did.", "She wasn't."
+        return "no" if negated else "yes"
     return None
+
+
+def _expand_acronyms(reply: str, gold: str) -> str:
+    """``reply`` with an acronym of the gold's capitalised words written out ("UPS" in full)."""
+    names = re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", gold)
+    for name in names:
+        acronym = "".join(word[0] for word in name.split())
+        reply = re.sub(rf"\b{acronym}\b", name, reply)
+    return reply
 
 
 def _content(text: str) -> list[str]:

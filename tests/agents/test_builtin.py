@@ -63,3 +63,22 @@ def test_a_policy_of_another_family_is_refused_by_the_family_check():
     check_policy_family(lambda messages: "hi", math)  # a plain callable carries no family
     with pytest.raises(ConfigError, match="built for the 'doc' task family, and this env is 'math'"):
         check_policy_family(agent, math)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Hana went to the hardware store on Thursday",
+        "not Clara, Hana",
+        "the one at the hardware store",
+        "I mean Hana.",
+    ],
+)
+def test_clarify_reads_which_person_an_llm_user_means(reply):
+    env = gym.make("CollabQA-v0", split="test")
+    obs, _ = env.reset(seed=0)  # Clara went on Monday, Hana on Thursday; the question is "When did she go?"
+    agent = make_agent("clarify", env)
+    asked = agent(obs)
+    assert "Clara or Hana" in asked
+    answer = agent([*obs, {"role": "assistant", "content": asked}, {"role": "user", "content": reply}])
+    assert "Thursday" in answer and "Monday" not in answer

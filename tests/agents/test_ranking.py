@@ -80,3 +80,13 @@ def test_rank_command_with_a_tiny_local_model(tmp_path):
     assert main(argv) == 0
     first = json.loads(out.read_text().splitlines()[0])
     assert 1 <= len(first["candidates"]) <= 3 and first["conversation"][0]["role"] == "user"
+
+
+def test_issue26_rank_says_when_its_candidates_are_identical(capsys):
+    from collab_env.cli import main
+
+    argv = ["rank", "--env", "CollabQA-v0", "--agent", "clarify", "--candidates", "3", "--window", "1",
+            "--samples", "1"]  # fmt: skip
+    assert main(argv) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "turns had identical candidates: the 3 samples were one response" in said

@@ -58,8 +58,7 @@ def test_train_command_writes_model_curve_evaluation_and_logs(tmp_path):
         "curve.csv",
         "evaluation.json",
         "config.json",
-        "checkpoints",
-    }
+    }  # one rollout of 2 × 128 steps: no checkpoint between rollouts
     evaluation = json.loads((out / "evaluation.json").read_text())
     assert set(evaluation) == {
         "task_metric",

@@ -14,6 +14,8 @@ SCRIPTS = (
     "mr_throughput",
     "ppo_mr_ablation",
     "sandbox",
+    "sandbox_charging",
+    "user_fidelity",
 )
 
 

@@ -74,22 +74,39 @@ def test_case2_finetune_refuses_an_empty_preference_file_in_one_line(tmp_path, c
 
 
 def test_case3_train_saves_a_checkpoint_on_ctrl_c_and_resumes_from_it(tmp_path, capsys, monkeypatch):
-    sb3 = pytest.importorskip("stable_baselines3", reason="stable-baselines3 is not installed")
+    pytest.importorskip("stable_baselines3", reason="stable-baselines3 is not installed")
     out = tmp_path / "run"
     argv = ["train", "--env", "CollabQA-v0", "--reward", "final", "--timesteps", "64", "--n-envs", "1",
             "--n-steps", "32", "--eval-episodes", "1", "--device", "cpu", "--out", str(out)]  # fmt: skip
-    learn = sb3.PPO.learn
+    from collab_env.agents.sb3 import DialogueActs
 
-    def interrupted(self, *args, **kwargs):
-        raise KeyboardInterrupt
+    step, seen = DialogueActs.step, [0]
 
-    monkeypatch.setattr(sb3.PPO, "learn", interrupted)
+    def interrupted(self, action):  # Ctrl-C in the second rollout
+        seen[0] += 1
+        if seen[0] == 40:
+            raise KeyboardInterrupt
+        return step(self, action)
+
+    monkeypatch.setattr(DialogueActs, "step", interrupted)
     assert main(argv) == 130
     said = capsys.readouterr().out
     assert "resume with: collab-env train" in said and "--resume" in said and "Traceback" not in said
     assert list((out / "checkpoints").glob("ppo_*_steps.zip"))
-    monkeypatch.setattr(sb3.PPO, "learn", learn)
+    monkeypatch.setattr(DialogueActs, "step", step)
     assert main([*argv, "--resume"]) == 0
     assert (out / "model.zip").exists()
     assert main(["train", "--resume", "--out", str(tmp_path / "empty")]) == 2
     assert "no checkpoint" in capsys.readouterr().out
+
+
+def test_issue26_case4_bench_resume_keeps_the_comparison_unless_given_again(tmp_path):
+    out = str(tmp_path / "cmp")
+    run = ["--envs", "CollabQA-v0", "--agents", "passive,clarify", "--episodes", "2", "--out", out]
+    assert main(["bench", *run, "--compare", "passive"]) == 0
+    assert main(["bench", "--resume", "--out", out]) == 0
+    compared = json.loads((tmp_path / "cmp" / "results.json").read_text())["compare"]
+    assert compared and {c["base"] for c in compared} == {"passive"}
+    assert main(["bench", "--resume", "--out", out, "--compare", "clarify"]) == 0  # given again: it wins
+    compared = json.loads((tmp_path / "cmp" / "results.json").read_text())["compare"]
+    assert {c["base"] for c in compared} == {"clarify"}

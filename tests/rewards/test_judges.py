@@ -133,3 +133,19 @@ def test_qa_accuracy_judge_sets_r_ext():
         task = QATask(accuracy_judge=LLMAccuracyJudge(_model(server)))
         instance = task.instance("test", 0)
         assert task.score(instance, "something else entirely") == 1.0 and server.requests == 1
+
+
+def test_a_user_model_is_judged_by_the_llm_judge_on_its_endpoint_unless_the_heuristic_is_named():
+    import gymnasium as gym
+
+    from collab_env.config import EnvConfig
+    from collab_env.rewards import HeuristicEngagement
+    from collab_env.rewards.judges import LLMInteractivityJudge
+
+    url = "http://127.0.0.1:9/v1"
+    judge = gym.make("CollabQA-v0", user_model="u", base_url=url).unwrapped.engagement_judge
+    assert isinstance(judge, LLMInteractivityJudge) and judge.name == "llm:u"
+    config = EnvConfig("CollabQA-v0", user_model="u", judge_model="heuristic", base_url=url)
+    env = config.make().unwrapped
+    assert isinstance(env.engagement_judge, HeuristicEngagement) and env.config.judge_model == "heuristic"
+    assert gym.make("CollabQA-v0").unwrapped.engagement_judge is None  # the heuristic, scripted user

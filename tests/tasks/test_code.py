@@ -227,7 +227,11 @@ def test_a_wrong_requirement_fails_exactly_its_facet(task, instances):
     wrong = next(v.label for v in template.slots[2].variants if v.label != facet.value)
     code = render(template, instance.reference.entry_point, {**labels, "rounding": wrong})
     assert task.score(instance, code) == 0.0  # pass/fail: 3 of 4 tests is a failure
-    assert task.metric_details(instance, code) == {"tests_passed": 3, "tests": 4, "share_passed": 0.75}
+    details = task.metric_details(instance, code)
+    assert {k: details[k] for k in ("tests_passed", "tests", "share_passed")} == {
+        "tests_passed": 3, "tests": 4, "share_passed": 0.75
+    }  # fmt: skip
+    assert list(details["failures"]) == ["rounding"]  # why each failing test failed
     assert CodeTask(scoring="share").score(instance, code) == pytest.approx(3 / 4)
     assert task.unmet_facets(instance, code) == [facet]
 
@@ -336,11 +340,49 @@ def test_code_that_sleeps_past_its_wall_clock_budget_fails_rather_than_being_los
 
 
 def test_a_run_the_host_starved_is_lost_not_scored():
-    starved = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=0.2)
-    with pytest.raises(SandboxError, match="not scored"):
+    starved = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=0.2, wait_s=4.6, frozen_s=0.1)
+    with pytest.raises(SandboxError, match="the host stalled it, so it is not scored"):
         raise_if_host_stalled(starved, "the test run")
-    busy = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=4.5)
-    raise_if_host_stalled(busy, "the test run")  # the code's own doing: scored as a failure
+    asleep = SandboxResult(-9, "", "", True, "timeout", wall_s=5.0, cpu_s=0.2, wait_s=0.1, frozen_s=0.0)
+    raise_if_host_stalled(asleep, "the test run")  # the code's own doing: scored as a failure
+
+
+_IGNORE_ALARMS = (
+    "import signal\nfor _s in (signal.SIGALRM, signal.SIGPROF):\n    signal.signal(_s, signal.SIG_IGN)\n"
+)
+#: Solutions that get past the harness's own guards; each must fail its tests, never be lost.
+_HOSTILE_SOLUTIONS = {
+    "sleep_ignoring_sigalrm": _IGNORE_ALARMS + "import time\ndef f():\n    time.sleep(600)\n",
+    "busy_spin_ignoring_signals": _IGNORE_ALARMS + "def f():\n    while True:\n        pass\n",
+    "blocking_read_on_a_pipe": _IGNORE_ALARMS
+    + "import os\n_r, _w = os.pipe()\ndef f():\n    os.read(_r, 1)\n",
+    "os_exit_early": "import os\nos._exit(0)\n",
+    "os_exit_in_a_test": "import os\ndef f():\n    os._exit(0)\n",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("solution", _HOSTILE_SOLUTIONS.values(), ids=_HOSTILE_SOLUTIONS.keys())
+def test_code_that_defeats_the_harness_guards_fails_its_tests_rather_than_being_lost(solution):
+    results = run_tests(solution, [("a", "f()"), ("b", "assert 1")], 1.5)  # no SandboxError
+    if any("the host stalled it" in (why or "") for why in results.values()):
+        pytest.skip(f"this host starved the run: {results}")  # by measure; see tests/test_sandbox.py
+    assert all(why is not None for why in results.values()), results
+    if "exit" not in solution:
+        assert all("the program slept, blocked or spun" in why for why in results.values()), results
+
+
+@pytest.mark.slow
+def test_a_proposal_that_sleeps_past_the_sandbox_clock_scores_0_with_its_reason_in_info():
+    env = gym.make("CollabCode-v0", split="test", task_kwargs={"timeout_s": 1.5})
+    env.reset(seed=0)
+    name = env.unwrapped._state.instance.reference.entry_point
+    code = _HOSTILE_SOLUTIONS["sleep_ignoring_sigalrm"].replace("def f():", f"def {name}(*args, **kwargs):")
+    *_, truncated, info = env.step(f"```python\n{code}```")
+    assert not truncated and "error" not in info
+    details = info["task_metric_details"]
+    assert details["tests_passed"] == 0 and details["failures"]
+    assert all("wall-clock limit" in why for why in details["failures"].values()), details
 
 
 def test_env_reports_a_starved_test_run_as_lost_with_its_reason(monkeypatch):

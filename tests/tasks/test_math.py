@@ -130,3 +130,42 @@ def test_grader_agrees_with_the_labels_of_the_grading_cases():
         for c in cases
     )
     assert agree >= 0.99 * len(cases)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        r"So $x = 5$. Check: $2(5) + 3 = 13$.",
+        "So x = 5. Let's verify: 2*5 + 3 = 13, as the problem says.",
+        "You should get 5 dollars back.\n\n**Double-check:** 100 - 95 = 5, and 95 + 5 = 100.",
+        r"The answer is $\boxed{5}$. Plugging it back in: $2 \cdot 5 + 3 = 13$.",
+    ],
+)
+def test_a_check_after_the_answer_is_not_taken_for_the_answer(message):
+    assert answers_equivalent(extract_answer(message), "5")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "It might be 4, or possibly 5.",
+        "The answer is $4$ or $5$.",
+        r"$\boxed{4}$ or $\boxed{5}$",
+        "It is either 4 or 5.",
+        "The answer is 5. Or maybe 4.",
+    ],
+)
+def test_an_answer_that_hedges_between_two_is_no_answer(message):
+    assert extract_answer(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        r"The answer is $\frac{1}{2}$, or equivalently $0.5$.",
+        r"The largest integer less than or equal to it is $\boxed{224}$.",
+        "We could pick 2 or 3 of them at first. In the end there are 5 ways.",
+    ],
+)
+def test_an_or_that_offers_no_second_answer_is_no_hedge(message):
+    assert extract_answer(message) is not None

@@ -80,6 +80,59 @@ def test_yes_no_answer_is_read_from_the_side_the_reply_takes():
     assert not is_correct("Yes and no.", ["yes"])
 
 
+@pytest.mark.parametrize(
+    ("reply", "gold", "others"),
+    [
+        ("Hana went on Thursday, to buy garden gloves or some other tools.", "Thursday", ["Monday"]),
+        ("On Thursday. She went to the hardware store for gloves or seeds.", "Thursday", ["Monday"]),
+        ("No, he cannot be executed or sentenced to death.", "no", []),
+        ("The harbour, where the boats come in or go out.", "the harbour", []),
+    ],
+)
+def test_a_right_answer_that_contains_or_is_right(reply, gold, others):
+    assert is_correct(reply, [gold], others=others)
+
+
+@pytest.mark.parametrize(
+    ("reply", "gold"),
+    [
+        ("Monday or Thursday.", "Thursday"),
+        ("It was Thursday, or maybe Monday.", "Thursday"),
+        ("Hi there! Hana went on Thursday or Monday, I think.", "Thursday"),
+        ("Thursday or Friday, I think.", "Thursday"),
+        ("Yes or no, hard to say.", "yes"),
+        ("You could hire it out to fools to farm or sell it to other fools.", "hire it out to fools to farm"),
+    ],
+)
+def test_an_or_between_two_possible_answers_is_a_hedge(reply, gold):
+    assert not is_correct(reply, [gold])
+
+
+@pytest.mark.parametrize(
+    ("reply", "gold", "correct"),
+    [
+        ("Absolutely.", "yes", True),
+        ("Definitely, they were close friends.", "yes", True),
+        ("Of course!", "yes", True),
+        ("He did.", "yes", True),
+        ("Absolutely not.", "no", True),
+        ("Not at all.", "no", True),
+        ("Of course not.", "no", True),
+        ("She didn't.", "no", True),
+        ("Absolutely.", "no", False),
+        ("Not at all.", "yes", False),
+    ],
+)
+def test_polar_answers_are_read_by_the_side_they_take(reply, gold, correct):
+    assert is_correct(reply, [gold]) is correct
+
+
+def test_per_cent_percent_and_the_sign_are_one_word_and_an_acronym_stands_for_its_words():
+    assert is_correct("85 percent", ["85 per cent"]) and is_correct("Down 85%.", ["85 per cent"])
+    assert is_correct("The UPS worldwide air hub", ["United Parcel Service's worldwide air hub"])
+    assert not is_correct("The UPS worldwide air hub", ["Kentucky Derby"])
+
+
 def test_reply_that_quotes_a_long_passage_does_not_state_a_short_answer():
     passage = " ".join(["Louisville is known for many things including"] * 4) + " the Kentucky Derby."
     assert not is_correct(passage, ["Kentucky Derby"])

@@ -85,3 +85,78 @@ def test_a_long_message_is_rejected_but_a_long_quote_is_not():
     assistant = f"Here is the draft: {words}."
     assert _check("CollabDoc-v0", assistant, f"> {words}\nmake it friendlier", max_words=20) is None
     assert _check("CollabDoc-v0", "Anything else?", words, max_words=20) == "long"
+
+
+# Issue 23: each message a guard rejected on a real task instance, though a user writes it.
+CANDLES = "math-test-00129"  # candles $2 x 3 and cards $2 x 1, paid with a $50 bill
+
+
+def _check_on(task_id, assistant, reply):
+    family = task_id.split("-")[0]
+    env = gym.make(f"Collab{family.upper() if family == 'qa' else family.capitalize()}-v0", split="test")
+    obs, _ = env.reset(seed=0, options={"task_id": task_id})
+    messages = [*obs, {"role": "assistant", "content": assistant}]
+    return guards.check(reply, messages, env.unwrapped.instance, env.unwrapped.task.facet_kinds, 120)
+
+
+@pytest.mark.parametrize(
+    ("task_id", "assistant", "reply"),
+    [
+        ("doc-test-00000", "Here is a first draft: ...", "Let me know if you need more details."),
+        (
+            "code-test-00000",
+            "Here is the first part: ...",
+            "Looks fine so far, you can proceed to the next part.",
+        ),
+        (
+            CANDLES,
+            "So the candles cost 8 dollars.",
+            "No, I bought 3 of them at $2 each, so 3 x 2 = 6, not 8.",
+        ),
+        (
+            "doc-test-00000",
+            "Please list every detail: audience, tone, length.",
+            "It's for our volunteers, formal, and short.",
+        ),
+        (
+            "code-test-00000",
+            "Here is my function: ...",
+            "The assistant's function does not handle invalid input correctly. It should raise an error.",
+        ),
+        ("qa-test-00000", "Clara or Hana?", "Hana went to the hardware store on Thursday"),
+    ],
+)
+def test_what_users_write_is_not_rejected(task_id, assistant, reply):
+    assert _check_on(task_id, assistant, reply) is None
+
+
+@pytest.mark.parametrize(
+    ("task_id", "reply", "rule"),
+    [
+        (
+            "code-test-00000",
+            "ASSISTANT: I agree, 'title_to_slug' sounds good. What about the rest?",
+            "assistant_voice",
+        ),
+        ("code-test-00000", "I will write the function now.", "assistant_voice"),
+        (
+            "math-test-00000",
+            "The assistant asked about the cost of each notebook, which I didn't provide. I should have asked.",
+            "narration",
+        ),
+        ("math-test-00000", "Each notebook costs $5.", "contradiction"),
+        ("code-test-00000", "Call it `make_slug`.", "contradiction"),
+        ("qa-test-00000", "I mean Clara.", "contradiction"),
+    ],
+)
+def test_the_drift_real_models_wrote_is_caught(task_id, reply, rule):
+    assert _check_on(task_id, "What should I know?", reply) == rule
+
+
+def test_repair_keeps_the_users_sentences_and_drops_the_drift():
+    env = gym.make("CollabMath-v0", split="test")
+    obs, _ = env.reset(seed=0)
+    messages = [*obs, {"role": "assistant", "content": "How much is a notebook?"}]
+    text = "The assistant asked about the notebooks. Each notebook costs $3."
+    kept = guards.repair(text, messages, env.unwrapped.instance, env.unwrapped.task.facet_kinds, 120)
+    assert kept == "Each notebook costs $3."

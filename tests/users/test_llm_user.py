@@ -18,7 +18,9 @@ from collab_env.users import LLMUser, parse_reply
 
 
 def user_reply(messages):
-    """A scripted 'model' playing the user: answers twice, then ends the chat."""
+    """A scripted 'model' playing the user: opens vaguely, answers twice, then ends the chat."""
+    if "<conversation>" not in messages[-1]["content"]:
+        return json.dumps({"reveal": [], "message": "Can you help me with something?", "done": False})
     turns = messages[-1]["content"].count("ASSISTANT:")
     text = "It's for the team, keep it short." if turns < 2 else f"Thanks, that works. {TERMINATION_SIGNAL}"
     return (
@@ -29,18 +31,21 @@ def user_reply(messages):
 
 
 def _user(server, **kwargs):
-    return LLMUser(OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01), **kwargs)
+    """An LLM user on ``server``, opening with the template's sentence unless told otherwise."""
+    model = OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01)
+    return LLMUser(model, **{"opening": "template", **kwargs})
 
 
 @pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
 def test_an_episode_of_each_env_completes(env_id):
     with LoopbackServer(reply=user_reply) as server:
-        env = gym.make(env_id, split="test", user=_user(server))
+        env = gym.make(env_id, split="test", user=_user(server, opening="model"))
         result = run_episode(env, make_agent("clarify", env), seed=0)
     assert result.terminated and result.messages[-1]["content"].endswith(TERMINATION_SIGNAL)
     assert (
-        result.infos[-1]["user"]["simulator"] == "llm" and result.infos[-1]["user"]["calls"] == result.turns
+        result.infos[-1]["user"]["simulator"] == "llm" and result.infos[-1]["user"]["calls"] == result.turns + 1
     )
+    assert result.messages[0]["content"].endswith("Can you help me with something?")
 
 
 def test_the_hidden_goal_reaches_the_model_but_not_the_agent():
@@ -82,14 +87,35 @@ def test_role_drift_is_retried_with_a_reminder_and_counted():
     assert info["user"]["drifts"] == 1 and "ASSISTANT" not in info["user"]["raw"]
 
 
-def test_unparseable_output_fails_clearly_and_the_episode_is_lost_not_scored():
-    with LoopbackServer(reply=lambda m: "I refuse to answer in JSON") as server:
+def test_output_that_never_parses_is_read_as_a_plain_message_not_a_lost_episode():
+    with LoopbackServer(reply=lambda m: "which one? the second i think") as server:
         env = gym.make("CollabQA-v0", user=_user(server, max_attempts=2))
         env.reset(seed=0)
-        _, _, terminated, truncated, info = env.step("Which one do you mean?")
+        obs, _, terminated, truncated, info = env.step("Which one do you mean?")
         assert server.requests == 2
-    assert truncated and not terminated and "no usable reply after 2 attempts" in info["error"]
-    assert "reward" not in info
+    assert "error" not in info and obs[-1]["content"] == "which one? the second i think"
+    assert info["user"]["parse_failures"] == 2 and info["user"]["accepted_drift"] == "parse"
+
+
+def test_drift_on_every_attempt_is_repaired_recorded_and_never_loses_the_episode():
+    text = "The assistant asked about the price, which I didn't give. I will write the function now."
+    with LoopbackServer(reply=lambda m: json.dumps({"reveal": [], "message": text, "done": False})) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=3))
+        env.reset(seed=0)
+        obs, _, _, truncated, info = env.step("How much does each notebook cost?")
+    assert "error" not in info and not truncated and server.requests == 3
+    assert obs[-1]["content"].startswith("Each notebook costs $3.")  # the goal answers what was asked
+    assert info["user"]["fallback"] and info["user"]["accepted_drifts"] == {"assistant_voice": 1}
+    assert sum(info["user"]["drift_kinds"].values()) == 3
+
+
+def test_only_an_endpoint_failure_loses_the_episode():
+    with LoopbackServer(faults=[500] * 10) as server:
+        model = OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01, max_retries=1)
+        env = gym.make("CollabQA-v0", user=LLMUser(model, opening="template"))
+        env.reset(seed=0)
+        _, _, terminated, truncated, info = env.step("Which one do you mean?")
+    assert truncated and not terminated and "error" in info and "reward" not in info
 
 
 def test_with_a_cache_a_second_run_makes_no_call_and_repeats_the_transcript(tmp_path):
@@ -115,6 +141,8 @@ def test_user_model_shortcut_and_cli_flags(capsys):
             "user-model",
             "--base-url",
             server.base_url,
+            "--judge-model",
+            "heuristic",
             "--json",
         ]
         assert main(argv) == 0

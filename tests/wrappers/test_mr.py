@@ -162,18 +162,30 @@ def test_endpoint_concurrency_is_bounded_as_configured():
     assert 1 < server.max_in_flight <= 5
 
 
-def test_failing_model_call_in_a_future_is_retried_then_surfaces():
+def test_a_future_lost_twice_is_left_out_and_a_step_with_every_future_lost_is_lost():
     env, agent = _clarify()
     with LoopbackServer(faults=[500] * 50) as server:
         policy = _endpoint_policy(server, max_retries=1)
         obs, _ = env.reset(seed=0)
-        with pytest.raises(ModelCallError, match="500"):
-            multiturn_aware_reward(env, obs, [agent(obs)], policy, window=1, samples=1)
-        assert server.requests == 2  # one call, one retry
+        (result,) = multiturn_aware_reward(env, obs, [agent(obs)], policy, window=1, samples=1)
+        assert result.is_lost and result.lost == 1 and "500" in result.errors[0]
+        assert server.requests == 4  # one call and its retry, then the future played once more
         wrapped = MultiturnAwareReward(gym.make("CollabDoc-v0"), policy, window=1, samples=1)
         obs, _ = wrapped.reset(seed=0)
         _, _, _, truncated, info = wrapped.step(agent(obs))
-    assert truncated and "MR future failed" in info["error"] and "mr" not in info
+    assert truncated and "futures lost" in info["error"] and info["mr"]["lost"] == 1
+
+
+def test_a_lost_future_is_replayed_and_only_the_lost_ones_leave_the_mean():
+    env, agent = _clarify()
+    with LoopbackServer(reply=lambda m: "Who is the audience?", faults=[500, 500, None, 500, 500]) as server:
+        policy = _endpoint_policy(
+            server, max_retries=1
+        )  # future 0 fails, future 1 runs, future 0 again fails
+        obs, _ = env.reset(seed=0)
+        (result,) = multiturn_aware_reward(env, obs, [agent(obs)], policy, window=1, samples=2)
+    assert not result.is_lost and result.lost == 1 and len(result.scores) == 1
+    assert result.mean == result.scores[0]
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,13 @@ def test_the_grpo_reward_calls_the_configured_user_and_policy_endpoints():
         return _user_json() if role == "user" else "What tone should it have?"
 
     with LoopbackServer(reply=reply) as server:
-        config = EnvConfig("CollabDoc-v0", split="train", user_model="user", base_url=server.base_url)
+        config = EnvConfig(
+            "CollabDoc-v0",
+            split="train",
+            user_model="user",
+            judge_model="heuristic",
+            base_url=server.base_url,
+        )
         env = config.make()
         obs, _ = env.reset(seed=3, options={"task_id": "doc-train-00003"})
         policy = LLMAgent(OpenAIChat("policy", base_url=server.base_url))
@@ -84,7 +90,8 @@ def test_the_grpo_reward_calls_the_configured_user_and_policy_endpoints():
         )
     assert len(scores) == 2
     assert seen["policy"] == 2 * 2  # window 1: one policy turn per future, 2 completions × 2 samples
-    assert seen["user"] == 2 * 2 * 2  # each future's sampled reply, then the reply to the policy's turn
+    # each future's sampled reply (the policy's turn ends the future: u, a); plus the openings of two resets
+    assert seen["user"] == 2 * 2 + 2
 
 
 def test_a_policy_of_another_family_is_refused():
@@ -104,8 +111,9 @@ def test_the_futures_model_usage_is_counted_in_the_episode():
         wrapped = MultiturnAwareReward(env, agent, window=1, samples=3)
         obs, _ = wrapped.reset(seed=0)
         _, _, _, _, info = wrapped.step(agent(obs))
-        assert info["mr"]["usage"]["calls"] == 3 * 2  # each future's sampled reply and one more reply
-        assert info["user"]["calls"] == 1 + 3 * 2 == server.requests  # the real reply, then the futures'
+        assert info["mr"]["usage"]["calls"] == 3 * 1  # window 1 (u, a): only each future's sampled reply
+        # the written opening, the real reply, then the futures'
+        assert info["user"]["calls"] == 1 + 1 + 3 * 1 == server.requests
 
 
 def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():

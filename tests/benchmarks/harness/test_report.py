@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -106,6 +108,43 @@ def test_html_report_renders_in_headless_chromium(run_dir, tmp_path):
     )  # fmt: skip
     pixels = _png_pixels(shot)
     assert len(set(pixels)) > 50, "the screenshot is blank: the page did not render"
+
+
+# Opens every transcript, then records what a reader at 1000 px sees: whether the page is wider
+# than the window, and how transcripts are aligned and wrapped.
+_PROBE = """<script>addEventListener('load', () => {
+  document.querySelectorAll('details').forEach(d => d.open = true);
+  const pre = getComputedStyle(document.querySelector('#episodes pre'));
+  const probe = document.createElement('output'); probe.id = 'probe';
+  probe.textContent = JSON.stringify({wide: document.documentElement.scrollWidth, window: innerWidth,
+    align: pre.textAlign, wrap: pre.whiteSpace});
+  document.body.appendChild(probe);
+});</script>"""
+
+
+def test_issue26_transcripts_are_left_aligned_wrapped_and_fit_1000_px(run_dir, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    report = tmp_path / "report.html"
+    assert main(["show", str(run_dir), "--html", str(report)]) == 0
+    report.write_text(report.read_text().replace("</body>", _PROBE + "</body>"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1000,1400",
+             f"--user-data-dir={tmp_path / 'p'}"]  # fmt: skip
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    probe = json.loads(html.unescape(re.search(r'<output id="probe">(.*?)</output>', dom)[1]))
+    assert probe["align"] in ("left", "start") and probe["wrap"] == "pre-wrap"
+    assert probe["wide"] <= probe["window"], probe  # nothing pushes the page past the window
+    shot = tmp_path / "shot-1000.png"  # to look at: every transcript open, at 1000 px
+    subprocess.run([chromium, *flags, f"--screenshot={shot}", report.as_uri()], capture_output=True,
+                   timeout=60, check=True)  # fmt: skip
+    assert len(set(_png_pixels(shot))) > 50
 
 
 def _png_pixels(path):

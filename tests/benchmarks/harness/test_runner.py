@@ -194,7 +194,7 @@ def test_cli_defaults_are_the_main_job():
     assert config.envs == ["CollabDoc-v0", "CollabCode-v0", "CollabMath-v0", "CollabQA-v0"]
     assert config.agents == ["passive", "clarify"] and config.split == "test" and config.executor == "threads"
     assert config.episodes == 50 and config.workers == (os.cpu_count() or 1)
-    with pytest.raises(ConfigError, match="--compare 'x' is not among"):
+    with pytest.raises(ConfigError, match="compare 'x' is not among"):
         config_from_args(parser.parse_args(["bench", "--compare", "x"]))
     with pytest.raises(ConfigError, match="--resume needs the --out"):
         config_from_args(parser.parse_args(["bench", "--resume"]))
@@ -214,7 +214,8 @@ def test_ray_executor_gives_the_same_episodes(tmp_path):
 
 
 def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
-    # Each user turn: first an output that is not JSON, then an empty message, then a usable one.
+    # Each user turn (the written opening too): first an output that is not JSON, then an empty
+    # message, then a usable one.
     turns = itertools.cycle(
         ["USER: ok", json.dumps({"response": ""}), json.dumps({"response": "ok [TERMINATE CHAT]"})]
     )
@@ -227,10 +228,11 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
             workers=1,
             user_model="u",
             base_url=server.base_url,
+            judge_model="heuristic",
         )
         _, records = read_log(run_bench(config))
     (record,) = records
     assert record["status"] == "ok" and record["terminated"]
-    assert (record["user_parse_failures"], record["user_drifts"], record["user_retries"]) == (1, 1, 2)
+    assert (record["user_parse_failures"], record["user_drifts"], record["user_retries"]) == (2, 2, 4)
     row = summarise(records)[0]
-    assert (row["user_parse_failures"].mean, row["user_drifts"].mean, row["user_retries"].mean) == (1, 1, 2)
+    assert (row["user_parse_failures"].mean, row["user_drifts"].mean, row["user_retries"].mean) == (2, 2, 4)

@@ -1,0 +1,169 @@
+"""A loopback "LLM" that plays the user and the interactivity judge in an LLM's own words.
+
+It answers the prompts of :class:`~collab_env.users.LLMUser` and of
+:class:`~collab_env.rewards.judges.LLMInteractivityJudge` over the loopback server, so that the
+LLM path (prompts, JSON, retries, guards, the judge's parsing) runs for real while the decisions
+stay reproducible:
+
+- as the **user**, it finds the task instance from the hidden goal in the prompt, replays the
+  :class:`~collab_env.users.ScriptedUser`'s decisions on the conversation (which facet to reveal,
+  whether a solution passes), and writes them as a small instruct model does: the facet's fact
+  inside words of its own ("Oh, good point."), and ordinary non-answers ("No clue honestly.",
+  "Sounds good, thanks!") where the scripted user has its canned phrases. None of the scripted
+  user's wording reaches the conversation except the facts themselves;
+- as the **judge**, it is an oracle that knows the hidden goal: the score is the share of the
+  facets the assistant learned that it learned by asking before a solution, as the rubric
+  says (a facet the user gave beside or after a solution, a question that revealed nothing, and
+  a question repeated count against it), 0 without a question that revealed something. A stand-in for a strong judge,
+  not a measurement of one.
+
+>>> from collab_env.testing.openai_server import LoopbackServer
+>>> endpoint = ScriptedLLM(["qa"])
+>>> with LoopbackServer(reply=endpoint) as server:
+...     pass
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from collab_env.types import TERMINATION_SIGNAL, ChatMessage
+
+#: What a small instruct model writes when it has nothing to tell (none of it is the scripted user's).
+NON_ANSWERS = (
+    "No clue honestly.",
+    "Hmm, you decide.",
+    "Not really sure tbh.",
+    "Whatever works for you.",
+    "I don't have a preference.",
+    "Good question, no idea.",
+    "Up to you!",
+)
+_OPENERS = ("Oh, good point.", "Right, so", "Ah okay.", "Sure.", "")
+_ACCEPTS = ("Sounds good, thanks!", "Yep, that's it. Thanks a lot!", "Looks great, cheers!")
+_GIVE_UPS = ("Forget it, I'll sort it out on my own.", "This isn't working, bye.")
+_TURN = re.compile(r"(?:^|\n\n)(USER|ASSISTANT): ", re.S)
+
+
+class ScriptedLLM:
+    """The reply function of a loopback endpoint that plays user and judge (see the module docstring).
+
+    Args:
+        families: Task families whose test instances it may meet (``"doc"``, ``"code"``...).
+        split: The split those instances come from.
+    """
+
+    def __init__(self, families: Iterable[str], split: str = "test") -> None:
+        from collab_env.builders import make_task
+
+        self.by_goal: dict[str, tuple[Any, Any]] = {}
+        self.by_opening: dict[str, tuple[Any, Any]] = {}
+        for family in families:
+            task = make_task(family)
+            for k in range(task.size(split)):
+                instance = task.instance(split, k)
+                self.by_goal[instance.request.strip()] = (task, instance)
+                self.by_opening[instance.opening.strip()] = (task, instance)
+
+    def __call__(self, messages: Sequence[Mapping[str, Any]], request: Mapping[str, Any]) -> str:
+        """The reply to one request: a user message or a judge's verdict, as JSON."""
+        text = "\n".join(str(m.get("content", "")) for m in messages)
+        if "<hidden_goal>" in text:
+            return self._user(text)
+        if "Conversation:\n\n" in text:
+            return self._judge(text.split("Conversation:\n\n", 1)[1])
+        return json.dumps({"thought": "unknown prompt", "response": "Hmm?"})
+
+    def _user(self, text: str) -> str:
+        goal = text.split("<hidden_goal>\n", 1)[1].split("\n</hidden_goal>", 1)[0].strip()
+        task, instance = self.by_goal[goal]
+        inside = text.split("<conversation>\n", 1)[1].rsplit("\n</conversation>", 1)[0]
+        events, ended = _replay(task, instance, _parse(inside))[-1]
+        return json.dumps({"thought": "replying", "response": _words(events, ended, instance)})
+
+    def _judge(self, transcript: str) -> str:
+        messages = _parse(transcript)
+        task, instance = self.by_opening[messages[0]["content"].strip()]
+        asked = volunteered = wasted = 0
+        for events, _ in _replay(task, instance, messages):
+            kinds = [e["type"] for e in events]
+            if "proposal" in kinds:  # the rubric: no question beside a solution; a correction is missed
+                volunteered += kinds.count("reveal") + sum(1 for e in events if e.get("feedback"))
+                continue
+            asked += kinds.count("reveal")
+            wasted += kinds.count("vague") + kinds.count("redundant")
+        total = asked + volunteered + wasted
+        score = asked / total if asked else 0.0
+        return json.dumps(
+            {"thought": f"asked {asked}, volunteered {volunteered}, wasted {wasted}", "score": score}
+        )
+
+
+def _parse(transcript: str) -> list[ChatMessage]:
+    """``USER: ...`` / ``ASSISTANT: ...`` blocks back into messages."""
+    parts = _TURN.split("\n\n" + transcript.strip())
+    return [
+        {"role": role.lower(), "content": content.replace("<\u200b", "<")}
+        for role, content in zip(parts[1::2], parts[2::2], strict=True)
+    ]
+
+
+def _replay(task: Any, instance: Any, messages: Sequence[ChatMessage]) -> list[tuple[list[dict], bool]]:
+    """The scripted user's events (and whether it ended the chat) after each assistant message."""
+    from collab_env.errors import SandboxError
+    from collab_env.users import ScriptedUser
+
+    user = ScriptedUser()
+    rng = np.random.default_rng(
+        int.from_bytes(hashlib.sha256(instance.task_id.encode()).digest()[:8], "little")
+    )
+    _, state = user.start(task, instance, rng)
+    out = []
+    for i, message in enumerate(messages):
+        if message["role"] == "assistant":
+            try:
+                reply = user.reply(task, instance, list(messages[: i + 1]), state, rng)
+            except SandboxError:  # code that hangs: a person sees it hang and says so
+                out.append(([{"type": "proposal", "accepted": False, "hangs": True}], False))
+                continue
+            out.append((reply.info["events"], reply.terminated))
+    return out or [([], False)]
+
+
+def _words(events: list[dict], ended: bool, instance: Any) -> str:
+    """The scripted user's decisions, in the words of an LLM."""
+    statement = {f.name: f.statement for f in instance.facets}
+    parts: list[str] = []
+    for i, event in enumerate(events):
+        kind = event["type"]
+        if kind == "reveal":
+            parts.append(f"{_OPENERS[i % len(_OPENERS)]} {statement[event['facet']]}".strip())
+        elif kind == "redundant":
+            parts.append(f"Like I said, {statement[event['facet']]}")
+        elif kind in ("vague", "evasive"):
+            parts.append(NON_ANSWERS[(i + len(event.get("question", ""))) % len(NON_ANSWERS)])
+        elif kind == "too_many_questions":
+            parts.append("Whoa, lots of questions.")
+        elif kind == "no_request":
+            parts.append("Okay... can you just help me with it?")
+        elif kind == "proposal" and event["accepted"]:
+            parts.append(_ACCEPTS[i % len(_ACCEPTS)])
+        elif kind == "proposal":
+            pointed = event.get("feedback")
+            if event.get("hangs"):
+                parts.append("I ran it and it just hangs.")
+            else:
+                parts.append(f"Hmm, not quite. {statement[pointed]}" if pointed else "Hmm, not quite.")
+    if ended and not any(e["type"] == "proposal" and e["accepted"] for e in events):
+        parts.append(_GIVE_UPS[len(parts) % len(_GIVE_UPS)])
+    text = " ".join(parts) or "Okay."
+    return f"{text} {TERMINATION_SIGNAL}" if ended else text
+
+
+__all__ = ["NON_ANSWERS", "ScriptedLLM"]

@@ -1,0 +1,114 @@
+"""The LLM user's grounded protocol over a loopback endpoint: the facts come from the hidden goal,
+``done`` ends the chat, the model writes the opening, and the episode's profile is recorded."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import pytest
+from collab_env.agents import make_agent
+
+import collab_env
+from collab_env.errors import ConfigError
+from collab_env.llm import OpenAIChat
+from collab_env.rollout import run_episode
+from collab_env.testing.openai_server import LoopbackServer
+from collab_env.types import TERMINATION_SIGNAL
+from collab_env.users import LLMUser, load_profiles
+
+
+def _reply(reveal=(), message="", done=False):
+    return json.dumps({"reveal": list(reveal), "message": message, "done": done})
+
+
+def _user(server, **kwargs):
+    return LLMUser(OpenAIChat("small", base_url=server.base_url, backoff_s=0.01), **kwargs)
+
+
+def test_the_reply_is_held_to_a_json_schema_of_the_instances_facet_ids():
+    with LoopbackServer(reply=lambda m: _reply(["price_a"], "notebooks are 3 each")) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        env.step("How much is a notebook?")
+    fmt = server.bodies[-1]["response_format"]
+    assert fmt["type"] == "json_schema"
+    ids = fmt["json_schema"]["schema"]["properties"]["reveal"]["items"]["enum"]
+    assert ids == ["price_a", "count_a", "price_b", "count_b", "bill"]
+    assert "price_a: Each notebook costs $3." in server.bodies[-1]["messages"][-1]["content"]
+
+
+def test_a_revealed_detail_the_message_leaves_out_is_told_in_the_goals_words():
+    with LoopbackServer(reply=lambda m: _reply(["price_a", "nonsense"], "oh right, sorry")) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, *_, info = env.step("How much is a notebook?")
+    assert obs[-1]["content"] == "oh right, sorry Each notebook costs $3."
+    assert info["user"]["revealed"] == ["price_a"]  # an id the goal lacks is never told
+
+
+def test_done_ends_the_chat_without_the_model_writing_the_signal():
+    with LoopbackServer(reply=lambda m: _reply(message="great, thanks!", done=True)) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, *_ = env.step("Here is your product description: ...")
+    assert terminated and obs[-1]["content"] == f"great, thanks! {TERMINATION_SIGNAL}"
+
+
+def test_a_stated_detail_the_goal_contradicts_is_retried_with_a_reminder():
+    replies = iter([_reply([], "each notebook costs $5"), _reply(["price_a"], "they were 3 dollars")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, *_, info = env.step("How much is a notebook?")
+    assert "not your goal's" in server.bodies[1]["messages"][-1]["content"]
+    assert info["user"]["drift_kinds"] == {"contradiction": 1} and "3" in obs[-1]["content"]
+
+
+@pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
+def test_the_model_writes_the_opening_from_the_hidden_goal(env_id):
+    with LoopbackServer(reply=lambda m: _reply(message="hey, can you help me with something?")) as server:
+        env = gym.make(env_id, split="test", user=_user(server))
+        obs, _ = env.reset(seed=0)
+    instance = env.unwrapped.instance
+    assert obs[0]["content"].endswith("hey, can you help me with something?")
+    assert instance.request in server.bodies[0]["messages"][-1]["content"]
+    if env_id == "CollabQA-v0":  # the passage is the material the question is about: it stays
+        assert obs[0]["content"].startswith(instance.opening.rpartition("\n\n")[0])
+
+
+def test_an_opening_that_gives_the_goal_away_falls_back_to_the_templates():
+    with LoopbackServer(
+        reply=lambda m: _reply(message="I bought 2 notebooks at $3 and 2 pens at $2.")
+    ) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
+        obs, _ = env.reset(seed=0)
+        assert server.requests == 2
+    assert obs[0]["content"] == env.unwrapped.instance.opening
+
+
+def test_the_episodes_profile_is_drawn_from_the_split_and_recorded_in_every_info():
+    with LoopbackServer(reply=lambda m: _reply(message="it's for the team")) as server:
+        env = gym.make("CollabDoc-v0", split="test", max_turns=2, user=_user(server))
+        result = run_episode(env, make_agent("clarify", env), seed=0)
+    test_ids = {p.id for p in load_profiles("test")}
+    profiles = {i["user"]["profile"] for i in result.infos if "user" in i}
+    assert len(profiles) == 1 and profiles <= test_ids
+    profile = next(p for p in load_profiles("test") if p.id in profiles)
+    assert profile.preferences[0] in server.bodies[0]["messages"][0]["content"]
+
+
+def test_the_papers_free_roleplay_is_kept_as_an_option():
+    reply = json.dumps({"thought": "fine", "response": f"thanks! {TERMINATION_SIGNAL}"})
+    with LoopbackServer(reply=lambda m: reply) as server:
+        user = _user(server, protocol="roleplay", opening="template")
+        env = gym.make("CollabQA-v0", split="test", user=user)
+        env.reset(seed=0)
+        *_, terminated, _, info = env.step("Hana went on Thursday.")
+    assert terminated and info["user"]["protocol"] == "roleplay"
+    assert server.bodies[-1]["response_format"] == {"type": "json_object"}
+
+
+def test_unknown_protocol_is_a_config_error():
+    with pytest.raises(ConfigError, match="protocol"):
+        LLMUser(OpenAIChat("m", base_url="http://127.0.0.1:9/v1"), protocol="free")
