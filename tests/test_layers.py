@@ -28,7 +28,7 @@ LAYERS = (
     ("collab_env.tasks", 1),
     ("collab_env", 0),
 )
-_ENTRY_POINT = re.compile(r"^(collab_env(?:\.\w+)+)(?::\w+)?$")
+_ENTRY_POINT = re.compile(r"^(collab_env(?:\.\w+)+):\w+$")  # "module:attr", as entry points read
 
 
 def layer(module: str) -> int:
