@@ -216,9 +216,8 @@ def _stopped(console: Console, config: BenchConfig, stop: RunStopped) -> int:
         f"{config.out}/episodes.jsonl; {stop.not_started} were not started"
     )
     print_lost_reasons(console, lost)
-    console.print(
-        f"once the endpoint is back, resume with: collab-env bench --resume --retry-lost --out {config.out}"
-    )
+    resume = f"collab-env bench --resume --retry-lost --out {config.out}"
+    console.print(f"once the endpoint is back, resume with: {resume}", soft_wrap=True)  # copyable
     return 1
 
 

@@ -83,8 +83,19 @@ class ScriptedLLM:
     def _user(self, text: str) -> str:
         goal = text.split("<hidden_goal>\n", 1)[1].split("\n</hidden_goal>", 1)[0].strip()
         task, instance = self.by_goal[goal]
+        grounded = '"reveal"' in text  # the grounded protocol's output format
+        if "<conversation>\n" not in text:  # asked to write the opening: the template's own request
+            last = instance.opening.rpartition("\n\n")[2]
+            message = last.split(":", 1)[1].strip() if ":" in last[:12] else last
+            if grounded:
+                return json.dumps({"reveal": [], "message": message, "done": False})
+            return json.dumps({"thought": "opening", "response": message})
         inside = text.split("<conversation>\n", 1)[1].rsplit("\n</conversation>", 1)[0]
         events, ended = _replay(task, instance, _parse(inside))[-1]
+        if grounded:
+            revealed = [e["facet"] for e in events if e["type"] == "reveal"]
+            words = _words(events, False, instance)
+            return json.dumps({"reveal": revealed, "message": words, "done": ended})
         return json.dumps({"thought": "replying", "response": _words(events, ended, instance)})
 
     def _judge(self, transcript: str) -> str:
