@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import gymnasium as gym
 
 from collab_env.errors import ConfigError
-from collab_env.types import ChatMessage
+from collab_env.types import Agent
 
 from .llm import LLMAgent
 from .scripted import ClarifyAgent, PassiveAgent
-
-Agent = Callable[[Sequence[ChatMessage]], str]
 
 #: Built-in agent name -> class taking the family's drafter.
 BUILTIN_AGENTS: dict[str, type] = {"passive": PassiveAgent, "clarify": ClarifyAgent}

@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
-from collab_env.types import ChatMessage
+from collab_env.types import Agent, ChatMessage
 from collab_env.wrappers import multiturn_aware_reward
 
 logger = logging.getLogger(__name__)
-
-Policy = Callable[[Sequence[ChatMessage]], str]
 
 
 def sft(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any) -> Any:
@@ -90,7 +88,7 @@ class MRRewardFunction:
     reward of 0); ``lost`` counts them, and each is logged.
     """
 
-    def __init__(self, env: str | EnvConfig, policy: Policy, window: int = 1, samples: int = 1) -> None:
+    def __init__(self, env: str | EnvConfig, policy: Agent, window: int = 1, samples: int = 1) -> None:
         self.config = env if isinstance(env, EnvConfig) else EnvConfig(env)
         self.policy, self.window, self.samples = policy, window, samples
         self.lost = 0

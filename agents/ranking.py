@@ -8,7 +8,7 @@ writes it as SFT and preference data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +16,8 @@ import gymnasium as gym
 
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.rollout import act_batch
-from collab_env.types import ChatMessage
+from collab_env.types import Agent, ChatMessage
 from collab_env.wrappers import MRResult, multiturn_aware_reward
-
-Agent = Callable[[Sequence[ChatMessage]], str]
 
 
 @dataclass

@@ -3,10 +3,11 @@
 Four forms:
 
 - a built-in agent: ``passive``, ``clarify``;
-- an OpenAI-compatible model: ``openai:MODEL@BASE_URL`` (``#proactive`` appended picks the
-  proactive prompt), API key from ``OPENAI_API_KEY`` (the command line refuses to start
-  without one for an endpoint that is not on this machine);
-- a local checkpoint: ``hf:PATH`` (``#proactive`` likewise);
+- a model, named in the one grammar of :mod:`collab_env.llm.backends`: an OpenAI-compatible
+  ``openai:MODEL@BASE_URL`` (API key from ``OPENAI_API_KEY``: the command line refuses to start
+  without one for an endpoint that is not on this machine) or a local checkpoint ``hf:PATH``;
+  ``#proactive`` appended picks the proactive prompt. The env's config sets the model's
+  options (``--model-option agent.max_tokens=100``, ``agent.concurrency=8``...);
 - a Python callable: ``module:function``, either an agent (``function(messages) -> str``) or a
   factory marked ``function.agent_factory = True``, called with the env to build one.
 
@@ -21,25 +22,31 @@ import functools
 import importlib
 import os
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
 from collab_env.agents import BUILTIN_AGENTS, make_agent
 
 from collab_env.errors import ConfigError
-from collab_env.types import ChatMessage
+from collab_env.llm.backends import BACKENDS, build_model, check_model, parse_model
+from collab_env.types import Agent
 
-Agent = Callable[[Sequence[ChatMessage]], str]
 SPEC_FORMS = (
-    "a built-in agent (" + ", ".join(sorted(BUILTIN_AGENTS)) + "), an OpenAI-compatible model "
-    "'openai:MODEL@BASE_URL' (add '#proactive' for the proactive prompt), a local checkpoint 'hf:PATH' "
-    "or a Python callable 'module:function'"
+    "a built-in agent ("
+    + ", ".join(sorted(BUILTIN_AGENTS))
+    + "), a model "
+    + " or ".join(backend.form for backend in BACKENDS.values())
+    + " (add '#proactive' for the proactive prompt) or a Python callable 'module:function'"
 )
-_OPENAI = re.compile(
-    r"^openai:(?P<model>[^@#\s]+)(?:@(?P<url>https?://[^#\s]+))?(?:#(?P<style>base|proactive))?$"
-)
-_HF = re.compile(r"^hf:(?P<path>[^#]*[^#\s])(?:#(?P<style>base|proactive))?$")
+_STYLE = re.compile(r"#(?P<style>base|proactive)$")
+
+
+def _model_and_style(spec: str) -> tuple[str, str | None]:
+    """A model spec split into the model's name and its ``#style`` (``None`` when absent)."""
+    match = _STYLE.search(spec)
+    return (spec[: match.start()], match["style"]) if match else (spec, None)
 
 
 def check_spec(spec: str) -> str:
@@ -62,19 +69,20 @@ def check_spec(spec: str) -> str:
     if not isinstance(spec, str):
         raise ConfigError(f"an agent spec must be a string, got {type(spec).__name__}: expected {SPEC_FORMS}")
     spec = spec.strip()
-    if spec in BUILTIN_AGENTS or _OPENAI.match(spec) or _HF.match(spec):
+    if spec in BUILTIN_AGENTS:
         return spec
-    if spec.startswith("openai:"):
+    module, sep, name = spec.partition(":")
+    if module in BACKENDS:
+        model = _model_and_style(spec)[0]
+        try:
+            if "#" not in model and parse_model(model) is not None:
+                return spec
+        except ConfigError:
+            pass
         raise ConfigError(
-            f"bad agent spec {spec!r}: expected 'openai:MODEL', 'openai:MODEL@BASE_URL' with BASE_URL "
-            "starting http:// or https://, optionally followed by '#base' or '#proactive'"
-        )
-    if spec.startswith("hf:"):
-        raise ConfigError(
-            f"bad agent spec {spec!r}: expected 'hf:PATH' (a local checkpoint directory), "
+            f"bad agent spec {spec!r}: expected {BACKENDS[module].form}, "
             "optionally followed by '#base' or '#proactive'"
         )
-    module, sep, name = spec.partition(":")
     if sep and module and name.isidentifier() and all(part.isidentifier() for part in module.split(".")):
         return spec
     raise ConfigError(f"bad agent spec {spec!r}: expected {SPEC_FORMS}")
@@ -98,11 +106,14 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
     spec = check_spec(spec)
     if spec in BUILTIN_AGENTS:
         return make_agent(spec, env)
-    match = _OPENAI.match(spec) or _HF.match(spec)
-    if match:
+    if uses_model(spec):
         from collab_env.agents.llm import LLMAgent
 
-        return LLMAgent(MeteredChat(_shared_model(spec.partition("#")[0])), style=match["style"] or "base")
+        model, style = _model_and_style(spec)
+        options = tuple(sorted(agent_options(env).items()))
+        with _BUILDING:  # episodes starting together in worker threads get the one model
+            shared = _shared_model(model, options)
+        return LLMAgent(MeteredChat(shared), style=style or "base")
     target = resolve_spec(spec)
     return target(env) if getattr(target, "agent_factory", False) else target
 
@@ -110,9 +121,9 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
 def resolve_spec(spec: str) -> Any:
     """Resolve what a spec needs, without building a model or an agent.
 
-    Imports a ``module:function`` and checks it is callable; checks that an ``hf:`` checkpoint
-    directory exists. Built-in and ``openai:`` specs need nothing here (an endpoint is checked
-    by one request, in the command line's preflight).
+    Imports a ``module:function`` and checks it is callable; checks what a model needs (an
+    ``hf:`` checkpoint directory exists). Built-in and ``openai:`` specs need nothing here (an
+    endpoint is checked by one request, in the command line's preflight).
 
     Args:
         spec: An agent spec.
@@ -127,12 +138,13 @@ def resolve_spec(spec: str) -> Any:
     True
     """
     spec = check_spec(spec)
-    if spec in BUILTIN_AGENTS or spec.startswith("openai:"):
+    if spec in BUILTIN_AGENTS:
         return None
-    if spec.startswith("hf:"):
-        path = _HF.match(spec)["path"]
-        if not os.path.isdir(path):
-            raise ConfigError(f"agent spec {spec!r}: no checkpoint directory at {path!r}")
+    if uses_model(spec):
+        try:
+            check_model(_model_and_style(spec)[0])
+        except ConfigError as exc:
+            raise ConfigError(f"agent spec {spec!r}: {exc}") from exc
         return None
     module_name, _, name = spec.partition(":")
     try:
@@ -154,25 +166,37 @@ def openai_endpoint(spec: str) -> tuple[str, str | None] | None:
     >>> openai_endpoint("openai:qwen@http://localhost:8000/v1#proactive"), openai_endpoint("clarify")
     (('qwen', 'http://localhost:8000/v1'), None)
     """
-    match = _OPENAI.match(spec.strip())
-    return (match["model"], match["url"]) if match else None
+    spec = spec.strip()
+    if not spec.startswith("openai:"):
+        return None
+    try:
+        parsed = parse_model(_model_and_style(spec)[0])
+    except ConfigError:
+        return None
+    return (parsed[1]["model"], parsed[1]["url"]) if parsed else None
+
+
+def agent_options(env: gym.Env) -> dict[str, Any]:
+    """The agent's model options that the env's config sets (``--model-option agent.KEY=VALUE``).
+
+    Only the options given: the rest keep the backend's defaults.
+    """
+    config = getattr(env.unwrapped, "config", None)
+    return config.given_options("agent") if config is not None else {}
+
+
+_BUILDING = threading.Lock()
 
 
 @functools.lru_cache(maxsize=8)
-def _shared_model(spec: str) -> Any:
-    """The chat model of a model spec (without its ``#style``), built once per process.
+def _shared_model(model: str, options: tuple[tuple[str, Any], ...] = ()) -> Any:
+    """The chat model named ``model`` with these options, built once per process.
 
     A checkpoint goes through :meth:`HFChat.shared`, which loads it under a lock: episodes that
-    start together in worker threads share one model, whose calls are batched together.
+    start together in worker threads share one model, whose calls are batched together; an
+    endpoint's one client keeps its concurrency bound across episodes.
     """
-    if spec.startswith("hf:"):
-        from collab_env.llm import HFChat
-
-        return HFChat.shared(spec[3:])
-    from collab_env.llm import OpenAIChat
-
-    match = _OPENAI.match(spec)
-    return OpenAIChat(match["model"], base_url=match["url"])
+    return build_model(model, dict(options))
 
 
 class MeteredChat:
@@ -215,9 +239,9 @@ class MeteredChat:
 
 
 def uses_model(spec: str) -> bool:
-    """Whether a spec names a model-backed agent (``openai:`` or ``hf:``).
+    """Whether a spec names a model-backed agent (a backend's ``openai:``, ``hf:``...).
 
     >>> uses_model("hf:/models/qwen"), uses_model("clarify")
     (True, False)
     """
-    return spec.startswith(("openai:", "hf:"))
+    return spec.strip().partition(":")[0] in BACKENDS

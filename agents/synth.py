@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from collab_env.errors import ConfigError
 from collab_env.fileio import atomic_write_text
 from collab_env.jsonl import append_jsonl, cut_torn_line, read_jsonl
 from collab_env.registration import check_env_id
-from collab_env.types import ChatMessage
+from collab_env.types import Agent
 
 from .ranking import RankedTurn, rank_episode
 
@@ -87,7 +86,7 @@ class SynthConfig:
 
 
 def synthesize(
-    config: SynthConfig, out: str | Path, agent: Callable[[Sequence[ChatMessage]], str] | None = None,
+    config: SynthConfig, out: str | Path, agent: Agent | None = None,
     progress: bool = True,
 ) -> dict[str, int]:  # fmt: skip
     """Play the episodes, write the data files, and return how many lines each file gained.

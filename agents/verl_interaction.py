@@ -24,7 +24,7 @@ import gymnasium as gym
 
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.registration import ENV_IDS
+from collab_env.registration import check_env_id
 from collab_env.wrappers import MultiturnAwareReward
 
 try:  # pragma: no cover - verl is optional and heavy
@@ -60,10 +60,10 @@ class CollabInteraction(_Base):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.name = config.get("name", "collab")
-        if config.get("env_id") not in ENV_IDS:
-            raise ConfigError(
-                f"interaction config needs env_id, one of {', '.join(ENV_IDS)}; got {config.get('env_id')!r}"
-            )
+        try:
+            check_env_id(str(config.get("env_id")))
+        except ConfigError as exc:
+            raise ConfigError(f"interaction config needs env_id, a registered id: {exc}") from exc
         if config.get("reward", "final") not in ("final", "turn", "mr"):
             raise ConfigError(f"interaction reward must be final, turn or mr, got {config['reward']!r}")
         if config.get("reward") == "mr" and not config.get("policy"):

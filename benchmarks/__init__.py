@@ -7,6 +7,7 @@ The policy benchmark harness (``collab-env bench``) is :mod:`collab_env.benchmar
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 from dataclasses import asdict
@@ -26,18 +27,17 @@ def save_results(name: str, config: Any, path: str | Path, **results: Any) -> Pa
 
 
 def parse_args(cls: type, description: str, only: tuple[str, ...] | None = None) -> Any:
-    """An ``Args`` dataclass of a benchmark script from its command line: ``--field-name`` per field.
+    """An ``Args`` dataclass of a benchmark script from its command line, by the one generator of
+    command-line options (:mod:`collab_env.arguments`): ``--field-name`` per field, with the help
+    of the field's docstring and its default, comma-separated lists for tuples and lists,
+    ``--flag/--no-flag`` for booleans.
 
-    Each option's type and default are the field's default's (``only`` restricts the fields that
-    are options; the others keep their defaults).
+    Args:
+        cls: The script's ``Args`` dataclass.
+        description: The script's docstring (its first line is the help's description).
+        only: The fields that are options (``None``: all); the others keep their defaults.
     """
-    import argparse
-    import dataclasses
+    from collab_env.arguments import parse_config
 
-    parser = argparse.ArgumentParser(description=description.split("\n")[0])
-    defaults = cls()
-    for f in dataclasses.fields(cls):
-        if only is None or f.name in only:
-            default = getattr(defaults, f.name)
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default), default=default)
-    return cls(**vars(parser.parse_args()))
+    skip = () if only is None else {f.name for f in dataclasses.fields(cls)} - set(only)
+    return parse_config(cls, description, skip=skip)

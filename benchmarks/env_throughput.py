@@ -16,7 +16,7 @@ from collab_env.agents import make_agent
 from collab_env.benchmarks import save_results
 
 import collab_env
-from collab_env.env import CollabEnv
+from collab_env.builders import make_env
 from collab_env.rollout import run_episode
 
 
@@ -39,7 +39,7 @@ def measure(env_id: str, agent_name: str, episodes: int, first_seed: int) -> tup
     from an earlier run; the fixed test split is generated before the clock starts.
     """
     family = gym.make(env_id).unwrapped.task
-    env = CollabEnv(type(family)(), split="test")
+    env = make_env(type(family)(), split="test")
     env.task.instance("test", 0)
     agent = make_agent(agent_name, env)
     steps, start = 0, time.perf_counter()

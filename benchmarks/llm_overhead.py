@@ -42,10 +42,10 @@ from collab_env.agents import LLMAgent, make_agent
 from collab_env.benchmarks import save_results
 
 from collab_env.llm import OpenAIChat
-from collab_env.llm.base import ChatResult, Message
+from collab_env.llm.base import ChatResult
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
-from collab_env.types import TERMINATION_SIGNAL
+from collab_env.types import TERMINATION_SIGNAL, ChatMessage
 from collab_env.users import LLMUser
 
 
@@ -106,7 +106,7 @@ class Recorded(OpenAIChat):
 
         completions.create = timed_create
 
-    def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion, recorded as the wire request the bare client will replay."""
         self.log.requests.append(self._request(messages, params))
         return super().complete(messages, **params)

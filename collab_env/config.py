@@ -85,6 +85,50 @@ def parse_model_options(options: tuple[str, ...] | list[str]) -> dict[str, dict[
 
 
 @dataclass(frozen=True)
+class ModelConfig:
+    """One model an env calls (the user simulator's or the engagement judge's), typed.
+
+    Attributes:
+        model: The model: a bare name at ``base_url``, or a name in the one grammar of
+            :mod:`collab_env.llm.backends` (``hf:PATH``, ``openai:MODEL@URL``).
+        base_url: The OpenAI-compatible endpoint of a bare name.
+        max_tokens: Longest completion of one call.
+        temperature: Sampling temperature.
+        timeout_s: Timeout of one attempt, in seconds.
+        concurrency: Calls in flight at once, for every conversation that uses the model.
+        max_retries: Retries of a transient failure.
+        json_mode: Ask for a JSON object (``None``: when the model can); the user's only.
+
+    >>> ModelConfig.for_role("judge", "qwen", "http://localhost:8000/v1", max_tokens=64).options()["max_tokens"]
+    64
+    """
+
+    model: str
+    base_url: str | None = None
+    max_tokens: int = 512
+    temperature: float = 1.0
+    timeout_s: float = 120.0
+    concurrency: int = 64
+    max_retries: int = 5
+    json_mode: bool | None = None
+
+    @classmethod
+    def for_role(cls, role: str, model: str, base_url: str | None = None, **overrides: Any) -> ModelConfig:
+        """The model of ``role`` with the role's defaults (:data:`ROLE_DEFAULTS`), then ``overrides``."""
+        options = {**ROLE_DEFAULTS[role], **overrides}
+        if "json_mode" in options:
+            options["json_mode"] = bool(options["json_mode"])
+        return cls(model, base_url, **options)
+
+    def options(self) -> dict[str, Any]:
+        """The backend's model options: the call bounds and sampling defaults (not ``json_mode``)."""
+        return {
+            k: getattr(self, k)
+            for k in ("max_tokens", "temperature", "timeout_s", "concurrency", "max_retries")
+        }
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     """Everything that makes a collaboration environment what it is.
 
@@ -127,7 +171,7 @@ class EnvConfig:
     )
     model_options: tuple[str, ...] = field(
         default=(), metadata={"help": "ROLE.KEY=VALUE, role user|judge|agent, key max_tokens|temperature|"
-                              "timeout_s|concurrency|max_retries (repeatable)"}
+                              "timeout_s|concurrency|max_retries, or user.json_mode=0|1 (repeatable)"}
     )  # fmt: skip
     w_ext: float | None = field(default=None, metadata={"help": "weight of the task metric in R*"})
     w_eng: float | None = field(default=None, metadata={"help": "weight of engagement in R*"})
@@ -152,13 +196,39 @@ class EnvConfig:
         if self.base_url is not None and self.user_model is None and self.judge_model is None:
             raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
         object.__setattr__(self, "model_options", tuple(self.model_options))
-        parse_model_options(self.model_options)
+        object.__setattr__(self, "_parsed", parse_model_options(self.model_options))  # checked once, kept
 
     def options(self, role: str) -> dict[str, Any]:
         """The model options of ``role`` (``user``, ``judge`` or ``agent``): defaults, then overrides."""
         if role not in ROLES:
             raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
-        return {**ROLE_DEFAULTS[role], **parse_model_options(self.model_options).get(role, {})}
+        return {**ROLE_DEFAULTS[role], **self._parsed.get(role, {})}
+
+    def model_config(self, role: str) -> ModelConfig | None:
+        """The typed config of the model that plays ``role`` (``"user"`` or ``"judge"``), ``None``
+        for the scripted user or the offline judge.
+
+        >>> EnvConfig(user_model="qwen", model_options=("user.max_tokens=99",)).model_config("user").max_tokens
+        99
+        """
+        if role not in ("user", "judge"):
+            raise ConfigError(
+                f"role must be 'user' or 'judge' (an agent's spec names its model), got {role!r}"
+            )
+        model = self.user_model if role == "user" else self.judge_model
+        if model is None:
+            return None
+        return ModelConfig.for_role(role, model, self.base_url, **self._parsed.get(role, {}))
+
+    def given_options(self, role: str) -> dict[str, Any]:
+        """The model options of ``role`` that ``model_options`` sets (no defaults).
+
+        >>> EnvConfig(model_options=("agent.max_tokens=100",)).given_options("agent")
+        {'max_tokens': 100}
+        """
+        if role not in ROLES:
+            raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
+        return dict(self._parsed.get(role, {}))
 
     def make(self, **overrides: Any) -> gym.Env:
         """``gym.make(self.env_id, config=self)``; ``overrides`` replace fields first."""
@@ -183,4 +253,4 @@ class EnvConfig:
         return self.user_model is not None or self.judge_model not in (None, "heuristic")
 
 
-__all__ = ["ROLES", "ROLE_DEFAULTS", "EnvConfig", "parse_model_options"]
+__all__ = ["ROLES", "ROLE_DEFAULTS", "EnvConfig", "ModelConfig", "parse_model_options"]

@@ -10,23 +10,14 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from collab_env.builders import (
-    default_judge,
-    describe,
-    from_config,
-    make_judge,
-    make_task,
-    make_user,
-    role_options,
-)
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError, SandboxError
-from collab_env.registration import DATASET_LOADER, REWARD_WEIGHTS
+from collab_env.registration import REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
-from collab_env.spaces import ConversationSpace, Message
-from collab_env.task import SPLITS, Task, resolve
+from collab_env.spaces import ConversationSpace, MessageSpace
+from collab_env.task import SPLITS, Task
 from collab_env.types import ChatMessage, TaskInstance, UserReply
-from collab_env.users import UserSimulator
+from collab_env.users import ScriptedUser, UserSimulator
 
 REWARD_MODES = ("final", "turn")
 #: What ``reset(options=...)`` accepts, and the values of its ``reveal`` option.
@@ -74,7 +65,7 @@ class CollabEnv(gym.Env[list, str]):
 
     ## Action
     The assistant's next message, any ``str`` up to ``max_message_chars`` characters
-    (:class:`~collab_env.spaces.Message`).
+    (:class:`~collab_env.spaces.MessageSpace`).
 
     ## Reward
     R* = w_ext · R_ext − min(λ · k, cap) + w_eng · R_eng of the whole conversation
@@ -89,106 +80,67 @@ class CollabEnv(gym.Env[list, str]):
     failed; the episode is lost, not scored).
 
     ## Arguments
+    The env takes its parts, as Jumanji's envs do; :func:`~collab_env.builders.make_env` (the
+    registered entry point, what ``gym.make`` calls) builds them from names, an id or an
+    :class:`~collab_env.config.EnvConfig`.
+
     Args:
-        task: A :class:`~collab_env.task.Task`, a family name (``"doc"``) or ``"module:Class"``.
-        user: ``"scripted"`` or a :class:`~collab_env.users.UserSimulator`.
-        reward: Weights of R*.
+        task: The :class:`~collab_env.task.Task` (family) whose instances are played.
+        user: The :class:`~collab_env.users.UserSimulator`; the scripted user by default.
+        reward: Weights of R*; the family's defaults by default.
+        judge: Judge of R_eng; the offline heuristic by default.
+        extractor: Pulls the final solution out of the conversation (e.g.
+            :class:`~collab_env.rewards.judges.LLMSolutionExtractor`); default: the family's.
         reward_mode: ``"final"`` or ``"turn"``.
         max_turns: Assistant turns before truncation.
         split: ``"train"`` (unlimited) or ``"test"`` (fixed) instances.
-        engagement_judge: Judge of R_eng; by default the offline heuristic with the scripted user
-            and the LLM interactivity judge on ``user_model`` when that plays the user.
         max_message_chars: Longest accepted message.
         render_mode: ``"ansi"`` or ``"human"``.
-        task_kwargs: Keyword arguments for the task class when ``task`` is a name.
-        user_model: Shortcut for ``user=LLMUser(OpenAIChat(user_model, base_url))``: the user is
-            played by that model (episodes are then not deterministic).
-        base_url: The OpenAI-compatible endpoint of ``user_model`` (and ``judge_model``).
-        judge_model: Shortcut for ``engagement_judge=LLMInteractivityJudge(OpenAIChat(judge_model,
-            base_url))``: R_eng from an LLM judge, asked once per episode, at its end.
-        extractor: Pulls the final solution out of the conversation (e.g.
-            :class:`~collab_env.rewards.judges.LLMSolutionExtractor`); default: the family's.
-        dataset: A public data set instead of the built-in instances, as ``NAME:PATH`` (e.g.
-            ``"math:/data/MATH/test"``; see :mod:`collab_env.tasks.datasets`).
-        config: An :class:`~collab_env.config.EnvConfig` describing the whole env (split, data
-            set, user and judge models with their options, reward weights, turn limit); the
-            other arguments must then keep their defaults. ``env.unwrapped.config`` is the
-            config of any env built from describable parts, so a replay rebuilds the same env.
+
+    Attributes:
+        config: The :class:`~collab_env.config.EnvConfig` that describes the env, set by the
+            factory when its parts are describable (``None`` otherwise), so that a replay
+            (``env.unwrapped.config.make()``) rebuilds the same env.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
 
     def __init__(
         self,
-        task: Task | str,
-        user: UserSimulator | str = "scripted",
+        task: Task,
+        user: UserSimulator | None = None,
         reward: RewardConfig | None = None,
+        judge: EngagementJudge | None = None,
+        extractor: Callable[[Task, list], str | None] | None = None,
         reward_mode: str = "final",
         max_turns: int = 10,
         split: str = "train",
-        engagement_judge: EngagementJudge | None = None,
         max_message_chars: int = 20_000,
         render_mode: str | None = None,
-        task_kwargs: dict[str, Any] | None = None,
-        user_model: str | None = None,
-        base_url: str | None = None,
-        judge_model: str | None = None,
-        extractor: Callable[[Task, list], str | None] | None = None,
-        dataset: str | None = None,
-        config: EnvConfig | None = None,
     ) -> None:
-        if config is not None:
-            task, kwargs = from_config(config, task, locals())
-            reward, reward_mode, max_turns, split = (
-                kwargs["reward"],
-                config.reward_mode,
-                config.max_turns,
-                config.split,
-            )
-            user_model, base_url, judge_model, dataset = (
-                config.user_model, config.base_url, config.judge_model, config.dataset
-            )  # fmt: skip
-        if reward_mode not in REWARD_MODES:
-            raise ConfigError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
-        if not isinstance(max_turns, int) or max_turns < 1:
-            raise ConfigError(f"max_turns must be an int >= 1, got {max_turns!r}")
-        if split not in SPLITS:
-            raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+        _check_parts(task, user, reward, reward_mode, max_turns, split)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
-        if reward is not None and not isinstance(reward, RewardConfig):
-            raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
-        self.task = make_task(task, **(task_kwargs or {}))
-        if dataset is not None:
-            self.task = resolve(DATASET_LOADER)(dataset, family=self.task.name)
-        self.user = make_user(user, user_model, base_url, judge_model, role_options(config, "user"))
-        engagement_judge = make_judge(engagement_judge, judge_model, base_url, role_options(config, "judge"))
-        self.config = config or describe(
-            task, user, engagement_judge if judge_model is None else None, extractor, task_kwargs, split,
-            dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
-        )  # fmt: skip
-        engagement_judge = default_judge(
-            engagement_judge, self.user, user_model, base_url, role_options(config, "judge")
-        )
+        self.task = task
+        self.user = user if user is not None else ScriptedUser()
+        self.config: EnvConfig | None = None
         self.extractor = extractor
         self.reward_config = reward or RewardConfig(**REWARD_WEIGHTS.get(self.task.name, {}))
         self.reward_mode, self.max_turns, self.split = reward_mode, max_turns, split
-        self.engagement_judge = engagement_judge
+        self.engagement_judge = judge
         self.render_mode = render_mode
         self.observation_space = ConversationSpace(
             max_messages=2 * max_turns + 1, max_chars=max_message_chars
         )
-        self.action_space = Message(max_chars=max_message_chars)
+        self.action_space = MessageSpace(max_chars=max_message_chars)
         self._state: EnvState | None = None
         #: How steps before the last report R*: ``"full"`` (offline judges: every part, every
         #: step), ``"partial"`` (a model-backed judge or extractor is asked once, at the end; the
         #: other steps carry the offline parts and mark the rest not yet judged), ``"none"``
         #: (branches: only the last step, which is all a simulated future needs).
-        self.scoring = (
-            "full" if getattr(engagement_judge, "per_step", True) and extractor is None else "partial"
-        )
+        self.scoring = "full" if getattr(judge, "per_step", True) and extractor is None else "partial"
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
         """Start an episode: pick a task instance (or ``options["task_id"]``) and open the chat.
@@ -407,3 +359,26 @@ class CollabEnv(gym.Env[list, str]):
                 f"action is {len(action)} characters long; the limit is {self.action_space.max_chars} (max_message_chars)"
             )
         return state
+
+
+def _check_parts(task: Any, user: Any, reward: Any, reward_mode: str, max_turns: Any, split: str) -> None:
+    """Refuse parts of the wrong kind and bad limits, naming the argument.
+
+    Raises:
+        ConfigError: naming the argument and the value.
+    """
+    if not isinstance(task, Task):
+        raise ConfigError(
+            f"task must be a Task, got {task!r}; build an env from a family name or an id with "
+            "collab_env.make_env (what gym.make calls)"
+        )
+    if user is not None and not isinstance(user, UserSimulator):
+        raise ConfigError(f"user must be a UserSimulator, got {user!r}")
+    if reward is not None and not isinstance(reward, RewardConfig):
+        raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
+    if reward_mode not in REWARD_MODES:
+        raise ConfigError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
+    if not isinstance(max_turns, int) or max_turns < 1:
+        raise ConfigError(f"max_turns must be an int >= 1, got {max_turns!r}")
+    if split not in SPLITS:
+        raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")

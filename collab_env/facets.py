@@ -14,6 +14,10 @@ from collections.abc import Iterable, Sequence
 
 from collab_env.types import ChatMessage, Facet, FacetKind
 
+#: Questions beyond this many in one message are not credited by the reward (and count as
+#: redundant), and the scripted user answers at most this many: one rule that both follow.
+MAX_CREDITED_QUESTIONS = 3
+
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _SIBILANT_ES = re.compile(r"(ss|x|ch|sh|z)es$")

@@ -11,7 +11,7 @@ import gymnasium as gym
 from collab_env.errors import ModelCallError
 from collab_env.executors import concurrency_of, make_executor
 from collab_env.facets import questions
-from collab_env.types import ChatMessage
+from collab_env.types import Agent, ChatMessage
 
 
 @dataclass
@@ -52,7 +52,7 @@ class EpisodeResult:
 
 def run_episode(
     env: gym.Env,
-    agent: Callable[[Sequence[ChatMessage]], str],
+    agent: Agent,
     seed: int | None = None,
     task_id: str | None = None,
     reveal: str | None = None,
@@ -107,7 +107,7 @@ class Future:
     """
 
     env: Any
-    policy: Callable[[Sequence[ChatMessage]], str]
+    policy: Agent
     sample_index: int = 0
     seed: int | None = None
     done: bool = False
@@ -152,7 +152,7 @@ def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, 
 
 
 def act_batch(
-    policies: Sequence[Callable[[Sequence[ChatMessage]], str]],
+    policies: Sequence[Agent],
     conversations: Sequence[Sequence[ChatMessage]],
     per_call: Sequence[dict[str, Any]],
     keep_failures: bool = False,
@@ -241,7 +241,7 @@ def _advance(futures: Sequence[Future], actions: Sequence[str]) -> None:
             future.error = info["error"]
 
 
-def _caught(policy: Callable[[Sequence[ChatMessage]], str]) -> Callable[[list], Any]:
+def _caught(policy: Agent) -> Callable[[list], Any]:
     """``policy``, returning a :class:`ModelCallError` instead of raising it."""
 
     def call(conversation: list) -> Any:

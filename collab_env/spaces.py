@@ -48,14 +48,14 @@ class _NoShape:
         return "None"
 
 
-class Message(spaces.Space[str]):
+class MessageSpace(spaces.Space[str]):
     """Any ``str`` of at most ``max_chars`` characters: one chat message.
 
     Args:
         max_chars: Longest accepted message, in characters.
         seed: Seed of the space's own generator (used by :meth:`sample`).
 
-    >>> space = Message(max_chars=20, seed=0)
+    >>> space = MessageSpace(max_chars=20, seed=0)
     >>> space.contains("Who is it for?\\n"), space.contains("x" * 21), space.contains(3)
     (True, False, False)
     """
@@ -96,10 +96,10 @@ class Message(spaces.Space[str]):
         return _NoShape()
 
     def __repr__(self) -> str:
-        return f"Message(max_chars={self.max_chars})"
+        return f"MessageSpace(max_chars={self.max_chars})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and other.max_chars == self.max_chars
+        return isinstance(other, MessageSpace) and other.max_chars == self.max_chars
 
 
 class ConversationSpace(spaces.Space[list]):
@@ -121,7 +121,7 @@ class ConversationSpace(spaces.Space[list]):
         if max_messages < 1:
             raise ValueError(f"max_messages must be >= 1, got {max_messages}")
         self.max_messages = max_messages
-        self.message = Message(max_chars)
+        self.message = MessageSpace(max_chars)
         super().__init__(shape=None, dtype=None, seed=seed)
 
     def contains(self, x: Any) -> bool:

@@ -8,6 +8,8 @@ takes about half a second, so ``bpe_openai`` is imported on the first count, not
 from __future__ import annotations
 
 import functools
+import threading
+import warnings
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,11 +18,19 @@ if TYPE_CHECKING:
 ENCODING = "cl100k_base"
 
 
+_LOADING = threading.Lock()  # catch_warnings swaps global filters: one loader at a time
+
+
 @functools.cache
 def _encoding() -> bpe_openai.Encoding:
-    import bpe_openai  # the tables load here, on the first count (see the module docstring)
+    # The tables load here, on the first count (see the module docstring), inside an env's
+    # step: bpe_openai reads them with importlib.resources' deprecated open_binary, and that
+    # third-party warning must not escape step (Gymnasium's env suite flags any warning).
+    with _LOADING, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
+        import bpe_openai
 
-    return bpe_openai.get_encoding(ENCODING)
+        return bpe_openai.get_encoding(ENCODING)
 
 
 def count_tokens(text: str) -> int:

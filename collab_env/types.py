@@ -7,9 +7,9 @@ The words follow DESIGN.md: a *task instance* holds a *hidden goal*, split into 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 #: Written by a user simulator to end the conversation (the source paper's signal). The canonical
 #: form: :func:`ends_chat` recognises it as models write it, :func:`canonical_ending` restores it.
@@ -56,6 +56,28 @@ class ChatMessage(TypedDict):
 
 
 Conversation = list[ChatMessage]
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """An agent: anything callable as ``agent(messages) -> str`` (the assistant's next message).
+
+    Optional capabilities, each probed where it is used; an agent without them still plays:
+
+    - ``reset()``: called before every episode (a stateful agent forgets the last one);
+    - ``act_batch(conversations) -> list[str]``: the next message of many conversations in one
+      call (MR futures and ranking use it);
+    - ``concurrency: int``: calls worth keeping in flight at once (a model's endpoint bound);
+    - ``model``: the chat model behind it, whose ``usage`` meters its calls, tokens and cost;
+    - ``sampling: dict``: the sampling parameters it sends (recorded with what it wrote);
+    - ``family: str``: the task family it was written for (checked against the env's);
+    - ``agent_factory = True``: on a ``module:function`` agent spec, marks a function called
+      with the env to build the agent.
+    """
+
+    def __call__(self, messages: Sequence[ChatMessage]) -> str:
+        """The assistant's next message for the conversation ``messages``."""
+        ...
 
 
 @dataclass(frozen=True)

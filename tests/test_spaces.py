@@ -6,23 +6,23 @@ import gymnasium as gym
 import pytest
 
 import collab_env
-from collab_env.spaces import ConversationSpace, Message
+from collab_env.spaces import ConversationSpace, MessageSpace
 
 
 @pytest.mark.parametrize(
     "text", ["", "Who is it for?", "line one\nline two", "naïve café ✓ 你好", "```python\nx = 1\n```"]
 )
 def test_message_accepts_real_chat_text(text):
-    assert Message().contains(text)
+    assert MessageSpace().contains(text)
 
 
 @pytest.mark.parametrize("value", [None, 1, b"bytes", ["a"], "x" * 11])
 def test_message_rejects_non_strings_and_long_text(value):
-    assert not Message(max_chars=10).contains(value)
+    assert not MessageSpace(max_chars=10).contains(value)
 
 
 def test_message_sample_is_seeded_and_valid():
-    a, b = Message(max_chars=300, seed=4), Message(max_chars=300, seed=4)
+    a, b = MessageSpace(max_chars=300, seed=4), MessageSpace(max_chars=300, seed=4)
     samples = [a.sample() for _ in range(20)]
     assert samples == [b.sample() for _ in range(20)]
     assert all(a.contains(s) for s in samples) and len(set(samples)) > 10
@@ -55,7 +55,7 @@ def test_conversation_sample_is_seeded_and_valid():
     assert all(a.contains(s) for s in samples)
 
 
-@pytest.mark.parametrize("cls", [Message, ConversationSpace])
+@pytest.mark.parametrize("cls", [MessageSpace, ConversationSpace])
 def test_invalid_limits_raise(cls):
     with pytest.raises(ValueError, match=">= 1"):
         cls(0)

@@ -13,7 +13,7 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents.specs import build_agent
-from collab_env.benchmarks.harness.log import Key
+from collab_env.benchmarks.harness.log import EpisodeRecord, Key
 
 from collab_env.errors import ModelCallError
 from collab_env.facets import questions
@@ -28,7 +28,7 @@ USER_COUNTS = ("parse_failures", "cutoffs", "drifts", "retries", "fallbacks")
 REPEAT_STRIDE = 1_000_003
 
 
-def play(job: Key, config: Any) -> dict[str, Any]:
+def play(job: Key, config: Any) -> EpisodeRecord:
     """Play one episode and return its record (never raises: a crash of the agent is a failed episode, any other crash is lost).
 
     Args:
@@ -138,7 +138,7 @@ class CheckedAgent:
         return action
 
 
-def _agent_error(env: gym.Env, error: str) -> dict[str, Any]:
+def _agent_error(env: gym.Env, error: str) -> EpisodeRecord:
     """A failed episode, scored: R_ext 0 and R* 0, the transcript up to the failure."""
     messages = env.unwrapped.messages
     zero = {
@@ -157,7 +157,7 @@ def _agent_error(env: gym.Env, error: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _base(job: Key, config: Any) -> dict[str, Any]:
+def _base(job: Key, config: Any) -> EpisodeRecord:
     env_id, spec, k, r, reveal = job
     record = {"type": "episode", "env_id": env_id, "agent": spec, "episode": k, "seed": config.seed + k}
     if r or config.repeats > 1:

@@ -15,7 +15,7 @@ import json
 import platform
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import collab_env
 from collab_env.errors import ConfigError
@@ -30,7 +30,44 @@ SCHEMA_VERSION = 2
 Key = tuple[str, str, int, int, str]  # (env id, agent spec, episode index, repeat, reveal)
 
 
-def key(record: dict[str, Any]) -> Key:
+class EpisodeRecord(TypedDict, total=False):
+    """One line of the episode log: what every report, summary and resume reads.
+
+    A lost episode carries only the identity, ``status`` and ``error``; an agent error the
+    transcript up to its failure, scored 0. The user counters ``user_parse_failures``,
+    ``user_cutoffs``, ``user_drifts``, ``user_retries`` and ``user_fallbacks`` sit beside
+    ``user_calls``.
+    """
+
+    type: Literal["episode"]
+    env_id: str
+    agent: str  # the agent spec
+    episode: int  # index k within (env, agent)
+    repeat: int  # the run of this (env, agent, episode), 0 without --repeats
+    reveal: str  # the user's reveal control, "default" unless asked
+    seed: int  # seed + k
+    status: Literal["ok", "lost", "agent_error"]
+    error: str | None
+    metric: str  # the task's metric name
+    task_id: str | None
+    reward: dict[str, Any]  # R* and its parts, as RewardBreakdown.as_dict()
+    success: bool  # the task metric reached the task's accept threshold
+    judge: str | None  # the engagement judge's name
+    turns: int
+    terminated: bool
+    questions: int
+    assistant_tokens: int
+    user_tokens: int
+    user_calls: int
+    user_accepted_drifts: int  # drifts the LLM user's guards let through after their retries
+    user_profile: Any  # the LLM user's persona/preference profile, when it has one
+    agent_usage: dict[str, Any]
+    usage: dict[str, dict[str, Any]]  # agent, user, judge
+    cost: float
+    messages: list[dict[str, str]]
+
+
+def key(record: EpisodeRecord) -> Key:
     """The identity of an episode record: (env id, agent spec, episode index, repeat, reveal).
 
     Records written before repeats and the reveal control read as repeat 0, ``"default"``.
@@ -106,7 +143,7 @@ def check_same_users(headers: dict[str, dict[str, Any]], allow: bool = False) ->
         )
 
 
-def read_log(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def read_log(path: str | Path) -> tuple[dict[str, Any], list[EpisodeRecord]]:
     """The header and the episode records of a log, one record per episode.
 
     Args:
@@ -127,7 +164,7 @@ def read_log(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     lines = read_jsonl(path)
     if not lines or lines[0].get("type") != "header":
         raise ConfigError(f"{path} is not a collab-env benchmark log (no header line)")
-    records: dict[Key, dict[str, Any]] = {}
+    records: dict[Key, EpisodeRecord] = {}
     for record in lines[1:]:
         if record.get("type") == "episode":
             records[key(record)] = record

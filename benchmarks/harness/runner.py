@@ -35,13 +35,13 @@ from typing import Any
 import gymnasium as gym
 from collab_env.agents.specs import check_spec
 from collab_env.benchmarks.harness.episode import REPEAT_STRIDE, USER_COUNTS, _base, play
-from collab_env.benchmarks.harness.log import Key, key, prepare, read_log
+from collab_env.benchmarks.harness.log import EpisodeRecord, Key, key, prepare, read_log
 
 import collab_env
 from collab_env.config import EnvConfig
 from collab_env.env import REVEAL
 from collab_env.errors import ConfigError, EndpointDown
-from collab_env.registration import check_env_id
+from collab_env.registration import check_env_id, family_of
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("threads", "processes", "ray")
@@ -166,7 +166,7 @@ class BenchConfig:
 
     def dataset_for(self, env_id: str) -> str | None:
         """The dataset spec that applies to ``env_id`` (its family's), or ``None``."""
-        family = collab_env.ENV_IDS[env_id]
+        family = family_of(env_id)
         specs = [spec for spec in self.datasets if _dataset_family(spec) == family]
         if len(specs) > 1:
             raise ConfigError(f"two datasets for {env_id}: {specs}")
@@ -180,7 +180,7 @@ class BenchConfig:
         )  # fmt: skip
 
     def _check_datasets(self) -> None:
-        families = {collab_env.ENV_IDS[e] for e in self.envs}
+        families = {family_of(e) for e in self.envs}
         for spec in self.datasets:
             if _dataset_family(spec) not in families:
                 raise ConfigError(
@@ -329,7 +329,7 @@ def _run_ray(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
             raise RunStopped(reason, len(pending))
 
 
-def _lost(job: Key, config: BenchConfig, error: str) -> dict[str, Any]:
+def _lost(job: Key, config: BenchConfig, error: str) -> EpisodeRecord:
     return {**_base(job, config), "status": "lost", "error": error}
 
 

@@ -4,13 +4,14 @@
 neither the openai client nor torch.
 """
 
-import sys
 from typing import Any
 
+from collab_env.llm.backends import BACKENDS, bounds_tokens, build_model, innermost, json_mode, parse_model
 from collab_env.llm.base import ChatModel, ChatResult, Usage, price
 from collab_env.llm.cache import CachedChat
 
 __all__ = [
+    "BACKENDS",
     "CachedChat",
     "ChatModel",
     "ChatResult",
@@ -18,23 +19,13 @@ __all__ = [
     "OpenAIChat",
     "Usage",
     "bounded",
+    "bounds_tokens",
+    "build_model",
     "innermost",
-    "is_endpoint",
+    "json_mode",
+    "parse_model",
     "price",
 ]
-
-
-def innermost(model: Any) -> Any:
-    """The model that a chain of wrappers (``CachedChat``...) ends at: the one with sampling defaults.
-
-    >>> class Base: defaults = {"max_tokens": 8}
-    >>> class Wrapper: model = Base()
-    >>> innermost(Wrapper()).defaults
-    {'max_tokens': 8}
-    """
-    while not hasattr(model, "defaults") and hasattr(model, "model"):
-        model = model.model
-    return model
 
 
 def __getattr__(name: str) -> Any:
@@ -49,17 +40,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'collab_env.llm' has no attribute {name!r}")
 
 
-def is_endpoint(model: Any) -> bool:
-    """Whether ``model`` (through its wrappers) is an :class:`OpenAIChat`: an OpenAI-compatible
-    endpoint, which generates until the context is full unless bounded, and offers JSON mode.
-    """
-    module = sys.modules.get("collab_env.llm.openai_chat")  # not imported: no OpenAIChat exists
-    return module is not None and isinstance(innermost(model), module.OpenAIChat)
-
-
 def bounded(role: str, model: Any, sampling: dict[str, Any]) -> dict[str, Any]:
-    """``sampling`` bounded by ``role``'s ``max_tokens`` when ``model`` is an OpenAI-compatible
-    endpoint and neither ``sampling`` nor the model's defaults bound it.
+    """``sampling`` bounded by ``role``'s ``max_tokens`` when ``model`` does not bound its own
+    generations (an OpenAI-compatible endpoint) and neither ``sampling`` nor its defaults do.
 
     What an agent or a user simulator built around a model sends with every call, so that no
     call runs until the context is full (issue 18: one ran 3,628 tokens, 515 s). A local
@@ -67,7 +50,7 @@ def bounded(role: str, model: Any, sampling: dict[str, Any]) -> dict[str, Any]:
     """
     from collab_env.config import ROLE_DEFAULTS
 
-    if not is_endpoint(model) or sampling.get("max_tokens") is not None:
+    if bounds_tokens(model) or sampling.get("max_tokens") is not None:
         return dict(sampling)
     if innermost(model).defaults.get("max_tokens") is not None:
         return dict(sampling)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-Message = Mapping[str, str]
+from collab_env.types import ChatMessage
 
 
 @dataclass(frozen=True)
@@ -104,15 +104,15 @@ class ChatModel(Protocol):
     concurrency: int
     usage: Usage
 
-    def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion (blocking)."""
 
-    async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    async def acomplete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion (async)."""
 
     def complete_batch(
         self,
-        batch: Sequence[Sequence[Message]],
+        batch: Sequence[Sequence[ChatMessage]],
         per_call: Sequence[Mapping[str, Any]] | None = None,
         **params: Any,
     ) -> list[ChatResult]:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from collab_env.errors import ConfigError
-from collab_env.llm.base import ChatModel, ChatResult, Message, Usage, per_call_params
+from collab_env.llm.base import ChatModel, ChatResult, Usage, per_call_params
+from collab_env.types import ChatMessage
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, result TEXT NOT NULL)"
 
@@ -48,7 +49,7 @@ class CachedChat:
                 "delete it or pass another path"
             ) from exc
 
-    def complete(self, messages: Sequence[Message], sample_index: int = 0, **params: Any) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], sample_index: int = 0, **params: Any) -> ChatResult:
         """The cached completion, or the model's (then stored)."""
         key = self.key(messages, sample_index, params)
         result = self._lookup(key)
@@ -78,7 +79,7 @@ class CachedChat:
         return ChatResult(**json.loads(stored))
 
     async def acomplete(
-        self, messages: Sequence[Message], sample_index: int = 0, **params: Any
+        self, messages: Sequence[ChatMessage], sample_index: int = 0, **params: Any
     ) -> ChatResult:
         """Async :meth:`complete` (a hit never reaches the model)."""
         import asyncio
@@ -87,7 +88,7 @@ class CachedChat:
 
     def complete_batch(
         self,
-        batch: Sequence[Sequence[Message]],
+        batch: Sequence[Sequence[ChatMessage]],
         per_call: Sequence[Mapping[str, Any]] | None = None,
         **params: Any,
     ) -> list[ChatResult]:
@@ -110,7 +111,7 @@ class CachedChat:
             self.usage.add(result)
         return results
 
-    def key(self, messages: Sequence[Message], sample_index: int, params: dict[str, Any]) -> str:
+    def key(self, messages: Sequence[ChatMessage], sample_index: int, params: dict[str, Any]) -> str:
         """The cache key of a call."""
         payload = [self.name, [dict(m) for m in messages], sorted(params.items()), sample_index]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

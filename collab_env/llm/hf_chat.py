@@ -9,12 +9,13 @@ import os
 import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from collab_env.config import ROLE_DEFAULTS
 from collab_env.errors import ConfigError
-from collab_env.llm.base import ChatResult, Message, Usage, per_call_params
+from collab_env.llm.base import ChatResult, Usage, per_call_params
 from collab_env.llm.batching import BatchingQueue
+from collab_env.types import ChatMessage
 
 #: Sampling parameters ``generate`` reads; calls that differ in them never share a generate call.
 SAMPLING = ("temperature", "top_p", "max_tokens")
@@ -56,6 +57,10 @@ class HFChat:
         ConfigError: if torch or transformers is missing, the checkpoint does not exist, a loaded
             model comes without its tokenizer, or an argument is out of range.
     """
+
+    #: Capabilities (see :mod:`collab_env.llm.backends`): no JSON mode; bounds its own generations.
+    json_mode: ClassVar[bool] = False
+    bounds_tokens: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -104,19 +109,19 @@ class HFChat:
                 _SHARED[key] = cls(path, **options)
             return _SHARED[key]
 
-    def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion, batched with the calls other threads make at the same time."""
         _check_params(params, SAMPLING + PER_CALL)
         result = self._queue.submit((messages, _sample_key(params)), key=self._sampling(params))
         self.usage.add(result)
         return result
 
-    async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    async def acomplete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion, in a worker thread (coalesced like :meth:`complete`)."""
         return await asyncio.to_thread(self.complete, messages, **params)
 
     def complete_batch(
-        self, batch: Sequence[Sequence[Message]], per_call: Sequence[Any] | None = None, **params: Any
+        self, batch: Sequence[Sequence[ChatMessage]], per_call: Sequence[Any] | None = None, **params: Any
     ) -> list[ChatResult]:
         """One completion per conversation, one ``generate`` call per ``batch_size`` of them, in order.
 
@@ -156,13 +161,15 @@ class HFChat:
         )
         return tuple((k, merged[k]) for k in SAMPLING)
 
-    def _serve(self, items: list[tuple[Sequence[Message], Hashable]], sampling: Hashable) -> list[ChatResult]:
+    def _serve(
+        self, items: list[tuple[Sequence[ChatMessage], Hashable]], sampling: Hashable
+    ) -> list[ChatResult]:
         """The batching queue's worker: one batch of coalesced calls that share ``sampling``."""
         return self._generate([m for m, _ in items], [s for _, s in items], **dict(sampling))
 
     def _generate(
         self,
-        chunk: Sequence[Sequence[Message]],
+        chunk: Sequence[Sequence[ChatMessage]],
         samples: Sequence[Hashable],
         temperature: float,
         top_p: float,
@@ -259,3 +266,24 @@ def _check_params(params: Mapping[str, Any], accepted: Sequence[str]) -> None:
     unknown = set(params) - set(accepted)
     if unknown:
         raise ConfigError(f"unknown HFChat parameter(s) {sorted(unknown)}; accepted: {sorted(accepted)}")
+
+
+def build(target: dict[str, Any], options: dict[str, Any]) -> HFChat:
+    """The ``hf`` backend (:mod:`collab_env.llm.backends`): ``hf:PATH``, loaded once per process.
+
+    ``max_tokens`` and ``temperature`` become the model's sampling defaults; ``concurrency`` is
+    its ``batch_size`` (the calls it serves in one ``generate``).
+    """
+    if "concurrency" in options:
+        options["batch_size"] = options.pop("concurrency")
+    return HFChat.shared(target["path"], **options)
+
+
+def check(target: dict[str, Any]) -> None:
+    """Check an ``hf:PATH`` model without loading it: the checkpoint directory exists.
+
+    Raises:
+        ConfigError: naming the path.
+    """
+    if not os.path.isdir(target["path"]):
+        raise ConfigError(f"model 'hf:{target['path']}': no checkpoint directory at {target['path']!r}")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import openai
 from tenacity import (
@@ -22,9 +21,11 @@ from tenacity import (
 
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.executors import ThreadExecutor
-from collab_env.llm.base import ChatResult, Message, Usage, per_call_params, price
+from collab_env.llm.base import ChatResult, Usage, per_call_params, price
 from collab_env.llm.breaker import breaker_for
+from collab_env.llm.slots import Slots
 from collab_env.tokens import count_tokens
+from collab_env.types import ChatMessage
 
 log = logging.getLogger(__name__)
 _PARAMS = {"temperature", "top_p", "max_tokens", "seed", "stop", "response_format"}
@@ -109,6 +110,11 @@ class OpenAIChat:
     all its attempts.
     """
 
+    #: Capabilities (see :mod:`collab_env.llm.backends`): asks for JSON objects; generates until
+    #: the context is full unless a call is bounded.
+    json_mode: ClassVar[bool] = True
+    bounds_tokens: ClassVar[bool] = False
+
     def __init__(
         self,
         model: str,
@@ -149,8 +155,8 @@ class OpenAIChat:
         self._client = openai.OpenAI(**self._async_kwargs)
         backoff_s, cap = self.backoff_s, self.backoff_cap_s
         self._backoff = wait_exponential(multiplier=backoff_s, max=cap) + wait_random(0, backoff_s)
-        self._semaphore = threading.BoundedSemaphore(self.concurrency)
-        self._loops: dict[int, tuple[openai.AsyncOpenAI, asyncio.Semaphore]] = {}
+        self._semaphore = Slots(self.concurrency)  # one bound for every thread and event loop
+        self._loops: dict[int, openai.AsyncOpenAI] = {}
         self.breaker = breaker_for(self.base_url)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -163,7 +169,7 @@ class OpenAIChat:
         self.__dict__.update(state)
         self._connect()
 
-    def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion; retried on transient failures.
 
         Raises:
@@ -199,9 +205,9 @@ class OpenAIChat:
             raise self._error(exc, retrying.statistics.get("attempt_number", 1)) from exc
         return self._result(response, failed)
 
-    async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
+    async def acomplete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
         """One completion, awaited; the same retries and bound as :meth:`complete`."""
-        client, semaphore = self._for_loop()
+        client = self._for_loop()
         request, failed = self._request(messages, params), []
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
@@ -210,7 +216,7 @@ class OpenAIChat:
             sleep=self.breaker.asleep,
         )
         try:
-            async with semaphore:
+            async with self._semaphore:
                 async for attempt in retrying:
                     with attempt:
                         self.breaker.check()
@@ -227,7 +233,7 @@ class OpenAIChat:
 
     def complete_batch(
         self,
-        batch: Sequence[Sequence[Message]],
+        batch: Sequence[Sequence[ChatMessage]],
         per_call: Sequence[Mapping[str, Any]] | None = None,
         **params: Any,
     ) -> list[ChatResult]:
@@ -238,7 +244,7 @@ class OpenAIChat:
     def __repr__(self) -> str:
         return f"OpenAIChat(model={self.name!r}, base_url={self.base_url!r}, concurrency={self.concurrency})"
 
-    def _request(self, messages: Sequence[Message], params: dict[str, Any]) -> dict[str, Any]:
+    def _request(self, messages: Sequence[ChatMessage], params: dict[str, Any]) -> dict[str, Any]:
         params = {k: v for k, v in params.items() if k != "sample_index"}
         _check_params(params)
         merged = {**self.defaults, **params}
@@ -305,14 +311,11 @@ class OpenAIChat:
             f"{self.base_url} (model {self.name!r}) failed with {status} after {attempts} attempt(s): {exc}"
         )
 
-    def _for_loop(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
-        # asyncio objects belong to one event loop; keep a client and a semaphore per loop.
+    def _for_loop(self) -> openai.AsyncOpenAI:
+        # An async client belongs to one event loop; keep one per loop (the bound is shared).
         loop = id(asyncio.get_running_loop())
         if loop not in self._loops:
-            self._loops[loop] = (
-                openai.AsyncOpenAI(**self._async_kwargs),
-                asyncio.Semaphore(self.concurrency),
-            )
+            self._loops[loop] = openai.AsyncOpenAI(**self._async_kwargs)
         return self._loops[loop]
 
 
@@ -354,3 +357,13 @@ def _check_params(params: Mapping[str, Any]) -> None:
     unknown = set(params) - _PARAMS
     if unknown:
         raise ConfigError(f"unknown sampling parameter(s) {sorted(unknown)}; accepted: {sorted(_PARAMS)}")
+
+
+def build(target: dict[str, Any], options: dict[str, Any]) -> OpenAIChat:
+    """The ``openai`` backend (:mod:`collab_env.llm.backends`): ``openai:MODEL@BASE_URL`` with model options.
+
+    ``max_tokens`` and ``temperature`` become the model's sampling defaults; ``timeout_s``,
+    ``concurrency`` and ``max_retries`` its call limits.
+    """
+    sampling = {k: options.pop(k) for k in ("max_tokens", "temperature") if k in options}
+    return OpenAIChat(target["model"], base_url=target.get("url"), **options, **sampling)

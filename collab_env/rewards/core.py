@@ -16,15 +16,12 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from collab_env.errors import ConfigError
-from collab_env.facets import questions, stems
+from collab_env.facets import MAX_CREDITED_QUESTIONS, questions, stems
 from collab_env.tokens import ENCODING, count_tokens
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance
 
 if TYPE_CHECKING:
     from collab_env.task import Task
-
-#: Questions beyond this many in one message are not credited (and count as redundant).
-MAX_CREDITED_QUESTIONS = 3
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 
 import gymnasium as gym
 
 from collab_env.rollout import run_episode
 from collab_env.task import Task
-from collab_env.types import ChatMessage
+from collab_env.types import Agent
 
 
-def check_episode(
-    env: gym.Env, agent: Callable[[Sequence[ChatMessage]], str], seeds: Iterable[int] = (0, 1, 2)
-) -> None:
+def check_episode(env: gym.Env, agent: Agent, seeds: Iterable[int] = (0, 1, 2)) -> None:
     """Play seeded episodes twice and check the contract a user relies on.
 
     Checks that observations lie in the observation space, rewards are finite, every step's

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from collab_env.errors import ConfigError
-from collab_env.llm import bounded, is_endpoint
+from collab_env.llm import bounded
+from collab_env.llm import json_mode as serves_json
 from collab_env.llm.base import ChatModel, ChatResult
 from collab_env.types import (
     TERMINATION_SIGNAL,
@@ -106,7 +107,7 @@ class LLMUser(UserSimulator):
             raise ConfigError(f"profiles must be 'auto', 'train', 'test', profiles or None, got {profiles!r}")
         self.model, self.max_attempts, self.max_words, self.prompt = model, max_attempts, max_words, prompt
         self.protocol, self.opening, self.profiles = protocol, opening, profiles
-        json_mode = is_endpoint(model) if json_mode is None else json_mode
+        json_mode = serves_json(model) if json_mode is None else json_mode
         self.format = ("schema" if schema else "json") if json_mode else "none"
         self.sampling = bounded("user", model, sampling)
         self.reminders = protocol_reminders(protocol)

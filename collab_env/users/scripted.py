@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from collab_env.facets import match_facets, questions
-from collab_env.rewards import MAX_CREDITED_QUESTIONS
+from collab_env.facets import MAX_CREDITED_QUESTIONS, match_facets, questions
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, Facet, TaskInstance, UserReply
 from collab_env.users.base import UserSimulator
 

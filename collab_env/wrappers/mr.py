@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,10 +33,9 @@ from collab_env.executors import concurrency_of, make_executor
 from collab_env.rewards import conversation_reward
 from collab_env.rollout import Future, play_futures
 from collab_env.task import check_policy_family
-from collab_env.types import ChatMessage
+from collab_env.types import Agent, ChatMessage
 from collab_env.users import LLMUser
 
-Policy = Callable[[Sequence[ChatMessage]], str]
 #: Counters of a user simulator's per-episode state that measure model usage.
 USAGE_FIELDS = ("calls", "tokens", "prompt_tokens", "completion_tokens", "cost")
 
@@ -122,7 +121,7 @@ class MultiturnAwareReward(gym.Wrapper):
     def __init__(
         self,
         env: gym.Env,
-        policy: Policy,
+        policy: Agent,
         window: int = 2,
         samples: int = 3,
         seed: int = 0,
@@ -160,7 +159,7 @@ def multiturn_aware_reward(
     env_id_or_env: str | EnvConfig | gym.Env,
     conversation: Sequence[ChatMessage],
     candidates: Sequence[str],
-    policy: Policy,
+    policy: Agent,
     window: int = 2,
     samples: int = 3,
     *,
@@ -231,7 +230,7 @@ def _estimate(
     base: CollabEnv,
     state: EnvState,
     candidates: list[str],
-    policy: Policy,
+    policy: Agent,
     window: int,
     seeds: list[list[int]],
     keep: bool,

@@ -81,3 +81,25 @@ def test_user_guards_measures_false_rejections_and_the_catch_rate(tmp_path, monk
         figures["catch_rate_drift"]["rate"] == 1.0
         and figures["false_rejections_model_user_turns"]["rate"] == 0
     )
+@dataclasses.dataclass
+class _Args:
+    """What a script measures."""
+
+    window: int = 2
+    """lookahead turns of each future"""
+    sweep: tuple[str, ...] = ("a", "b")
+    """settings to run"""
+    hostile: bool = False
+    fixed: float = 1.0
+
+
+def test_benchmark_options_come_from_the_one_generator_with_their_help(monkeypatch, capsys):
+    from collab_env.benchmarks import parse_args
+
+    monkeypatch.setattr("sys.argv", ["script", "--sweep", "c,d", "--hostile", "--window", "3"])
+    assert parse_args(_Args, "Doc.", only=("window", "sweep", "hostile")) == _Args(3, ("c", "d"), True)
+    monkeypatch.setattr("sys.argv", ["script", "--help"])
+    with pytest.raises(SystemExit):
+        parse_args(_Args, "Doc.", only=("window", "sweep"))
+    out = " ".join(capsys.readouterr().out.split())
+    assert "lookahead turns of each future (default: 2)" in out and "--fixed" not in out

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 
 import pytest
 from collab_env.agents import LLMAgent
@@ -67,6 +68,21 @@ def test_async_completions_share_the_bound():
     with LoopbackServer(latency_s=0.05) as server:
         results = asyncio.run(run(_model(server, concurrency=2)))
     assert [r.text for r in results] == ["OK"] * 8 and server.max_in_flight <= 2
+
+
+def test_one_bound_holds_across_threads_and_event_loops():
+    async def run(model):
+        return await asyncio.gather(*(model.acomplete(HI) for _ in range(4)))
+
+    with LoopbackServer(latency_s=0.05) as server:
+        model = _model(server, concurrency=2)
+        threads = [threading.Thread(target=asyncio.run, args=(run(model),)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        model.complete(HI)
+        for thread in threads:
+            thread.join()
+    assert server.requests == 13 and server.max_in_flight == 2  # three loops and a thread, two slots
 
 
 def test_unknown_sampling_parameter_is_a_config_error():

@@ -19,7 +19,7 @@ from collab_env.tasks.code import task as task_module
 from collab_env.tasks.code.metric import HELPERS, raise_if_host_stalled, run_tests
 from collab_env.tasks.code.templates import NAME_STATEMENT, TEMPLATES, render
 
-from collab_env.env import CollabEnv
+from collab_env.builders import make_env
 from collab_env.errors import ConfigError, SandboxError
 from collab_env.facets import match_facets
 from collab_env.rollout import run_episode
@@ -321,7 +321,7 @@ def test_task_pickles_with_an_empty_cache(task, instances):
 
 
 def test_clarify_beats_passive_against_the_scripted_user():
-    env = CollabEnv("code", split="test")
+    env = make_env("code", split="test")
     means = {}
     for name, agent in (("passive", PassiveAgent), ("clarify", ClarifyAgent)):
         scores = []
