@@ -78,7 +78,9 @@ def play(job: Key, config: Any) -> EpisodeRecord:
         error=error,
         task_id=result.task_id,
         reward=result.reward,
-        success=result.reward["task_metric"] >= task.accept_threshold if "task_metric" in result.reward else None,
+        success=result.reward["task_metric"] >= task.accept_threshold
+        if "task_metric" in result.reward
+        else None,
         judge=result.reward.get("engagement_judge"),
         turns=result.turns,
         terminated=result.terminated,

@@ -34,7 +34,7 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents.specs import check_spec
-from collab_env.benchmarks.harness.episode import REPEAT_STRIDE, USER_COUNTS, _base, play
+from collab_env.benchmarks.harness.episode import USER_COUNTS, _base, play
 from collab_env.benchmarks.harness.log import EpisodeRecord, Key, key, prepare, read_log
 
 import collab_env

@@ -114,22 +114,6 @@ class LLMUser(UserSimulator):
 
     @property
     def version(self) -> str:
-        """``llm/<protocol>/p<prompt hash>/<model>``: what makes two LLM users the same instrument.
-
-        The protocol is the prompt layout; the hash covers the guidance, the instruction, the
-        retry reminders, the reply-length bound and the sampling parameters (temperature,
-        ``max_tokens``, JSON mode), so a changed prompt or temperature is a different user.
-        """
-        pinned = {
-            "guidance": GUIDANCE, "instruction": _INSTRUCTION, "reminders": RETRY_REMINDERS,
-            "max_words": self.max_words, "max_attempts": self.max_attempts,
-            "sampling": {k: v for k, v in sorted(self.sampling.items()) if k != "seed"},
-        }  # fmt: skip
-        digest = hashlib.sha256(json.dumps(pinned, sort_keys=True, default=str).encode()).hexdigest()[:10]
-        return f"llm/{self.prompt}/p{digest}/{getattr(self.model, 'name', type(self.model).__name__)}"
-
-    @property
-    def version(self) -> str:
         """``llm/<protocol>-<layout>/p<prompt hash>/<model>``: what makes two LLM users the same instrument.
 
         The hash covers the guidance, the output format, the retry reminders, the opening, the

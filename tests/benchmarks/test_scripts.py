@@ -81,6 +81,8 @@ def test_user_guards_measures_false_rejections_and_the_catch_rate(tmp_path, monk
         figures["catch_rate_drift"]["rate"] == 1.0
         and figures["false_rejections_model_user_turns"]["rate"] == 0
     )
+
+
 @dataclasses.dataclass
 class _Args:
     """What a script measures."""
