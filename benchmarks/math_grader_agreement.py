@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sympy
-from collab_env.benchmarks import save_results
+from collab_env.benchmarks import grading, save_results
 from collab_env.tasks.datasets import load_dataset
 from collab_env.tasks.math.metric import answers_equivalent, extract_answer
 from math_verify import parse, verify
@@ -133,40 +133,12 @@ def project_verdict(reply: str, reference: str) -> tuple[bool, str | None]:
 
 def grade_independent(path: str) -> dict:
     """Agreement of the project grader with an independent set's labels, by who wrote the reply."""
-    cases = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-    agree, total, differ = Counter(), Counter(), []
-    for case in cases:
+
+    def grade(case: dict) -> tuple[bool, str]:
         verdict, answer = project_verdict(case["reply"], case.get("reference") or case["answers"][0])
-        group = f"{case.get('model') or case.get('author')} / {case.get('prompt_style') or case.get('form')}"
-        total[group] += 1
-        agree[group] += verdict == case["correct"]
-        if verdict != case["correct"]:
-            differ.append(
-                {"id": case["id"], "correct": case["correct"], "read": answer, "reply": case["reply"]}
-            )
-    return {
-        "set": Path(path).name,
-        "cases": len(cases),
-        "labelled_correct": sum(case["correct"] for case in cases),
-        "agree": sum(agree.values()),
-        "by_group": {g: {"cases": n, "agree": agree[g]} for g, n in sorted(total.items())},
-        "disagreements": differ,
-    }
+        return verdict, f"read {answer!r}"
 
-
-def print_independent(sets: list[dict]) -> None:
-    """Print the independent sets' agreement: the accuracy figure."""
-    print("independent sets (the accuracy figure; text the rules were not written for):")
-    for graded in sets:
-        n = graded["cases"]
-        print(f"  {graded['set']}: {graded['agree']}/{n} agree ({100 * graded['agree'] / max(n, 1):.1f}%)")
-        for group, row in graded["by_group"].items():
-            print(f"    {group}: {row['agree']}/{row['cases']}")
-        for case in graded["disagreements"]:
-            label = "correct" if case["correct"] else "wrong"
-            print(f"    differs ({label}, read {case['read']!r}): {case['id']}: {case['reply'][-100:]!r}")
-    agree, n = sum(g["agree"] for g in sets), sum(g["cases"] for g in sets)
-    print(f"  all independent: {agree}/{n} agree ({100 * agree / max(n, 1):.1f}%)")
+    return grading.grade_independent(path, grade, "as written")
 
 
 def main() -> None:
@@ -192,7 +164,7 @@ def main() -> None:
         "math_grader_agreement", args, out, math_data=math_path, independent=independent,
         regression=graded, math_records=records,
     )  # fmt: skip
-    print_independent(independent)
+    grading.print_independent(independent)
     n = graded["cases"]
     print(
         f"regression cases (written with the rules; not an accuracy figure): {n} "

@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from collab_env.benchmarks import save_results
+from collab_env.benchmarks import grading, save_results
 from collab_env.tasks.qa import QATask
 from collab_env.tasks.qa.metric import is_correct
 
@@ -84,48 +84,13 @@ def grade(cases: list[dict], judge=None) -> dict:
 def grade_independent(path: str) -> dict:
     """Agreement of the metric with an independent set's labels, by who wrote the reply."""
     task = QATask()
-    cases = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-    agree, total, differ = Counter(), Counter(), []
-    for case in cases:
+
+    def grade(case: dict) -> tuple[bool, str]:
         answer = task.extract_solution(case["reply"])
         verdict = answer is not None and is_correct(answer, case["answers"], others=case.get("others", ()))
-        group = f"{case.get('model') or case.get('author')} / {case.get('prompt_style') or 'as written'}"
-        total[group] += 1
-        agree[group] += verdict == case["correct"]
-        if verdict != case["correct"]:
-            differ.append(
-                {
-                    "id": case["id"],
-                    "correct": case["correct"],
-                    "answers": case["answers"],
-                    "reply": case["reply"],
-                }
-            )
-    return {
-        "set": Path(path).name,
-        "cases": len(cases),
-        "labelled_correct": sum(case["correct"] for case in cases),
-        "agree": sum(agree.values()),
-        "by_group": {g: {"cases": n, "agree": agree[g]} for g, n in sorted(total.items())},
-        "disagreements": differ,
-    }
+        return verdict, f"gold {case['answers'][0]!r}"
 
-
-def print_independent(sets: list[dict]) -> None:
-    """Print the independent sets' agreement: the accuracy figure."""
-    print("independent sets (the accuracy figure; text the rules were not written for):")
-    for graded in sets:
-        n = graded["cases"]
-        print(f"  {graded['set']}: {graded['agree']}/{n} agree ({100 * graded['agree'] / max(n, 1):.1f}%)")
-        for group, row in graded["by_group"].items():
-            print(f"    {group}: {row['agree']}/{row['cases']}")
-        for case in graded["disagreements"]:
-            label = "correct" if case["correct"] else "wrong"
-            print(
-                f"    differs ({label}, gold {case['answers'][0]!r}): {case['id']}: {case['reply'][:100]!r}"
-            )
-    agree, n = sum(g["agree"] for g in sets), sum(g["cases"] for g in sets)
-    print(f"  all independent: {agree}/{n} agree ({100 * agree / max(n, 1):.1f}%)")
+    return grading.grade_independent(path, grade, "as written")
 
 
 def main() -> None:
@@ -156,7 +121,7 @@ def main() -> None:
     out = args.out or (str(DEFAULT_OUT) if default_run else None)
     if out:
         save_results("qa_grader_agreement", args, out, independent=independent, regression=result)
-    print_independent(independent)
+    grading.print_independent(independent)
     n = result["cases"]
     print(f"regression cases (written with the rules; not an accuracy figure): {n}")
     for name, label in (
