@@ -122,7 +122,7 @@ def test_a_benchmark_through_faults_accounts_for_every_episode(tmp_path, quick_r
     with LoopbackServer(reply=_user_json, faults=faults, retry_after_s=0.01, stall_s=1.0) as server:
         config = BenchConfig(
             ["CollabQA-v0", "CollabMath-v0"], ["clarify", "passive"], 3, out=str(tmp_path), workers=2,
-            user_model="u", base_url=server.base_url,
+            user_model="u", judge_model="heuristic", base_url=server.base_url,
         )  # fmt: skip
         _, records = read_log(run_bench(config))
     ok = [r for r in records if r["status"] == "ok"]
