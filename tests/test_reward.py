@@ -128,17 +128,9 @@ def test_final_solution_is_the_last_one_proposed(toy_task, instance):
     assert conversation_reward(toy_task, instance, conv[:3]).task_metric == 1.0
 
 
-#: Non-answers as an LLM user writes them, none of them the scripted user's.
-LLM_NON_ANSWERS = (
-    "Sounds good, thanks!",
-    "No clue honestly.",
-    "Hmm, you decide.",
-    "Not really sure tbh.",
-    "Whatever works for you.",
-    "I don't have a preference.",
-    "Good question, no idea.",
-    "Up to you!",
-)
+#: Non-answers as an LLM user writes them, none of them the scripted user's: the loopback LLM's
+#: own (``NON_ANSWERS``) and an acknowledgement.
+LLM_NON_ANSWERS = ("Sounds good, thanks!",)
 
 
 @pytest.mark.parametrize("phrase", LLM_NON_ANSWERS + NON_ANSWERS)
