@@ -7,7 +7,8 @@ Four forms:
   ``openai:MODEL@BASE_URL`` (API key from ``OPENAI_API_KEY``: the command line refuses to start
   without one for an endpoint that is not on this machine) or a local checkpoint ``hf:PATH``;
   ``#proactive`` appended picks the proactive prompt. The env's config sets the model's
-  options (``--model-option agent.max_tokens=100``, ``agent.concurrency=8``...);
+  options: the agent role's defaults (:data:`~collab_env.config.ROLE_DEFAULTS`), and those
+  given (``--model-option agent.max_tokens=100``, ``agent.concurrency=8``...);
 - a Python callable: ``module:function``, either an agent (``function(messages) -> str``) or a
   factory marked ``function.agent_factory = True``, called with the env to build one.
 
@@ -110,7 +111,7 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
         from collab_env.agents.llm import LLMAgent
 
         model, style = _model_and_style(spec)
-        options = tuple(sorted(agent_options(env).items()))
+        options = tuple(sorted(agent_options(env, parse_model(model)[0]).items()))
         with _BUILDING:  # episodes starting together in worker threads get the one model
             shared = _shared_model(model, options)
         return LLMAgent(MeteredChat(shared), style=style or "base")
@@ -176,13 +177,19 @@ def openai_endpoint(spec: str) -> tuple[str, str | None] | None:
     return (parsed[1]["model"], parsed[1]["url"]) if parsed else None
 
 
-def agent_options(env: gym.Env) -> dict[str, Any]:
-    """The agent's model options that the env's config sets (``--model-option agent.KEY=VALUE``).
+def agent_options(env: gym.Env, backend: str) -> dict[str, Any]:
+    """The options of a ``backend`` agent's model: the agent role's, as the env's config types them
+    (:attr:`~collab_env.config.EnvConfig.agent`: the defaults and ``--model-option agent.KEY=VALUE``).
 
-    Only the options given: the rest keep the backend's defaults.
+    The defaults apply where the backend takes the option (a checkpoint has no timeout); an
+    option given that the backend does not take is passed on, for the backend to refuse by name.
     """
-    config = getattr(env.unwrapped, "config", None)
-    return config.given_options("agent") if config is not None else {}
+    from collab_env.config import EnvConfig
+
+    config = getattr(env.unwrapped, "config", None) or EnvConfig()
+    typed = {**config.agent.options(), "cache": config.agent.cache}
+    taken = {k: v for k, v in typed.items() if k in BACKENDS[backend].options and v is not None}
+    return {**taken, **config.given_options("agent")}
 
 
 _BUILDING = threading.Lock()
@@ -196,7 +203,11 @@ def _shared_model(model: str, options: tuple[tuple[str, Any], ...] = ()) -> Any:
     start together in worker threads share one model, whose calls are batched together; an
     endpoint's one client keeps its concurrency bound across episodes.
     """
-    return build_model(model, dict(options))
+    from collab_env.llm.cache import with_cache
+
+    options = dict(options)
+    path = options.pop("cache", None)
+    return with_cache(build_model(model, options), path)
 
 
 class MeteredChat:

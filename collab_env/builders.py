@@ -121,13 +121,18 @@ def make_env(
 def _models(
     config: EnvConfig | None, user_model: str | None, judge_model: str | None, base_url: str | None
 ) -> dict[str, ModelConfig | None]:
-    """The typed configs of the user's and the judge's models, and of a judge on the user's model."""
-    given = config.given_options("judge") if config is not None else {}
+    """The typed configs of the user's and the judge's models, and of a judge on the user's model.
+
+    An env built from a config takes its typed models; one built from names types them here.
+    """
+    if config is None:
+        config = EnvConfig(user_model=user_model, judge_model=judge_model, base_url=base_url)
+    explicit = config.judge_model is not None
     return {
-        "user": config.model_config("user") if config else user_model and ModelConfig.for_role("user", user_model, base_url),
-        "judge": config.model_config("judge") if config else judge_model and ModelConfig.for_role("judge", judge_model, base_url),
-        "judge of user": user_model and ModelConfig.for_role("judge", user_model, base_url, **given),
-    }  # fmt: skip
+        "user": config.user,
+        "judge": config.judge if explicit else None,
+        "judge of user": None if explicit else config.judge,
+    }
 
 
 @functools.cache
@@ -206,7 +211,9 @@ def chat_model(config: ModelConfig) -> Any:
 
     parsed = parse_model(config.model) or ("openai", {"model": config.model, "url": config.base_url})
     taken = {k: v for k, v in config.options().items() if k in BACKENDS[parsed[0]].options}
-    return build_backend(parsed[0], parsed[1], taken)
+    from collab_env.llm.cache import with_cache
+
+    return with_cache(build_backend(parsed[0], parsed[1], taken), config.cache)
 
 
 #: ``judge_model`` value that names the offline heuristic judge (an explicit choice with an LLM user).

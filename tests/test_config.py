@@ -47,9 +47,9 @@ def test_bad_model_options_are_refused_naming_the_option(option, match):
 
 def test_role_options_override_the_role_defaults_only():
     config = EnvConfig("CollabDoc-v0", user_model="m", model_options=("user.temperature=0.3",))
-    assert config.options("user")["temperature"] == 0.3
-    assert config.options("judge")["temperature"] == 0.0
-    assert config.options("user")["max_tokens"] > 0
+    assert config.user.temperature == 0.3
+    assert config.judge.temperature == 0.0 and config.judge.model == "m"  # the user's model judges
+    assert config.user.max_tokens > 0
 
 
 def test_user_model_gets_its_role_options(monkeypatch):

@@ -133,3 +133,9 @@ class CachedChat:
 def _sampling(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters that go to the model (``sample_index`` only keys the cache)."""
     return {k: v for k, v in params.items() if k != "sample_index"}
+
+
+def with_cache(model: Any, path: str | Path | None) -> Any:
+    """``model`` behind a response cache at ``path`` (the ``cache`` model option), or ``model``
+    itself when ``path`` is ``None``."""
+    return model if path is None else CachedChat(model, path)
