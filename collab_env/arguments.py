@@ -55,53 +55,140 @@ def add_config_options(
     *,
     skip: Collection[str] = (),
     defaults: dict[str, Any] | None = None,
+    prefix: str = "",
+    required: Collection[str] = (),
 ) -> list[str]:
     """Add one option per field of the dataclass ``cls`` to ``parser``.
+
+    A field that holds a config of its own (``BenchConfig.env``, an
+    :class:`~collab_env.config.EnvConfig`) is flattened: each of its fields is an option of its
+    own name (``--max-turns``, ``--user-model``...), in a group titled by the field's
+    ``metadata["group"]``, but those of ``metadata["omit"]`` (the outer config sets them) and
+    with those of ``metadata["required"]`` required; its defaults are those of the field's
+    default instance.
 
     Args:
         parser: The parser (or argument group) to add to.
         cls: A dataclass whose fields become options.
-        skip: Fields to leave out (already added from another config, or set by the command).
-        defaults: Field defaults that this command overrides (shown in the help).
+        skip: Fields to leave out (set by the command).
+        defaults: Field defaults that this command overrides (shown in the help); a nested
+            field's as ``"env.split"``.
+        prefix: The ``dest`` prefix of a nested config's options (``"env."``).
+        required: Fields whose options are required although they have defaults.
 
     Returns:
-        The names of the fields added (the ``dest`` of each option).
+        The ``dest`` of each option added (``"env.max_turns"`` for a nested field).
     """
     hints = typing.get_type_hints(cls)
     docs = attribute_docs(cls)
+    defaults = defaults or {}
     added = []
     for f in dataclasses.fields(cls):
         if f.name in skip or not f.init:
             continue
-        default = (defaults or {}).get(f.name, _default(f))
-        help_text = _plain(f.metadata.get("help") or docs.get(f.name, ""))
-        options: dict[str, Any] = {"dest": f.name, "default": None, "help": _with_default(help_text, default)}
-        if f.metadata.get("choices"):
-            options["choices"] = f.metadata["choices"]
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            options.update(required=True, help=help_text)
-        kind = _kind(hints[f.name])
-        if "choices" not in options and ("action" not in kind or kind["action"] == "extend"):
-            name = f.metadata.get("metavar") or flag(f.name)[2:].upper().replace("-", "_")
-            kind["metavar"] = f"{name}[,...]" if kind.get("action") == "extend" else name
-        parser.add_argument(flag(f.name), **options, **kind)
-        added.append(f.name)
+        inner = nested_config(hints[f.name])
+        if inner is not None:
+            group = parser
+            if isinstance(parser, argparse.ArgumentParser) and f.metadata.get("group"):
+                group = parser.add_argument_group(f.metadata["group"])
+            own = {k.partition(".")[2]: v for k, v in defaults.items() if k.startswith(f"{f.name}.")}
+            added += add_config_options(
+                group, inner, skip=f.metadata.get("omit", ()), prefix=f"{prefix}{f.name}.",
+                defaults={**config_values(_default(f)), **own}, required=f.metadata.get("required", ()),
+            )  # fmt: skip
+            continue
+        added.append(_add_option(parser, f, hints[f.name], docs, defaults, prefix, f.name in required))
     return added
 
 
-def config_kwargs(args: argparse.Namespace, cls: type, *, skip: Collection[str] = ()) -> dict[str, Any]:
+def _add_option(
+    parser: Any, f: dataclasses.Field, hint: Any, docs: dict[str, str], defaults: dict[str, Any],
+    prefix: str, required: bool,
+) -> str:  # fmt: skip
+    """Add the option of one field; return its ``dest``."""
+    default = defaults.get(f.name, _default(f))
+    help_text = _plain(f.metadata.get("help") or docs.get(f.name, ""))
+    dest = prefix + f.name
+    options: dict[str, Any] = {"dest": dest, "default": None, "help": _with_default(help_text, default)}
+    if f.metadata.get("choices"):
+        options["choices"] = f.metadata["choices"]
+    if required or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING):
+        options.update(required=True, help=help_text)
+    kind = _kind(hint)
+    if "choices" not in options and ("action" not in kind or kind["action"] == "extend"):
+        name = f.metadata.get("metavar") or flag(f.name)[2:].upper().replace("-", "_")
+        kind["metavar"] = f"{name}[,...]" if kind.get("action") == "extend" else name
+    parser.add_argument(flag(f.name), **options, **kind)
+    return dest
+
+
+def config_kwargs(
+    args: argparse.Namespace, cls: type, *, skip: Collection[str] = (), prefix: str = ""
+) -> dict[str, Any]:
     """The fields of ``cls`` that ``args`` gave a value (options left out stay at the default).
 
-    Lists become tuples where the field is a tuple.
+    Lists become tuples where the field is a tuple; a nested config's fields given are a dict
+    under its name (``{"env": {"max_turns": 4}}``), which :func:`build_config` completes.
     """
     hints = typing.get_type_hints(cls)
-    out = {}
+    out: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        value = getattr(args, f.name, None)
-        if f.name in skip or value is None:
+        if f.name in skip or not f.init:
             continue
-        out[f.name] = tuple(value) if _origin(hints[f.name]) is tuple else value
+        inner = nested_config(hints[f.name])
+        if inner is not None:
+            given = config_kwargs(args, inner, prefix=f"{prefix}{f.name}.")
+            if given:
+                out[f.name] = given
+            continue
+        value = getattr(args, prefix + f.name, None)
+        if value is not None:
+            out[f.name] = tuple(value) if _origin(hints[f.name]) is tuple else value
     return out
+
+
+def build_config(cls: type, given: dict[str, Any]) -> Any:
+    """An instance of ``cls`` from :func:`config_kwargs`: a nested config's fields given (a dict)
+    complete its default instance (``BenchConfig``'s ``EnvConfig(split="test")``...).
+
+    Raises:
+        ConfigError: as ``cls`` raises for a bad value.
+    """
+    hints = typing.get_type_hints(cls)
+    kwargs = dict(given)
+    for f in dataclasses.fields(cls):
+        inner = nested_config(hints[f.name]) if f.init else None
+        if inner is not None and isinstance(kwargs.get(f.name), dict):
+            kwargs[f.name] = inner(**{**config_values(_default(f)), **kwargs[f.name]})
+    return cls(**kwargs)
+
+
+def merge_configs(saved: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``saved`` (a config's recorded fields) with ``given`` over it, nested configs field by field.
+
+    >>> merge_configs({"episodes": 5, "env": {"max_turns": 4, "split": "test"}}, {"env": {"max_turns": 2}})
+    {'episodes': 5, 'env': {'max_turns': 2, 'split': 'test'}}
+    """
+    out = {**saved, **given}
+    for name, value in given.items():
+        if isinstance(value, dict) and isinstance(saved.get(name), dict):
+            out[name] = {**saved[name], **value}
+    return out
+
+
+def nested_config(hint: Any) -> type | None:
+    """The config dataclass a field holds (``EnvConfig`` for ``EnvConfig | str``), else ``None``."""
+    for arg in (hint, *typing.get_args(hint)):
+        if isinstance(arg, type) and dataclasses.is_dataclass(arg):
+            return arg
+    return None
+
+
+def config_values(config: Any) -> dict[str, Any]:
+    """The init fields of a config instance as keyword arguments (``{}`` for anything else)."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        return {}
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.init}
 
 
 def attribute_docs(cls: type) -> dict[str, str]:
@@ -204,4 +291,15 @@ def parse_config(
     return cls(**config_kwargs(parser.parse_args(argv), cls))
 
 
-__all__ = ["FLAG_NAMES", "add_config_options", "attribute_docs", "config_kwargs", "flag", "parse_config"]
+__all__ = [
+    "FLAG_NAMES",
+    "add_config_options",
+    "attribute_docs",
+    "build_config",
+    "config_kwargs",
+    "config_values",
+    "flag",
+    "merge_configs",
+    "nested_config",
+    "parse_config",
+]

@@ -162,8 +162,9 @@ class EnvConfig:
         judge_model: Model that scores engagement, or 'heuristic' (default: the heuristic with the
             scripted user, the user's model with --user-model).
         base_url: OpenAI-compatible endpoint of --user-model and --judge-model.
-        model_options: ROLE.KEY=VALUE, role user|judge|agent, key max_tokens|temperature|timeout_s|
-            concurrency|max_retries|cache, or user.json_mode=0|1 (repeatable).
+        model_options: ROLE.KEY=VALUE (repeatable): role user, judge or agent; key max_tokens,
+            temperature, timeout_s, concurrency, max_retries or cache (a response cache file), or
+            user.json_mode=0|1.
         w_ext: Weight of the task metric in R* (default: the task's).
         w_eng: Weight of engagement in R* (default: the task's).
         token_penalty: λ, penalty per thousand assistant tokens (default: the task's).

@@ -48,10 +48,10 @@ def play(job: Key, config: Any) -> EpisodeRecord:
         env = config.env_config(env_id).make()
         task = env.unwrapped.task
         record["metric"] = task.metric_name
-        size = task.size(config.split)  # seed s plays instance s (mod the size), as env.reset does
-        record["task_id"] = task.task_id(config.split, (config.seed + k) % size) if size else None
+        size = task.size(config.env.split)  # seed s plays instance s (mod the size), as env.reset does
+        record["task_id"] = task.task_id(config.env.split, (config.seed + k) % size) if size else None
         if size is None and config.repeats > 1:  # repeats replay one instance: pin it
-            record["task_id"] = task.task_id(config.split, config.seed + k)
+            record["task_id"] = task.task_id(config.env.split, config.seed + k)
         agent = build_agent(spec, env)
         result = run_episode(
             env, CheckedAgent(agent, env), seed=record["seed"], task_id=record["task_id"], reveal=reveal

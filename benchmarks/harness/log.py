@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -27,6 +26,9 @@ if TYPE_CHECKING:
 
 
 SCHEMA_VERSION = 2
+#: The env fields that a header's ``run`` names on their own (the rest that differ from the
+#: defaults are its ``env_options``).
+_ENV_IN_RUN = ("split", "user_model", "base_url", "judge_model")
 Key = tuple[str, str, int, int, str]  # (env id, agent spec, episode index, repeat, reveal)
 
 
@@ -95,19 +97,22 @@ def header(config: BenchConfig) -> dict[str, Any]:
         "episodes": config.episodes,
         "seed": config.seed,
         "seeds": [config.seed, config.seed + config.episodes - 1],
-        "split": config.split,
-        "user": config.user_model or "scripted",
+        "split": config.env.split,
+        "user": config.env.user_model or "scripted",
         "user_version": user_version(env.user for env in envs.values()),
-        "judge": config.judge_model or config.user_model or "heuristic",  # a user model judges by default
+        "judge": config.env.judge.model
+        if config.env.judge
+        else "heuristic",  # a user model judges by default
         "collab_env": collab_env.__version__,
     }
-    if config.env_options:  # max turns, reward weights, model options: they change the numbers
-        run["env_options"] = config.env_options
+    env_options = config.env.changed(leave=("env_id", "dataset", *_ENV_IN_RUN))
+    if env_options:  # max turns, reward weights, model options: they change the numbers
+        run["env_options"] = env_options
     if config.repeats > 1:  # recorded only when used, so logs of runs without them still resume
         run["repeats"] = config.repeats
     if config.reveal != ["default"]:
         run["reveal"] = config.reveal
-    meta = {"python": platform.python_version(), "config": asdict(config)}
+    meta = {"python": platform.python_version(), "config": config.as_dict()}
     return {"type": "header", "schema": SCHEMA_VERSION, "run": run, **meta}
 
 

@@ -28,11 +28,10 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 from collab_env.agents.specs import check_spec
 from collab_env.benchmarks.harness.episode import USER_COUNTS, _base, play
 from collab_env.benchmarks.harness.log import EpisodeRecord, Key, key, prepare, read_log
@@ -80,22 +79,18 @@ class BenchConfig:
         episodes: Episodes per (env, agent); episode k plays seed ``seed + k``: on the test split,
             instance ``seed + k`` modulo the split's size.
         seed: Seed of the first episode.
-        split: Task split.
+        env: What every env of the run is (split, user and judge models, endpoint, model options,
+            max turns, reward weights): the template of each env's :class:`EnvConfig`, whose
+            ``env_id`` is each of ``envs`` and whose ``dataset`` is that env's of ``datasets``.
         out: Output directory (default: ``runs/bench-<date>-<time>``).
         workers: Episodes in flight at once (default: the number of cores).
         resume: Keep the episodes already in ``out/episodes.jsonl`` and run only the rest.
         retry_lost: With ``resume``, run again the episodes recorded as lost.
-        user_model: Model that plays the user (``None``: the scripted user).
-        base_url: OpenAI-compatible endpoint of ``user_model`` and ``judge_model``.
-        judge_model: Model that scores engagement (``None``: the heuristic, or ``user_model`` when given;
-            ``"heuristic"`` to choose the heuristic with a user model).
         executor: ``"threads"``, ``"processes"`` or ``"ray"`` (episodes as Ray tasks).
         ray_address: Ray cluster address (``None``: the running cluster or a local one).
         datasets: Public data sets as ``NAME:PATH`` specs; each replaces the built-in instances
             of the env of its family (see :mod:`collab_env.tasks.datasets`); a data set for an
             env that is not in ``envs`` is an error.
-        env_options: Further :class:`~collab_env.config.EnvConfig` fields for every env
-            (``max_turns``, ``model_options``, ``w_ext``, ``w_eng``, ``token_penalty``, ``reward_mode``).
         compare: Report relative changes of every agent against this agent spec (the report
             only: it is kept by a resume, and may be changed by one).
         repeats: Plays of each episode's instance, each with its own user seed (repeat r plays
@@ -111,18 +106,17 @@ class BenchConfig:
     agents: list[str] = field(default_factory=lambda: ["passive", "clarify"])
     episodes: int = 50
     seed: int = 0
-    split: str = "test"
+    env: EnvConfig = field(
+        default_factory=lambda: EnvConfig(split="test"),
+        metadata={"group": "environment (the same options in every command)", "omit": ("env_id", "dataset")},
+    )
     out: str = field(default_factory=lambda: time.strftime("runs/bench-%Y%m%d-%H%M%S"))
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     resume: bool = False
     retry_lost: bool = False
-    user_model: str | None = None
-    base_url: str | None = None
-    judge_model: str | None = None
     executor: str = field(default="threads", metadata={"choices": EXECUTORS})
     ray_address: str | None = None
     datasets: list[str] = field(default_factory=list)
-    env_options: dict[str, Any] = field(default_factory=dict)
     compare: str | None = None
     repeats: int = 1
     reveal: list[str] = field(default_factory=lambda: ["default"])
@@ -154,14 +148,19 @@ class BenchConfig:
             raise ConfigError(f"reveal must list distinct values of {REVEAL}, got {self.reveal}")
         if self.episodes < 1 or self.workers < 1:
             raise ConfigError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
-        if self.split not in ("train", "test"):
-            raise ConfigError(f"split must be 'train' or 'test', got {self.split!r}")
+        if not isinstance(self.env, EnvConfig):
+            raise ConfigError(f"env must be an EnvConfig (the template of every env), got {self.env!r}")
+        if self.env.dataset is not None:
+            raise ConfigError(
+                f"env.dataset {self.env.dataset!r}: a run of several envs takes datasets=[...] (one per family)"
+            )
         self._check_datasets()
+        split = self.env.split
         for env_id in self.envs:
-            size = make_env(env_id, self).unwrapped.task.size(self.split)
+            size = self.env_config(env_id).make().unwrapped.task.size(split)
             if size is not None and self.episodes > size:
                 raise ConfigError(
-                    f"{env_id} has {size} {self.split} instances; ask for at most that many episodes"
+                    f"{env_id} has {size} {split} instances; ask for at most that many episodes"
                 )
 
     def dataset_for(self, env_id: str) -> str | None:
@@ -173,11 +172,24 @@ class BenchConfig:
         return specs[0] if specs else None
 
     def env_config(self, env_id: str) -> EnvConfig:
-        """The :class:`EnvConfig` of ``env_id`` in this run: split, user, judge, data set, options."""
-        return EnvConfig(
-            env_id, split=self.split, dataset=self.dataset_for(env_id), user_model=self.user_model,
-            base_url=self.base_url, judge_model=self.judge_model, **self.env_options,
-        )  # fmt: skip
+        """The :class:`EnvConfig` of ``env_id`` in this run: the template ``env``, for ``env_id``
+        and its data set."""
+        return self.env.replace(env_id=env_id, dataset=self.dataset_for(env_id))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields, ``env`` as :meth:`EnvConfig.as_dict` (the log header's)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["env"] = self.env.as_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> BenchConfig:
+        """The config that :meth:`as_dict` recorded, or that a log written before ``env`` was
+        nested recorded (``split``, ``user_model``, ``base_url``, ``judge_model`` and
+        ``env_options`` at the top).
+        """
+        record = upgrade_record(record)
+        return cls(**{**record, "env": EnvConfig.from_dict(record["env"])})
 
     def _check_datasets(self) -> None:
         families = {family_of(e) for e in self.envs}
@@ -196,9 +208,25 @@ def _dataset_family(spec: str) -> str:
     return DATASETS[parse_spec(spec)[0]][0]
 
 
-def make_env(env_id: str, config: BenchConfig) -> gym.Env:
-    """The env of one benchmark episode: the run's split, user, judge, data set and options."""
-    return config.env_config(env_id).make()
+#: The EnvConfig fields that a BenchConfig held itself before it nested ``env`` (logs of schema 2).
+_FLAT_ENV_FIELDS = ("split", "user_model", "base_url", "judge_model")
+
+
+def upgrade_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A recorded BenchConfig in today's shape: one written before ``env`` was nested has its
+    env fields and ``env_options`` moved into ``env`` (it then resumes as it was run).
+
+    >>> upgrade_record({"episodes": 5, "split": "test", "user_model": None, "env_options": {"max_turns": 4}})
+    {'episodes': 5, 'env': {'split': 'test', 'user_model': None, 'max_turns': 4}}
+    """
+    if "env" in record:
+        return dict(record)
+    out = {k: v for k, v in record.items() if k not in (*_FLAT_ENV_FIELDS, "env_options")}
+    out["env"] = {
+        **{k: record[k] for k in _FLAT_ENV_FIELDS if k in record},
+        **record.get("env_options", {}),
+    }
+    return out
 
 
 def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] | None = None) -> Path:

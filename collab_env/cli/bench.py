@@ -1,7 +1,8 @@
 """``collab-env bench``: benchmark agents on the envs; table, results files, plots, episode log.
 
-Options: the environment's (:class:`~collab_env.config.EnvConfig`, without ``--env``: a run
-takes several, ``--envs``) and the run's (:class:`~collab_env.benchmarks.harness.runner.BenchConfig`).
+Options: every field of :class:`~collab_env.benchmarks.harness.runner.BenchConfig`, its ``env``
+flattened into the environment's options (:class:`~collab_env.config.EnvConfig`'s, without
+``--env`` and ``--dataset``: a run takes several envs, ``--envs``, and a data set per family).
 ``--resume --out DIR`` takes every option that is not given from the run's log header.
 """
 
@@ -22,7 +23,7 @@ from rich.table import Table
 from collab_env.benchmarks.harness.log import check_same_users, read_log
 from collab_env.benchmarks.harness.log import header as log_header
 from collab_env.benchmarks.harness.plots import write_plots
-from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, run_bench
+from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, run_bench, upgrade_record
 from collab_env.benchmarks.harness.summary import (
     COLUMNS,
     SCORED,
@@ -34,12 +35,9 @@ from collab_env.benchmarks.harness.summary import (
     summarise,
     write_results,
 )
-from collab_env.cli.options import add_config_options, add_env_options, config_kwargs
-from collab_env.config import EnvConfig
+from collab_env.cli.options import add_config_options, build_config, config_kwargs, merge_configs
 from collab_env.errors import ConfigError
 
-#: EnvConfig fields that BenchConfig holds itself (the rest go to ``BenchConfig.env_options``).
-_ENV_FIELDS_OF_BENCH = ("split", "user_model", "base_url", "judge_model")
 #: BenchConfig fields that describe this invocation, not the run (never read from a log header).
 _INVOCATION = ("out", "resume", "retry_lost", "workers", "executor", "ray_address")
 
@@ -106,10 +104,11 @@ def comparison(
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``bench`` on the ``collab-env`` subparsers."""
     p = sub.add_parser("bench", help="benchmark agents on the envs: table, results files, plots, episode log")
-    add_env_options(p, skip={"env_id", "dataset"}, defaults={"split": "test"})
+    run_fields = {f.name for f in fields(BenchConfig)} - {"env"}
+    add_config_options(p, BenchConfig, skip=run_fields)  # the environment's options first, in their group
     group = p.add_argument_group("the run")
     add_config_options(
-        group, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"},
+        group, BenchConfig, skip={"env"},
         defaults={"envs": ["all"], "out": "runs/bench-<date>-<time>", "workers": "the number of cores"},
     )  # fmt: skip
     add_config_options(group, CompareOptions, skip={"compare"})
@@ -126,11 +125,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
             (``--resume`` keeps the run's ``--compare`` unless given again),
             ``--resume`` without ``--out``, or options that differ from the run resumed.
     """
-    given = config_kwargs(args, BenchConfig, skip={*_ENV_FIELDS_OF_BENCH, "env_options"})
-    given.update(config_kwargs(args, EnvConfig, skip={"env_id", "dataset"}))
-    env_options = {k: given.pop(k) for k in list(given) if k not in {f.name for f in fields(BenchConfig)}}
-    if env_options:
-        given["env_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in env_options.items()}
+    given = config_kwargs(args, BenchConfig)
     if given.get("envs") == ["all"]:
         given["envs"] = _all_envs()
     if given.get("retry_lost") and not given.get("resume"):
@@ -138,8 +133,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     if given.get("resume"):
         if not given.get("out"):
             raise ConfigError("--resume needs the --out directory of the run to continue")
-        given = {**_saved_config(Path(given["out"])), **given}
-    return BenchConfig(**given)
+        given = merge_configs(_saved_config(Path(given["out"])), given)
+    return build_config(BenchConfig, given)
 
 
 def _all_envs() -> list[str]:
@@ -149,8 +144,8 @@ def _all_envs() -> list[str]:
 
 
 def _saved_config(out: Path) -> dict[str, Any]:
-    """The run options recorded in the log header of ``out``."""
-    saved = read_log(out)[0].get("config", {})
+    """The run options recorded in the log header of ``out`` (of today's shape or an older one)."""
+    saved = upgrade_record(read_log(out)[0].get("config", {}))
     names = {f.name for f in fields(BenchConfig)} - set(_INVOCATION)
     return {k: v for k, v in saved.items() if k in names}
 

@@ -8,7 +8,15 @@ import argparse
 from collections.abc import Collection
 from typing import Any
 
-from collab_env.arguments import FLAG_NAMES, add_config_options, attribute_docs, config_kwargs, flag
+from collab_env.arguments import (
+    FLAG_NAMES,
+    add_config_options,
+    attribute_docs,
+    build_config,
+    config_kwargs,
+    flag,
+    merge_configs,
+)
 
 
 def add_env_options(
@@ -51,7 +59,9 @@ __all__ = [
     "add_config_options",
     "add_env_options",
     "attribute_docs",
+    "build_config",
     "config_kwargs",
     "env_config",
     "flag",
+    "merge_configs",
 ]
