@@ -18,7 +18,7 @@ import json
 import pickle
 import random
 import time
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,26 @@ MAY_CHANGE = ("device", "eval_episodes")
 
 
 def config_record(config: Any) -> dict[str, Any]:
-    """The JSON-ready settings of a :class:`~collab_env.agents.train.TrainConfig`."""
-    return json.loads(json.dumps(asdict(config), default=list))
+    """The JSON-ready settings of a :class:`~collab_env.agents.train.TrainConfig` (``env`` as
+    :meth:`~collab_env.config.EnvConfig.as_dict`)."""
+    record = {f.name: getattr(config, f.name) for f in fields(config)}
+    return json.loads(json.dumps({**record, "env": config.env.as_dict()}, default=list))
+
+
+def upgrade_record(saved: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``config.json`` in today's shape: one written before ``env`` was nested
+    (``env_id``, ``max_turns``, ``w_eng`` and ``env_options`` at the top) has them moved into
+    ``env``, so that the run resumes."""
+    if "env" in saved or "env_id" not in saved:
+        return saved
+    from collab_env.config import EnvConfig
+
+    moved = ("env_id", "max_turns", "w_eng", "env_options")
+    env = EnvConfig(
+        saved["env_id"], max_turns=saved.get("max_turns", 6), w_eng=saved.get("w_eng"),
+        **saved.get("env_options", {}),
+    )  # fmt: skip
+    return {**{k: v for k, v in saved.items() if k not in moved}, "env": env.as_dict()}
 
 
 def write_config(config: Any, out: Path) -> None:
@@ -54,7 +72,7 @@ def check_resume(config: Any, out: Path) -> None:
     path = out / "config.json"
     if not path.exists():
         return  # a run from before config.json was written first: nothing to check against
-    saved, now = json.loads(path.read_text()), config_record(config)
+    saved, now = _flat(upgrade_record(json.loads(path.read_text()))), _flat(config_record(config))
     differ = [k for k in now if k not in MAY_CHANGE and saved.get(k) != now[k]]
     if differ:
         what = "; ".join(f"{k}: {saved.get(k)!r} in the run, {now[k]!r} now" for k in differ)
@@ -62,6 +80,14 @@ def check_resume(config: Any, out: Path) -> None:
             f"--resume: {out} was trained with other settings ({what}); resume with the run's "
             "settings, or choose another --out"
         )
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """``{"env": {"max_turns": 6}, ...}`` as ``{"env.max_turns": 6, ...}``: each setting by its name."""
+    flat: dict[str, Any] = {}
+    for name, value in record.items():
+        flat.update({f"env.{k}": v for k, v in value.items()} if name == "env" else {name: value})
+    return flat
 
 
 def make_callback(out: Path | None, every: int, curve: Any, venv: Any, seconds: float = 0.0) -> Any:

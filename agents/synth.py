@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,6 @@ from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.fileio import atomic_write_text
 from collab_env.jsonl import append_jsonl, cut_torn_line, read_jsonl
-from collab_env.registration import check_env_id
 from collab_env.types import Agent
 
 from .ranking import RankedTurn, rank_episode
@@ -50,7 +49,8 @@ class SynthConfig:
     """What :func:`synthesize` runs.
 
     Attributes:
-        env_id: A registered env id.
+        env: The env (an :class:`~collab_env.config.EnvConfig`, or a registered id for its
+            defaults): split, user and judge models, endpoint, model options, data set, reward.
         agent: The agent spec (``openai:MODEL@URL``, ``hf:PATH``, a built-in or ``module:function``).
         candidates: Responses sampled per turn.
         window: MR's simulated assistant turns after each candidate.
@@ -58,13 +58,12 @@ class SynthConfig:
         episodes: Episodes to play; episode k uses seed ``seed + k`` and train instance k.
         seed: First seed.
         min_gap: Smallest MR gap between chosen and rejected kept as a DPO pair.
-        split: Task split the episodes are drawn from.
         temperature: Sampling temperature of a model agent (candidates must differ).
-        env_options: Further :class:`~collab_env.config.EnvConfig` fields of the env (user and
-            judge models, endpoint, model options, data set, reward weights).
     """
 
-    env_id: str
+    env: EnvConfig | str = field(
+        metadata={"group": "environment (the same options in every command)", "required": ("env_id",)}
+    )
     agent: str
     candidates: int = 4
     window: int = 2
@@ -72,17 +71,22 @@ class SynthConfig:
     episodes: int = 10
     seed: int = 0
     min_gap: float = 0.05
-    split: str = "train"
     temperature: float = 1.0
-    env_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_env_id(self.env_id)
+        if isinstance(self.env, str):
+            self.env = EnvConfig(self.env)
+        if not isinstance(self.env, EnvConfig):
+            raise ConfigError(f"env must be an EnvConfig or an env id, got {self.env!r}")
         for name in ("candidates", "samples", "episodes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.window < 0 or self.min_gap < 0:
             raise ConfigError(f"window and min_gap must be >= 0, got {self.window} and {self.min_gap}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields, ``env`` as :meth:`EnvConfig.as_dict` (``config.json``'s)."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "env": self.env.as_dict()}
 
 
 def synthesize(
@@ -106,13 +110,13 @@ def synthesize(
     """
     out = Path(out)
     done, seen = _prepare(out, config)
-    env = EnvConfig(config.env_id, split=config.split, **config.env_options).make()
+    env = config.env.make()
     if agent is None:
         agent = _build_agent(config, env)
     todo = [k for k in range(config.episodes) if k not in done]
     counts = {**dict.fromkeys(FILES, 0), "lost_turns": 0}
     with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task(f"synth {config.env_id}", total=config.episodes, completed=len(done))
+        task = bar.add_task(f"synth {config.env.env_id}", total=config.episodes, completed=len(done))
         for k in todo:
             lines = _episode(env, agent, config, k, seen)
             for name, records in lines.items():  # episodes.jsonl last: it marks the episode done
@@ -168,7 +172,7 @@ def dpo_pair_kept(ranked: RankedTurn, min_gap: float) -> bool:
 
 
 def _episode(env: gym.Env, agent: Any, config: SynthConfig, k: int, seen: set[str]) -> dict[str, list]:
-    seed, task_id = config.seed + k, env.unwrapped.task.task_id(config.split, k)
+    seed, task_id = config.seed + k, env.unwrapped.task.task_id(config.env.split, k)
     lines: dict[str, list] = {name: [] for name in FILES}
     turns = rank_episode(
         env,
@@ -181,7 +185,7 @@ def _episode(env: gym.Env, agent: Any, config: SynthConfig, k: int, seen: set[st
         keep_futures=True,
     )
     for ranked in turns:
-        tag = {"env_id": config.env_id, "task_id": task_id, "seed": seed, "turn": ranked.turn}
+        tag = {"env_id": config.env.env_id, "task_id": task_id, "seed": seed, "turn": ranked.turn}
         if ranked.lost:  # every candidate's futures lost: no example, counted in the audit
             if _fresh(tag, seen):
                 lines["audit.jsonl"].append({**tag, **ranked.as_dict()})
@@ -222,15 +226,15 @@ def _prepare(out: Path, config: SynthConfig) -> tuple[set[int], set[str]]:
     """Start or resume a run in ``out``: (finished episodes, digests of the examples written)."""
     out.mkdir(parents=True, exist_ok=True)
     stamp = out / "config.json"
-    wanted = {k: v for k, v in asdict(config).items() if k != "episodes"}
+    wanted = {k: v for k, v in config.as_dict().items() if k != "episodes"}
     if stamp.exists():
-        previous = {k: v for k, v in json.loads(stamp.read_text()).items() if k != "episodes"}
+        previous = {k: v for k, v in upgrade_stamp(json.loads(stamp.read_text())).items() if k != "episodes"}
         if previous != wanted:
             differ = sorted(k for k in wanted if previous.get(k) != wanted[k])
             raise ConfigError(
                 f"{out} holds a synth run of another configuration (differs in: {', '.join(differ)})"
             )
-    atomic_write_text(stamp, json.dumps(asdict(config), indent=2) + "\n")
+    atomic_write_text(stamp, json.dumps(config.as_dict(), indent=2) + "\n")
     done: set[int] = set()
     seen: set[str] = set()
     for name in FILES:
@@ -244,6 +248,16 @@ def _prepare(out: Path, config: SynthConfig) -> tuple[set[int], set[str]]:
             else:
                 seen.add(_digest(record))
     return done, seen
+
+
+def upgrade_stamp(stamp: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``config.json`` in today's shape: one written before ``env`` was nested (``env_id``,
+    ``split`` and ``env_options`` at the top) has them moved into ``env``, so that the run resumes."""
+    if "env" in stamp or "env_id" not in stamp:
+        return stamp
+    old = {k: v for k, v in stamp.items() if k not in ("env_id", "split", "env_options")}
+    env = EnvConfig(stamp["env_id"], split=stamp.get("split", "train"), **stamp.get("env_options", {}))
+    return {**old, "env": env.as_dict()}
 
 
 def _build_agent(config: SynthConfig, env: Any) -> Any:

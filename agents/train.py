@@ -31,7 +31,6 @@ import numpy as np
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.fileio import atomic_write_text
-from collab_env.registration import check_env_id
 from collab_env.rollout import run_episode
 from collab_env.wrappers import MultiturnAwareReward
 
@@ -40,6 +39,8 @@ from .checkpoints import check_resume, curve_callback, make_callback, restore, w
 from .sb3 import ConversationFeatures, ConversationFeaturizer, DialogueActs, PolicyAgent, find_wrapper
 
 REWARDS = ("mr", "final", "turn")
+#: Assistant turns of a training env unless its config says otherwise.
+TRAIN_TURNS = 6
 
 
 @dataclass
@@ -47,7 +48,10 @@ class TrainConfig:
     """What :func:`train` runs.
 
     Attributes:
-        env_id: A registered env id.
+        env: The env (an :class:`~collab_env.config.EnvConfig`, or a registered id for its
+            defaults and 6 turns): user and judge models, endpoint, model options, data set,
+            max turns, reward weights (``w_eng`` 0 leaves task metric and token cost); training
+            sets its split and its reward mode (from ``reward``).
         reward: ``"mr"``, ``"final"`` or ``"turn"`` (see the module docstring).
         window: MR's simulated assistant turns (``reward="mr"`` only; 0 is myopic).
         samples: MR's simulated futures per turn.
@@ -59,17 +63,18 @@ class TrainConfig:
             ``ask:<kind>`` per facet kind) or an explicit list.
         n_envs: Envs stepped together (in this process: MR's futures call the policy).
         n_steps: Steps per env between PPO updates.
-        max_turns: Assistant turns before truncation.
         eval_episodes: Test-split episodes of the final evaluation (0: none).
         hash_dim: Buckets of the feature vector's bag of words.
-        w_eng: Weight of engagement in R* (``None``: the env's, per
-            :data:`collab_env.registration.REWARD_WEIGHTS`; 0 leaves task metric and token cost).
         device: Torch device of the policy (``cpu``, ``cuda``, ``auto``).
-        env_options: Further :class:`~collab_env.config.EnvConfig` fields of the envs (user and
-            judge models, endpoint, model options, data set, other reward weights).
     """
 
-    env_id: str = "CollabDoc-v0"
+    env: EnvConfig | str = field(
+        default_factory=lambda: EnvConfig(max_turns=TRAIN_TURNS),
+        metadata={
+            "group": "environment (the same options in every command)",
+            "omit": ("split", "reward_mode"),
+        },
+    )
     reward: str = "mr"
     window: int = 1
     samples: int = 2
@@ -79,18 +84,18 @@ class TrainConfig:
     acts: str | Sequence[str] = "compact"
     n_envs: int = 4
     n_steps: int = 128
-    max_turns: int = 6
     eval_episodes: int = 50
     hash_dim: int = 32
-    w_eng: float | None = None
     device: str = "cpu"
-    env_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_env_id(self.env_id)
+        if isinstance(self.env, str):
+            self.env = EnvConfig(self.env, max_turns=TRAIN_TURNS)
+        if not isinstance(self.env, EnvConfig):
+            raise ConfigError(f"env must be an EnvConfig or an env id, got {self.env!r}")
         if self.reward not in REWARDS:
             raise ConfigError(f"reward must be one of {REWARDS}, got {self.reward!r}")
-        for name in ("timesteps", "n_envs", "n_steps", "samples", "max_turns"):
+        for name in ("timesteps", "n_envs", "n_steps", "samples"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.window < 0 or self.eval_episodes < 0:
@@ -194,17 +199,13 @@ def make_train_env(config: TrainConfig, split: str = "train") -> gym.Env:
     is unset (``find_wrapper(env, MultiturnAwareReward).policy``): :func:`train` sets it to the
     model being trained.
     """
-    env = EnvConfig(
-        config.env_id, split=split, max_turns=config.max_turns,
-        reward_mode="turn" if config.reward == "turn" else "final", w_eng=config.w_eng,
-        **config.env_options,
-    ).make()  # fmt: skip
+    env = config.env.make(split=split, reward_mode="turn" if config.reward == "turn" else "final")
     task = env.unwrapped.task
     chosen = config.act_list()
     acts = check_acts(chosen if chosen is not None else default_acts(task), task)
     realiser = DraftRealiser(task.drafter)
     if config.reward == "mr":
-        featurizer = ConversationFeaturizer(task, config.max_turns, config.hash_dim)
+        featurizer = ConversationFeaturizer(task, config.env.max_turns, config.hash_dim)
         future = PolicyAgent(None, featurizer, acts, realiser, deterministic=False)
         env = MultiturnAwareReward(
             env, future, window=config.window, samples=config.samples, seed=config.seed

@@ -69,9 +69,12 @@ def run_one(job: tuple[str, str, str, int, int, Args]) -> dict:
 
     torch.set_num_threads(1)
     env_id, label, reward, window, seed, args = job
+    from collab_env.config import EnvConfig
+
+    env = EnvConfig(env_id, max_turns=6, w_eng=args.w_eng)  # training's 6 turns
     config = TrainConfig(
-        env_id=env_id, reward=reward, window=window, samples=args.samples, timesteps=args.timesteps,
-        seed=seed, eval_episodes=args.eval_episodes, w_eng=args.w_eng,
+        env=env, reward=reward, window=window, samples=args.samples, timesteps=args.timesteps,
+        seed=seed, eval_episodes=args.eval_episodes,
     )  # fmt: skip
     result = train(config, progress=False)
     return {"env": env_id, "setting": label, "seed": seed, "seconds": result.seconds,

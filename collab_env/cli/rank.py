@@ -14,6 +14,9 @@ from rich.table import Table
 from collab_env.cli.options import add_config_options, config_kwargs
 from collab_env.cli.synth import add_ranking_options, ranking_config
 
+#: What ``rank`` plays unless told otherwise: one episode of the fixed test split.
+RANK_DEFAULTS = {"episodes": 1, "env.split": "test"}
+
 
 @dataclass
 class RankRun:
@@ -29,7 +32,7 @@ class RankRun:
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``rank`` on the ``collab-env`` subparsers."""
     p = sub.add_parser("rank", help="sample K responses per turn from an agent and rank them by MR")
-    add_ranking_options(p, skip=("min_gap",), defaults={"episodes": 1, "split": "test"})
+    add_ranking_options(p, skip=("min_gap",), defaults=RANK_DEFAULTS)
     add_config_options(p, RankRun)
     return p
 
@@ -39,13 +42,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from collab_env.agents.ranking import identical_candidates, rank_episode
     from collab_env.agents.specs import build_agent
     from collab_env.cli.preflight import preflight
-    from collab_env.config import EnvConfig
 
-    fixed = {k: v for k, v in (("episodes", 1), ("split", "test")) if getattr(args, k) is None}
-    config = ranking_config(args, **fixed)
-    env_config = EnvConfig(config.env_id, split=config.split, **config.env_options)
-    preflight([env_config], [config.agent])
-    env = env_config.make()
+    config = ranking_config(args, RANK_DEFAULTS)
+    preflight([config.env], [config.agent])
+    env = config.env.make()
     agent = build_agent(config.agent, env)
     if hasattr(agent, "sampling"):
         agent.sampling.setdefault("temperature", config.temperature)

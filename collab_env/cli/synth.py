@@ -1,7 +1,7 @@
 """``collab-env synth``: SFT and DPO data ranked by MR (TRL formats), with an audit trail.
 
-Options: every field of :class:`~collab_env.agents.synth.SynthConfig` (``rank`` shares them)
-and the environment's (:class:`~collab_env.config.EnvConfig`).
+Options: every field of :class:`~collab_env.agents.synth.SynthConfig` (``rank`` shares them), its
+``env`` flattened into the environment's options (:class:`~collab_env.config.EnvConfig`'s).
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from collab_env.cli.options import add_config_options, add_env_options, config_kwargs
-from collab_env.config import EnvConfig
+from collab_env.cli.options import add_config_options, build_config, config_kwargs, merge_configs
 
 
 @dataclass
@@ -37,21 +36,28 @@ def _synth_config_class() -> type:
 def add_ranking_options(
     p: argparse.ArgumentParser, skip: tuple[str, ...] = (), defaults: dict[str, Any] | None = None
 ) -> None:
-    """SynthConfig's options (the env, the agent, how candidates are sampled and scored) and EnvConfig's."""
-    own = add_config_options(p, _synth_config_class(), skip={"env_options", *skip}, defaults=defaults)
-    add_env_options(p, skip=own)
+    """SynthConfig's options: the env's, the agent, how candidates are sampled and scored."""
+    add_config_options(p, _synth_config_class(), skip=skip, defaults=defaults)
 
 
-def ranking_config(args: argparse.Namespace, **fixed: Any) -> Any:
-    """The :class:`~collab_env.agents.synth.SynthConfig` of the options (env options included).
+def ranking_config(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> Any:
+    """The :class:`~collab_env.agents.synth.SynthConfig` of the options.
+
+    Args:
+        args: The parsed options.
+        defaults: The command's own defaults, as given to :func:`add_ranking_options`
+            (``"env.split"`` for the env's).
 
     Raises:
         ConfigError: for a bad value.
     """
-    SynthConfig = _synth_config_class()
-    own = config_kwargs(args, SynthConfig, skip={"env_options"})
-    env_options = config_kwargs(args, EnvConfig, skip={"env_id", "split"})
-    return SynthConfig(**{**own, **fixed}, env_options=env_options)
+    given: dict[str, Any] = {}
+    for name, value in (defaults or {}).items():
+        outer, _, inner = name.partition(".")
+        given = merge_configs(given, {outer: {inner: value}} if inner else {outer: value})
+    return build_config(
+        _synth_config_class(), merge_configs(given, config_kwargs(args, _synth_config_class()))
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -68,7 +74,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from collab_env.cli.preflight import preflight
 
     config = ranking_config(args)
-    preflight([EnvConfig(config.env_id, split=config.split, **config.env_options)], [config.agent])
+    preflight([config.env], [config.agent])
     args.resume_hint = "the same command again: the run in --out resumes"
     counts = synthesize(config, args.out)
     written = ", ".join(f"{name} +{n}" for name, n in counts.items())

@@ -1,7 +1,8 @@
 """``collab-env train``: train a conversation strategy with SB3 PPO, then evaluate it.
 
-Options: every field of :class:`~collab_env.agents.train.TrainConfig` and the environment's
-(:class:`~collab_env.config.EnvConfig`: user and judge models, endpoint, data set...).
+Options: every field of :class:`~collab_env.agents.train.TrainConfig`, its ``env`` flattened into
+the environment's options (:class:`~collab_env.config.EnvConfig`'s: user and judge models,
+endpoint, data set...; training sets the split and the reward mode itself).
 Stable-Baselines3 is imported only when the command runs.
 """
 
@@ -16,12 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from collab_env.cli.options import add_config_options, add_env_options, config_kwargs
-from collab_env.config import EnvConfig
+from collab_env.cli.options import add_config_options, build_config, config_kwargs
 from collab_env.errors import ConfigError
-
-#: EnvConfig fields that training sets itself (the split) or that TrainConfig holds.
-_SET_BY_TRAIN = ("split", "reward_mode")
 
 
 @dataclass
@@ -46,8 +43,7 @@ def _train_config_class() -> type:
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``train`` on the ``collab-env`` subparsers."""
     p = sub.add_parser("train", help="train a conversation strategy with SB3 PPO, then evaluate it")
-    own = add_config_options(p, _train_config_class(), skip={"env_options"})
-    add_env_options(p, skip={*own, *_SET_BY_TRAIN})
+    add_config_options(p, _train_config_class())
     add_config_options(p, TrainRun)
     return p
 
@@ -58,21 +54,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from collab_env.cli.preflight import preflight
 
     TrainConfig = _train_config_class()
-    env_options = config_kwargs(args, EnvConfig, skip={"env_id", "max_turns", "w_eng", *_SET_BY_TRAIN})
-    given = config_kwargs(args, TrainConfig, skip={"env_options"})
+    given = config_kwargs(args, TrainConfig)
     if "," in given.get("acts", ""):  # an explicit list of acts: ask_missing,propose,...
         given["acts"] = [act.strip() for act in given["acts"].split(",") if act.strip()]
-    config = TrainConfig(**given, env_options=env_options)
+    config = build_config(TrainConfig, given)
     options = TrainRun(**config_kwargs(args, TrainRun))
     if options.resume and options.out is None:
         raise ConfigError("--resume needs the --out directory of the run to continue")
     out = Path(options.out or time.strftime("runs/train-%Y%m%d-%H%M%S"))
     if (out / "model.zip").exists():
         raise ConfigError(f"{out} already holds a trained model; choose another --out")
-    preflight([EnvConfig(config.env_id, **env_options)])
+    preflight([config.env])
     args.resume_hint = f"collab-env train {_argv_hint(args)} --out {out} --resume"
     window = f", window {config.window}, {config.samples} samples" if config.reward == "mr" else ""
-    console.print(f"training on {config.env_id}: reward {config.reward}{window}, gamma {config.discount}")
+    console.print(f"training on {config.env.env_id}: reward {config.reward}{window}, gamma {config.discount}")
     plan = config.plan()
     if plan.note:
         console.print(f"[yellow]warning[/]: {escape(plan.note)}")
@@ -83,7 +78,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
     result = train(config, out=out, progress=True, resume=options.resume)
     steps = result.model.num_timesteps
-    table = Table("test split", "mean", title=f"{config.env_id} after {steps} steps ({result.seconds:.0f} s)")
+    table = Table(
+        "test split", "mean", title=f"{config.env.env_id} after {steps} steps ({result.seconds:.0f} s)"
+    )
     for key, value in result.evaluation.items():
         table.add_row(key, f"{value:.3f}")
     console.print(table)
@@ -96,10 +93,8 @@ def _argv_hint(args: argparse.Namespace) -> str:
     from collab_env.cli.options import flag
 
     TrainConfig = _train_config_class()
-    given = {
-        **config_kwargs(args, TrainConfig, skip={"env_options"}),
-        **config_kwargs(args, EnvConfig, skip=_SET_BY_TRAIN),
-    }
+    given = config_kwargs(args, TrainConfig)
+    given = {**{k: v for k, v in given.items() if k != "env"}, **given.get("env", {})}
     return " ".join(
         f"{flag(k)} {','.join(map(str, v)) if isinstance(v, list | tuple) else v}" for k, v in given.items()
     )

@@ -11,15 +11,15 @@ pytest.importorskip("stable_baselines3", reason="stable-baselines3 is not instal
 from collab_env.agents.train import TrainConfig, train
 
 from collab_env.cli import main
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 
 TINY = {
-    "env_id": "CollabDoc-v0",
+    "env": EnvConfig("CollabDoc-v0", max_turns=6, w_eng=1.0),
     "timesteps": 2048,
     "n_steps": 64,
     "eval_episodes": 20,
     "seed": 0,
-    "w_eng": 1.0,
 }
 
 
@@ -78,13 +78,13 @@ def test_bad_configuration_names_the_field():
     with pytest.raises(ConfigError, match="timesteps must be >= 1"):
         TrainConfig(timesteps=0)
     with pytest.raises(ConfigError, match="unknown env id"):
-        TrainConfig(env_id="CollabChess-v0")
+        TrainConfig(env="CollabChess-v0")
 
 
 def test_tensorboard_gets_what_rl_users_read(tmp_path):
     event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
     config = TrainConfig(
-        env_id="CollabQA-v0", reward="final", timesteps=128, n_envs=2, n_steps=32, eval_episodes=0
+        env="CollabQA-v0", reward="final", timesteps=128, n_envs=2, n_steps=32, eval_episodes=0
     )
     train(config, out=tmp_path, progress=False)
     (run,) = [p.parent for p in (tmp_path / "tb").rglob("events.out.tfevents.*")]

@@ -18,9 +18,7 @@ from collab_env.agents.train import TrainConfig, train
 from collab_env.cli import main
 from collab_env.errors import ConfigError
 
-CONFIG = TrainConfig(
-    env_id="CollabQA-v0", reward="final", timesteps=96, n_envs=2, n_steps=16, eval_episodes=0
-)
+CONFIG = TrainConfig(env="CollabQA-v0", reward="final", timesteps=96, n_envs=2, n_steps=16, eval_episodes=0)
 
 
 def _curve(out):
@@ -63,9 +61,9 @@ def test_case2_a_resume_with_other_settings_is_refused_naming_each(tmp_path, mon
         _interrupt_at(patch, 40)
         with pytest.raises(KeyboardInterrupt):
             train(CONFIG, out=tmp_path, progress=False)
-    other = TrainConfig(env_id="CollabMath-v0", reward="turn", window=3, timesteps=96, n_envs=2, n_steps=16)
+    other = TrainConfig(env="CollabMath-v0", reward="turn", window=3, timesteps=96, n_envs=2, n_steps=16)
     with pytest.raises(
-        ConfigError, match=r"env_id: 'CollabQA-v0' in the run, 'CollabMath-v0' now.*reward.*window"
+        ConfigError, match=r"env.env_id: 'CollabQA-v0' in the run, 'CollabMath-v0' now.*reward.*window"
     ):
         train(other, out=tmp_path, progress=False, resume=True)
     argv = ["train", "--env", "CollabQA-v0", "--reward", "mr", "--timesteps", "96", "--n-envs", "2",

@@ -21,7 +21,7 @@ def options_of(command: str) -> set[str]:
 
 @pytest.mark.parametrize("command", ENV_COMMANDS)
 def test_every_command_takes_the_environment_options_by_the_same_names(command):
-    wanted = {flag(f.name) for f in dataclasses.fields(EnvConfig)}
+    wanted = {flag(f.name) for f in dataclasses.fields(EnvConfig) if f.init}
     wanted -= {"--env", "--dataset"} if command == "bench" else set()
     wanted -= {"--split", "--reward-mode"} if command == "train" else set()  # train sets them itself
     assert wanted <= options_of(command)
@@ -37,7 +37,7 @@ def test_every_command_takes_the_environment_options_by_the_same_names(command):
 )  # fmt: skip
 def test_every_field_of_a_command_config_is_an_option(command, module, name):
     cls = getattr(__import__(module, fromlist=[name]), name)
-    fields = {flag(f.name) for f in dataclasses.fields(cls) if f.name != "env_options"}
+    fields = {flag(f.name) for f in dataclasses.fields(cls) if f.name != "env"}  # env: its own fields
     assert fields <= options_of(command)
 
 

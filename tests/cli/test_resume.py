@@ -24,7 +24,11 @@ def test_case3_bench_resume_takes_its_settings_from_the_log_header(tmp_path, cap
     log.write_text("\n".join(lines[:-5]) + "\n")  # as if interrupted: five episodes missing
     assert main(["bench", "--out", out, "--resume"]) == 0  # exactly the documented command
     header, records = read_log(log)
-    assert len(records) == 12 and header["config"]["env_options"] == {"max_turns": 4}
+    assert (
+        len(records) == 12
+        and header["config"]["env"]["max_turns"] == 4
+        and header["run"]["env_options"] == {"max_turns": 4}
+    )
     assert main(["bench", "--out", out, "--resume", "--episodes", "5"]) == 2  # a real difference
     assert "differs in: episodes, seeds" in capsys.readouterr().out
 

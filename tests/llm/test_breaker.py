@@ -16,6 +16,7 @@ from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, read_l
 
 from collab_env import llm
 from collab_env.cli import main
+from collab_env.config import EnvConfig
 from collab_env.errors import EndpointDown, ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.llm.breaker import breaker_for
@@ -106,8 +107,14 @@ def test_a_benchmark_whose_endpoint_dies_stops_says_why_exits_1_and_resumes_to_e
 def test_run_bench_raises_run_stopped_naming_what_was_not_started(tmp_path, quick_retries):
     with LoopbackServer(reply=SmallModelUser(), faults=DOWN) as server:
         breaker_for(server.base_url, open_after_s=0.1, cooldown_s=60)
-        config = BenchConfig(["CollabQA-v0"], ["clarify"], 30, out=str(tmp_path), workers=2,
-                             user_model="u", base_url=server.base_url)  # fmt: skip
+        config = BenchConfig(
+            ["CollabQA-v0"],
+            ["clarify"],
+            30,
+            out=str(tmp_path),
+            workers=2,
+            env=EnvConfig(split="test", user_model="u", base_url=server.base_url),
+        )
         with pytest.raises(RunStopped, match="not started") as stopped:
             run_bench(config)
     assert stopped.value.not_started > 0

@@ -20,6 +20,7 @@ from collab_env.benchmarks.harness.runner import BenchConfig, read_log, run_benc
 from collab_env.benchmarks.harness.summary import summarise
 
 from collab_env import llm
+from collab_env.config import EnvConfig
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
@@ -121,9 +122,13 @@ def test_a_benchmark_through_faults_accounts_for_every_episode(tmp_path, quick_r
     faults += [500, 500, 500, *[None] * 6, "filtered", None, None, 503]
     with LoopbackServer(reply=_user_json, faults=faults, retry_after_s=0.01, stall_s=1.0) as server:
         config = BenchConfig(
-            ["CollabQA-v0", "CollabMath-v0"], ["clarify", "passive"], 3, out=str(tmp_path), workers=2,
-            user_model="u", judge_model="heuristic", base_url=server.base_url,
-        )  # fmt: skip
+            ["CollabQA-v0", "CollabMath-v0"],
+            ["clarify", "passive"],
+            3,
+            out=str(tmp_path),
+            workers=2,
+            env=EnvConfig(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
+        )
         _, records = read_log(run_bench(config))
     ok = [r for r in records if r["status"] == "ok"]
     lost = [r for r in records if r["status"] == "lost"]
@@ -143,9 +148,7 @@ def test_a_benchmark_whose_user_model_never_emits_json_loses_no_episode_and_logs
             2,
             out=str(tmp_path),
             workers=2,
-            user_model="u",
-            judge_model="heuristic",
-            base_url=server.base_url,
+            env=EnvConfig(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
         )
         _, records = read_log(run_bench(config))
     assert [r["status"] for r in records] == ["ok", "ok"], records

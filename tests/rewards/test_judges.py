@@ -9,6 +9,7 @@ import pytest
 from collab_env.agents import make_agent
 from collab_env.benchmarks.harness.runner import BenchConfig, read_log, run_bench
 
+from collab_env.config import EnvConfig
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMAccuracyJudge, LLMInteractivityJudge, LLMSolutionExtractor
@@ -118,9 +119,13 @@ def test_bench_with_an_llm_user_and_judge(tmp_path):
 
     with LoopbackServer(reply=reply) as server:
         config = BenchConfig(
-            ["CollabQA-v0"], ["clarify"], 2, out=str(tmp_path), workers=1,
-            user_model="user", base_url=server.base_url, judge_model="judge",
-        )  # fmt: skip
+            ["CollabQA-v0"],
+            ["clarify"],
+            2,
+            out=str(tmp_path),
+            workers=1,
+            env=EnvConfig(split="test", user_model="user", base_url=server.base_url, judge_model="judge"),
+        )
         header, records = read_log(run_bench(config))
     assert header["run"]["user"] == "user" and header["run"]["judge"] == "judge"
     assert all(r["status"] == "ok" and r["reward"]["engagement"] == 0.5 for r in records)

@@ -13,6 +13,7 @@ from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
 import collab_env
 from collab_env.cli import main
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
@@ -110,9 +111,16 @@ def test_bench_repeats_replay_each_instance_with_its_own_user_seeds(tmp_path):
 def test_bench_repeats_send_distinct_seeds_to_an_llm_user(tmp_path):
     with LoopbackServer(reply=_user_reply) as server:
         config = BenchConfig(
-            ["CollabQA-v0"], ["clarify"], 1, out=str(tmp_path), repeats=3, workers=1,
-            user_model="fake-user", judge_model="heuristic", base_url=server.base_url,
-        )  # fmt: skip
+            ["CollabQA-v0"],
+            ["clarify"],
+            1,
+            out=str(tmp_path),
+            repeats=3,
+            workers=1,
+            env=EnvConfig(
+                split="test", user_model="fake-user", judge_model="heuristic", base_url=server.base_url
+            ),
+        )
         _, records = read_log(run_bench(config))
         seeds = [b.get("seed") for b in server.bodies]
     # every call of every repeat (the written opening, then the reply) draws its own seed

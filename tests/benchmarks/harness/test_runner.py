@@ -16,6 +16,7 @@ from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 from collab_env.benchmarks.harness.summary import markdown, summarise
 
 from collab_env.cli import main
+from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.testing.openai_server import LoopbackServer
 
@@ -192,7 +193,11 @@ def test_cli_defaults_are_the_main_job():
     parser = build_parser()
     config = config_from_args(parser.parse_args(["bench"]))
     assert config.envs == ["CollabDoc-v0", "CollabCode-v0", "CollabMath-v0", "CollabQA-v0"]
-    assert config.agents == ["passive", "clarify"] and config.split == "test" and config.executor == "threads"
+    assert (
+        config.agents == ["passive", "clarify"]
+        and config.env.split == "test"
+        and config.executor == "threads"
+    )
     assert config.episodes == 50 and config.workers == (os.cpu_count() or 1)
     with pytest.raises(ConfigError, match="compare 'x' is not among"):
         config_from_args(parser.parse_args(["bench", "--compare", "x"]))
@@ -226,9 +231,7 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
             1,
             out=str(tmp_path),
             workers=1,
-            user_model="u",
-            base_url=server.base_url,
-            judge_model="heuristic",
+            env=EnvConfig(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic"),
         )
         _, records = read_log(run_bench(config))
     (record,) = records

@@ -9,6 +9,7 @@ from collab_env.benchmarks.harness.log import read_log
 from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
 from collab_env.cli import main
+from collab_env.config import EnvConfig
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.types import TERMINATION_SIGNAL
@@ -42,10 +43,15 @@ def runs(tmp_path_factory):
     llm = root / "llm"
     with LoopbackServer(reply=_user_reply) as server:
         config = BenchConfig(
-            ["CollabQA-v0"], ["clarify"], 1, out=str(llm), workers=1, user_model="fake-user",
-            judge_model="heuristic",
-            base_url=server.base_url,
-        )  # fmt: skip
+            ["CollabQA-v0"],
+            ["clarify"],
+            1,
+            out=str(llm),
+            workers=1,
+            env=EnvConfig(
+                split="test", user_model="fake-user", judge_model="heuristic", base_url=server.base_url
+            ),
+        )
         run_bench(config)
     return scripted, llm
 
