@@ -33,6 +33,51 @@ def test_case3_bench_resume_takes_its_settings_from_the_log_header(tmp_path, cap
     assert "differs in: episodes, seeds" in capsys.readouterr().out
 
 
+def test_a_bench_log_written_before_env_was_nested_still_resumes_with_its_settings(tmp_path):
+    out = str(tmp_path / "old")
+    assert main(["bench", *RUN, "--max-turns", "4", "--out", out]) == 0
+    log = tmp_path / "old" / "episodes.jsonl"
+    header, *lines = log.read_text().splitlines()
+    first = json.loads(header)
+    env = first["config"].pop("env")  # the header as schema 2 wrote it before BenchConfig.env
+    first["config"].update({k: env[k] for k in ("split", "user_model", "base_url", "judge_model")})
+    first["config"]["env_options"] = {"max_turns": 4}
+    log.write_text("\n".join([json.dumps(first), *lines[:-5]]) + "\n")  # and interrupted
+    assert main(["bench", "--out", out, "--resume"]) == 0
+    header, records = read_log(log)
+    assert len(records) == 12 and {len(r["messages"]) <= 9 for r in records} == {True}  # 4 turns
+
+
+def test_a_synth_run_stamped_before_env_was_nested_still_resumes(tmp_path):
+    from collab_env.agents.synth import SynthConfig, synthesize
+
+    config = SynthConfig("CollabQA-v0", "clarify", candidates=2, window=1, samples=1, episodes=1)
+    synthesize(config, tmp_path, progress=False)
+    old = {**config.as_dict(), "env_id": "CollabQA-v0", "split": "train", "env_options": {}}
+    del old["env"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    again = SynthConfig("CollabQA-v0", "clarify", candidates=2, window=1, samples=1, episodes=2)
+    assert synthesize(again, tmp_path, progress=False)["episodes.jsonl"] == 1  # only the new one
+
+
+def test_a_train_run_configured_before_env_was_nested_still_resumes_and_a_change_is_named(tmp_path):
+    from collab_env.agents.checkpoints import check_resume
+    from collab_env.agents.train import TrainConfig
+
+    from collab_env.config import EnvConfig
+    from collab_env.errors import ConfigError
+
+    config = TrainConfig(env=EnvConfig("CollabQA-v0", max_turns=4, w_eng=0.5), timesteps=64)
+    old = {k: v for k, v in json.loads(json.dumps(config.__dict__, default=str)).items() if k != "env"}
+    (tmp_path / "config.json").write_text(json.dumps({**old, "env_id": "CollabQA-v0", "max_turns": 4,
+                                                      "w_eng": 0.5, "env_options": {}}))  # fmt: skip
+    check_resume(config, tmp_path)  # the same settings, in the old shape: accepted
+    with pytest.raises(ConfigError, match=r"env\.max_turns: 4 in the run, 6 now"):
+        check_resume(
+            TrainConfig(env=EnvConfig("CollabQA-v0", max_turns=6, w_eng=0.5), timesteps=64), tmp_path
+        )
+
+
 def test_case4_episode_bench_and_show_agree_on_what_a_seed_plays(tmp_path, capsys):
     out = str(tmp_path / "run")
     assert main(["bench", *RUN, "--out", out]) == 0
