@@ -78,6 +78,11 @@ class SynthConfig:
             self.env = EnvConfig(self.env)
         if not isinstance(self.env, EnvConfig):
             raise ConfigError(f"env must be an EnvConfig or an env id, got {self.env!r}")
+        if "temperature" in self.env.given_options("agent"):  # one knob: candidates sample at temperature
+            raise ConfigError(
+                "the agent's candidates are sampled at temperature (--temperature); drop the model "
+                "option agent.temperature"
+            )
         for name in ("candidates", "samples", "episodes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -120,3 +120,11 @@ def test_a_synth_run_killed_at_random_points_and_resumed_equals_an_uninterrupted
     assert report.kills >= 2, report
     for name in ("sft.jsonl", "dpo.jsonl", "audit.jsonl", "episodes.jsonl"):
         assert lines(tmp_path / "cut" / name) == lines(tmp_path / "straight" / name), name
+
+
+def test_the_candidates_temperature_is_one_knob_not_two():
+    from collab_env.config import EnvConfig
+
+    env = EnvConfig("CollabDoc-v0", model_options=("agent.temperature=0.2",))
+    with pytest.raises(ConfigError, match=r"drop the model option agent\.temperature"):
+        SynthConfig(env, "clarify")
