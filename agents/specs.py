@@ -181,15 +181,18 @@ def agent_options(env: gym.Env, backend: str) -> dict[str, Any]:
     """The options of a ``backend`` agent's model: the agent role's, as the env's config types them
     (:attr:`~collab_env.config.EnvConfig.agent`: the defaults and ``--model-option agent.KEY=VALUE``).
 
-    The defaults apply where the backend takes the option (a checkpoint has no timeout); an
-    option given that the backend does not take is passed on, for the backend to refuse by name.
+    The defaults apply where the backend takes the option (a checkpoint has no timeout), but
+    ``max_tokens``: :class:`~collab_env.agents.llm.LLMAgent` bounds each call by it (a
+    checkpoint's own default is the same), so a checkpoint's shared model stays the one that
+    ``HFChat.shared(path)`` loads. An option given that the backend does not take is passed on,
+    for the backend to refuse by name.
     """
     from collab_env.config import EnvConfig
 
     config = getattr(env.unwrapped, "config", None) or EnvConfig()
-    typed = {**config.agent.options(), "cache": config.agent.cache}
-    taken = {k: v for k, v in typed.items() if k in BACKENDS[backend].options and v is not None}
-    return {**taken, **config.given_options("agent")}
+    typed = {k: v for k, v in config.agent.options().items() if k != "max_tokens"}
+    taken = {k: v for k, v in typed.items() if k in BACKENDS[backend].options}
+    return {**taken, **config.given_options("agent")}  # with the cache file, when given
 
 
 _BUILDING = threading.Lock()
