@@ -68,3 +68,15 @@ def test_json_mode_of_the_user_is_a_model_option(monkeypatch):
     assert "response_format" not in config.make().unwrapped.user.sampling
     with pytest.raises(ConfigError, match="json_mode must be 0 or 1"):
         parse_model_options(["user.json_mode=2"])
+
+
+def test_a_model_option_puts_the_users_model_behind_a_response_cache(monkeypatch, tmp_path):
+    from collab_env.llm import CachedChat
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    cache = tmp_path / "user.sqlite"
+    config = EnvConfig("CollabDoc-v0", user_model="m", base_url="http://127.0.0.1:9/v1",
+                       model_options=(f"user.cache={cache}",))  # fmt: skip
+    model = config.make().unwrapped.user.model
+    assert config.user.cache == str(cache) and isinstance(model, CachedChat) and cache.exists()
+    assert config.judge.cache is None  # the judge on the user's model has its own options
