@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -17,38 +16,13 @@ from collab_env.registration import REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
 from collab_env.spaces import ConversationSpace, MessageSpace
 from collab_env.task import SPLITS, Task
-from collab_env.types import ChatMessage, TaskInstance, UserReply
+from collab_env.types import ChatMessage, EnvState, TaskInstance, UserReply
 from collab_env.users import ScriptedUser, UserSimulator
 
 REWARD_MODES = ("final", "turn")
 #: What ``reset(options=...)`` accepts, and the values of its ``reveal`` option.
 RESET_OPTIONS = ("task_id", "reveal")
 REVEAL = ("default", "all")
-
-
-@dataclass
-class EnvState:
-    """Everything an episode is: what :meth:`CollabEnv.snapshot` returns.
-
-    Attributes:
-        instance: The task instance (hidden goal).
-        messages: The conversation so far.
-        user_state: The user simulator's per-episode state.
-        user_rng: The user simulator's generator.
-        turn: Assistant turns taken.
-        done: Whether the episode ended.
-        last_total: R* after the previous turn (for ``reward_mode="turn"``).
-        np_random_state: The env generator's state.
-    """
-
-    instance: TaskInstance
-    messages: list[ChatMessage]
-    user_state: Any
-    user_rng: np.random.Generator
-    turn: int = 0
-    done: bool = False
-    last_total: float = 0.0
-    np_random_state: dict[str, Any] = field(default_factory=dict)
 
 
 class CollabEnv(gym.Env[list, str]):

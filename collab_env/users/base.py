@@ -106,7 +106,7 @@ class UserSimulator(abc.ABC):
         return self.reply(task, instance, messages, state, rng)
 
     def reply_batch(self, requests: Sequence[ReplyRequest]) -> list[UserReply]:
-        """The replies of several conversations at once, in order (lockstep rollouts call this).
+        """The replies of several conversations at once, in order (a caller with a batch in hand).
 
         The default answers them one after another, or from as many threads as the simulator's
         model serves at once (``self.model.concurrency``); a model-backed simulator may override

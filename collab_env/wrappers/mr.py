@@ -34,7 +34,7 @@ from collab_env.rewards import conversation_reward
 from collab_env.rollout import Future, play_future
 from collab_env.task import check_policy_family
 from collab_env.types import Agent, ChatMessage
-from collab_env.users import LLMUser
+from collab_env.wrappers.replay import at_conversation
 
 #: Counters of a user simulator's per-episode state that measure model usage.
 USAGE_FIELDS = ("calls", "tokens", "prompt_tokens", "completion_tokens", "cost")
@@ -248,7 +248,7 @@ async def multiturn_aware_reward_async(
     _check(policy, window, samples, env_id_or_env if isinstance(env_id_or_env, gym.Env) else None)
     if not candidates or not all(isinstance(c, str) for c in candidates):
         raise ConfigError("candidates must be a non-empty list of strings")
-    base = await _at_conversation(env_id_or_env, conversation, task_id, env_seed)
+    base = await at_conversation(env_id_or_env, conversation, task_id, env_seed)
     _check(policy, window, samples, base)
     state = base.snapshot()
     if state.done:
@@ -392,45 +392,6 @@ def _add_usage(user_state: Any, usage: dict[str, float], user_info: dict[str, An
             setattr(user_state, name, getattr(user_state, name) + value)
             if user_info is not None and name in user_info:
                 user_info[name] = getattr(user_state, name)
-
-
-async def _at_conversation(env_id_or_env, conversation, task_id, env_seed) -> CollabEnv:
-    if isinstance(env_id_or_env, gym.Env):
-        base = env_id_or_env.unwrapped
-        if base.messages != list(conversation):
-            raise ConfigError(
-                "the env's current conversation differs from `conversation`; pass the env at that state"
-            )
-        return base
-    if task_id is None:
-        raise ConfigError(
-            "with an env id, pass task_id (and env_seed) to say which episode the conversation is"
-        )
-    config = env_id_or_env if isinstance(env_id_or_env, EnvConfig) else EnvConfig(env_id_or_env)
-    base = config.make().unwrapped
-    obs, _ = await base.reset_async(seed=env_seed, options={"task_id": task_id})
-    if isinstance(base.user, LLMUser):
-        # A model-backed user keeps no hidden state beyond the messages: adopt the conversation
-        # instead of replaying it (which would cost a call per turn and give other replies).
-        return _adopt(base, conversation)
-    for message in conversation[1:]:
-        if message["role"] == "assistant":
-            obs, *_ = await base.step_async(message["content"])
-    if obs != list(conversation):
-        raise ConfigError(
-            f"replaying the conversation on {config.env_id} ({task_id}, seed {env_seed}) gives different user "
-            "replies; pass the env itself at that state"
-        )
-    return base
-
-
-def _adopt(base: CollabEnv, conversation: Sequence[ChatMessage]) -> CollabEnv:
-    state = base.state
-    if not conversation or conversation[0]["content"] != state.messages[0]["content"]:
-        raise ConfigError(f"the conversation does not open with {state.instance.task_id}'s opening request")
-    state.messages = [dict(m) for m in conversation]  # type: ignore[misc]
-    state.turn = sum(m["role"] == "assistant" for m in conversation)
-    return base
 
 
 def _state_entropy(state: EnvState, seed: int, action: str | None = None) -> int:
