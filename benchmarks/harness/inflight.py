@@ -56,8 +56,23 @@ class LoopWorkers:
             thread.start()
 
     def submit(self, _play: Any, job: Key, config: Any) -> Future:
-        """Play ``job`` on the next loop; the future of its record."""
-        return asyncio.run_coroutine_threadsafe(play_async(job, config), next(self._next))
+        """Play ``job`` on the next loop; the future of its record.
+
+        As with a thread pool's, cancelling the future stops the episode only before it started:
+        an episode in flight finishes (and is logged).
+        """
+        future: Future = Future()
+
+        async def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(await play_async(job, config))
+            except BaseException as exc:  # handed to the runner, as a pool's future would
+                future.set_exception(exc)
+
+        asyncio.run_coroutine_threadsafe(run(), next(self._next))
+        return future
 
     def __enter__(self) -> LoopWorkers:
         return self
