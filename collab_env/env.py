@@ -54,6 +54,13 @@ class CollabEnv(gym.Env[list, str]):
     retries or the sandbox's host failed or starved a test run (then ``info["error"]`` says what
     failed; the episode is lost, not scored).
 
+    ## Async API
+    :meth:`reset_async` and :meth:`step_async` play exactly the episode that ``reset`` and
+    ``step`` play, awaiting the user simulator's model calls, so that one event loop holds many
+    episodes (served sessions, a benchmark worker's episodes, MR's futures), each advancing as
+    soon as its own reply arrives (:mod:`collab_env.aio`). :attr:`state`, :attr:`done`,
+    :attr:`in_progress` and :meth:`append_action` are what rollout code reads and does.
+
     ## Arguments
     The env takes its parts, as Jumanji's envs do; :func:`~collab_env.builders.make_env` (the
     registered entry point, what ``gym.make`` calls) builds them from names, an id or an

@@ -25,15 +25,23 @@ from collab_env.llm.limits import DEFAULT_CONCURRENCY
 
 
 def episodes_in_flight(config: Any) -> int:
-    """Episodes one worker keeps in flight: 1 for an all-scripted run, else the largest
-    concurrency limit of the models the run calls (each episode has one call in flight at a time)."""
-    limits = []
+    """Episodes one worker keeps in flight: 1 for an all-scripted run, else the concurrency limit
+    of the endpoints it calls (each episode has one call in flight at a time): the largest
+    ``ROLE.concurrency`` the run sets, or the default limit."""
+    from collab_env.builders import HEURISTIC_JUDGE
+
+    models, given = False, []
     for env_id in config.envs:
         env_config = config.env_config(env_id)
-        limits += [m.concurrency for m in map(env_config.model_config, ("user", "judge")) if m is not None]
-        given = env_config.given_options("agent").get("concurrency")
-        limits += [given or DEFAULT_CONCURRENCY for spec in config.agents if uses_model(spec)]
-    return max(limits, default=1)
+        roles = {"user": env_config.user_model, "judge": env_config.judge_model}
+        roles = {role: m for role, m in roles.items() if m is not None and m != HEURISTIC_JUDGE}
+        if any(uses_model(spec) for spec in config.agents):
+            roles["agent"] = "agent"
+        models = models or bool(roles)
+        given += [env_config.given_options(role).get("concurrency") for role in roles]
+    if not models:
+        return 1
+    return max((n for n in given if n), default=DEFAULT_CONCURRENCY)
 
 
 class LoopWorkers:
