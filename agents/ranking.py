@@ -8,16 +8,16 @@ writes it as SFT and preference data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 
+from collab_env.aio import act, gather, run_sync
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.rollout import act_batch
 from collab_env.types import Agent, ChatMessage
-from collab_env.wrappers import MRResult, multiturn_aware_reward
+from collab_env.wrappers import MRResult, multiturn_aware_reward_async
 
 
 @dataclass
@@ -74,13 +74,21 @@ def sample_candidates(agent: Agent, messages: Sequence[ChatMessage], k: int, see
     """``k`` responses of ``agent`` to ``messages``, deduplicated.
 
     Candidate i is the agent's sample ``i`` (``sample_index=i``, so a response cache keeps the
-    k samples apart, and a seed derived from ``seed`` and i): one batch when the agent has
-    ``act_batch``, else k calls (in the agent's ``concurrency`` threads).
+    k samples apart, and a seed derived from ``seed`` and i), all k asked at once on the async
+    core (:func:`collab_env.aio.act`: the agent's ``act_async``, or one ``act_batch``, or k
+    calls in place for a scripted agent).
     """
+    return run_sync(sample_candidates_async(agent, messages, k, seed))
+
+
+async def sample_candidates_async(
+    agent: Agent, messages: Sequence[ChatMessage], k: int, seed: int = 0
+) -> list[str]:
+    """:func:`sample_candidates`, awaited."""
     if k < 1:
         raise ConfigError(f"candidates must be >= 1, got {k}")
     params = [{"sample_index": i, "seed": (seed * 1_000_003 + i) % 2**31} for i in range(k)]
-    texts = act_batch([agent] * k, [messages] * k, params)
+    texts = await gather([act(agent, messages, p) for p in params])
     return list(dict.fromkeys(texts))
 
 
@@ -135,18 +143,43 @@ def rank_episode(
         candidate whose futures were all lost is not ranked; a turn whose candidates all were
         is yielded as lost (:attr:`RankedTurn.lost`), and the episode goes on.
     """
+    turns = rank_episode_async(
+        env, agent, candidates, window, samples, seed=seed, task_id=task_id, keep_futures=keep_futures
+    )
+    while True:
+        try:
+            yield run_sync(anext(turns))
+        except StopAsyncIteration:
+            return
+
+
+async def rank_episode_async(
+    env: gym.Env,
+    agent: Agent,
+    candidates: int = 4,
+    window: int = 2,
+    samples: int = 2,
+    *,
+    seed: int | None = None,
+    task_id: str | None = None,
+    keep_futures: bool = False,
+) -> AsyncIterator[RankedTurn]:
+    """:func:`rank_episode` on the async core: the same turns, its model calls awaited.
+
+    Episodes ranked this way on one event loop (``collab-env synth``'s) are in flight together.
+    """
     base = env.unwrapped
-    obs, _ = base.reset(seed=seed, options={"task_id": task_id} if task_id else None)
+    obs, _ = await base.reset_async(seed=seed, options={"task_id": task_id} if task_id else None)
     for turn in range(base.max_turns):
-        texts = sample_candidates(agent, obs, candidates, seed=(seed or 0) * 100 + turn)
-        scores = multiturn_aware_reward(
+        texts = await sample_candidates_async(agent, obs, candidates, seed=(seed or 0) * 100 + turn)
+        scores = await multiturn_aware_reward_async(
             base, obs, texts, agent, window, samples, seed=seed or 0, keep_futures=keep_futures
         )
         scored = [i for i, s in enumerate(scores) if not s.is_lost]  # a lost candidate is not ranked
         best = max(scored, key=lambda i: scores[i].mean, default=None)  # first of ties
         worst = min(scored, key=lambda i: scores[i].mean, default=None)
         ranked = RankedTurn(turn, list(obs), texts, scores, best, worst)
-        obs, _, terminated, truncated, info = base.step(texts[best if best is not None else 0])
+        obs, _, terminated, truncated, info = await base.step_async(texts[best if best is not None else 0])
         yield ranked
         if "error" in info:
             raise ModelCallError(f"the episode failed at turn {turn}: {info['error']}")

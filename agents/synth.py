@@ -33,13 +33,15 @@ from typing import Any
 import gymnasium as gym
 from rich.progress import Progress
 
+from collab_env.aio import gather, is_model_backed, run_sync
 from collab_env.config import EnvConfig
-from collab_env.errors import ConfigError
+from collab_env.errors import ConfigError, ModelCallError
+from collab_env.executors import concurrency_of
 from collab_env.fileio import atomic_write_text
 from collab_env.jsonl import append_jsonl, cut_torn_line, read_jsonl
 from collab_env.types import Agent
 
-from .ranking import RankedTurn, rank_episode
+from .ranking import RankedTurn, rank_episode_async
 
 FILES = ("sft.jsonl", "dpo.jsonl", "audit.jsonl", "episodes.jsonl")
 
@@ -122,14 +124,42 @@ def synthesize(
     counts = {**dict.fromkeys(FILES, 0), "lost_turns": 0}
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(f"synth {config.env.env_id}", total=config.episodes, completed=len(done))
-        for k in todo:
-            lines = _episode(env, agent, config, k, seen)
-            for name, records in lines.items():  # episodes.jsonl last: it marks the episode done
-                append_jsonl(out / name, records)
-                counts[name] += len(records)
-            counts["lost_turns"] += sum(bool(r.get("lost")) for r in lines["audit.jsonl"])
-            bar.advance(task)
+        chunk = _in_flight(agent, config)
+        for start in range(0, len(todo), chunk):
+            ks = todo[start : start + chunk]
+            envs = [env] if len(ks) == 1 else [config.env.make() for _ in ks]
+            ranked = run_sync(gather([_ranked(e, agent, config, k) for e, k in zip(envs, ks, strict=True)]))
+            for k, turns in zip(ks, ranked, strict=True):  # written in episode order, as a serial run
+                if isinstance(turns, BaseException):
+                    raise turns
+                lines = _episode(env, config, k, turns, seen)
+                for name, records in lines.items():  # episodes.jsonl last: it marks the episode done
+                    append_jsonl(out / name, records)
+                    counts[name] += len(records)
+                counts["lost_turns"] += sum(bool(r.get("lost")) for r in lines["audit.jsonl"])
+                bar.advance(task)
     return counts
+
+
+def _in_flight(agent: Any, config: SynthConfig) -> int:
+    """Episodes ranked at once: one for a scripted or stateful agent, else as many as keep the
+    agent's endpoint busy (its concurrency over the futures of one turn, N·S)."""
+    if callable(getattr(agent, "reset", None)) or not is_model_backed(agent):
+        return 1
+    return max(1, concurrency_of(agent) // (config.candidates * config.samples))
+
+
+async def _ranked(env: gym.Env, agent: Any, config: SynthConfig, k: int) -> list[RankedTurn] | BaseException:
+    """Every ranked turn of episode ``k`` (or the model error that ended it)."""
+    seed, task_id = config.seed + k, env.unwrapped.task.task_id(config.env.split, k)
+    turns: list[RankedTurn] = []
+    try:
+        async for ranked in rank_episode_async(env, agent, config.candidates, config.window, config.samples,
+                                               seed=seed, task_id=task_id, keep_futures=True):  # fmt: skip
+            turns.append(ranked)
+    except ModelCallError as exc:
+        return exc
+    return turns
 
 
 def diagnose(out: str | Path) -> list[str]:
@@ -176,19 +206,12 @@ def dpo_pair_kept(ranked: RankedTurn, min_gap: float) -> bool:
     return ranked.gap > 2 * statistics.stdev(diffs) / len(diffs) ** 0.5
 
 
-def _episode(env: gym.Env, agent: Any, config: SynthConfig, k: int, seen: set[str]) -> dict[str, list]:
+def _episode(
+    env: gym.Env, config: SynthConfig, k: int, turns: list[RankedTurn], seen: set[str]
+) -> dict[str, list]:
+    """The data lines of episode ``k`` from its ranked turns (``seen``: the examples already written)."""
     seed, task_id = config.seed + k, env.unwrapped.task.task_id(config.env.split, k)
     lines: dict[str, list] = {name: [] for name in FILES}
-    turns = rank_episode(
-        env,
-        agent,
-        config.candidates,
-        config.window,
-        config.samples,
-        seed=seed,
-        task_id=task_id,
-        keep_futures=True,
-    )
     for ranked in turns:
         tag = {"env_id": config.env.env_id, "task_id": task_id, "seed": seed, "turn": ranked.turn}
         if ranked.lost:  # every candidate's futures lost: no example, counted in the audit

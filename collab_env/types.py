@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
+import numpy as np
+
 #: Written by a user simulator to end the conversation (the source paper's signal). The canonical
 #: form: :func:`ends_chat` recognises it as models write it, :func:`canonical_ending` restores it.
 TERMINATION_SIGNAL = "[[TERMINATE CHAT]]"
@@ -190,3 +192,28 @@ class UserReply:
     text: str
     terminated: bool
     info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EnvState:
+    """Everything an episode is: what :meth:`CollabEnv.snapshot` returns.
+
+    Attributes:
+        instance: The task instance (hidden goal).
+        messages: The conversation so far.
+        user_state: The user simulator's per-episode state.
+        user_rng: The user simulator's generator.
+        turn: Assistant turns taken.
+        done: Whether the episode ended.
+        last_total: R* after the previous turn (for ``reward_mode="turn"``).
+        np_random_state: The env generator's state.
+    """
+
+    instance: TaskInstance
+    messages: list[ChatMessage]
+    user_state: Any
+    user_rng: np.random.Generator
+    turn: int = 0
+    done: bool = False
+    last_total: float = 0.0
+    np_random_state: dict[str, Any] = field(default_factory=dict)

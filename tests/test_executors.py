@@ -54,7 +54,7 @@ def test_bad_specs_are_config_errors(spec):
 
 
 def _mr_of_episode(seed: int) -> list:
-    """MR of two candidates at the opening of episode ``seed`` (one lockstep rollout)."""
+    """MR of two candidates at the opening of episode ``seed`` (one MR call)."""
     env = gym.make("CollabMath-v0", split="test")
     agent = make_agent("clarify", env)
     obs, _ = env.reset(seed=seed)

@@ -128,3 +128,23 @@ def test_the_candidates_temperature_is_one_knob_not_two():
     env = EnvConfig("CollabDoc-v0", model_options=("agent.temperature=0.2",))
     with pytest.raises(ConfigError, match=r"drop the model option agent\.temperature"):
         SynthConfig(env, "clarify")
+
+
+def test_episodes_of_a_model_agent_are_ranked_together_and_write_what_a_serial_run_writes(
+    tmp_path, monkeypatch
+):
+    from collab_env.agents import LLMAgent, synth
+
+    from collab_env.llm import OpenAIChat
+
+    def reply(messages, request):  # candidates differ by their seed
+        return ["Who is the audience?", "Here is the description: a lamp."][request["seed"] % 2]
+
+    with LoopbackServer(reply=reply, latency_s=0.05) as server:
+        agent = LLMAgent(OpenAIChat("policy", base_url=server.base_url))
+        synthesize(config(3), tmp_path / "together", agent=agent, progress=False)
+        assert server.max_in_flight > 2 * 2  # more than one episode's candidates × samples at once
+        monkeypatch.setattr(synth, "_in_flight", lambda agent, config: 1)
+        synthesize(config(3), tmp_path / "serial", agent=agent, progress=False)
+    for name in ("sft.jsonl", "dpo.jsonl", "audit.jsonl", "episodes.jsonl"):
+        assert read_jsonl(tmp_path / "together" / name) == read_jsonl(tmp_path / "serial" / name), name

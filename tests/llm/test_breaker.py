@@ -73,7 +73,10 @@ def test_a_benchmark_whose_endpoint_dies_stops_says_why_exits_1_and_resumes_to_e
     tmp_path, capsys, quick_retries
 ):
     out = str(tmp_path / "die")
-    run = ["--envs", "CollabQA-v0,CollabMath-v0", "--agents", "clarify", "--episodes", "10", "--workers", "2"]
+    # A worker keeps as many episodes in flight as the endpoint's limit: 2 here, so most episodes
+    # are still to start when the endpoint dies.
+    run = ["--envs", "CollabQA-v0,CollabMath-v0", "--agents", "clarify", "--episodes", "10", "--workers", "2",
+           "--model-option", "user.concurrency=2"]  # fmt: skip
     with LoopbackServer(reply=SmallModelUser(), faults=[None] * 20 + DOWN) as server:
         breaker_for(server.base_url, open_after_s=0.3, cooldown_s=60)
         start = time.monotonic()
@@ -113,7 +116,10 @@ def test_run_bench_raises_run_stopped_naming_what_was_not_started(tmp_path, quic
             30,
             out=str(tmp_path),
             workers=2,
-            env=EnvConfig(split="test", user_model="u", base_url=server.base_url),
+            # a limit of 2: a worker keeps 2 episodes in flight
+            env=EnvConfig(
+                split="test", user_model="u", base_url=server.base_url, model_options=("user.concurrency=2",)
+            ),
         )
         with pytest.raises(RunStopped, match="not started") as stopped:
             run_bench(config)

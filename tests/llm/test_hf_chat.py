@@ -103,6 +103,36 @@ def test_concurrent_calls_share_generate_calls_and_get_their_own_results(checkpo
     assert len({r.prompt_tokens for r in results}) == n and model.usage.calls == 2 * n
 
 
+def test_coroutines_calls_are_coalesced_without_a_thread_each(checkpoint):
+    import asyncio
+
+    model = HFChat(str(checkpoint), batch_size=8, max_wait_s=0.05, max_tokens=3)
+    calls = generate_calls(model)
+
+    async def eight():
+        return await asyncio.gather(*(model.acomplete(conversation(i)) for i in range(8)))
+
+    results = asyncio.run(eight())
+    assert [c["rows"] for c in calls] == [8]  # the free-running callers share one generate call
+    assert len({r.prompt_tokens for r in results}) == 8
+
+
+def test_an_mr_step_of_an_hf_policy_makes_at_most_two_generate_calls_per_policy_turn(checkpoint):
+    import gymnasium as gym
+    from collab_env.agents import LLMAgent
+
+    from collab_env.wrappers import MultiturnAwareReward
+
+    model = HFChat(str(checkpoint), batch_size=8, max_tokens=4, temperature=1.0)
+    calls, window = generate_calls(model), 2
+    wrapped = MultiturnAwareReward(
+        gym.make("CollabQA-v0", split="test"), LLMAgent(model), window=window, samples=8
+    )
+    wrapped.reset(seed=0)
+    wrapped.step("Which one do you mean?")
+    assert sum(c["rows"] for c in calls) == 8 * window and len(calls) <= 2 * (window + 1)
+
+
 def test_calls_with_different_sampling_are_never_mixed(checkpoint, at_once):
     model = HFChat(str(checkpoint), batch_size=8, max_wait_s=0.2)
     calls = generate_calls(model)
