@@ -42,16 +42,22 @@ def run(args: argparse.Namespace, console: Console) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
 
     def ready(url: str) -> None:
-        mr = f", MR window {options.mr_window} x {options.mr_samples}" if options.mr_window is not None else ""
+        mr = (
+            f", MR window {options.mr_window} x {options.mr_samples}" if options.mr_window is not None else ""
+        )
         console.print(f"serving {config.env_id} ({options.contract}{mr}) at {url}", soft_wrap=True)
         sys.stdout.flush()
 
     serve(app, options, ready)
     report = app.state.shutdown_report or []
     unfinished = [r for r in report if not r["finished"]]
-    console.print(f"stopped: {len(report)} session(s) open at shutdown, {len(unfinished)} unfinished (not scored)")
+    console.print(
+        f"stopped: {len(report)} session(s) open at shutdown, {len(unfinished)} unfinished (not scored)"
+    )
     for r in unfinished:
-        console.print(f"  unfinished session {r['session']}: seed {r['seed']}, task {r['task_id']}, {r['turns']} turns")
+        console.print(
+            f"  unfinished session {r['session']}: seed {r['seed']}, task {r['task_id']}, {r['turns']} turns"
+        )
     return 0
 
 

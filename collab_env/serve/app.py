@@ -104,7 +104,9 @@ def build_app(make_env: Callable[[], gym.Env], options: ServeOptions, name: str,
             task.cancel()
         app.state.shutdown_report = await store.shutdown(options.shutdown_grace_s)
         unfinished = sum(not r["finished"] for r in app.state.shutdown_report)
-        logger.warning("shutdown: %d session(s) were open, %d unfinished", len(app.state.shutdown_report), unfinished)
+        logger.warning(
+            "shutdown: %d session(s) were open, %d unfinished", len(app.state.shutdown_report), unfinished
+        )
 
     app.router.on_startup.append(start)
     app.router.on_shutdown.insert(0, stop)

@@ -35,7 +35,9 @@ class CollabObservation(Observation):
     messages: list[dict[str, Any]] = Field(default_factory=list, description="the conversation so far")
     terminated: bool = Field(default=False, description="the user ended the chat")
     truncated: bool = Field(default=False, description="max_turns reached")
-    info: dict[str, Any] = Field(default_factory=dict, description="reward parts, turn_rewards, task_id, seed")
+    info: dict[str, Any] = Field(
+        default_factory=dict, description="reward parts, turn_rewards, task_id, seed"
+    )
 
 
 class CollabState(State):
@@ -68,12 +70,16 @@ class CollabEnvironment(Environment[CollabAction, CollabObservation, CollabState
         """Start an episode (``options`` as :meth:`CollabEnv.reset` takes them)."""
         options = kwargs.pop("options", None)
         if kwargs:
-            raise ServeError("bad_option", f"unknown reset field(s) {sorted(kwargs)}", "send seed and options only")
+            raise ServeError(
+                "bad_option", f"unknown reset field(s) {sorted(kwargs)}", "send seed and options only"
+            )
         out = await self.session.reset(seed, options)
         self._episode_id = episode_id
         return CollabObservation(messages=out["observation"], info=out["info"], reward=None, done=False)
 
-    async def step_async(self, action: CollabAction, timeout_s: float | None = None, **kwargs: Any) -> CollabObservation:
+    async def step_async(
+        self, action: CollabAction, timeout_s: float | None = None, **kwargs: Any
+    ) -> CollabObservation:
         """Send the assistant message of ``action``."""
         out = await self.session.step(action.message)
         return CollabObservation(
@@ -81,7 +87,9 @@ class CollabEnvironment(Environment[CollabAction, CollabObservation, CollabState
             terminated=out["terminated"], truncated=out["truncated"], info=out["info"],
         )  # fmt: skip
 
-    def reset(self, seed: int | None = None, episode_id: str | None = None, **kwargs: Any) -> CollabObservation:
+    def reset(
+        self, seed: int | None = None, episode_id: str | None = None, **kwargs: Any
+    ) -> CollabObservation:
         """Synchronous :meth:`reset_async` (OpenEnv's framework calls the async one)."""
         return asyncio.run(self.reset_async(seed, episode_id, **kwargs))
 
@@ -99,7 +107,9 @@ class CollabEnvironment(Environment[CollabAction, CollabObservation, CollabState
     def get_metadata(self) -> EnvironmentMetadata:
         """OpenEnv's metadata of the env."""
         return EnvironmentMetadata(
-            name=self.name, version="0", description="collab-env: an assistant collaborates with a simulated user"
+            name=self.name,
+            version="0",
+            description="collab-env: an assistant collaborates with a simulated user",
         )
 
     def close(self) -> None:
@@ -114,7 +124,14 @@ def openenv_app(store: SessionStore, name: str) -> FastAPI:
         return CollabEnvironment(store, name)
 
     factory.SUPPORTS_CONCURRENT_SESSIONS = True  # type: ignore[attr-defined]
-    config = ConcurrencyConfig(max_concurrent_envs=store.max_sessions, session_timeout=store.idle_timeout_s)
+    # Idle expiry is the store's (one clock for both contracts): an expired session's requests get
+    # ``expired``, and its WebSocket slot is freed when the client goes away.
+    config = ConcurrencyConfig(max_concurrent_envs=store.max_sessions, session_timeout=None)
     return create_fastapi_app(
-        factory, CollabAction, CollabObservation, concurrency_config=config, env_name=name, state_cls=CollabState
+        factory,
+        CollabAction,
+        CollabObservation,
+        concurrency_config=config,
+        env_name=name,
+        state_cls=CollabState,
     )

@@ -23,7 +23,9 @@ import gymnasium as gym
 from collab_env.errors import CollabEnvError, ConfigError, EpisodeError
 
 #: What a lost episode's client should do (the error says it with the seed filled in).
-RETRY_HINT = "reset the session (or open a new one) with the same seed and replay the episode; it was not scored"
+RETRY_HINT = (
+    "reset the session (or open a new one) with the same seed and replay the episode; it was not scored"
+)
 
 
 class ServeError(CollabEnvError):
@@ -114,9 +116,13 @@ class Session:
         """
         self._check_open()
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ServeError("bad_option", f"seed must be an int >= 0 or null, got {seed!r}", "send a valid seed")
+            raise ServeError(
+                "bad_option", f"seed must be an int >= 0 or null, got {seed!r}", "send a valid seed"
+            )
         if options is not None and not isinstance(options, dict):
-            raise ServeError("bad_option", f"options must be an object, got {options!r}", "send an object or null")
+            raise ServeError(
+                "bad_option", f"options must be an object, got {options!r}", "send an object or null"
+            )
         async with self._busy:
             self.touch()
             try:
@@ -153,13 +159,17 @@ class Session:
         if not self.started:
             raise ServeError("not_reset", "no episode in this session yet", "call reset first", status=409)
         if self.done:
-            raise ServeError("episode_ended", "the episode has ended", "call reset to start a new one", status=409)
+            raise ServeError(
+                "episode_ended", "the episode has ended", "call reset to start a new one", status=409
+            )
         async with self._busy:
             self.touch()
             try:
                 obs, reward, terminated, truncated, info = await self.runner.call(self.env.step, message)
             except EpisodeError as exc:
-                raise ServeError("episode_ended", str(exc), "call reset to start a new one", status=409) from exc
+                raise ServeError(
+                    "episode_ended", str(exc), "call reset to start a new one", status=409
+                ) from exc
             self.done = terminated or truncated or "error" in info
             if "error" in info:
                 raise ServeError(
@@ -167,7 +177,12 @@ class Session:
                     f"{RETRY_HINT} (seed {self.seed}, task {self.task_id})", status=503,
                 )  # fmt: skip
             self.turn_rewards.append(float(reward))
-            info = {**info, "turn_rewards": list(self.turn_rewards), "seed": self.seed, "task_id": self.task_id}
+            info = {
+                **info,
+                "turn_rewards": list(self.turn_rewards),
+                "seed": self.seed,
+                "task_id": self.task_id,
+            }
             return {
                 "observation": obs, "reward": float(reward), "terminated": bool(terminated),
                 "truncated": bool(truncated), "done": bool(terminated or truncated), "info": _jsonable(info),
@@ -190,7 +205,9 @@ class Session:
 
     def _check_open(self) -> None:
         if self.closed:
-            raise ServeError("expired", "this session was closed or expired", "open a new session", status=404)
+            raise ServeError(
+                "expired", "this session was closed or expired", "open a new session", status=404
+            )
 
 
 def _jsonable(value: Any) -> Any:

@@ -124,7 +124,10 @@ class SessionStore:
         interval = min(max(self.idle_timeout_s / 4, 0.05), 1.0)
         while True:
             await asyncio.sleep(interval)
-            self.expire_idle()
+            try:
+                self.expire_idle()
+            except Exception:  # keep reaping: one env that fails to close must not keep the rest open
+                logger.exception("expiring idle sessions failed")
 
     async def shutdown(self, grace_s: float = 30.0) -> list[dict[str, Any]]:
         """Let the steps in flight finish (up to ``grace_s``), then close and report every open session.

@@ -1,0 +1,74 @@
+"""Start ``collab-env serve`` on loopback in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+pytest.importorskip("openenv", reason="the [serve] extra is not installed")
+
+
+class Server:
+    """A running ``collab-env serve`` process and its base URL."""
+
+    def __init__(self, *args: str) -> None:
+        cmd = [sys.executable, "-m", "collab_env.cli", "serve", *args, "--port", "0"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "serving" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line}{self.proc.stderr.read()}")
+        self.url = line.strip().rsplit(" at ", 1)[1]
+
+    def sessions(self) -> dict:
+        import httpx
+
+        return httpx.get(f"{self.url}/sessions").json()
+
+    def wait_until(self, predicate, timeout_s: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            state = self.sessions()
+            if predicate(state):
+                return state
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; sessions: {self.sessions()}")
+
+    def stop(self) -> tuple[str, str]:
+        self.proc.terminate()
+        out, err = self.proc.communicate(timeout=30)
+        return out, err
+
+
+def serve(*args: str) -> Iterator[Server]:
+    server = Server(*args)
+    try:
+        yield server
+    finally:
+        if server.proc.poll() is None:
+            server.stop()
+
+
+@pytest.fixture(scope="package")
+def openenv_server() -> Iterator[Server]:
+    """CollabDoc-v0 in OpenEnv's contract, sessions idle for 1 s expire."""
+    yield from serve(
+        "CollabDoc-v0", "--max-turns", "4", "--idle-timeout-s", "1", "--max-body-bytes", "200000"
+    )
+
+
+@pytest.fixture(scope="package")
+def nemo_server() -> Iterator[Server]:
+    """CollabDoc-v0 in NeMo Gym's contract, sessions idle for 1 s expire."""
+    yield from serve("CollabDoc-v0", "--contract", "nemo-gym", "--max-turns", "4", "--idle-timeout-s", "1",
+                     "--max-body-bytes", "200000")  # fmt: skip
+
+
+@pytest.fixture(scope="package")
+def mr_server() -> Iterator[Server]:
+    """CollabMath-v0 with MR computed server-side (window 1, 2 samples, the clarify policy)."""
+    yield from serve("CollabMath-v0", "--max-turns", "3", "--mr-window", "1", "--mr-samples", "2")
