@@ -81,3 +81,52 @@ class RemoteEnv:
             if error is None:
                 raise
             raise error from exc
+
+
+class LocalServer:
+    """``collab-env serve ARGS`` in a subprocess on loopback, until :meth:`stop` (or the ``with`` ends).
+
+    Args:
+        *args: The command's arguments (``"CollabDoc-v0", "--max-turns", "4"``); ``--port 0`` is
+            added unless given, so the OS picks a free port.
+
+    Attributes:
+        url: The server's base URL, as the command printed it.
+        proc: The server process.
+
+    Raises:
+        RuntimeError: if the server exits before it listens (with what it printed).
+    """
+
+    def __init__(self, *args: str) -> None:
+        import subprocess
+        import sys
+        import threading
+
+        port = () if "--port" in args else ("--port", "0")
+        cmd = [sys.executable, "-m", "collab_env.cli", "serve", *args, *port]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output: list[str] = []
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if line.startswith("serving "):
+                break
+        else:
+            raise RuntimeError(f"collab-env serve did not start: {''.join(self.output)}")
+        self.url = self.output[-1].strip().rsplit(" at ", 1)[1]
+        self._drain = threading.Thread(target=lambda: self.output.extend(self.proc.stdout), daemon=True)
+        self._drain.start()  # a full pipe would stall the server
+
+    def stop(self, timeout_s: float = 60.0) -> str:
+        """Shut the server down gracefully (SIGTERM); returns everything it printed."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(timeout=timeout_s)
+        self._drain.join(timeout=timeout_s)
+        return "".join(self.output)
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -11,23 +9,16 @@ import pytest
 
 pytest.importorskip("openenv", reason="the [serve] extra is not installed")
 
+from collab_env.serve.client import LocalServer
 
-class Server:
-    """A running ``collab-env serve`` process and its base URL."""
 
-    def __init__(self, *args: str) -> None:
-        cmd = [sys.executable, "-m", "collab_env.cli", "serve", *args, "--port", "0"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if "serving" not in line:
-            self.proc.kill()
-            raise RuntimeError(f"server did not start: {line}{self.proc.stderr.read()}")
-        self.url = line.strip().rsplit(" at ", 1)[1]
+class Server(LocalServer):
+    """A running ``collab-env serve`` process, with what the tests ask of it."""
 
     def sessions(self) -> dict:
         import httpx
 
-        return httpx.get(f"{self.url}/sessions").json()
+        return httpx.get(f"{self.url}/sessions", timeout=120).json()
 
     def wait_until(self, predicate, timeout_s: float = 20.0) -> dict:
         deadline = time.monotonic() + timeout_s
@@ -38,19 +29,13 @@ class Server:
             time.sleep(0.05)
         raise AssertionError(f"timed out; sessions: {self.sessions()}")
 
-    def stop(self) -> tuple[str, str]:
-        self.proc.terminate()
-        out, err = self.proc.communicate(timeout=30)
-        return out, err
-
 
 def serve(*args: str) -> Iterator[Server]:
     server = Server(*args)
     try:
         yield server
     finally:
-        if server.proc.poll() is None:
-            server.stop()
+        server.stop()
 
 
 @pytest.fixture(scope="package")

@@ -15,7 +15,7 @@ from tests.serve.helpers import in_process, response
 
 
 async def _play(url: str, seed: int, agent) -> dict:
-    async with httpx.AsyncClient(base_url=url) as http:  # its cookie jar carries the session
+    async with httpx.AsyncClient(base_url=url, timeout=120) as http:  # its cookie jar carries the session
         reset = (
             await http.post("/reset", json={"responses_create_params": {"input": []}, "seed": seed})
         ).json()
@@ -45,7 +45,10 @@ def test_64_concurrent_sessions_play_the_same_episodes_as_the_in_process_env(nem
 
 def test_bad_input_gets_its_error_and_leaves_other_sessions_untouched(nemo_server):
     body = {"responses_create_params": {"input": []}}
-    with httpx.Client(base_url=nemo_server.url) as bystander, httpx.Client(base_url=nemo_server.url) as http:
+    with (
+        httpx.Client(base_url=nemo_server.url, timeout=120) as bystander,
+        httpx.Client(base_url=nemo_server.url, timeout=120) as http,
+    ):
         bystander.post("/reset", json={**body, "seed": 1})
         unknown = http.post("/step", json={**body, "response": response("hi")})
         assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_session"
