@@ -102,11 +102,8 @@ def build_app(make_env: Callable[[], gym.Env], options: ServeOptions, name: str,
     async def stop() -> None:
         for task in reaper:
             task.cancel()
-        app.state.shutdown_report = await store.shutdown(options.shutdown_grace_s)
-        unfinished = sum(not r["finished"] for r in app.state.shutdown_report)
-        logger.warning(
-            "shutdown: %d session(s) were open, %d unfinished", len(app.state.shutdown_report), unfinished
-        )
+        if app.state.shutdown_report is None:  # not drained by serve() (an app run by another server)
+            app.state.shutdown_report = await store.shutdown(options.shutdown_grace_s)
 
     app.router.on_startup.append(start)
     app.router.on_shutdown.insert(0, stop)
@@ -128,21 +125,45 @@ def _limit_body(app: Any, limit: int) -> None:
         return await call_next(request)
 
 
-def serve(app: Any, options: ServeOptions, ready: Callable[[str], None] | None = None) -> None:
-    """Run ``app`` with uvicorn until interrupted (SIGINT/SIGTERM shut it down gracefully).
+def serve(
+    app: Any,
+    options: ServeOptions,
+    ready: Callable[[str], None] | None = None,
+    stopped: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> None:
+    """Run ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully.
+
+    On the first signal the sessions are drained before uvicorn closes any connection: the steps
+    in flight finish (up to ``shutdown_grace_s``), every open session is closed and reported,
+    and only then does the server stop (a second Ctrl-C forces it).
 
     Args:
         app: The app of :func:`build_app`.
         options: Host, port and limits.
         ready: Called with the server's base URL once it listens.
+        stopped: Called with the shutdown report (one record per session that was open).
     """
     import uvicorn
 
+    store: SessionStore = app.state.store
     config = uvicorn.Config(
         app, host=options.host, port=options.port, ws_max_size=options.max_body_bytes, log_level="warning",
         timeout_graceful_shutdown=options.shutdown_grace_s, backlog=4096,
     )  # fmt: skip
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        draining: asyncio.Task | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.draining is not None:  # a second signal: stop now
+                return super().handle_exit(sig, frame)
+            self.draining = loop.create_task(drain())
+
+    async def drain() -> None:
+        app.state.shutdown_report = await store.shutdown(options.shutdown_grace_s)
+        server.should_exit = True
+
+    server = Server(config)
 
     async def main() -> None:
         task = asyncio.create_task(server.serve())
@@ -153,4 +174,12 @@ def serve(app: Any, options: ServeOptions, ready: Callable[[str], None] | None =
             ready(f"http://{options.host}:{port}")
         await task
 
-    asyncio.run(main())
+    try:
+        import uvloop  # uvicorn's own choice of loop when it is installed (the [serve] extra brings it)
+    except ImportError:
+        uvloop = None
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None) as runner:
+        loop = runner.get_loop()
+        runner.run(main())
+    if stopped is not None:
+        stopped(app.state.shutdown_report or [])

@@ -11,7 +11,6 @@ at once.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections.abc import Callable
@@ -211,21 +210,16 @@ class Session:
 
 
 def _jsonable(value: Any) -> Any:
-    """``value`` with numpy scalars as Python numbers, non-finite floats as ``None`` and the
-    rest as JSON reads it (so that both contracts send the same thing)."""
-    text = json.dumps(value, default=_default, allow_nan=True)
-    return _finite(json.loads(text))
-
-
-def _default(obj: Any) -> Any:
-    return obj.tolist() if hasattr(obj, "tolist") else str(obj)  # numpy scalars and arrays
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    """``value`` as JSON reads it, in one walk: numpy values as Python ones, non-finite floats as
+    ``None``, tuples as lists, anything else as its ``str`` (so that both contracts send the same)."""
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str | int):
+        return value
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return _jsonable(value.tolist())
+    return str(value)

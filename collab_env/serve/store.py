@@ -45,6 +45,7 @@ class SessionStore:
         self.make_env, self.runner = make_env, runner
         self.max_sessions, self.idle_timeout_s = max_sessions, idle_timeout_s
         self.expired: list[str] = []
+        self.closing = False
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()  # OpenEnv builds session envs in worker threads
 
@@ -55,6 +56,9 @@ class SessionStore:
             ServeError: ``capacity`` when ``max_sessions`` are open.
         """
         with self._lock:
+            if self.closing:
+                raise ServeError("shutting_down", "the server is shutting down",
+                                 "open the session on another server, or when this one is back", status=503)  # fmt: skip
             if len(self._sessions) >= self.max_sessions:
                 raise ServeError(
                     "capacity", f"{self.max_sessions} sessions are open (the server's --max-sessions)",
@@ -136,6 +140,7 @@ class SessionStore:
             One record per session that was open: its id, seed, task id, turns and whether its
             episode had finished (``finished=False``: it is left unfinished, not scored).
         """
+        self.closing = True
         deadline = time.monotonic() + grace_s
         while any(s["in_step"] for s in self.describe().values()) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

@@ -40,16 +40,16 @@ def serve(*args: str) -> Iterator[Server]:
 
 @pytest.fixture(scope="package")
 def openenv_server() -> Iterator[Server]:
-    """CollabDoc-v0 in OpenEnv's contract, sessions idle for 1 s expire."""
+    """CollabDoc-v0 in OpenEnv's contract, sessions idle for 4 s expire."""
     yield from serve(
-        "CollabDoc-v0", "--max-turns", "4", "--idle-timeout-s", "1", "--max-body-bytes", "200000"
+        "CollabDoc-v0", "--max-turns", "4", "--idle-timeout-s", "4", "--max-body-bytes", "200000"
     )
 
 
 @pytest.fixture(scope="package")
 def nemo_server() -> Iterator[Server]:
-    """CollabDoc-v0 in NeMo Gym's contract, sessions idle for 1 s expire."""
-    yield from serve("CollabDoc-v0", "--contract", "nemo-gym", "--max-turns", "4", "--idle-timeout-s", "1",
+    """CollabDoc-v0 in NeMo Gym's contract, sessions idle for 4 s expire."""
+    yield from serve("CollabDoc-v0", "--contract", "nemo-gym", "--max-turns", "4", "--idle-timeout-s", "4",
                      "--max-body-bytes", "200000")  # fmt: skip
 
 

@@ -13,7 +13,7 @@ import websockets
 from collab_env.agents import make_agent
 from openenv.core.generic_client import GenericEnvClient
 
-from collab_env.serve.client import CollabEnvClient, RemoteEnv
+from collab_env.serve.client import CollabEnvClient, LocalServer, RemoteEnv
 from collab_env.serve.openenv_app import CollabAction
 from collab_env.serve.session import ServeError
 from collab_env.wrappers.mr import MultiturnAwareReward
@@ -149,3 +149,15 @@ def test_a_killed_clients_session_is_closed_and_an_idle_one_expires(openenv_serv
         idle.step("hello?")
     assert expired.value.code == "expired"
     idle.close()
+
+
+def test_shutdown_reports_every_open_session():
+    server = LocalServer("CollabDoc-v0")
+    unfinished, finished = RemoteEnv(server.url), RemoteEnv(server.url)
+    unfinished.reset(seed=4)
+    finished.reset(seed=5)
+    while not any(finished.step("Here is the draft: hello.")[2:4]):
+        pass
+    output = server.stop()
+    assert "2 session(s) open at shutdown, 1 unfinished (not scored)" in output
+    assert "seed 4" in output and "UNFINISHED, not scored" in output
