@@ -57,6 +57,15 @@ class LLMAgent:
         """The next assistant message."""
         return self.model.complete(self._prompt(messages), **self.sampling).text
 
+    async def act_async(self, messages: Sequence[ChatMessage], **per_call: Any) -> str:
+        """The next assistant message, awaited (the model's async call).
+
+        Args:
+            messages: The conversation.
+            **per_call: Parameters of this call alone (``seed``, ``sample_index``).
+        """
+        return (await self.model.acomplete(self._prompt(messages), **{**self.sampling, **per_call})).text
+
     def act_batch(
         self,
         conversations: Sequence[Sequence[ChatMessage]],

@@ -14,8 +14,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from collab_env.aio import act, gather, run_sync
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.rollout import act_batch
 from collab_env.types import Agent, ChatMessage
 from collab_env.wrappers import MRResult, multiturn_aware_reward
 
@@ -74,13 +74,14 @@ def sample_candidates(agent: Agent, messages: Sequence[ChatMessage], k: int, see
     """``k`` responses of ``agent`` to ``messages``, deduplicated.
 
     Candidate i is the agent's sample ``i`` (``sample_index=i``, so a response cache keeps the
-    k samples apart, and a seed derived from ``seed`` and i): one batch when the agent has
-    ``act_batch``, else k calls (in the agent's ``concurrency`` threads).
+    k samples apart, and a seed derived from ``seed`` and i), all k asked at once on the async
+    core (:func:`collab_env.aio.act`: the agent's ``act_async``, or one ``act_batch``, or k
+    calls in place for a scripted agent).
     """
     if k < 1:
         raise ConfigError(f"candidates must be >= 1, got {k}")
     params = [{"sample_index": i, "seed": (seed * 1_000_003 + i) % 2**31} for i in range(k)]
-    texts = act_batch([agent] * k, [messages] * k, params)
+    texts = run_sync(gather([act(agent, messages, p) for p in params]))
     return list(dict.fromkeys(texts))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class CollabEnv(gym.Env[list, str]):
         #: other steps carry the offline parts and mark the rest not yet judged), ``"none"``
         #: (branches: only the last step, which is all a simulated future needs).
         self.scoring = "full" if getattr(judge, "per_step", True) and extractor is None else "partial"
+        self._model_scored = self.scoring == "partial"  # R* asks a model (kept by branches)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[list, dict]:
         """Start an episode: pick a task instance (or ``options["task_id"]``) and open the chat.
@@ -156,6 +158,27 @@ class CollabEnv(gym.Env[list, str]):
         Raises:
             ConfigError: for an unknown option, task id or ``reveal`` value.
         """
+        instance, user_rng, reveal = self._draw(seed, options)
+        opening, user_state = self.user.start(self.task, instance, user_rng)
+        return self._open(instance, user_rng, reveal, opening, user_state)
+
+    async def reset_async(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[list, dict]:
+        """:meth:`reset`, awaited: a model-backed user simulator writes its opening asynchronously.
+
+        The same episode as ``reset`` with the same arguments; a scripted user is called in place
+        (no thread, no suspension). What a served session or an async rollout calls.
+
+        Raises:
+            ConfigError: as :meth:`reset`.
+        """
+        instance, user_rng, reveal = self._draw(seed, options)
+        opening, user_state = await self.user.start_async(self.task, instance, user_rng)
+        return self._open(instance, user_rng, reveal, opening, user_state)
+
+    def _draw(self, seed: int | None, options: dict[str, Any] | None) -> tuple[TaskInstance, Any, str]:
+        """First half of a reset: seed, check the options, draw the instance and the user's generator."""
         super().reset(seed=seed)
         options = dict(options or {})
         unknown = set(options) - set(RESET_OPTIONS)
@@ -173,8 +196,12 @@ class CollabEnv(gym.Env[list, str]):
             instance = self.task.sample(self.np_random, self.split)
         if reveal == "all":
             instance = instance.fully_specified()
-        user_rng = np.random.default_rng(int(self.np_random.integers(2**63)))
-        opening, user_state = self.user.start(self.task, instance, user_rng)
+        return instance, np.random.default_rng(int(self.np_random.integers(2**63))), reveal
+
+    def _open(
+        self, instance: TaskInstance, user_rng: Any, reveal: str, opening: str, user_state: Any
+    ) -> tuple:
+        """Second half of a reset: the episode starts with the user's opening."""
         messages: list[ChatMessage] = [{"role": "user", "content": opening}]
         self._state = EnvState(instance, messages, user_state, user_rng)
         if self.render_mode == "human":
@@ -198,6 +225,39 @@ class CollabEnv(gym.Env[list, str]):
         except (ModelCallError, SandboxError) as exc:  # the user's model, or the sandbox host checking code
             return self._lost(exc, self._user_counts(state))
         return self._answer(reply)
+
+    async def step_async(self, action: str) -> tuple[list, float, bool, bool, dict]:
+        """:meth:`step`, awaited: the user simulator's reply (a model call) does not block the loop.
+
+        Returns exactly what ``step`` would for the same episode state. A scripted user is called
+        in place; a model-backed judge or extractor (whose scoring is synchronous) is asked in a
+        thread. Many episodes (an MR step's futures, a benchmark's episodes, served sessions)
+        can then advance concurrently on one event loop, each as soon as its own reply arrives.
+
+        Raises:
+            TypeError, ValueError, EpisodeError: as :meth:`step`.
+        """
+        state = self._act(action)
+        try:
+            reply = await self.user.reply_async(
+                self.task, state.instance, state.messages, state.user_state, state.user_rng
+            )
+        except (ModelCallError, SandboxError) as exc:
+            return self._lost(exc, self._user_counts(state))
+        if self._model_scored:
+            return await asyncio.to_thread(self._answer, reply)
+        return self._answer(reply)
+
+    def append_action(self, action: str) -> None:
+        """Append an assistant message that no user reply answers (a simulated future's last turn).
+
+        The turn counts (``turn``, the token penalty) but the episode does not end here; the
+        conversation's R* is what :meth:`conversation_reward` then reports.
+
+        Raises:
+            TypeError, ValueError, EpisodeError: as :meth:`step`.
+        """
+        self._act(action)
 
     def _act(self, action: Any) -> EnvState:
         """First half of a step: check and append the assistant message."""
@@ -277,6 +337,25 @@ class CollabEnv(gym.Env[list, str]):
     def instance(self) -> TaskInstance:
         """The current task instance (the hidden goal: for wrappers and audits, not agents)."""
         return self._require_state().instance
+
+    @property
+    def state(self) -> EnvState:
+        """The live episode state (not a copy: :meth:`snapshot` gives one).
+
+        Raises:
+            EpisodeError: before :meth:`reset`.
+        """
+        return self._require_state()
+
+    @property
+    def done(self) -> bool:
+        """Whether the episode ended (``False`` before :meth:`reset`)."""
+        return self._state is not None and self._state.done
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether an episode is under way: reset and not ended (a step may follow)."""
+        return self._state is not None and not self._state.done
 
     @property
     def messages(self) -> list[ChatMessage]:

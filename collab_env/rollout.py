@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 
+from collab_env.aio import act, gather, reset_async, run_sync, step_async
 from collab_env.errors import ModelCallError
-from collab_env.executors import concurrency_of, make_executor
 from collab_env.facets import questions
 from collab_env.types import Agent, ChatMessage
 
@@ -84,13 +84,41 @@ def run_episode(
     return result
 
 
-# -- lockstep rollouts --------------------------------------------------------------------------
+async def run_episode_async(
+    env: gym.Env,
+    agent: Agent,
+    seed: int | None = None,
+    task_id: str | None = None,
+    reveal: str | None = None,
+) -> EpisodeResult:
+    """:func:`run_episode` on the async core: the same episode, its model calls awaited.
+
+    Many episodes run this way on one event loop advance together, each as soon as its own
+    last call returns (a benchmark worker's episodes; sessions). The agent plays through
+    :func:`collab_env.aio.act`: ``act_async`` when it has it, in place when scripted.
+    """
+    if callable(getattr(agent, "reset", None)):
+        agent.reset()
+    options = {k: v for k, v in (("task_id", task_id), ("reveal", reveal)) if v}
+    obs, info = await reset_async(env, seed=seed, options=options or None)
+    result = EpisodeResult(task_id=info["task_id"], messages=obs)
+    done = False
+    while not done:
+        obs, reward, terminated, truncated, info = await step_async(env, await act(agent, obs))
+        result.rewards.append(reward)
+        result.infos.append(info)
+        result.messages, result.terminated, result.truncated = obs, terminated, truncated
+        done = terminated or truncated
+    return result
+
+
+# -- simulated futures ---------------------------------------------------------------------------
 #
-# Simulated futures (MR's samples, ranking's candidates) advance together, one round per turn:
-# every live future's next policy message in one batch, then every user reply in one batch, so an
-# endpoint sees every request of a round at once and a local model runs one forward pass per
-# round instead of one per future. Scripted policies and users keep a plain serial loop: their
-# "batch" is a list comprehension.
+# Simulated futures (MR's samples, ranking's candidates) run free on the async core: each is one
+# coroutine that plays its chain of turns and awaits only its own model calls, so none waits for
+# the slowest future of a "round". Batching is the models' business (an endpoint batches by
+# itself; a local model coalesces the requests that arrive together). Scripted policies and users
+# are called in place: their futures run one after another without a thread or a suspension.
 
 
 @dataclass
@@ -114,150 +142,46 @@ class Future:
     error: str | None = None
 
 
-def step_batch(envs: Sequence[Any], actions: Sequence[str]) -> list[tuple[list, float, bool, bool, dict]]:
-    """Step several episodes of :class:`~collab_env.env.CollabEnv` at once.
+async def play_future(future: Future, first: str | None, window: int) -> None:
+    """Play one future in the paper's shape: (u, a) × ``window`` after its first action.
 
-    The assistant messages are appended, then each user simulator answers all of its episodes
-    with one :meth:`~collab_env.users.UserSimulator.reply_batch`. A model failure ends the
-    episodes of that batch as lost (``truncated``, ``info["error"]``), as :meth:`step` does.
+    The first action (a response being scored) gets the user's reply; then the policy plays
+    ``window`` turns, each but the last answered by the user: the future ends with its
+    ``window``-th policy turn (u, a, …, u, a: the reference's ``max_new_turns = 2 · window``),
+    so a window-``w`` future makes ``max(w, 1)`` user calls. ``window=0`` stops at the reply to
+    the first action (the myopic next-turn reward). A future whose episode ends stops there; one
+    whose policy's or user's model failed after its retries is marked with ``error``.
 
-    Returns:
-        ``(observation, reward, terminated, truncated, info)`` per env, in order.
+    Args:
+        future: The future, at the state it starts from.
+        first: Its first assistant message, or ``None`` to start with the policy's turns.
+        window: Policy turns after the first action and its reply.
     """
-    from collab_env.errors import SandboxError
-    from collab_env.users.base import ReplyRequest
-
-    states = [env._act(action) for env, action in zip(envs, actions, strict=True)]
-    groups: dict[int, list[int]] = {}
-    for i, env in enumerate(envs):
-        groups.setdefault(id(env.user), []).append(i)
-    out: list[Any] = [None] * len(envs)
-    for members in groups.values():
-        user = envs[members[0]].user
-        requests = [
-            ReplyRequest(
-                envs[i].task, states[i].instance, states[i].messages, states[i].user_state, states[i].user_rng
-            )
-            for i in members
-        ]
+    future.done = future.env.done
+    if first is not None and not future.done:
+        await _step(future, first)
+    for turn in range(window):
+        if future.done:
+            return
+        params = {"sample_index": future.sample_index, "seed": future.seed}
         try:
-            replies = user.reply_batch(requests)
-        except (ModelCallError, SandboxError) as exc:
-            for i in members:
-                out[i] = envs[i]._lost(exc, envs[i]._user_counts(states[i]))
-            continue
-        for i, reply in zip(members, replies, strict=True):
-            out[i] = envs[i]._answer(reply)
-    return out
-
-
-def act_batch(
-    policies: Sequence[Agent],
-    conversations: Sequence[Sequence[ChatMessage]],
-    per_call: Sequence[dict[str, Any]],
-    keep_failures: bool = False,
-) -> list[str]:
-    """The next assistant message of each conversation, played by its policy: one batch per policy.
-
-    A policy with ``act_batch(conversations, per_call=...)`` gets all its conversations at once,
-    each with its own parameters (``seed``, ``sample_index``); one that declares
-    ``concurrency`` > 1 is called from that many threads; any other policy is called once per
-    conversation, in order. With ``keep_failures``, a :class:`ModelCallError` of one
-    conversation's call is returned in its place instead of raised (a batch's fails its group).
-    """
-    texts: list[str | None] = [None] * len(policies)
-    groups: dict[int, list[int]] = {}
-    for i, policy in enumerate(policies):
-        groups.setdefault(id(policy), []).append(i)
-    for members in groups.values():
-        policy = policies[members[0]]
-        mine = [list(conversations[i]) for i in members]
-        batch = getattr(policy, "act_batch", None)
-        if callable(batch):
-            answers = _call_act_batch(batch, mine, [per_call[i] for i in members])
+            action = await act(future.policy, future.env.messages, params)
+        except ModelCallError as exc:  # the policy's model failed after its retries: the future is lost
+            future.done, future.error = True, f"policy: {type(exc).__name__}: {exc}"
+            return
+        if turn == window - 1:  # the future's last turn is the policy's: no user reply to it
+            future.env.append_action(action)
         else:
-            answers = make_executor(None, concurrency_of(policy)).map(_caught(policy), mine)
-            failed = next((a for a in answers if isinstance(a, ModelCallError)), None)
-            if failed is not None and not keep_failures:
-                raise failed
-        if len(answers) != len(members):
-            raise TypeError(
-                f"policy {policy!r} returned {len(answers)} messages for {len(members)} conversations"
-            )
-        for i, text in zip(members, answers, strict=True):
-            texts[i] = text
-    return texts  # type: ignore[return-value]
+            await _step(future, action)
+
+
+async def _step(future: Future, action: str) -> None:
+    _, _, terminated, truncated, info = await future.env.step_async(action)
+    future.done = terminated or truncated
+    if "error" in info:
+        future.error = info["error"]
 
 
 def play_futures(futures: Sequence[Future], first: Sequence[str | None], window: int) -> None:
-    """Advance ``futures`` in lockstep, in the paper's shape: (u, a) × ``window`` after the first action.
-
-    Each future's first action (a response being scored) gets the user's reply; then the policy
-    plays ``window`` turns, each but the last answered by the user: a future ends with its
-    ``window``-th policy turn (u, a, …, u, a: the reference's ``max_new_turns = 2 · window``),
-    so a window-``w`` future makes ``max(w, 1)`` user calls. ``window=0`` stops at the reply to
-    the first action (the myopic next-turn reward).
-
-    Args:
-        futures: The futures, at the state they start from.
-        first: Each future's first assistant message (a response being scored), or ``None`` to
-            start with the policy's turns.
-        window: Policy turns after the first action and its reply; a future whose episode ends
-            drops out.
-    """
-    for future in futures:
-        future.done = future.env._require_state().done
-    _advance([f for f, a in zip(futures, first, strict=True) if a is not None and not f.done],
-             [a for f, a in zip(futures, first, strict=True) if a is not None and not f.done])  # fmt: skip
-    for turn in range(window):
-        live = [f for f in futures if not f.done]
-        if not live:
-            return
-        params = [{"sample_index": f.sample_index, "seed": f.seed} for f in live]
-        try:
-            actions = act_batch([f.policy for f in live], [f.env.messages for f in live], params, True)
-        except ModelCallError as exc:  # a batch policy's model failed after its retries
-            actions = [exc] * len(live)
-        failed = [(f, a) for f, a in zip(live, actions, strict=True) if isinstance(a, ModelCallError)]
-        for future, exc in failed:  # the policy's model failed after its retries: that future is lost
-            future.done, future.error = True, f"policy: {type(exc).__name__}: {exc}"
-        kept = [(f, a) for f, a in zip(live, actions, strict=True) if f.error is None]
-        live, actions = [f for f, _ in kept], [a for _, a in kept]
-        if turn == window - 1:  # the future's last turn is the policy's: no user reply to it
-            for future, action in zip(live, actions, strict=True):
-                future.env._act(action)
-        else:
-            _advance(live, actions)
-
-
-def _advance(futures: Sequence[Future], actions: Sequence[str]) -> None:
-    if not futures:
-        return
-    for future, (_, _, terminated, truncated, info) in zip(
-        futures, step_batch([f.env for f in futures], actions), strict=True
-    ):
-        future.done = terminated or truncated
-        if "error" in info:
-            future.error = info["error"]
-
-
-def _caught(policy: Agent) -> Callable[[list], Any]:
-    """``policy``, returning a :class:`ModelCallError` instead of raising it."""
-
-    def call(conversation: list) -> Any:
-        try:
-            return policy(conversation)
-        except ModelCallError as exc:
-            return exc
-
-    return call
-
-
-def _call_act_batch(batch: Callable, conversations: list, per_call: list[dict]) -> list[str]:
-    import inspect
-
-    try:
-        takes_per_call = "per_call" in inspect.signature(batch).parameters
-    except (TypeError, ValueError):
-        takes_per_call = False
-    return list(batch(conversations, per_call=per_call) if takes_per_call else batch(conversations))
+    """Play every future at once (:func:`play_future`), from synchronous code."""
+    run_sync(gather([play_future(f, a, window) for f, a in zip(futures, first, strict=True)]))

@@ -1,4 +1,4 @@
-"""Calls from many threads coalesced into batches, served by one worker thread.
+"""Calls from many threads or coroutines coalesced into batches, served by one worker thread.
 
 A local model computes a batch of conversations in about the time of one, so callers that arrive
 together (the episodes of a benchmark, the futures of an MR step run in threads) should share a
@@ -90,6 +90,18 @@ class BatchingQueue(Generic[Item, Result]):
             Exception: whatever ``run_batch`` raised for the batch this call was in (every caller
                 of that batch receives it).
         """
+        return self._put(item, key).result()
+
+    async def asubmit(self, item: Item, key: Hashable = None) -> Result:
+        """:meth:`submit`, awaited: the coroutine waits for its batch without holding a thread.
+
+        Calls from coroutines and from threads share the same batches.
+        """
+        import asyncio
+
+        return await asyncio.wrap_future(self._put(item, key))
+
+    def _put(self, item: Item, key: Hashable) -> Future:
         future: Future = Future()
         if self._pid != os.getpid():
             self._start_fresh()
@@ -98,7 +110,7 @@ class BatchingQueue(Generic[Item, Result]):
             if self._worker is None:
                 self._worker = threading.Thread(target=self._serve, name="batching-queue", daemon=True)
                 self._worker.start()
-        return future.result()
+        return future
 
     def _serve(self) -> None:
         while (calls := self._take()) is not None:

@@ -81,10 +81,15 @@ class CachedChat:
     async def acomplete(
         self, messages: Sequence[ChatMessage], sample_index: int = 0, **params: Any
     ) -> ChatResult:
-        """Async :meth:`complete` (a hit never reaches the model)."""
-        import asyncio
-
-        return await asyncio.to_thread(self.complete, messages, sample_index, **params)
+        """:meth:`complete`, awaited: a hit is read in place, a miss awaits the model's ``acomplete``."""
+        key = self.key(messages, sample_index, params)
+        result = self._lookup(key)
+        if result is None:
+            with self._lock:
+                self.misses += 1
+            result = self._store(key, await self.model.acomplete(messages, **params))
+        self.usage.add(result)
+        return result
 
     def complete_batch(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import os
@@ -117,8 +116,12 @@ class HFChat:
         return result
 
     async def acomplete(self, messages: Sequence[ChatMessage], **params: Any) -> ChatResult:
-        """One completion, in a worker thread (coalesced like :meth:`complete`)."""
-        return await asyncio.to_thread(self.complete, messages, **params)
+        """One completion, awaited: coalesced with the calls that coroutines and threads make at
+        the same time (the requests of free-running conversations share ``generate`` calls)."""
+        _check_params(params, SAMPLING + PER_CALL)
+        result = await self._queue.asubmit((messages, _sample_key(params)), key=self._sampling(params))
+        self.usage.add(result)
+        return result
 
     def complete_batch(
         self, batch: Sequence[Sequence[ChatMessage]], per_call: Sequence[Any] | None = None, **params: Any

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from collab_env.aio import in_thread, is_model_backed
 from collab_env.executors import concurrency_of, make_executor
 from collab_env.types import ChatMessage, TaskInstance, UserReply
 
@@ -74,6 +75,35 @@ class UserSimulator(abc.ABC):
         rng: np.random.Generator,
     ) -> UserReply:
         """Answer the last assistant message of ``messages``, updating ``state`` in place."""
+
+    async def start_async(
+        self, task: Task, instance: TaskInstance, rng: np.random.Generator
+    ) -> tuple[str, Any]:
+        """:meth:`start`, awaited. The default calls ``start`` in place when the simulator calls
+        no model (the scripted user: no thread), else in a thread pool sized to its model's
+        concurrency; a model-backed simulator overrides it with its model's async call."""
+        if is_model_backed(self):
+            return await in_thread(self, self.start, task, instance, rng)
+        return self.start(task, instance, rng)
+
+    async def reply_async(
+        self,
+        task: Task,
+        instance: TaskInstance,
+        messages: Sequence[ChatMessage],
+        state: Any,
+        rng: np.random.Generator,
+    ) -> UserReply:
+        """:meth:`reply`, awaited (what :meth:`CollabEnv.step_async` calls).
+
+        The same reply and the same update of ``state`` as ``reply``. The default calls
+        ``reply`` in place when the simulator calls no model (the scripted user: no thread),
+        else in a thread pool sized to its model's concurrency; a model-backed simulator
+        overrides it with its model's async call (:class:`~collab_env.users.LLMUser` does).
+        """
+        if is_model_backed(self):
+            return await in_thread(self, self.reply, task, instance, messages, state, rng)
+        return self.reply(task, instance, messages, state, rng)
 
     def reply_batch(self, requests: Sequence[ReplyRequest]) -> list[UserReply]:
         """The replies of several conversations at once, in order (lockstep rollouts call this).

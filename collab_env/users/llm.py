@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from collab_env.aio import Steps, adrive, drive, gather
 from collab_env.errors import ConfigError
 from collab_env.llm import bounded
 from collab_env.llm import json_mode as serves_json
@@ -138,15 +139,24 @@ class LLMUser(UserSimulator):
         Raises:
             ModelCallError: when the model call for a written opening failed (the endpoint).
         """
+        return drive(self._start_steps(task, instance, rng), self._send_each)
+
+    async def start_async(
+        self, task: Task, instance: TaskInstance, rng: np.random.Generator
+    ) -> tuple[str, LLMUserState]:
+        """:meth:`start`, awaited: the opening is written with the model's async call."""
+        return await adrive(self._start_steps(task, instance, rng), self._send_async)
+
+    def _start_steps(self, task: Task, instance: TaskInstance, rng: np.random.Generator) -> Steps:
         state = LLMUserState(profile=self._profile(instance, rng))
         # A fully specified instance (the reveal="all" control) keeps its opening, which states every facet.
         if self.opening == "template" or instance.metadata.get("reveal") == "all":
             state.opening = "template"
             return instance.opening, state
         request = ReplyRequest(task, instance, [], state, rng)
-        p = self._run([Pending(request, self._prompt(request, opening=True), opening=True)], self._send_each)[
-            0
-        ]
+        p = (
+            yield from self._attempts([Pending(request, self._prompt(request, opening=True), opening=True)])
+        )[0]
         material, _, last = instance.opening.rpartition("\n\n")
         label = last.split(":", 1)[0] + ": " if ":" in last[:12] else ""
         if p.problem:
@@ -171,6 +181,22 @@ class LLMUser(UserSimulator):
         """
         return self.reply_batch([ReplyRequest(task, instance, messages, state, rng)])[0]
 
+    async def reply_async(
+        self,
+        task: Task,
+        instance: TaskInstance,
+        messages: Sequence[ChatMessage],
+        state: LLMUserState,
+        rng: np.random.Generator,
+    ) -> UserReply:
+        """:meth:`reply`, awaited: each attempt is the model's async call (the same reply and state).
+
+        Raises:
+            ModelCallError: when the model call failed (the endpoint, after its retries).
+        """
+        requests = [ReplyRequest(task, instance, messages, state, rng)]
+        return (await adrive(self._reply_steps(requests), self._send_async))[0]
+
     def reply_batch(self, requests: Sequence[ReplyRequest]) -> list[UserReply]:
         """Every request's reply, each round of attempts sent as one ``complete_batch``.
 
@@ -181,7 +207,10 @@ class LLMUser(UserSimulator):
             ModelCallError: when the model call failed (the endpoint, after its retries).
         """
         send = self._send_each if len(requests) == 1 else self._send_batch
-        pending = self._run([Pending(r, self._prompt(r)) for r in requests], send)
+        return drive(self._reply_steps(requests), send)
+
+    def _reply_steps(self, requests: Sequence[ReplyRequest]) -> Steps:
+        pending = yield from self._attempts([Pending(r, self._prompt(r)) for r in requests])
         return [self._finish(p) for p in pending]
 
     def _profile(self, instance: TaskInstance, rng: np.random.Generator) -> Profile | None:
@@ -204,8 +233,19 @@ class LLMUser(UserSimulator):
         """All prompts as one ``complete_batch``, each with its own parameters."""
         return self.model.complete_batch(prompts, per_call=per_call, **self.sampling)
 
-    def _run(self, pending: list[Pending], send: Callable[[list, list], list[ChatResult]]) -> list[Pending]:
-        """The attempt rounds: each pending reply until it is usable or out of attempts."""
+    async def _send_async(self, prompts: list, per_call: list[dict[str, Any]]) -> list[ChatResult]:
+        """Every prompt's ``acomplete``, all in flight at once."""
+        calls = [
+            self.model.acomplete(p, **{**self.sampling, **c}) for p, c in zip(prompts, per_call, strict=True)
+        ]
+        return await gather(calls)
+
+    def _attempts(self, pending: list[Pending]) -> Steps:
+        """The attempt rounds: each pending reply until it is usable or out of attempts.
+
+        A step generator (:func:`collab_env.aio.drive`): it yields each round's prompts and
+        per-call parameters and receives the model's results.
+        """
         todo = pending
         for _ in range(self.max_attempts):
             per_call = []
@@ -213,7 +253,7 @@ class LLMUser(UserSimulator):
                 p.seed = int(p.request.rng.integers(2**31))
                 fmt = protocol.response_format(self.protocol, p.request.instance, self.format)
                 per_call.append({"seed": p.seed, **({"response_format": fmt} if fmt else {})})
-            results = send([p.attempt(self.reminders) for p in todo], per_call)
+            results = yield [p.attempt(self.reminders) for p in todo], per_call
             for p, result in zip(todo, results, strict=True):
                 p.judge(result, self._read, self._rule)
             todo = [p for p in todo if p.problem]

@@ -8,10 +8,10 @@ the reference's ``max_new_turns = 2w``), stops early when the user ends the chat
 scored with R* of its final state (:func:`final_state_reward`). The real episode keeps its real reply and is never touched: every future runs in
 :meth:`CollabEnv.branch`, an independent copy.
 
-Futures run in lockstep (:func:`collab_env.rollout.play_futures`): each round sends every live
-future's policy turn as one batch and every user reply as one batch, so an endpoint has all of
-them in flight at once (up to each model's ``concurrency``) and a local model runs one forward
-pass per round.
+Futures run free on the async core (:func:`collab_env.rollout.play_future`): every future is
+its own chain of calls that advances as soon as its last call returns, all of them at once, bounded
+only by each endpoint's concurrency limit; a local model coalesces the calls that arrive together
+into one forward pass. Each future is scored as soon as it ends.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from collab_env.aio import gather, in_thread, is_model_backed, reset_async, run_sync, step_async
 from collab_env.config import EnvConfig
 from collab_env.env import CollabEnv, EnvState
 from collab_env.errors import ConfigError
-from collab_env.executors import concurrency_of, make_executor
 from collab_env.rewards import conversation_reward
-from collab_env.rollout import Future, play_futures
+from collab_env.rollout import Future, play_future
 from collab_env.task import check_policy_family
 from collab_env.types import Agent, ChatMessage
 from collab_env.users import LLMUser
@@ -96,7 +96,8 @@ class MultiturnAwareReward(gym.Wrapper):
         policy: The agent that plays the simulated future turns; pass the agent being trained
             or evaluated, so that MR values a response under the behaviour that will follow it.
             A policy with a ``reset`` method is treated as stateful and deep-copied per future.
-            A policy with ``act_batch`` gets each round's turns as one batch.
+            A policy is called by :func:`collab_env.aio.act`: ``act_async`` when it has it, else
+            ``act_batch`` with the calls that arrive together, else in place (scripted).
         window: Policy turns simulated after the response and its sampled user reply, the
             last one unanswered (0: the mean R* right after a sampled reply, the myopic reward).
         samples: Futures per turn; their mean R* is paid.
@@ -137,18 +138,39 @@ class MultiturnAwareReward(gym.Wrapper):
     def step(self, action: str) -> tuple[list, float, bool, bool, dict]:
         """Take the real step, then pay the MR of ``action`` (futures branch before the reply)."""
         base = self.env.unwrapped
-        before = base.snapshot() if base._state is not None and not base._state.done else None
-        obs, reward, terminated, truncated, info = self.env.step(action)
+        before = base.snapshot() if base.in_progress else None
+        return run_sync(self._pay(before, action, self.env.step(action)))
+
+    async def step_async(self, action: str) -> tuple[list, float, bool, bool, dict]:
+        """:meth:`step`, awaited: the real step and the futures run on the caller's event loop.
+
+        The same result as ``step``; a served session (or a benchmark running many episodes on
+        one loop) calls this, so that the futures of many steps advance together.
+        """
+        base = self.env.unwrapped
+        before = base.snapshot() if base.in_progress else None
+        return await self._pay(before, action, await step_async(self.env, action))
+
+    async def reset_async(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple:
+        """``reset``, awaited (the user simulator's opening may be a model call)."""
+        return await reset_async(self.env, seed=seed, options=options)
+
+    async def _pay(self, before: EnvState | None, action: str, stepped: tuple) -> tuple:
+        """The real step's result with the MR of ``action`` as its reward (``before``: the state it left)."""
+        obs, reward, terminated, truncated, info = stepped
         if "error" in info or before is None:
             return obs, reward, terminated, truncated, info
+        base = self.env.unwrapped
         entropy = _state_entropy(before, self.seed, action)
         seeds = [_derive(entropy, k) for k in range(self.samples)]
-        result = _estimate(base, before, [action], self.policy, self.window, [seeds], self.keep_futures)[0]
-        _add_usage(base._require_state().user_state, result.usage, info.get("user"))
+        result = (
+            await _estimate(base, before, [action], self.policy, self.window, [seeds], self.keep_futures)
+        )[0]
+        _add_usage(base.state.user_state, result.usage, info.get("user"))
         info["mr"] = result.as_dict()
         if result.is_lost:  # every future lost: the step is lost, never paid as 0
             info["error"] = f"MR: all {self.samples} futures lost: {result.errors[0]}"
-            base._require_state().done = True
+            base.state.done = True
             return obs, 0.0, terminated, True, info
         if self.keep_futures:
             info["mr_futures"] = result.futures
@@ -180,7 +202,7 @@ def multiturn_aware_reward(
         candidates: Assistant responses to compare.
         policy: The agent that plays the future turns.
         window: Assistant turns simulated after each candidate and its sampled user reply.
-        samples: Futures per candidate; all ``len(candidates) * samples`` futures run in lockstep.
+        samples: Futures per candidate; all ``len(candidates) * samples`` futures run at once.
         task_id: With an env id, the task instance of the conversation.
         env_seed: With an env id, the seed of the episode.
         common_random_numbers: Give every candidate's sample k the same user seed, so that
@@ -196,6 +218,33 @@ def multiturn_aware_reward(
 
     A candidate whose futures were all lost has ``mean=None`` (:attr:`MRResult.is_lost`).
     """
+    return run_sync(
+        multiturn_aware_reward_async(
+            env_id_or_env, conversation, candidates, policy, window, samples, task_id=task_id,
+            env_seed=env_seed, common_random_numbers=common_random_numbers, seed=seed, keep_futures=keep_futures,
+        )
+    )  # fmt: skip
+
+
+async def multiturn_aware_reward_async(
+    env_id_or_env: str | EnvConfig | gym.Env,
+    conversation: Sequence[ChatMessage],
+    candidates: Sequence[str],
+    policy: Agent,
+    window: int = 2,
+    samples: int = 3,
+    *,
+    task_id: str | None = None,
+    env_seed: int | None = None,
+    common_random_numbers: bool = True,
+    seed: int = 0,
+    keep_futures: bool = False,
+) -> list[MRResult]:
+    """:func:`multiturn_aware_reward`, awaited: the same results, its futures on the caller's loop.
+
+    Many calls gathered on one loop (the groups of a GRPO batch) run all their futures at once,
+    bounded only by the endpoints' concurrency.
+    """
     _check(policy, window, samples, env_id_or_env if isinstance(env_id_or_env, gym.Env) else None)
     if not candidates or not all(isinstance(c, str) for c in candidates):
         raise ConfigError("candidates must be a non-empty list of strings")
@@ -209,7 +258,7 @@ def multiturn_aware_reward(
         [_derive(entropy, k) if common_random_numbers else _derive(entropy, k, c) for k in range(samples)]
         for c in range(len(candidates))
     ]
-    return _estimate(base, state, list(candidates), policy, window, seeds, keep_futures)
+    return await _estimate(base, state, list(candidates), policy, window, seeds, keep_futures)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -226,7 +275,7 @@ def _check(policy: Any, window: int, samples: int, env: gym.Env | None = None) -
         raise ConfigError(f"samples must be an int >= 1, got {samples!r}")
 
 
-def _estimate(
+async def _estimate(
     base: CollabEnv,
     state: EnvState,
     candidates: list[str],
@@ -235,9 +284,10 @@ def _estimate(
     seeds: list[list[int]],
     keep: bool,
 ) -> list[MRResult]:
-    """MR of each candidate: its futures from ``state`` (before the user's reply), in lockstep.
+    """MR of each candidate: its futures from ``state`` (before the user's reply), all at once.
 
-    A lost future is played once more with a fresh user seed; one lost twice is left out.
+    Each future runs free (:func:`collab_env.rollout.play_future`) and is scored as soon as it
+    ends. A lost future is played once more with a fresh user seed; one lost twice is left out.
     """
     stateful = callable(getattr(policy, "reset", None))
 
@@ -247,42 +297,40 @@ def _estimate(
                       seed=_derive(user_seed, 1) % 2**31)  # fmt: skip
 
     used = [list(candidate_seeds) for candidate_seeds in seeds]
-    futures = [future(s, k) for candidate_seeds in seeds for k, s in enumerate(candidate_seeds)]
-    first = [c for c, candidate_seeds in zip(candidates, seeds, strict=True) for _ in candidate_seeds]
-    play_futures(futures, first, window)
-    lost = [i for i, f in enumerate(futures) if f.error]
+
+    async def chain(c: int, k: int) -> tuple[Future, dict[str, Any] | None]:
+        played = future(used[c][k], k)
+        await play_future(played, candidates[c], window)
+        if played.error:  # played once more with a fresh user seed
+            retry_seed = _derive(used[c][k], 2)
+            again = future(retry_seed, k)
+            await play_future(again, candidates[c], window)
+            again.error = f"{played.error}; retried: {again.error}" if again.error else None
+            played, used[c][k] = again, retry_seed
+        return played, None if played.error else await _score(played, window)
+
+    chains = await gather([chain(c, k) for c in range(len(seeds)) for k in range(len(seeds[c]))])
     per = len(seeds[0]) if seeds else 0
-    if lost:
-        retry_seeds = {i: _derive(used[i // per][i % per], 2) for i in lost}
-        again = [future(retry_seeds[i], futures[i].sample_index) for i in lost]
-        play_futures(again, [first[i] for i in lost], window)
-        for i, f in zip(lost, again, strict=True):
-            f.error = f"{futures[i].error}; retried: {f.error}" if f.error else None
-            futures[i], used[i // per][i % per] = f, retry_seeds[i]
-    kept = [i for i, f in enumerate(futures) if not f.error]
-    scored = dict(zip(kept, _score([futures[i] for i in kept], window), strict=True))
     results = []
     for c in range(len(seeds)):
-        mine = [i for i in range(c * per, (c + 1) * per) if i in scored]
-        scores = [scored[i]["total"] for i in mine]
-        errors = [futures[i].error for i in range(c * per, (c + 1) * per) if futures[i].error]
+        mine = chains[c * per : (c + 1) * per]
+        kept = [k for k, (_, score) in enumerate(mine) if score is not None]
+        scores = [mine[k][1]["total"] for k in kept]  # type: ignore[index]
+        errors = [f.error for f, _ in mine if f.error]
         results.append(
             MRResult(
                 mean=statistics.fmean(scores) if scores else None,
                 std=statistics.pstdev(scores) if len(scores) > 1 else 0.0,
                 scores=scores,
-                lengths=[len(futures[i].env._require_state().messages) for i in mine],
+                lengths=[len(mine[k][0].env.state.messages) for k in kept],
                 user_seeds=used[c],
                 window=window,
-                breakdowns=[scored[i] for i in mine],
-                usage=_usage_delta(
-                    state.user_state,
-                    [futures[i].env._require_state().user_state for i in range(c * per, (c + 1) * per)],
-                ),
-                futures=[futures[i].env.messages for i in mine] if keep else [],
+                breakdowns=[mine[k][1] for k in kept],  # type: ignore[misc]
+                usage=_usage_delta(state.user_state, [f.env.state.user_state for f, _ in mine]),
+                futures=[mine[k][0].env.messages for k in kept] if keep else [],
                 lost=len(errors),
                 errors=errors,  # type: ignore[arg-type]
-                kept=[i - c * per for i in mine],
+                kept=kept,
             )
         )
     return results
@@ -303,7 +351,7 @@ def final_state_reward(future: Future, window: int = 1) -> dict[str, Any]:
     nothing is drafted.
     """
     branch = future.env
-    state = branch._require_state()
+    state = branch.state
     completion = None
     if not future.done and window >= 1:
         last = next((m["content"] for m in reversed(state.messages) if m["role"] == "assistant"), "")
@@ -317,13 +365,14 @@ def final_state_reward(future: Future, window: int = 1) -> dict[str, Any]:
     return breakdown
 
 
-def _score(futures: list[Future], window: int) -> list[dict[str, Any]]:
-    """R* breakdown of each future's final state; a model-backed judge is asked for all at once."""
-    if not futures:
-        return []
-    branch = futures[0].env
-    workers = max(concurrency_of(branch.engagement_judge), concurrency_of(branch.extractor))
-    return make_executor(None, workers).map(lambda f: final_state_reward(f, window), futures)
+async def _score(future: Future, window: int) -> dict[str, Any]:
+    """R* breakdown of a future's final state; a model-backed judge or extractor is asked in a thread."""
+    branch = future.env
+    judged_by_model = is_model_backed(branch.engagement_judge) or is_model_backed(branch.extractor)
+    if judged_by_model:
+        owner = branch.engagement_judge if is_model_backed(branch.engagement_judge) else branch.extractor
+        return await in_thread(owner, final_state_reward, future, window)
+    return final_state_reward(future, window)
 
 
 def _usage_delta(before: Any, after: list[Any]) -> dict[str, float]:
@@ -376,7 +425,7 @@ def _at_conversation(env_id_or_env, conversation, task_id, env_seed) -> CollabEn
 
 
 def _adopt(base: CollabEnv, conversation: Sequence[ChatMessage]) -> CollabEnv:
-    state = base._require_state()
+    state = base.state
     if not conversation or conversation[0]["content"] != state.messages[0]["content"]:
         raise ConfigError(f"the conversation does not open with {state.instance.task_id}'s opening request")
     state.messages = [dict(m) for m in conversation]  # type: ignore[misc]

@@ -178,10 +178,10 @@ def test_a_future_lost_twice_is_left_out_and_a_step_with_every_future_lost_is_lo
 
 def test_a_lost_future_is_replayed_and_only_the_lost_ones_leave_the_mean():
     env, agent = _clarify()
-    with LoopbackServer(reply=lambda m: "Who is the audience?", faults=[500, 500, None, 500, 500]) as server:
-        policy = _endpoint_policy(
-            server, max_retries=1
-        )  # future 0 fails, future 1 runs, future 0 again fails
+    # A serial policy plays future 0 to its end first: it fails, is replayed at once and fails
+    # again (four 500s); future 1 then runs.
+    with LoopbackServer(reply=lambda m: "Who is the audience?", faults=[500] * 4) as server:
+        policy = _endpoint_policy(server, max_retries=1)
         obs, _ = env.reset(seed=0)
         (result,) = multiturn_aware_reward(env, obs, [agent(obs)], policy, window=1, samples=2)
     assert not result.is_lost and result.lost == 1 and len(result.scores) == 1
