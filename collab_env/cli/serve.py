@@ -35,10 +35,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"two envs given: {args.env_arg} and --env {args.env_id}; give one")
     config = env_config(args, {}, **({"env_id": args.env_arg} if args.env_arg else {}))
     preflight([config], [options.mr_policy] if options.mr_window is not None else [])
-    make_env, calls_models = env_factory(config, options)
+    make_env = env_factory(config, options)
     make_env().close()  # a bad config or policy fails here, before the server listens
-    threads = options.threads or (options.max_sessions if calls_models else 0)
-    app = build_app(make_env, options, config.env_id, threads=threads)
+    app = build_app(make_env, options, config.env_id, threads=options.threads)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
 
     def ready(url: str) -> None:
@@ -61,14 +60,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def env_factory(config: Any, options: Any) -> tuple[Callable[[], Any], bool]:
-    """The factory of one session's env (MR-wrapped with ``--mr-window``) and whether it calls a model.
-
-    Returns:
-        ``(make_env, calls_models)``: ``calls_models`` when the user, the judge or MR's policy
-        is a model (then sessions step in worker threads).
-    """
-    from collab_env.agents.specs import build_agent, uses_model
+def env_factory(config: Any, options: Any) -> Callable[[], Any]:
+    """The factory of one session's env (MR-wrapped with ``--mr-window``)."""
+    from collab_env.agents.specs import build_agent
     from collab_env.wrappers.mr import MultiturnAwareReward
 
     def make_env() -> Any:
@@ -78,5 +72,4 @@ def env_factory(config: Any, options: Any) -> tuple[Callable[[], Any], bool]:
         policy = build_agent(options.mr_policy, env)
         return MultiturnAwareReward(env, policy, window=options.mr_window, samples=options.mr_samples)
 
-    mr_model = options.mr_window is not None and uses_model(options.mr_policy)
-    return make_env, bool(config.nondeterministic or mr_model)
+    return make_env

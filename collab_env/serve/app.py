@@ -31,8 +31,8 @@ class ServeOptions:
         max_sessions: Sessions open at once.
         idle_timeout_s: Seconds without a request after which a session expires.
         max_body_bytes: Largest request body or WebSocket message, in bytes.
-        threads: Worker threads for envs that call a model (0: one per session, up to
-            max-sessions, when a model is called; none otherwise).
+        threads: Worker threads for envs without the async API (0: call them inline; the
+            registered envs are awaited, their model calls in flight together).
         shutdown_grace_s: Seconds a shutdown waits for the steps in flight.
         mr_window: MR computed server-side: simulated assistant turns per step (none: no MR).
         mr_samples: MR's simulated futures per step.
@@ -72,7 +72,7 @@ def build_app(make_env: Callable[[], gym.Env], options: ServeOptions, name: str,
         make_env: Builds one session's env.
         options: The server's options.
         name: The env id (OpenEnv's metadata).
-        threads: Worker threads for the envs' calls (0: inline; see :class:`EnvRunner`).
+        threads: Worker threads for envs without the async API (see :class:`EnvRunner`).
 
     Returns:
         The FastAPI app; ``app.state.store`` is its :class:`SessionStore`.

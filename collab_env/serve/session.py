@@ -2,10 +2,9 @@
 
 Both wire contracts (OpenEnv's and NeMo Gym's) call an env only through :class:`Session`, and a
 session calls it only through :class:`EnvRunner`, the one adapter between the server's event
-loop and the env: an env that calls no model is stepped inline (microseconds, no threads, as
-DESIGN.md asks of scripted users), one that waits on a model is stepped in a worker thread of a
-pool as large as the server's session limit, so that every session's model call is in flight
-at once.
+loop and the env: it awaits the env's async API (:mod:`collab_env.aio`), so every session's
+model calls are in flight at once on the one loop, and scripted users run in place (no threads,
+as DESIGN.md asks).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from collab_env import aio
 from collab_env.errors import CollabEnvError, ConfigError, EpisodeError
 
 #: What a lost episode's client should do (the error says it with the seed filled in).
@@ -61,9 +61,12 @@ class ServeError(CollabEnvError):
 class EnvRunner:
     """The one adapter between the event loop and an env: how a session's reset and step run.
 
+    An env with the async API (``CollabEnv``, ``MultiturnAwareReward``: :mod:`collab_env.aio`)
+    is awaited: its model calls are in flight together, its scripted parts run in place. Any
+    other env runs its sync ``reset``/``step`` inline, or in a worker thread with ``threads``.
+
     Args:
-        threads: Worker threads for envs that wait on a model (0: step inline on the loop,
-            right for envs that call no model: the scripted user, the offline judge).
+        threads: Worker threads for envs without the async API (0: call them inline).
     """
 
     def __init__(self, threads: int = 0) -> None:
@@ -72,8 +75,19 @@ class EnvRunner:
         self.threads = threads
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="collab-serve") if threads else None
 
-    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)``, inline or in a worker thread."""
+    async def reset(self, env: gym.Env, seed: int | None, options: dict[str, Any] | None) -> tuple:
+        """``env.reset(seed=seed, options=options)``."""
+        if _has_async(env):
+            return await aio.reset_async(env, seed=seed, options=options)
+        return await self._sync(env.reset, seed=seed, options=options)
+
+    async def step(self, env: gym.Env, action: str) -> tuple:
+        """``env.step(action)``."""
+        if _has_async(env):
+            return await aio.step_async(env, action)
+        return await self._sync(env.step, action)
+
+    async def _sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self._pool is None:
             return fn(*args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: fn(*args, **kwargs))
@@ -82,6 +96,14 @@ class EnvRunner:
         """Stop the worker threads (after the steps in flight)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+
+
+def _has_async(env: gym.Env) -> bool:
+    try:
+        aio.async_layer(env)
+    except ConfigError:
+        return False
+    return True
 
 
 class Session:
@@ -125,7 +147,7 @@ class Session:
         async with self._busy:
             self.touch()
             try:
-                obs, info = await self.runner.call(self.env.reset, seed=seed, options=options)
+                obs, info = await self.runner.reset(self.env, seed, options)
             except ConfigError as exc:
                 raise ServeError("bad_option", str(exc), "fix the reset options") from exc
             self.seed, self.task_id, self.turn_rewards = seed, info.get("task_id"), []
@@ -164,7 +186,7 @@ class Session:
         async with self._busy:
             self.touch()
             try:
-                obs, reward, terminated, truncated, info = await self.runner.call(self.env.step, message)
+                obs, reward, terminated, truncated, info = await self.runner.step(self.env, message)
             except EpisodeError as exc:
                 raise ServeError(
                     "episode_ended", str(exc), "call reset to start a new one", status=409
