@@ -12,7 +12,8 @@ Two settings, in one run:
   OpenAI-compatible endpoint (its own process) answers every call after ``llm_latency`` s, up to
   256 at once; the server's user model has ``user.concurrency=256``. One session alone takes one
   step, then ``llm_sessions`` sessions take one step each, all at once; the target is every one
-  of them within 1.5x the time of the lone step.
+  of them within 1.5x the time of the lone step. The same is measured with the envs in this
+  process, awaited together, to tell the server's share from the env's.
 
 Run: ``python -m collab_env.benchmarks.serve_throughput [--sessions 1,64,1024] [--steps 4096]``
 (``--help`` for options). Writes ``benchmarks/results/serve_throughput.json`` and ``.png``.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from collab_env.benchmarks import parse_args, save_results
 from collab_env.benchmarks.llm_overhead import _reply as loopback_user_reply
 
 import collab_env  # noqa: F401  (registers the ids)
+from collab_env import aio
+from collab_env.config import EnvConfig
 from collab_env.serve.client import CollabEnvClient, LocalServer
 from collab_env.serve.openenv_app import CollabAction
 from collab_env.testing.openai_server import LoopbackServer
@@ -62,7 +66,7 @@ def in_process(env_id: str, sessions: int, steps: int) -> dict[str, Any]:
     agent = make_agent("clarify", envs[0])
     obs = [env.reset(seed=k)[0] for k, env in enumerate(envs)]
     latencies, seeds = [], sessions
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     while len(latencies) < steps:
         for k, env in enumerate(envs):
             t = time.perf_counter()
@@ -72,11 +76,16 @@ def in_process(env_id: str, sessions: int, steps: int) -> dict[str, Any]:
                 obs[k], seeds = env.reset(seed=seeds)[0], seeds + 1
             if len(latencies) >= steps:
                 break
-    return _figures(latencies, time.perf_counter() - start)
+    cpu = time.process_time() - cpu
+    return {
+        **_figures(latencies, time.perf_counter() - start),
+        "cpu_ms_per_step": 1000 * cpu / len(latencies),
+    }
 
 
-async def through_server(url: str, env_id: str, sessions: int, steps: int) -> dict[str, Any]:
-    """``steps`` steps over ``sessions`` concurrent WebSocket sessions of the server."""
+async def through_server(url: str, env_id: str, sessions: int, steps: int, pid: int) -> dict[str, Any]:
+    """``steps`` steps over ``sessions`` concurrent WebSocket sessions of the server (process ``pid``);
+    with the server's CPU time per step, the cost a core of its own would pay."""
     agent = make_agent("clarify", gym.make(env_id))
     latencies: list[float] = []
     clients = await connected(url, sessions)
@@ -91,11 +100,17 @@ async def through_server(url: str, env_id: str, sessions: int, steps: int) -> di
             if result.done and len(latencies) < steps:
                 result, seeds[0] = await client.reset(seed=seeds[0]), seeds[0] + 1
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds(pid)
     await asyncio.gather(*(play(c, r) for c, r in zip(clients, results, strict=True)))
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu
     await asyncio.gather(*(c.close() for c in clients))
-    return _figures(latencies, wall)
+    return {**_figures(latencies, wall), "server_cpu_ms_per_step": 1000 * cpu / len(latencies)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` so far, in seconds (Linux ``/proc``)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def llm_concurrency(url: str, sessions: int) -> dict[str, Any]:
@@ -118,6 +133,28 @@ async def llm_concurrency(url: str, sessions: int) -> dict[str, Any]:
     many = await opened(sessions)
     times = await asyncio.gather(*(one_step(c) for c in many))
     await asyncio.gather(*(c.close() for c in lone + many))
+    return {"sessions": sessions, "alone_s": alone, "max_s": max(times), "mean_s": statistics.fmean(times),
+            "max_over_alone": max(times) / alone}  # fmt: skip
+
+
+async def llm_in_process(config: EnvConfig, sessions: int) -> dict[str, Any]:
+    """The same as :func:`llm_concurrency` with the envs in this process, awaited together
+    (:mod:`collab_env.aio`): what the env itself keeps of the concurrency, without the server."""
+
+    async def one_step(env: gym.Env) -> float:
+        t = time.perf_counter()
+        await aio.step_async(env, "What is the document for?")
+        return time.perf_counter() - t
+
+    async def opened(n: int) -> list[gym.Env]:
+        envs = [config.make() for _ in range(n)]
+        await asyncio.gather(*(aio.reset_async(e, seed=k) for k, e in enumerate(envs)))
+        return envs
+
+    lone = await opened(2)
+    await one_step(lone[1])
+    alone = await one_step(lone[0])
+    times = await asyncio.gather(*(one_step(e) for e in await opened(sessions)))
     return {"sessions": sessions, "alone_s": alone, "max_s": max(times), "mean_s": statistics.fmean(times),
             "max_over_alone": max(times) / alone}  # fmt: skip
 
@@ -187,13 +224,15 @@ def main() -> None:
     try:
         for n in args.sessions:
             local = in_process(args.env, n, args.steps)
-            served = asyncio.run(through_server(url, args.env, n, args.steps))
+            served = asyncio.run(through_server(url, args.env, n, args.steps, server.proc.pid))
             rows.append({"sessions": n, "in_process": local, "server": served,
                          "server_over_in_process": served["steps_per_s"] / local["steps_per_s"]})  # fmt: skip
             print(f"scripted user, {n:>4} sessions: in-process {local['steps_per_s']:8.1f} steps/s "
                   f"({local['latency_ms_mean']:.2f} ms/step), server {served['steps_per_s']:8.1f} steps/s "
                   f"(mean {served['latency_ms_mean']:.2f} ms, p99 {served['latency_ms_p99']:.2f} ms per step) "
-                  f"-> server/in-process {rows[-1]['server_over_in_process']:.2f}x", flush=True)  # fmt: skip
+                  f"-> server/in-process {rows[-1]['server_over_in_process']:.2f}x; CPU per step: in-process "
+                  f"{local['cpu_ms_per_step']:.2f} ms (env + agent), server process "
+                  f"{served['server_cpu_ms_per_step']:.2f} ms (env + wire)", flush=True)  # fmt: skip
     finally:
         server.stop()
     llm = None
@@ -204,17 +243,23 @@ def main() -> None:
         )
         endpoint.start()
         base_url = here.recv()
+        config = EnvConfig(
+            args.env, user_model="loopback", base_url=base_url, model_options=("user.concurrency=256",)
+        )
         server = LocalServer(args.env, "--user-model", "loopback", "--base-url", base_url,
-                                 "--model-option", "user.concurrency=256", "--max-sessions", str(args.llm_sessions + 1))  # fmt: skip
+                             "--model-option", "user.concurrency=256", "--max-sessions", str(args.llm_sessions + 2))  # fmt: skip
         try:
             llm = asyncio.run(llm_concurrency(server.url, args.llm_sessions))
+            llm["in_process"] = asyncio.run(llm_in_process(config, args.llm_sessions))
         finally:
             server.stop()
             here.send("stop")
             endpoint.join(timeout=10)
         print(f"LLM user at {args.llm_latency:.1f} s: one step alone {llm['alone_s']:.2f} s; "
               f"{llm['sessions']} sessions at once: slowest {llm['max_s']:.2f} s, mean {llm['mean_s']:.2f} s "
-              f"-> slowest/alone {llm['max_over_alone']:.2f}x (target <= 1.5x)")  # fmt: skip
+              f"-> slowest/alone {llm['max_over_alone']:.2f}x (target <= 1.5x); the same in-process, "
+              f"envs awaited together: alone {llm['in_process']['alone_s']:.2f} s, slowest "
+              f"{llm['in_process']['max_s']:.2f} s -> {llm['in_process']['max_over_alone']:.2f}x")  # fmt: skip
     out = save_results("serve_throughput", args, args.out, scripted=rows, llm_user=llm)
     print(f"wrote {out} and {plot(rows, args.out)}")
 
