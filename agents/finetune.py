@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from collab_env.aio import gather, run_sync
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.types import Agent, ChatMessage
-from collab_env.wrappers import multiturn_aware_reward
+from collab_env.wrappers import multiturn_aware_reward_async
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class MRRewardFunction:
     completion is scored by rebuilding that state in the env ``env`` describes (the same user
     simulator, judge, data set and reward weights as the data was made with) and simulating
     ``samples`` futures of ``window`` turns played by ``policy``. The completions of one call
-    are scored together: all their futures run in lockstep.
+    are scored together: all their futures, of every group, run at once.
 
     Args:
         env: The :class:`~collab_env.config.EnvConfig` the conversations come from (an env id
@@ -99,19 +100,19 @@ class MRRewardFunction:
     ) -> list[float | None]:
         """MR of each completion (conversational or plain text) given its prompt; ``None`` when lost.
 
-        The completions of one prompt (GRPO's group) are scored as candidates of one lockstep
-        rollout, with common random numbers: their differences are not simulator noise.
+        The completions of one prompt (GRPO's group) are scored as candidates of one MR call,
+        with common random numbers: their differences are not simulator noise. Every group of
+        the batch is scored at once on the async core, so a batch takes about as long as one
+        group, bounded only by the endpoints' concurrency.
         """
         groups: dict[str, list[int]] = {}
         for i, (prompt, tid, s) in enumerate(zip(prompts, task_id, seed, strict=True)):
             groups.setdefault(json.dumps([prompt, tid, s], sort_keys=True), []).append(i)
+        scored = run_sync(
+            gather([self._group(prompts, completions, task_id, seed, m) for m in groups.values()])
+        )
         rewards: list[float | None] = [None] * len(completions)
-        for members in groups.values():
-            texts = [_text(completions[i]) for i in members]
-            results = multiturn_aware_reward(
-                self.config, prompts[members[0]], texts, self.policy, self.window, self.samples,
-                task_id=task_id[members[0]], env_seed=seed[members[0]],
-            )  # fmt: skip
+        for members, results in zip(groups.values(), scored, strict=True):
             for i, result in zip(members, results, strict=True):
                 rewards[i] = result.mean
                 if result.is_lost:
@@ -119,6 +120,16 @@ class MRRewardFunction:
                     logger.warning("MR reward: completion %d of %s lost (%d so far): %s", i, task_id[i],
                                    self.lost, result.errors[0])  # fmt: skip
         return rewards
+
+    async def _group(
+        self, prompts: list, completions: list, task_id: list, seed: list, members: list[int]
+    ) -> list:
+        """The MR results of one group's completions (the candidates of one conversation state)."""
+        first = members[0]
+        return await multiturn_aware_reward_async(
+            self.config, prompts[first], [_text(completions[i]) for i in members], self.policy, self.window,
+            self.samples, task_id=task_id[first], env_seed=seed[first],
+        )  # fmt: skip
 
 
 def _text(completion: Any) -> str:

@@ -5,7 +5,10 @@ SGLang generating. Its multi-turn rollout calls an interaction object after each
 ``start_interaction``, ``generate_response`` (the user's reply, whether to stop, the turn's
 score), ``calculate_score`` and ``finalize_interaction``. :class:`CollabInteraction` implements
 that protocol with a :class:`~collab_env.env.CollabEnv` per rollout, so verl's engine does the
-distributed training and collab-env supplies the simulated user and R* (or MR).
+distributed training and collab-env supplies the simulated user and R* (or MR). Episodes are
+stepped on verl's own event loop with the env's async API (``reset_async``/``step_async``), so
+the rollouts' user replies and MR futures are all in flight together, bounded only by each
+endpoint's concurrency limit.
 
 verl is not a dependency: the class follows the protocol by name (it subclasses verl's
 ``BaseInteraction`` when verl is installed), and is tested here without verl. Point verl's
@@ -22,6 +25,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from collab_env.aio import reset_async, step_async
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.registration import check_env_id
@@ -89,7 +93,7 @@ class CollabInteraction(_Base):
         instance_id = instance_id or str(uuid.uuid4())
         env = await asyncio.to_thread(self._make_env)
         options = {"task_id": kwargs["task_id"]} if kwargs.get("task_id") else None
-        await asyncio.to_thread(env.reset, seed=kwargs.get("seed"), options=options)
+        await reset_async(env, seed=kwargs.get("seed"), options=options)
         self._envs[instance_id] = env
         return instance_id
 
@@ -101,7 +105,7 @@ class CollabInteraction(_Base):
         action = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), None)
         if action is None:
             raise ConfigError(f"interaction {instance_id}: no assistant message to respond to")
-        obs, reward, terminated, truncated, info = await asyncio.to_thread(env.step, action)
+        obs, reward, terminated, truncated, info = await step_async(env, action)
         if "error" in info:
             raise ModelCallError(f"interaction {instance_id} lost its turn (not scored): {info['error']}")
         done = terminated or truncated

@@ -201,11 +201,16 @@ def chat_model(config: ModelConfig) -> Any:
 
     ``config.model`` is a name in the one grammar (``hf:PATH``, ``openai:MODEL@URL``...) or, as
     ``--user-model`` takes it, the bare name of a model at the OpenAI-compatible ``base_url``.
+    An endpoint's concurrency is one limit for every role on it (:mod:`collab_env.llm.limits`):
+    the default leaves it as it is, a ``ROLE.concurrency`` setting sets it.
     """
     from collab_env.llm.backends import BACKENDS, build_backend, parse_model
+    from collab_env.llm.limits import DEFAULT_CONCURRENCY
 
     parsed = parse_model(config.model) or ("openai", {"model": config.model, "url": config.base_url})
     taken = {k: v for k, v in config.options().items() if k in BACKENDS[parsed[0]].options}
+    if parsed[0] == "openai" and taken.get("concurrency") == DEFAULT_CONCURRENCY:
+        del taken["concurrency"]  # the default: the endpoint keeps the limit another role may have set
     return build_backend(parsed[0], parsed[1], taken)
 
 

@@ -15,9 +15,10 @@ import gymnasium as gym
 from collab_env.agents.specs import build_agent
 from collab_env.benchmarks.harness.log import EpisodeRecord, Key
 
+from collab_env.aio import act
 from collab_env.errors import ModelCallError
 from collab_env.facets import questions
-from collab_env.rollout import run_episode
+from collab_env.rollout import run_episode, run_episode_async
 from collab_env.tokens import count_tokens
 
 #: Counters of a model-backed user simulator recorded per episode as ``user_<name>`` (0 for the
@@ -42,7 +43,41 @@ def play(job: Key, config: Any) -> EpisodeRecord:
         reward part, the judge, tokens, turns, questions, user simulator calls and counts
         (:data:`USER_COUNTS`), model usage, cost and transcript.
     """
-    env_id, spec, k, _, reveal = job
+    record, env, agent = _setup(job, config)
+    if env is None:
+        return record
+    try:
+        result = run_episode(env, agent, seed=record["seed"], task_id=record["task_id"], reveal=job[4])
+    except AgentError as exc:
+        return {**record, **_agent_error(env, str(exc))}
+    except Exception:
+        return {**record, "status": "lost", "error": traceback.format_exc()}
+    return _finish(record, env, agent, result)
+
+
+async def play_async(job: Key, config: Any) -> EpisodeRecord:
+    """:func:`play` on the async core: the same record, its model calls awaited.
+
+    A benchmark worker keeps many episodes in flight this way on one event loop (each advances
+    as soon as its own call returns), bounded by the endpoints' concurrency limits.
+    """
+    record, env, agent = _setup(job, config)
+    if env is None:
+        return record
+    try:
+        result = await run_episode_async(
+            env, agent, seed=record["seed"], task_id=record["task_id"], reveal=job[4]
+        )
+    except AgentError as exc:
+        return {**record, **_agent_error(env, str(exc))}
+    except Exception:
+        return {**record, "status": "lost", "error": traceback.format_exc()}
+    return _finish(record, env, agent, result)
+
+
+def _setup(job: Key, config: Any) -> tuple[EpisodeRecord, Any, Any]:
+    """The episode's record so far, its env and its checked agent (``None, None`` and the lost record on a crash)."""
+    env_id, spec, k, _, _ = job
     record = _base(job, config)
     try:
         env = config.env_config(env_id).make()
@@ -52,14 +87,15 @@ def play(job: Key, config: Any) -> EpisodeRecord:
         record["task_id"] = task.task_id(config.split, (config.seed + k) % size) if size else None
         if size is None and config.repeats > 1:  # repeats replay one instance: pin it
             record["task_id"] = task.task_id(config.split, config.seed + k)
-        agent = build_agent(spec, env)
-        result = run_episode(
-            env, CheckedAgent(agent, env), seed=record["seed"], task_id=record["task_id"], reveal=reveal
-        )
-    except AgentError as exc:
-        return {**record, **_agent_error(env, str(exc))}
+        agent = CheckedAgent(build_agent(spec, env), env)
     except Exception:
-        return {**record, "status": "lost", "error": traceback.format_exc()}
+        return {**record, "status": "lost", "error": traceback.format_exc()}, None, None
+    return record, env, agent
+
+
+def _finish(record: EpisodeRecord, env: Any, checked: CheckedAgent, result: Any) -> EpisodeRecord:
+    """The record of a played episode."""
+    agent, task = checked.agent, env.unwrapped.task
     error = next((i["error"] for i in result.infos if "error" in i), None)
     # The user's counters are cumulative; a turn lost to a failed call reports none, so take the last.
     user = next((i["user"] for i in reversed(result.infos) if "user" in i), {})
@@ -131,6 +167,19 @@ class CheckedAgent:
             raise
         except Exception as exc:
             raise AgentError(f"the agent raised {type(exc).__name__}: {exc}") from exc
+        return self._checked(action)
+
+    async def act_async(self, messages: list[dict[str, str]], **per_call: Any) -> str:
+        """The agent's action, awaited (:func:`collab_env.aio.act`), checked."""
+        try:
+            action = await act(self.agent, messages, per_call)
+        except ModelCallError:
+            raise
+        except Exception as exc:
+            raise AgentError(f"the agent raised {type(exc).__name__}: {exc}") from exc
+        return self._checked(action)
+
+    def _checked(self, action: Any) -> str:
         if not isinstance(action, str):
             raise AgentError(f"the agent returned a {type(action).__name__}, not a str")
         if not self.space.contains(action):
@@ -179,4 +228,4 @@ def _usage(owner: Any) -> dict[str, Any]:
     return usage.as_dict() if usage is not None else {}
 
 
-__all__ = ["USER_COUNTS", "AgentError", "CheckedAgent", "play"]
+__all__ = ["USER_COUNTS", "AgentError", "CheckedAgent", "play", "play_async"]

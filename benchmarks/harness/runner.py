@@ -35,6 +35,7 @@ from typing import Any
 import gymnasium as gym
 from collab_env.agents.specs import check_spec
 from collab_env.benchmarks.harness.episode import USER_COUNTS, _base, play
+from collab_env.benchmarks.harness.inflight import LoopWorkers, episodes_in_flight
 from collab_env.benchmarks.harness.log import EpisodeRecord, Key, key, prepare, read_log
 
 import collab_env
@@ -242,7 +243,17 @@ def run_bench(config: BenchConfig, on_episode: Callable[[dict[str, Any]], None] 
 
 
 def _run_threads(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
-    """Episodes in ``config.workers`` threads, yielded as they finish."""
+    """Episodes in ``config.workers`` threads, yielded as they finish.
+
+    With a model in the loop, each worker is an event loop that keeps its episodes in flight
+    together, up to the endpoints' limits (:mod:`~collab_env.benchmarks.harness.inflight`); an
+    all-scripted run plays one episode per thread at a time.
+    """
+    per_worker = episodes_in_flight(config)
+    if per_worker > 1:
+        with LoopWorkers(config.workers) as workers:
+            yield from _stream(workers, todo, config, in_flight=config.workers * per_worker)
+        return
     with ThreadPoolExecutor(config.workers, thread_name_prefix="bench") as pool:
         yield from _stream(pool, todo, config)
 
@@ -265,14 +276,16 @@ def _run_processes(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, A
                     yield _lost(job, config, _DIED)
 
 
-def _stream(pool: Any, todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
-    """Submit ``todo`` in order, at most ``2 * workers`` in flight; yield records as they finish.
+def _stream(pool: Any, todo: list[Key], config: BenchConfig, in_flight: int = 0) -> Iterator[dict[str, Any]]:
+    """Submit ``todo`` in order, at most ``in_flight`` (default ``2 * workers``); yield records as they finish.
 
     Raises:
         RunStopped: after the episodes in flight, once one was lost to an endpoint that is down.
     """
     queue = iter(todo)
-    pending: set[Future] = {pool.submit(play, job, config) for job in _take(queue, config.workers * 2)}
+    pending: set[Future] = {
+        pool.submit(play, job, config) for job in _take(queue, in_flight or config.workers * 2)
+    }
     order = {f: i for i, f in enumerate(pending)}
     reason, played = "", 0
     while pending:

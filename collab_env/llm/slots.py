@@ -30,9 +30,21 @@ class Slots:
     """
 
     def __init__(self, n: int) -> None:
-        self.free = n
+        self.n, self.free = n, n
         self._lock = threading.Lock()
         self._waiters: deque[Any] = deque()  # threading.Event or (loop, future)
+
+    def resize(self, n: int) -> None:
+        """Change the bound to ``n`` (>= 1); holders keep their slots, waiters get any new ones."""
+        with self._lock:
+            grown, self.n = n - self.n, n
+            self.free += grown
+        for _ in range(max(0, grown)):
+            with self._lock:
+                if not self._waiters or self.free <= 0:
+                    return
+                self.free -= 1
+            self.release()
 
     def __enter__(self) -> Slots:
         with self._lock:

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
+import random
 import socket
 import struct
 import threading
@@ -58,7 +60,7 @@ class LoopbackServer:
 
     Args:
         reply: Text of the assistant message, from the request's messages.
-        latency_s: Seconds each request takes before it is answered.
+        latency_s: Seconds each request takes before it is answered (the mean, with ``latency_log_sd``).
         max_concurrency: Requests served at once; further ones get HTTP 429 (``None``: no limit).
         faults: Faults to answer the next requests with, in order (e.g. ``[429, "reset", 500]``),
             before normal service resumes; see the module docstring.
@@ -67,6 +69,10 @@ class LoopbackServer:
         token_latency_s: Seconds per completion word, on top of ``latency_s`` (slow generation).
         api_key: The only key accepted (others get 401); ``None`` accepts any.
         queue: Beyond ``max_concurrency``, requests wait for a free slot instead of getting 429.
+        latency_log_sd: With > 0, each request's latency is drawn from a lognormal distribution of
+            mean ``latency_s`` and this log-standard deviation (real replies vary in length: 0.6
+            is a spread seen on real servers), from a generator seeded with ``seed``.
+        seed: Seed of the latency generator.
         port: The port to listen on (0: one the OS chooses; a fixed one lets a killed server
             come back at the same URL).
 
@@ -88,6 +94,8 @@ class LoopbackServer:
         token_latency_s: float = 0.0,
         api_key: str | None = None,
         queue: bool = False,
+        latency_log_sd: float = 0.0,
+        seed: int = 0,
         port: int = 0,
     ) -> None:
         faults = list(faults)
@@ -96,6 +104,7 @@ class LoopbackServer:
             raise ValueError(f"unknown fault(s) {unknown}: use HTTP status codes or one of {FAULTS}")
         self.reply = reply or (lambda messages: "OK")
         self.latency_s, self.max_concurrency = latency_s, max_concurrency
+        self.latency_log_sd, self._latency_rng = latency_log_sd, random.Random(seed)
         self.retry_after_s, self.stall_s = retry_after_s, stall_s
         self.token_latency_s, self.api_key = token_latency_s, api_key
         self.faults: deque[Fault] = deque("malformed" if f == 0 else f for f in faults)
@@ -166,9 +175,13 @@ class LoopbackServer:
             if len(words) > body["max_tokens"]:
                 out = Completion(" ".join(words[: body["max_tokens"]]), "length")
         tokens = len((out.text or "").split())
-        time.sleep(self.latency_s + self.token_latency_s * tokens)
         with self._lock:
             self.completion_tokens += tokens
+            latency = self.latency_s
+            if self.latency_log_sd > 0:  # lognormal of mean latency_s: exp(N(-sd²/2, sd))
+                sd = self.latency_log_sd
+                latency *= math.exp(self._latency_rng.gauss(-sd * sd / 2, sd))
+        time.sleep(latency + self.token_latency_s * tokens)
         return out
 
 

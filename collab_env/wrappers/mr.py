@@ -248,7 +248,7 @@ async def multiturn_aware_reward_async(
     _check(policy, window, samples, env_id_or_env if isinstance(env_id_or_env, gym.Env) else None)
     if not candidates or not all(isinstance(c, str) for c in candidates):
         raise ConfigError("candidates must be a non-empty list of strings")
-    base = _at_conversation(env_id_or_env, conversation, task_id, env_seed)
+    base = await _at_conversation(env_id_or_env, conversation, task_id, env_seed)
     _check(policy, window, samples, base)
     state = base.snapshot()
     if state.done:
@@ -394,7 +394,7 @@ def _add_usage(user_state: Any, usage: dict[str, float], user_info: dict[str, An
                 user_info[name] = getattr(user_state, name)
 
 
-def _at_conversation(env_id_or_env, conversation, task_id, env_seed) -> CollabEnv:
+async def _at_conversation(env_id_or_env, conversation, task_id, env_seed) -> CollabEnv:
     if isinstance(env_id_or_env, gym.Env):
         base = env_id_or_env.unwrapped
         if base.messages != list(conversation):
@@ -408,14 +408,14 @@ def _at_conversation(env_id_or_env, conversation, task_id, env_seed) -> CollabEn
         )
     config = env_id_or_env if isinstance(env_id_or_env, EnvConfig) else EnvConfig(env_id_or_env)
     base = config.make().unwrapped
-    obs, _ = base.reset(seed=env_seed, options={"task_id": task_id})
+    obs, _ = await base.reset_async(seed=env_seed, options={"task_id": task_id})
     if isinstance(base.user, LLMUser):
         # A model-backed user keeps no hidden state beyond the messages: adopt the conversation
         # instead of replaying it (which would cost a call per turn and give other replies).
         return _adopt(base, conversation)
     for message in conversation[1:]:
         if message["role"] == "assistant":
-            obs, *_ = base.step(message["content"])
+            obs, *_ = await base.step_async(message["content"])
     if obs != list(conversation):
         raise ConfigError(
             f"replaying the conversation on {config.env_id} ({task_id}, seed {env_seed}) gives different user "

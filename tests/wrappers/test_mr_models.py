@@ -161,3 +161,25 @@ def test_four_futures_against_a_seeded_endpoint_sample_four_user_replies_and_mr_
     replies = [future[-1]["content"] for future in first["mr_futures"]]
     assert len(set(replies)) == 4  # each future's own seed reached the endpoint
     assert first["mr"] == again["mr"] and first["mr_futures"] == again["mr_futures"]  # same env seed, same MR
+
+
+def test_the_grpo_reward_scores_every_group_of_a_batch_at_once():
+    """4 prompts × 4 completions: every group's futures are in flight together, none waits for another group."""
+    with LoopbackServer(reply=lambda m: _user_json(), latency_s=0.3) as server:
+        config = EnvConfig("CollabDoc-v0", split="train", user_model="user", judge_model="heuristic",
+                           base_url=server.base_url)  # fmt: skip
+        rows = []
+        for k in range(4):
+            env = config.make()
+            obs, info = env.reset(seed=k)
+            rows += [(obs, info["task_id"], k)] * 4
+        reward = MRRewardFunction(config, make_agent("clarify", env), window=1, samples=2)
+        before = server.requests
+        scores = reward(
+            [r[0] for r in rows], ["Who is it for?"] * 16, [r[1] for r in rows], [r[2] for r in rows]
+        )
+        assert (
+            server.requests - before == 4 + 16 * 2
+        )  # a reset's opening per group, then one reply per future
+    assert len(scores) == 16 and None not in scores
+    assert server.max_in_flight == 16 * 2  # every future of the 4 groups at once: as long as one group

@@ -236,3 +236,21 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
     assert (record["user_parse_failures"], record["user_drifts"], record["user_retries"]) == (2, 2, 4)
     row = summarise(records)[0]
     assert (row["user_parse_failures"].mean, row["user_drifts"].mean, row["user_retries"].mean) == (2, 2, 4)
+
+
+def test_one_worker_keeps_its_episodes_in_flight_and_plays_what_a_serial_run_plays(tmp_path):
+    from collab_env.benchmarks.harness.episode import play
+
+    def reply(messages, request):  # a user who answers by its seed and ends the chat at its third reply
+        done = json.dumps(messages).count("ASSISTANT:") >= 3
+        return json.dumps({"reveal": [], "message": f"it is for team {request['seed'] % 7}", "done": done})
+
+    with LoopbackServer(reply=reply, latency_s=0.1) as server:
+        config = BenchConfig(["CollabDoc-v0"], ["clarify", "passive"], 3, out=str(tmp_path), workers=1,
+                             user_model="u", base_url=server.base_url, judge_model="heuristic")  # fmt: skip
+        _, records = read_log(run_bench(config))
+        assert server.max_in_flight == 6  # the worker's six episodes wait for their replies together
+        serial = [play(("CollabDoc-v0", a, k, 0, "default"), config) for a in config.agents for k in range(3)]
+    assert all(r["status"] == "ok" for r in records) and _outcomes(records) == _outcomes(serial)
+    by_key = {(r["agent"], r["episode"]): r["messages"] for r in serial}
+    assert all(r["messages"] == by_key[(r["agent"], r["episode"])] for r in records)

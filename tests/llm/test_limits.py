@@ -1,0 +1,42 @@
+"""One concurrency limit per endpoint, shared by every model and conversation that calls it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from collab_env.errors import ConfigError
+from collab_env.llm import OpenAIChat
+from collab_env.llm.limits import DEFAULT_CONCURRENCY
+from collab_env.testing.openai_server import LoopbackServer
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+def test_two_roles_on_one_endpoint_share_its_limit():
+    async def run(agent, user):
+        return await asyncio.gather(*(m.acomplete(HI) for m in (agent, user) * 6))
+
+    with LoopbackServer(latency_s=0.05) as server:
+        agent = OpenAIChat("agent", base_url=server.base_url, concurrency=3)
+        user = OpenAIChat("user", base_url=server.base_url)  # the default keeps the endpoint's limit
+        asyncio.run(run(agent, user))
+    assert user.concurrency == agent.concurrency == 3 and server.max_in_flight == 3
+
+
+def test_the_default_limit_keeps_every_future_of_an_8_by_8_mr_step_in_flight():
+    async def run(model):
+        return await asyncio.gather(*(model.acomplete(HI) for _ in range(64)))
+
+    with LoopbackServer(latency_s=0.3) as server:
+        model = OpenAIChat("m", base_url=server.base_url)
+        asyncio.run(run(model))
+    assert model.concurrency == DEFAULT_CONCURRENCY == 64 and server.max_in_flight == 64
+
+
+def test_a_different_limit_for_the_same_endpoint_is_refused_not_clamped():
+    first = OpenAIChat("a", base_url="http://127.0.0.1:9/v1", concurrency=2)
+    with pytest.raises(ConfigError, match="already has concurrency 2"):
+        OpenAIChat("b", base_url="http://127.0.0.1:9/v1", concurrency=5)
+    assert first.concurrency == 2
