@@ -1,7 +1,8 @@
 """The ``collab-env`` command line: one module per command, options generated from the configs.
 
 Commands: ``list``, ``episode``, ``play`` (one env), ``bench`` and ``show`` (the benchmark
-harness), ``train``, ``rank``, ``synth`` and ``finetune`` (agents). Each module has
+harness), ``train``, ``rank``, ``synth`` and ``finetune`` (agents),
+``serve`` (an env over the wire). Each module has
 ``add_parser(subparsers)`` and ``run(args, console) -> int``; its options come from the config
 dataclasses through :mod:`collab_env.cli.options`, so a field has the same option in every
 command. The environment's options are :class:`~collab_env.config.EnvConfig`'s everywhere; a
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 
-COMMANDS = ("list", "episode", "play", "bench", "show", "train", "rank", "synth", "finetune")
+COMMANDS = ("list", "episode", "play", "bench", "show", "train", "rank", "synth", "finetune", "serve")
 #: The module of a command whose name is a Python builtin.
 _MODULES = {"list": "listing"}
 

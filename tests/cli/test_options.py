@@ -11,7 +11,7 @@ from collab_env.cli import COMMANDS, build_parser
 from collab_env.cli.options import add_config_options, config_kwargs, flag
 from collab_env.config import EnvConfig
 
-ENV_COMMANDS = ("episode", "play", "bench", "train", "rank", "synth")
+ENV_COMMANDS = ("episode", "play", "bench", "train", "rank", "synth", "serve")
 
 
 def options_of(command: str) -> set[str]:
@@ -33,7 +33,8 @@ def test_every_command_takes_the_environment_options_by_the_same_names(command):
 @pytest.mark.parametrize(
     ("command", "module", "name"),
     [("train", "collab_env.agents.train", "TrainConfig"), ("synth", "collab_env.agents.synth", "SynthConfig"),
-     ("bench", "collab_env.benchmarks.harness.runner", "BenchConfig")],
+     ("bench", "collab_env.benchmarks.harness.runner", "BenchConfig"),
+     ("serve", "collab_env.serve.app", "ServeOptions")],
 )  # fmt: skip
 def test_every_field_of_a_command_config_is_an_option(command, module, name):
     cls = getattr(__import__(module, fromlist=[name]), name)
@@ -42,7 +43,8 @@ def test_every_field_of_a_command_config_is_an_option(command, module, name):
 
 
 def test_every_command_has_a_module_and_a_help():
-    assert set(COMMANDS) == {"list", "episode", "play", "bench", "show", "train", "rank", "synth", "finetune"}
+    assert set(COMMANDS) == {"list", "episode", "play", "bench", "show", "train", "rank", "synth", "finetune",
+                             "serve"}  # fmt: skip
     for command in COMMANDS:
         assert options_of(command) >= {"-h"}
 
