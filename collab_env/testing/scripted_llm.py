@@ -14,8 +14,11 @@ stay reproducible:
 - as the **judge**, it is an oracle that knows the hidden goal: the score is the share of the
   facets the assistant learned that it learned by asking before a solution, as the rubric
   says (a facet the user gave beside or after a solution, a question that revealed nothing, and
-  a question repeated count against it), 0 without a question that revealed something. A stand-in for a strong judge,
-  not a measurement of one.
+  a question repeated count against it; a facet the user had told in answer and had to repeat
+  after a solution that went against it was *ignored*: its credit is withdrawn and it costs
+  :data:`~collab_env.rewards.core.IGNORED_COST` learned facets), 0 without a question that
+  revealed something, and 0 when the assistant never proposed a solution. A stand-in for a
+  strong judge, not a measurement of one.
 
 >>> from collab_env.testing.openai_server import LoopbackServer
 >>> endpoint = ScriptedLLM(["qa"])
@@ -33,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from collab_env.rewards.core import IGNORED_COST
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage
 
 #: What a small instruct model writes when it has nothing to tell (none of it is the scripted user's).
@@ -101,19 +105,28 @@ class ScriptedLLM:
     def _judge(self, transcript: str) -> str:
         messages = _parse(transcript)
         task, instance = self.by_opening[messages[0]["content"].strip()]
-        asked = volunteered = wasted = 0
-        for events, _ in _replay(task, instance, messages):
+        learned: set[str] = set()  # facets the user told in answer to a question
+        asked = volunteered = wasted = ignored = 0
+        replied = messages[-1]["role"] == "user"
+        replays = _replay(task, instance, messages)
+        for k, (events, _) in enumerate(replays):
             kinds = [e["type"] for e in events]
             if "proposal" in kinds:  # the rubric: no question beside a solution; a correction is missed
-                volunteered += kinds.count("reveal") + sum(1 for e in events if e.get("feedback"))
+                pointed = {e["feedback"] for e in events if e.get("feedback")}
+                said_again = replied or k < len(replays) - 1  # the user had to say it: in the transcript
+                again = pointed & learned if said_again else set()  # the solution went against an answer
+                asked, ignored, learned = asked - len(again), ignored + len(again), learned - again
+                volunteered += kinds.count("reveal") + len(pointed - again)
                 continue
             asked += kinds.count("reveal")
+            learned |= {e["facet"] for e in events if e["type"] == "reveal"}
             wasted += kinds.count("vague") + kinds.count("redundant")
-        total = asked + volunteered + wasted
-        score = asked / total if asked else 0.0
-        return json.dumps(
-            {"thought": f"asked {asked}, volunteered {volunteered}, wasted {wasted}", "score": score}
-        )
+        total = asked + volunteered + wasted + ignored
+        score = (asked - IGNORED_COST * ignored) / total if asked or ignored else 0.0
+        if task.final_solution(messages) is None:  # the rubric: asking without delivering earns nothing
+            score = 0.0
+        thought = f"asked {asked}, volunteered {volunteered}, wasted {wasted}, ignored {ignored}"
+        return json.dumps({"thought": thought, "score": score})
 
 
 def _parse(transcript: str) -> list[ChatMessage]:
