@@ -67,13 +67,13 @@ class ScriptedLLM:
         from collab_env.builders import make_task
 
         self.by_goal: dict[str, tuple[Any, Any]] = {}
-        self.by_opening: dict[str, tuple[Any, Any]] = {}
+        self.by_opening: dict[str, list[tuple[Any, Any]]] = {}  # instances of a template share one
         for family in families:
             task = make_task(family)
             for k in range(task.size(split)):
                 instance = task.instance(split, k)
                 self.by_goal[instance.request.strip()] = (task, instance)
-                self.by_opening[instance.opening.strip()] = (task, instance)
+                self.by_opening.setdefault(instance.opening.strip(), []).append((task, instance))
 
     def __call__(self, messages: Sequence[Mapping[str, Any]], request: Mapping[str, Any]) -> str:
         """The reply to one request: a user message or a judge's verdict, as JSON."""
@@ -104,8 +104,9 @@ class ScriptedLLM:
 
     def _judge(self, transcript: str) -> str:
         messages = _parse(transcript)
-        task, instance = self.by_opening[messages[0]["content"].strip()]
+        task, instance = _likeliest(self.by_opening[messages[0]["content"].strip()], messages)
         learned: set[str] = set()  # facets the user told in answer to a question
+        overridden: set[str] = set()  # ... and then had to repeat after a solution
         asked = volunteered = wasted = ignored = 0
         replied = messages[-1]["role"] == "user"
         replays = _replay(task, instance, messages)
@@ -116,7 +117,8 @@ class ScriptedLLM:
                 said_again = replied or k < len(replays) - 1  # the user had to say it: in the transcript
                 again = pointed & learned if said_again else set()  # the solution went against an answer
                 asked, ignored, learned = asked - len(again), ignored + len(again), learned - again
-                volunteered += kinds.count("reveal") + len(pointed - again)
+                volunteered += kinds.count("reveal") + len(pointed - again - overridden)
+                overridden |= again  # said again later, it is the same ignored answer
                 continue
             asked += kinds.count("reveal")
             learned |= {e["facet"] for e in events if e["type"] == "reveal"}
@@ -127,6 +129,12 @@ class ScriptedLLM:
             score = 0.0
         thought = f"asked {asked}, volunteered {volunteered}, wasted {wasted}, ignored {ignored}"
         return json.dumps({"thought": thought, "score": score})
+
+
+def _likeliest(candidates: Sequence[tuple[Any, Any]], messages: Sequence[ChatMessage]) -> tuple[Any, Any]:
+    """The instance, among those sharing an opening, whose facts the user's messages state most."""
+    said = " ".join(m["content"] for m in messages if m["role"] == "user")
+    return max(candidates, key=lambda c: sum(f.statement in said for f in c[1].facets))
 
 
 def _parse(transcript: str) -> list[ChatMessage]:
