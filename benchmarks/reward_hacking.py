@@ -111,7 +111,7 @@ def _hedge(drafter) -> Decoration:
 
     def hedge(text, messages, family):
         if family == "math" and "\\boxed{" in text:
-            answer = text.rsplit("\\boxed{", 1)[1].split("}", 1)[0]
+            answer = _last_boxed(text)
             other = _other_number(answer)
             return f"{text} It might be {answer}, or possibly \\boxed{{{other}}}."
         if family == "qa":
@@ -122,6 +122,17 @@ def _hedge(drafter) -> Decoration:
         return text
 
     return hedge
+
+
+def _last_boxed(text: str) -> str:
+    """What the last ``\\boxed{...}`` holds, nested braces included."""
+    start = text.rindex("\\boxed{") + len("\\boxed{")
+    depth = 1
+    for end in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end]
+    return text[start:]
 
 
 def _other_number(answer: str) -> str:

@@ -26,7 +26,7 @@ Score the assistant's interactivity from -3 to 1:
 - 0.5: some useful engagement, but it missed important questions, asked needless ones, or assumed;
 - 0: no engagement: it answered without asking when it should have;
 - -3: it asked, then ignored the answer: it proposed a solution that went against what the user
-  had told it, so the user had to say it again. That is worse than not asking at all.
+  had told it in answer (often the user has to say it again). That is worse than not asking.
 A clarifying question asks for something the user had not said, before a solution is given. A
 request for feedback ("Is this what you had in mind?", "Let me know if you want changes") and a
 question asked together with a proposed solution are not clarifying questions; a detail the user

@@ -14,8 +14,9 @@ stay reproducible:
 - as the **judge**, it is an oracle that knows the hidden goal: the score is the share of the
   facets the assistant learned that it learned by asking before a solution, as the rubric
   says (a facet the user gave beside or after a solution, a question that revealed nothing, and
-  a question repeated count against it; a facet the user had told in answer and had to repeat
-  after a solution that went against it was *ignored*: its credit is withdrawn and it costs
+  a question repeated count against it; a facet the user had told in answer that a later
+  solution fails without stating it, or that the user had to repeat after a solution, was
+  *ignored*: its credit is withdrawn and it costs
   :data:`~collab_env.rewards.core.IGNORED_COST` learned facets), 0 without a question that
   revealed something, and 0 when the assistant never proposed a solution. A stand-in for a
   strong judge, not a measurement of one.
@@ -106,16 +107,16 @@ class ScriptedLLM:
         messages = _parse(transcript)
         task, instance = _likeliest(self.by_opening[messages[0]["content"].strip()], messages)
         learned: set[str] = set()  # facets the user told in answer to a question
-        overridden: set[str] = set()  # ... and then had to repeat after a solution
+        overridden: set[str] = set()  # ... and then went against in a solution
         asked = volunteered = wasted = ignored = 0
-        replied = messages[-1]["role"] == "user"
-        replays = _replay(task, instance, messages)
-        for k, (events, _) in enumerate(replays):
+        said = [m["content"] for m in messages if m["role"] == "assistant"]
+        replies = sum(m["role"] == "user" for m in messages) - 1
+        for k, (text, (events, _)) in enumerate(zip(said, _replay(task, instance, messages), strict=False)):
             kinds = [e["type"] for e in events]
             if "proposal" in kinds:  # the rubric: no question beside a solution; a correction is missed
                 pointed = {e["feedback"] for e in events if e.get("feedback")}
-                said_again = replied or k < len(replays) - 1  # the user had to say it: in the transcript
-                again = pointed & learned if said_again else set()  # the solution went against an answer
+                repeated = pointed & learned if k < replies else set()  # the user said it again
+                again = _went_against(task, instance, text, learned) | repeated
                 asked, ignored, learned = asked - len(again), ignored + len(again), learned - again
                 volunteered += kinds.count("reveal") + len(pointed - again - overridden)
                 overridden |= again  # said again later, it is the same ignored answer
@@ -129,6 +130,19 @@ class ScriptedLLM:
             score = 0.0
         thought = f"asked {asked}, volunteered {volunteered}, wasted {wasted}, ignored {ignored}"
         return json.dumps({"thought": thought, "score": score})
+
+
+def _went_against(task: Any, instance: Any, text: str, learned: set[str]) -> set[str]:
+    """The learned facets a solution fails without stating their value: answers it ignored."""
+    solution = task.extract_solution(text)
+    if solution is None or not learned:
+        return set()
+    unmet = {f.name: f.value for f in task.unmet_facets(instance, solution)}
+    return {
+        name
+        for name in learned & set(unmet)
+        if not re.search(rf"(?<!\w){re.escape(unmet[name])}(?!\w)", text, re.I)
+    }
 
 
 def _likeliest(candidates: Sequence[tuple[Any, Any]], messages: Sequence[ChatMessage]) -> tuple[Any, Any]:
