@@ -82,7 +82,7 @@ class RewardBreakdown:
 
 
 class EngagementJudge(Protocol):
-    """Scores the assistant's engagement in a conversation, in [0, 1]."""
+    """Scores the assistant's engagement in a conversation, in [−IGNORED_COST, 1]."""
 
     name: str
 
