@@ -52,6 +52,10 @@ class Args:
     """a real judge model (empty: the loopback oracle)"""
     judge_url: str = ""
     """its OpenAI-compatible endpoint"""
+    judge_max_tokens: int = 200
+    """a real judge's token limit per verdict"""
+    judge_timeout_s: float = 300.0
+    """a real judge's time limit per call (a small local model on shared cores is slow)"""
     envs: str = ",".join(ENVS)
     """comma-separated envs to play"""
     policies: str = ",".join(POLICIES)
@@ -95,7 +99,13 @@ def agreement(rows: list[dict]) -> dict:
 
 def measure(args: Args, base_url: str, failed: list[dict]) -> list[dict]:
     """Play the episodes and score each transcript with both judges (judge failures go to ``failed``)."""
-    judge_chat = OpenAIChat(args.judge_model or "loopback-judge", base_url=args.judge_url or base_url)
+    if args.judge_model:
+        judge_chat = OpenAIChat(
+            args.judge_model, base_url=args.judge_url or base_url, timeout_s=args.judge_timeout_s,
+            max_tokens=args.judge_max_tokens, concurrency=1,
+        )  # fmt: skip
+    else:
+        judge_chat = OpenAIChat("loopback-judge", base_url=base_url)
     judge, heuristic, rows = LLMInteractivityJudge(judge_chat), HeuristicEngagement(), []
     for env_id in args.envs.split(","):
         user = LLMUser(OpenAIChat("loopback-user", base_url=base_url))

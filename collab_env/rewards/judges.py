@@ -84,7 +84,7 @@ def as_score(value: Any, low: float = 0.0) -> float:
     score = float(value.strip() if isinstance(value, str) else value)
     if not math.isfinite(score):
         raise ValueError(f"{value!r} is not a finite number")
-    return min(1.0, max(low, score))
+    return min(1.0, max(float(low), score))
 
 
 def _ask(
