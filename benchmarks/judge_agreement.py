@@ -9,7 +9,8 @@ a real model with ``--judge-model NAME --judge-url URL``. It reports Pearson's a
 correlation, the mean absolute difference, and pairwise agreement: the share of transcript
 pairs (within an env) that both judges order the same way, among those both order (no tie).
 
-Run: ``python -m collab_env.benchmarks.judge_agreement [--episodes 10] [--judge-model M --judge-url URL]``.
+Run: ``python -m collab_env.benchmarks.judge_agreement [--episodes 10] [--judge-model M --judge-url URL]
+[--envs CollabQA-v0,...] [--policies passive,clarify,...]``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collab_env.agents import make_agent
 from collab_env.benchmarks import parse_args, save_results
 from collab_env.benchmarks.reward_hacking import ENVS, Decorated, exploits
 
+from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement
 from collab_env.rewards.judges import LLMInteractivityJudge
@@ -50,6 +52,14 @@ class Args:
     """a real judge model (empty: the loopback oracle)"""
     judge_url: str = ""
     """its OpenAI-compatible endpoint"""
+    judge_max_tokens: int = 200
+    """a real judge's token limit per verdict"""
+    judge_timeout_s: float = 300.0
+    """a real judge's time limit per call (a small local model on shared cores is slow)"""
+    envs: str = ",".join(ENVS)
+    """comma-separated envs to play"""
+    policies: str = ",".join(POLICIES)
+    """comma-separated policies: built-in agents or red-team exploits"""
     out: str = "runs/benchmarks/judge_agreement.json"
 
 
@@ -81,21 +91,27 @@ def agreement(rows: list[dict]) -> dict:
         "transcripts": len(rows),
         "pearson": safe(statistics.correlation, h, j),
         "spearman": safe(statistics.correlation, _ranks(h), _ranks(j)),
-        "mean_abs_diff": statistics.fmean(abs(a - b) for a, b in zip(h, j, strict=True)),
+        "mean_abs_diff": statistics.fmean(abs(a - b) for a, b in zip(h, j, strict=True)) if rows else None,
         "pairwise_agreement": same / differ if differ else None,
         "pairs": differ,
     }
 
 
-def measure(args: Args, base_url: str) -> list[dict]:
-    """Play the episodes and score each transcript with both judges."""
-    judge_chat = OpenAIChat(args.judge_model or "loopback-judge", base_url=args.judge_url or base_url)
+def measure(args: Args, base_url: str, failed: list[dict]) -> list[dict]:
+    """Play the episodes and score each transcript with both judges (judge failures go to ``failed``)."""
+    if args.judge_model:
+        judge_chat = OpenAIChat(
+            args.judge_model, base_url=args.judge_url or base_url, timeout_s=args.judge_timeout_s,
+            max_tokens=args.judge_max_tokens, concurrency=1,
+        )  # fmt: skip
+    else:
+        judge_chat = OpenAIChat("loopback-judge", base_url=base_url)
     judge, heuristic, rows = LLMInteractivityJudge(judge_chat), HeuristicEngagement(), []
-    for env_id in ENVS:
+    for env_id in args.envs.split(","):
         user = LLMUser(OpenAIChat("loopback-user", base_url=base_url))
         env = gym.make(env_id, split="test", user=user, engagement_judge=heuristic)
         task, table = env.unwrapped.task, exploits(env.unwrapped.task.drafter)
-        for name in POLICIES:
+        for name in args.policies.split(","):
             if name in table:
                 base, decoration = table[name]
                 agent = Decorated(make_agent(base, env), decoration, task.name)
@@ -106,10 +122,14 @@ def measure(args: Args, base_url: str) -> list[dict]:
                 if any("error" in info for info in result.infos):
                     continue
                 instance = env.unwrapped.instance
+                try:
+                    verdict = judge(task, instance, result.messages)[0]
+                except ModelCallError as exc:  # a real model's unusable output: counted, not scored
+                    failed.append({"env": env_id, "policy": name, "seed": seed, "error": str(exc)[:200]})
+                    continue
                 rows.append({
                     "env": env_id, "policy": name, "seed": seed,
-                    "heuristic": heuristic(task, instance, result.messages)[0],
-                    "llm": judge(task, instance, result.messages)[0],
+                    "heuristic": heuristic(task, instance, result.messages)[0], "llm": verdict,
                 })  # fmt: skip
     return rows
 
@@ -118,20 +138,23 @@ def main() -> None:
     """Measure, print and save."""
     args = parse_args(Args, __doc__)
     with LoopbackServer(
-        reply=ScriptedLLM([e.removeprefix("Collab").split("-")[0].lower() for e in ENVS])
+        reply=ScriptedLLM([e.removeprefix("Collab").split("-")[0].lower() for e in args.envs.split(",")])
     ) as s:
-        rows = measure(args, s.base_url)
+        failed: list[dict] = []
+        rows = measure(args, s.base_url, failed)
     overall = agreement(rows)
-    per_env = {e: agreement([r for r in rows if r["env"] == e]) for e in ENVS}
+    per_env = {e: agreement([r for r in rows if r["env"] == e]) for e in args.envs.split(",")}
     fmt = lambda x: "n/a" if x is None else f"{x:.2f}"  # noqa: E731
     for name, a in {**per_env, "all": overall}.items():
         print(f"{name:14s} transcripts {a['transcripts']:3d}  pearson {fmt(a['pearson'])}  spearman "
-              f"{fmt(a['spearman'])}  mean |diff| {a['mean_abs_diff']:.2f}  pairwise agreement "
+              f"{fmt(a['spearman'])}  mean |diff| {fmt(a['mean_abs_diff'])}  pairwise agreement "
               f"{fmt(a['pairwise_agreement'])} of {a['pairs']} pairs")  # fmt: skip
     judge = args.judge_model or "loopback oracle (ScriptedLLM)"
+    print(f"{len(failed)} transcripts left out: the judge's output was unusable after its retries")
     path = save_results(
-        "judge_agreement", args, args.out, judge=judge, overall=overall, per_env=per_env, rows=rows
-    )
+        "judge_agreement", args, args.out, judge=judge, overall=overall, per_env=per_env, rows=rows,
+        judge_failures=failed,
+    )  # fmt: skip
     print(f"wrote {path}")
 
 

@@ -7,7 +7,7 @@ import pytest
 from collab_env.agents import make_agent
 
 from collab_env.registration import ENV_IDS
-from collab_env.rewards import HeuristicEngagement, RewardConfig, conversation_reward
+from collab_env.rewards import IGNORED_COST, HeuristicEngagement, RewardConfig, conversation_reward
 from collab_env.rollout import run_episode
 from collab_env.testing.scripted_llm import NON_ANSWERS
 from collab_env.tokens import count_tokens
@@ -185,11 +185,27 @@ def test_asking_without_ever_proposing_loses_to_passive_and_clarify_beats_both(e
     assert r_star["ask_only"] < r_star["passive"] < r_star["clarify"]
 
 
-def test_an_answer_the_user_must_repeat_after_a_solution_was_ignored_and_loses_its_credit(toy_task, instance):
+def test_an_answer_the_user_must_repeat_after_a_solution_was_ignored_and_costs_more_than_not_asking(
+    toy_task, instance
+):
     colour = instance.facet("colour")
     conv = _conv(
         "Make me a widget.", "What colour should it be?", colour.statement, "ANSWER: none none none",
         f"That's not it. {colour.statement}",
     )  # fmt: skip
     score, details = HeuristicEngagement()(toy_task, instance, conv)
-    assert (details["answered"], details["ignored"], score) == (0, 1, 0.0)
+    assert (details["answered"], details["ignored"], score) == (0, 1, -IGNORED_COST)
+    not_asked = _conv("Make me a widget.", "ANSWER: none none none", f"That's not it. {colour.statement}")
+    assert score < HeuristicEngagement()(toy_task, instance, not_asked)[0] == 0.0
+
+
+def test_one_ignored_answer_outweighs_three_used_ones(toy_task, instance):
+    """Asking and ignoring must not pay where the assistant's prior is right 3 times in 4."""
+    colour, size = instance.facet("colour"), instance.facet("size")
+    used = _conv("Make me a widget.", "What colour should it be?", colour.statement, "ANSWER: none none none")
+    ignored = _conv(
+        "Make me a widget.", "What size should it be?", size.statement, "ANSWER: none none none",
+        f"That's not it. {size.statement}",
+    )  # fmt: skip
+    judge = HeuristicEngagement()
+    assert 3 * judge(toy_task, instance, used)[0] + judge(toy_task, instance, ignored)[0] <= 0.0

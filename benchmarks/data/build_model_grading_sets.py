@@ -43,15 +43,20 @@ ENV_IDS = {"math": "CollabMath-v0", "qa": "CollabQA-v0"}
 PER_SOURCE = 3
 
 
-def problems() -> list[dict]:
-    """The math and QA problems to ask: built-in test instances and shared records."""
+def problems(start: int = 0, per_source: int = PER_SOURCE) -> list[dict]:
+    """The math and QA problems to ask: built-in test instances and shared records.
+
+    Args:
+        start: Index of the first instance of each source.
+        per_source: Instances of each source, from ``start``.
+    """
     from collab_env.tasks.datasets import load_dataset
     from collab_env.tasks.math import MathTask
     from collab_env.tasks.qa import QATask
 
     out = []
     for family, task in (("math", MathTask()), ("qa", QATask())):
-        for index in range(PER_SOURCE):
+        for index in range(start, start + per_source):
             instance = task.instance("test", index)
             out.append(_problem(family, f"built-in {ENV_IDS[family]} test split", instance, ""))
     for family, spec in (
@@ -63,7 +68,7 @@ def problems() -> list[dict]:
             print(f"skipped {spec}: {SHARED / path} is absent", file=sys.stderr)
             continue
         task = load_dataset(f"{name}:{SHARED / path}")
-        for index in range(min(PER_SOURCE, task.size("test"))):
+        for index in range(start, min(start + per_source, task.size("test"))):
             out.append(_problem(family, f"shared sample {path}", task.instance("test", index), "shared-"))
     return out  # fmt: skip
 
@@ -81,8 +86,20 @@ def _problem(family: str, source: str, instance, prefix: str) -> dict:
     }  # fmt: skip
 
 
-def generate(pairs: list[tuple[str, str]], path: Path, styles=tuple(STYLES), families=("math", "qa")) -> None:
-    """Every (model, style, problem) reply with its provenance, appended to ``path`` as it comes."""
+def generate(
+    pairs: list[tuple[str, str]],
+    path: Path,
+    styles=tuple(STYLES),
+    families=("math", "qa"),
+    asked: list[dict] | None = None,
+    max_tokens: int | None = None,
+    concurrency: int = 2,
+) -> None:
+    """Every (model, style, problem) reply with its provenance, appended to ``path`` as it comes.
+
+    ``asked`` defaults to :func:`problems`; ``max_tokens`` overrides the styles' limits; a
+    reply already in ``path`` (same id) is not written twice.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from collab_env.llm import OpenAIChat
@@ -92,23 +109,28 @@ def generate(pairs: list[tuple[str, str]], path: Path, styles=tuple(STYLES), fam
             {"role": "system", "content": STYLES[style][0]},
             {"role": "user", "content": problem["request"]},
         ]
-        result = chat.complete(messages, max_tokens=STYLES[style][1], temperature=0.0, seed=0)
+        limit = max_tokens or STYLES[style][1]
+        result = chat.complete(messages, max_tokens=limit, temperature=0.0, seed=0)
         row = {
             **problem,
             "model": model,
             "prompt_style": style,
             "system": STYLES[style][0],
+            "max_tokens": limit,
             "reply": result.text,
             "finish_reason": result.finish_reason,
         }
         return {"id": reply_id(row), **row}
 
     path.touch()
+    asked = problems() if asked is None else asked
     for base_url, model in pairs:
-        chat = OpenAIChat(model, base_url=base_url, concurrency=2, timeout_s=900)
-        with ThreadPoolExecutor(2) as pool, path.open("a") as out:
-            asks = [(chat, model, s, p) for s in styles for p in problems() if p["family"] in families]
+        chat = OpenAIChat(model, base_url=base_url, concurrency=concurrency, timeout_s=900)
+        with ThreadPoolExecutor(concurrency) as pool, path.open("a") as out:
+            asks = [(chat, model, s, p) for s in styles for p in asked if p["family"] in families]
             for row in pool.map(lambda a: ask(*a), asks):
+                if row["id"] in {r["id"] for r in _read(path)}:
+                    continue
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 out.flush()
                 print(
@@ -161,13 +183,25 @@ def main() -> None:
     parser.add_argument(
         "--replies", default=str(REPLIES), help="where the replies go (label reads model_replies.jsonl)"
     )
+    parser.add_argument("--start", type=int, default=0, help="first instance of each source")
+    parser.add_argument("--per-source", type=int, default=PER_SOURCE, help="instances of each source")
+    parser.add_argument("--max-tokens", type=int, help="override the prompt styles' token limits")
+    parser.add_argument("--concurrency", type=int, default=2, help="requests in flight per endpoint")
     args = parser.parse_args()
     if args.step == "label":
         return label()
     if not args.model or len(args.model) != len(args.base_url):
         parser.error("give one --base-url per --model")
     pairs = list(zip(args.base_url, args.model, strict=True))
-    generate(pairs, Path(args.replies), tuple(args.style or STYLES), tuple(args.family or ("math", "qa")))
+    generate(
+        pairs,
+        Path(args.replies),
+        tuple(args.style or STYLES),
+        tuple(args.family or ("math", "qa")),
+        problems(args.start, args.per_source),
+        args.max_tokens,
+        args.concurrency,
+    )
 
 
 if __name__ == "__main__":

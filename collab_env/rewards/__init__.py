@@ -1,6 +1,7 @@
 """Rewards: R* and its parts, and the judges that score engagement."""
 
 from collab_env.rewards.core import (
+    IGNORED_COST,
     MAX_CREDITED_QUESTIONS,
     EngagementJudge,
     HeuristicEngagement,
@@ -11,6 +12,7 @@ from collab_env.rewards.core import (
 )
 
 __all__ = [
+    "IGNORED_COST",
     "MAX_CREDITED_QUESTIONS",
     "EngagementJudge",
     "HeuristicEngagement",

@@ -54,7 +54,7 @@ class RewardBreakdown:
         total: R*.
         task_metric: R_ext, in [0, 1] (0 when no solution was proposed).
         token_penalty: min(λ · k, cap), subtracted.
-        engagement: R_eng, in [0, 1]; ``None`` while a model-backed judge has not judged yet
+        engagement: R_eng, in [−IGNORED_COST, 1]; ``None`` while a model-backed judge has not judged yet
             (steps before the last of an episode with an LLM judge).
         assistant_tokens: Assistant tokens counted (cl100k_base); user tokens are not counted.
         engagement_judge: Which judge produced R_eng (``"heuristic"`` offline).
@@ -82,7 +82,7 @@ class RewardBreakdown:
 
 
 class EngagementJudge(Protocol):
-    """Scores the assistant's engagement in a conversation, in [0, 1]."""
+    """Scores the assistant's engagement in a conversation, in [−IGNORED_COST, 1]."""
 
     name: str
 
@@ -90,6 +90,17 @@ class EngagementJudge(Protocol):
         self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
     ) -> tuple[float, dict[str, Any]]:
         """Return the score and the evidence behind it."""
+
+
+#: What an answer the assistant ignored costs, in answered questions (R_eng's floor is its
+#: negative). Asking and then proposing as if the answer had not been given is worse than not
+#: asking: the user answered for nothing and had to say it again. Transcripts in which the
+#: assistant's prior happened to match the answer read exactly like honest ones, so the cost
+#: of the transcripts where it did not must outweigh their credit: with cost c, asking and then
+#: ignoring gains engagement only when its prior is right more than c times in c + 1 (3 in 4
+#: here), when the question was hardly needed. CollabQA's first reading is the intended one
+#: in 3 of 4 test episodes.
+IGNORED_COST = 3.0
 
 
 class HeuristicEngagement:
@@ -113,10 +124,13 @@ class HeuristicEngagement:
     contained: "No clue honestly." and "Sounds good, thanks!" carry none, "It's for new
     employees." does. Nothing here depends on how a particular user simulator words its
     replies. An answer the user has to repeat after a solution ("That's not quite it. I mean
-    Hana.", when it had said so) was *ignored*: its credit is withdrawn and it counts against.
-    ``R_eng = answered / (answered + unanswered + generic + excess + missed + ignored)``, in
-    [0, 1]; a conversation with no question judged, and one in which the assistant never
-    proposed a solution, score 0: asking every turn and never delivering earns nothing.
+    Hana.", when it had said so) was *ignored*: its credit is withdrawn and it costs
+    :data:`IGNORED_COST` answered questions, since asking and then ignoring the answer is worse
+    than not asking.
+    ``R_eng = (answered − IGNORED_COST · ignored) / (answered + unanswered + generic + excess +
+    missed + ignored)``, in [−IGNORED_COST, 1]; a conversation with no question judged, and one
+    in which the assistant never proposed a solution, score 0: asking every turn and never
+    delivering earns nothing.
     """
 
     name = "heuristic"
@@ -157,7 +171,8 @@ class HeuristicEngagement:
             asked, proposal = [], False
         proposed = task.final_solution(messages) is not None
         judged = sum(counts.values())
-        score = counts["answered"] / judged if judged and proposed else 0.0
+        earned = counts["answered"] - IGNORED_COST * counts["ignored"]
+        score = earned / judged if judged and proposed else 0.0
         return score, {**counts, "solution_proposed": proposed}
 
 

@@ -13,23 +13,28 @@ from typing import TYPE_CHECKING, Any
 
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm.base import ChatModel
+from collab_env.rewards.core import IGNORED_COST
 from collab_env.types import ChatMessage, TaskInstance
 
 if TYPE_CHECKING:
     from collab_env.task import Task
 
 INTERACTIVITY_RUBRIC = """You judge how well an AI assistant engaged with a user in a conversation.
-Score the assistant's interactivity from 0 to 1:
+Score the assistant's interactivity from -3 to 1:
 - 1: it asked the clarifying questions that mattered when the request was unclear, followed up
   specifically on what the user said, and showed it understood what the user needs;
 - 0.5: some useful engagement, but it missed important questions, asked needless ones, or assumed;
-- 0: no engagement: it answered without asking when it should have, or ignored the user.
+- 0: no engagement: it answered without asking when it should have;
+- -3: it asked, then ignored the answer: it proposed a solution that went against what the user
+  had told it in answer (often the user has to say it again). That is worse than not asking.
 A clarifying question asks for something the user had not said, before a solution is given. A
 request for feedback ("Is this what you had in mind?", "Let me know if you want changes") and a
 question asked together with a proposed solution are not clarifying questions; a detail the user
-had to give as a correction after a solution is a question the assistant missed.
+had to give as a correction after a solution is a question the assistant missed. An assistant
+that never proposed a solution scores 0, whatever it asked: asking without delivering is not
+collaboration.
 Do not judge the quality of the final solution, only the engagement.
-Answer with one JSON object: {"thought": "<your reasoning>", "score": <number from 0 to 1>}"""
+Answer with one JSON object: {"thought": "<your reasoning>", "score": <number from -3 to 1>}"""
 EXTRACTION_PROMPT = """Below is a conversation between a user and an AI assistant about a {family} task.
 Copy out the final {what} the assistant proposed, exactly as written, with nothing added; if the
 assistant never proposed one, use null.
@@ -65,11 +70,11 @@ def as_bool(value: Any) -> bool:
     raise ValueError(f"{value!r} is not true or false")
 
 
-def as_score(value: Any) -> float:
-    """A judge's score as a number in [0, 1], also when written as a string (``"0.7"``).
+def as_score(value: Any, low: float = 0.0) -> float:
+    """A judge's score as a number in [low, 1], also when written as a string (``"0.7"``).
 
-    >>> as_score("0.7"), as_score(3), as_score(" -1 ")
-    (0.7, 1.0, 0.0)
+    >>> as_score("0.7"), as_score(3), as_score(" -1 "), as_score(-5, low=-3)
+    (0.7, 1.0, 0.0, -3.0)
 
     Raises:
         ValueError: for anything that is not a finite number (``"high"``, ``true``, ``None``).
@@ -79,7 +84,7 @@ def as_score(value: Any) -> float:
     score = float(value.strip() if isinstance(value, str) else value)
     if not math.isfinite(score):
         raise ValueError(f"{value!r} is not a finite number")
-    return min(1.0, max(0.0, score))
+    return min(1.0, max(float(low), score))
 
 
 def _ask(
@@ -107,7 +112,7 @@ def _ask(
 
 
 class LLMInteractivityJudge:
-    """R_eng from a chat model with an interactivity rubric, in [0, 1].
+    """R_eng from a chat model with an interactivity rubric, in [−IGNORED_COST, 1].
 
     Args:
         model: The judge model.
@@ -130,7 +135,9 @@ class LLMInteractivityJudge:
         if not any(m["role"] == "assistant" for m in messages):
             return 0.0, {"thought": "no assistant turn"}
         prompt = f"{INTERACTIVITY_RUBRIC}\n\nConversation:\n\n{_transcript(messages)}"
-        score, verdict = _ask(self.model, prompt, "score", self.attempts, as_score)
+        score, verdict = _ask(
+            self.model, prompt, "score", self.attempts, lambda v: as_score(v, low=-IGNORED_COST)
+        )
         return score, {"thought": str(verdict.get("thought", ""))}
 
 

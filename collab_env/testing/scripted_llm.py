@@ -14,8 +14,12 @@ stay reproducible:
 - as the **judge**, it is an oracle that knows the hidden goal: the score is the share of the
   facets the assistant learned that it learned by asking before a solution, as the rubric
   says (a facet the user gave beside or after a solution, a question that revealed nothing, and
-  a question repeated count against it), 0 without a question that revealed something. A stand-in for a strong judge,
-  not a measurement of one.
+  a question repeated count against it; a facet the user had told in answer that a later
+  solution fails without stating it, or that the user had to repeat after a solution, was
+  *ignored*: its credit is withdrawn and it costs
+  :data:`~collab_env.rewards.core.IGNORED_COST` learned facets), 0 without a question that
+  revealed something, and 0 when the assistant never proposed a solution. A stand-in for a
+  strong judge, not a measurement of one.
 
 >>> from collab_env.testing.openai_server import LoopbackServer
 >>> endpoint = ScriptedLLM(["qa"])
@@ -33,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from collab_env.rewards.core import IGNORED_COST
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage
 
 #: What a small instruct model writes when it has nothing to tell (none of it is the scripted user's).
@@ -63,13 +68,13 @@ class ScriptedLLM:
         from collab_env.builders import make_task
 
         self.by_goal: dict[str, tuple[Any, Any]] = {}
-        self.by_opening: dict[str, tuple[Any, Any]] = {}
+        self.by_opening: dict[str, list[tuple[Any, Any]]] = {}  # instances of a template share one
         for family in families:
             task = make_task(family)
             for k in range(task.size(split)):
                 instance = task.instance(split, k)
                 self.by_goal[instance.request.strip()] = (task, instance)
-                self.by_opening[instance.opening.strip()] = (task, instance)
+                self.by_opening.setdefault(instance.opening.strip(), []).append((task, instance))
 
     def __call__(self, messages: Sequence[Mapping[str, Any]], request: Mapping[str, Any]) -> str:
         """The reply to one request: a user message or a judge's verdict, as JSON."""
@@ -100,20 +105,50 @@ class ScriptedLLM:
 
     def _judge(self, transcript: str) -> str:
         messages = _parse(transcript)
-        task, instance = self.by_opening[messages[0]["content"].strip()]
-        asked = volunteered = wasted = 0
-        for events, _ in _replay(task, instance, messages):
+        task, instance = _likeliest(self.by_opening[messages[0]["content"].strip()], messages)
+        learned: set[str] = set()  # facets the user told in answer to a question
+        overridden: set[str] = set()  # ... and then went against in a solution
+        asked = volunteered = wasted = ignored = 0
+        said = [m["content"] for m in messages if m["role"] == "assistant"]
+        replies = sum(m["role"] == "user" for m in messages) - 1
+        for k, (text, (events, _)) in enumerate(zip(said, _replay(task, instance, messages), strict=False)):
             kinds = [e["type"] for e in events]
             if "proposal" in kinds:  # the rubric: no question beside a solution; a correction is missed
-                volunteered += kinds.count("reveal") + sum(1 for e in events if e.get("feedback"))
+                pointed = {e["feedback"] for e in events if e.get("feedback")}
+                repeated = pointed & learned if k < replies else set()  # the user said it again
+                again = _went_against(task, instance, text, learned) | repeated
+                asked, ignored, learned = asked - len(again), ignored + len(again), learned - again
+                volunteered += kinds.count("reveal") + len(pointed - again - overridden)
+                overridden |= again  # said again later, it is the same ignored answer
                 continue
             asked += kinds.count("reveal")
+            learned |= {e["facet"] for e in events if e["type"] == "reveal"}
             wasted += kinds.count("vague") + kinds.count("redundant")
-        total = asked + volunteered + wasted
-        score = asked / total if asked else 0.0
-        return json.dumps(
-            {"thought": f"asked {asked}, volunteered {volunteered}, wasted {wasted}", "score": score}
-        )
+        total = asked + volunteered + wasted + ignored
+        score = (asked - IGNORED_COST * ignored) / total if asked or ignored else 0.0
+        if task.final_solution(messages) is None:  # the rubric: asking without delivering earns nothing
+            score = 0.0
+        thought = f"asked {asked}, volunteered {volunteered}, wasted {wasted}, ignored {ignored}"
+        return json.dumps({"thought": thought, "score": score})
+
+
+def _went_against(task: Any, instance: Any, text: str, learned: set[str]) -> set[str]:
+    """The learned facets a solution fails without stating their value: answers it ignored."""
+    solution = task.extract_solution(text)
+    if solution is None or not learned:
+        return set()
+    unmet = {f.name: f.value for f in task.unmet_facets(instance, solution)}
+    return {
+        name
+        for name in learned & set(unmet)
+        if not re.search(rf"(?<!\w){re.escape(unmet[name])}(?!\w)", text, re.I)
+    }
+
+
+def _likeliest(candidates: Sequence[tuple[Any, Any]], messages: Sequence[ChatMessage]) -> tuple[Any, Any]:
+    """The instance, among those sharing an opening, whose facts the user's messages state most."""
+    said = " ".join(m["content"] for m in messages if m["role"] == "user")
+    return max(candidates, key=lambda c: sum(f.statement in said for f in c[1].facets))
 
 
 def _parse(transcript: str) -> list[ChatMessage]:
