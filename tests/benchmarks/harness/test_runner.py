@@ -250,7 +250,9 @@ def test_one_worker_keeps_its_episodes_in_flight_and_plays_what_a_serial_run_pla
 
     with LoopbackServer(reply=reply, latency_s=0.1) as server:
         env = EnvConfig(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic")
-        config = BenchConfig(["CollabDoc-v0"], ["clarify", "passive"], 3, out=str(tmp_path), workers=1, env=env)
+        config = BenchConfig(
+            ["CollabDoc-v0"], ["clarify", "passive"], 3, out=str(tmp_path), workers=1, env=env
+        )
         _, records = read_log(run_bench(config))
         assert server.max_in_flight == 6  # the worker's six episodes wait for their replies together
         serial = [play(("CollabDoc-v0", a, k, 0, "default"), config) for a in config.agents for k in range(3)]
