@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from collab_env.errors import ConfigError
+from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm import bounded
 from collab_env.llm import json_mode as serves_json
 from collab_env.llm.base import ChatModel, ChatResult
@@ -109,6 +109,7 @@ class LLMUser(UserSimulator):
         self.protocol, self.opening, self.profiles = protocol, opening, profiles
         json_mode = serves_json(model) if json_mode is None else json_mode
         self.format = ("schema" if schema else "json") if json_mode else "none"
+        self._schema_form = "schema"
         self.sampling = bounded("user", model, sampling)
         self.reminders = protocol_reminders(protocol)
 
@@ -211,15 +212,34 @@ class LLMUser(UserSimulator):
             per_call = []
             for p in todo:
                 p.seed = int(p.request.rng.integers(2**31))
-                fmt = protocol.response_format(self.protocol, p.request.instance, self.format)
+                fmt = protocol.response_format(self.protocol, p.request.instance, self._mode())
                 per_call.append({"seed": p.seed, **({"response_format": fmt} if fmt else {})})
-            results = send([p.attempt(self.reminders) for p in todo], per_call)
+            results = self._send_formatted(send, todo, per_call)
             for p, result in zip(todo, results, strict=True):
                 p.judge(result, self._read, self._rule)
             todo = [p for p in todo if p.problem]
             if not todo:
                 break
         return pending
+
+    def _mode(self) -> str:
+        """The ``response_format`` mode of the next call (the endpoint's spelling of a schema)."""
+        return self._schema_form if self.format == "schema" else self.format
+
+    def _send_formatted(self, send: Callable, todo: list[Pending], per_call: list[dict[str, Any]]) -> list:
+        """``send`` the attempts; an endpoint that refuses ``json_schema`` gets the schema in its own form."""
+        prompts = [p.attempt(self.reminders) for p in todo]
+        try:
+            return send(prompts, per_call)
+        except ModelCallError as exc:
+            if not protocol.refuses_schema(exc, self._mode()):
+                raise
+            self._schema_form = "object_schema"  # the same schema: the user's version does not change
+            for p, call in zip(todo, per_call, strict=True):
+                call["response_format"] = protocol.response_format(
+                    self.protocol, p.request.instance, self._mode()
+                )
+            return send(prompts, per_call)
 
     def _read(self, raw: str) -> dict[str, Any] | None:
         """The reply as ``{"message", "done", "reveal", ...}``, or ``None`` when it does not parse."""

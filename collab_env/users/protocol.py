@@ -96,7 +96,11 @@ def reminders(protocol: str) -> dict[str, str]:
 
 
 def response_format(protocol: str, instance: TaskInstance, mode: str) -> dict[str, Any] | None:
-    """The ``response_format`` of a call: a JSON schema (grounded, ``mode="schema"``), JSON mode, or none."""
+    """The ``response_format`` of a call: a JSON schema (grounded, ``mode="schema"``), JSON mode, or none.
+
+    ``mode="object_schema"`` spells the schema as ``{"type": "json_object", "schema": ...}``, the
+    form llama-cpp-python's server takes (it refuses ``json_schema``; llama.cpp's own server takes both).
+    """
     if mode == "none":
         return None
     if mode == "json" or protocol != "grounded":
@@ -108,7 +112,16 @@ def response_format(protocol: str, instance: TaskInstance, mode: str) -> dict[st
         "properties": {"reveal": reveal, "message": {"type": "string"}, "done": {"type": "boolean"}},
         "required": ["reveal", "message", "done"],
     }
+    if mode == "object_schema":
+        return {"type": "json_object", "schema": schema}
     return {"type": "json_schema", "json_schema": {"name": "user_reply", "schema": schema}}
+
+
+def refuses_schema(error: Exception, mode: str) -> bool:
+    """Whether ``error`` is an endpoint refusing the ``json_schema`` spelling of ``response_format``
+    (then the same schema is sent as ``mode="object_schema"``)."""
+    text = str(error)
+    return mode == "schema" and "response_format" in text and "json_object" in text
 
 
 def goal_text(task_name: str, instance: TaskInstance, protocol: str, messages: Sequence[ChatMessage]) -> str:

@@ -10,7 +10,7 @@ import pytest
 from collab_env.agents import make_agent
 
 import collab_env
-from collab_env.errors import ConfigError
+from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
@@ -112,3 +112,34 @@ def test_the_papers_free_roleplay_is_kept_as_an_option():
 def test_unknown_protocol_is_a_config_error():
     with pytest.raises(ConfigError, match="protocol"):
         LLMUser(OpenAIChat("m", base_url="http://127.0.0.1:9/v1"), protocol="free")
+
+
+class _RefusesJsonSchema:
+    """An endpoint like llama-cpp-python's server: ``json_schema`` refused, ``json_object`` + schema taken."""
+
+    def __init__(self, model):
+        self.model, self.name, self.usage, self.formats = model, model.name, model.usage, []
+
+    def complete(self, messages, **params):
+        self.formats.append(params.get("response_format"))
+        if params.get("response_format", {}).get("type") == "json_schema":
+            raise ModelCallError(
+                "failed with 500: {'loc': ('body', 'response_format', 'type'), "
+                "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}"
+            )
+        return self.model.complete(messages, **params)
+
+
+def test_an_endpoint_that_refuses_json_schema_gets_the_same_schema_as_json_object():
+    with LoopbackServer(reply=lambda m: _reply(["price_a"], "notebooks are 3 each")) as server:
+        model = _RefusesJsonSchema(OpenAIChat("small", base_url=server.base_url, backoff_s=0.01))
+        user = LLMUser(model, json_mode=True, opening="template")
+        version = user.version
+        env = gym.make("CollabMath-v0", split="test", user=user)
+        env.reset(seed=0)
+        obs, *_ = env.step("How much is a notebook?")
+        env.step("And how many did you buy?")
+    assert "3" in obs[-1]["content"] and user.version == version  # the same user: only the spelling changed
+    first, second, third = model.formats
+    assert first["type"] == "json_schema" and second == third
+    assert second["type"] == "json_object" and second["schema"] == first["json_schema"]["schema"]
