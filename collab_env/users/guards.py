@@ -44,9 +44,22 @@ REMINDERS = {
         "Your message stated a detail that is not your goal's (a number, name or date your goal does "
         "not have). Give the details exactly as your goal states them."
     ),
+    "early_end": (
+        "You ended the chat while still giving the assistant details of your goal, before it could "
+        "use them. End the chat only when its answer already gives you what you want."
+    ),
 }
 #: The rules from the worst to the mildest: after the retries the mildest reply is used.
-SEVERITY = ("empty", "assistant_voice", "narration", "solving", "contradiction", "goal_dump", "long")
+SEVERITY = (
+    "empty",
+    "assistant_voice",
+    "narration",
+    "solving",
+    "contradiction",
+    "goal_dump",
+    "long",
+    "early_end",
+)
 
 # The service register of an assistant, addressed to the person being helped: a user asks for
 # help, so these are never the user's words. ("Let me know if you need more details." and "you
@@ -58,6 +71,7 @@ _VOICE = re.compile(
     r"|i hope (this|that) helps|\bas an ai\b|once you have (the|your) .{1,60}, you can (proceed|calculate)"
     r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
     r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you"
+    r"|\bi (don'?t|do not) have enough information to (answer|help|assist|complete|fulfil)"
     r"|^\s*\**(assistant|ai)\**\s*:"
     r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|calculate|compute|solve)"
     r" (the|this|that|your|it) (function|code|solution|program|script|calculation|answer|for you)\b"

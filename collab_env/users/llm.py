@@ -262,6 +262,8 @@ class LLMUser(UserSimulator):
         if p.opening:
             return _opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
+        if parsed["done"] and _early_end(p):
+            return "early_end"
         if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
             parsed["text"] = (
                 guards.repair(parsed["text"], *args) if self.protocol == "grounded" else parsed["text"]
@@ -333,6 +335,16 @@ def _opening_rule(text: str, instance: TaskInstance, kinds: Sequence, max_words:
     if rule is None and guards.unasked_facts(text, [], instance, kinds):
         return "goal_dump"
     return rule
+
+
+def _early_end(p: Pending) -> bool:
+    """Whether a grounded reply ends the chat while it reveals details not yet told, for the first
+    time in this reply (asked once whether it means it; a second such attempt ends the chat)."""
+    if "reveal" not in p.parsed or any(problem == "early_end" for problem, _, _ in p.attempts):
+        return False
+    said = " ".join(m["content"] for m in p.request.messages if m["role"] == "user")
+    hidden = {f.name: f for f in p.request.instance.hidden_facets}
+    return any(i in hidden and not guards.states(said, hidden[i].value) for i in p.parsed["reveal"])
 
 
 def protocol_reminders(name: str) -> dict[str, str]:

@@ -143,3 +143,19 @@ def test_an_endpoint_that_refuses_json_schema_gets_the_same_schema_as_json_objec
     first, second, third = model.formats
     assert first["type"] == "json_schema" and second == third
     assert second["type"] == "json_object" and second["schema"] == first["json_schema"]["schema"]
+
+
+def test_ending_the_chat_while_still_giving_details_is_asked_once_then_believed():
+    replies = iter([_reply(["price_a"], "they are 3 each", done=True), _reply(["price_a"], "3 each")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step("How much is a notebook?")
+    assert not terminated and "3" in obs[-1]["content"] and info["user"]["drift_kinds"] == {"early_end": 1}
+    assert "You ended the chat while still giving" in server.bodies[-1]["messages"][-1]["content"]
+    again = iter([_reply(["price_a"], "3 each, bye", done=True)] * 2)
+    with LoopbackServer(reply=lambda m: next(again)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        _, _, terminated, *_ = env.step("How much is a notebook?")
+    assert terminated and server.requests == 2
