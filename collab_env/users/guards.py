@@ -272,7 +272,10 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
     - an identifier (``snake_case`` or in backticks), where a facet names one;
     - a weekday or month, where a facet is a date;
     - another candidate, where a facet's keywords list the candidates (the QA readings) and the
-      message names one of them but not the goal's.
+      message names one of them but not the goal's;
+    - a detail given to the wrong candidate: a sentence that names one candidate with a date or
+      number that the material says only of another ("Hana went on Monday" where Clara went on
+      Monday), unless the sentence denies it.
     """
     known = _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
     mine, facets = _normal(text), instance.facets
@@ -294,6 +297,26 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
         others = [k for k in f.keywords if _normal(k) != _normal(f.value)]
         if f.value in f.keywords and not _states(mine, f.value):
             false += [k for k in others if _states(mine, k)]
+        if f.value in f.keywords and len(f.keywords) > 1:
+            false += _misattributed(mine, sentences(known), [_normal(k) for k in f.keywords])
+    return false
+
+
+def _misattributed(mine: str, known: list[str], candidates: list[str]) -> list[str]:
+    """``"candidate: detail"`` for each sentence of ``mine`` that gives one candidate a date or
+    number which the ``known`` sentences give only to other candidates."""
+    false = []
+    for sentence in sentences(mine):
+        named = [c for c in candidates if _states(sentence, c)]
+        if len(named) != 1 or _CORRECTION.search(sentence):
+            continue
+        details = [w for w in _DATE_WORDS if _states(sentence, w)] + _NUMBER.findall(sentence)
+        for detail in details:
+            said = [k for k in known if _states(k, detail)]
+            if not any(_states(k, named[0]) for k in said) and any(
+                _states(k, c) for k in said for c in candidates if c != named[0]
+            ):
+                false.append(f"{named[0]}: {detail}")
     return false
 
 

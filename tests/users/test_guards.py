@@ -124,6 +124,7 @@ def _check_on(task_id, assistant, reply):
             "The assistant's function does not handle invalid input correctly. It should raise an error.",
         ),
         ("qa-test-00000", "Clara or Hana?", "Hana went to the hardware store on Thursday"),
+        ("qa-test-00000", "Clara or Hana?", "Hana. She did not go on Monday, that was Clara."),
     ],
 )
 def test_what_users_write_is_not_rejected(task_id, assistant, reply):
@@ -147,6 +148,12 @@ def test_what_users_write_is_not_rejected(task_id, assistant, reply):
         ("math-test-00000", "Each notebook costs $5.", "contradiction"),
         ("code-test-00000", "Call it `make_slug`.", "contradiction"),
         ("qa-test-00000", "I mean Clara.", "contradiction"),
+        ("qa-test-00000", "Hana went on Monday, and both of them plan carefully.", "contradiction"),
+        (
+            "doc-test-00001",
+            "I'm sorry, but I don't have enough information to answer this request.",
+            "assistant_voice",
+        ),
     ],
 )
 def test_the_drift_real_models_wrote_is_caught(task_id, reply, rule):
