@@ -65,9 +65,11 @@ SEVERITY = (
 # help, so these are never the user's words. ("Let me know if you need more details." and "you
 # can proceed to the next part" are a user's: issue 23.)
 _VOICE = re.compile(
-    r"how (can|may) i (help|assist)|i'?d be (happy|glad) to help|(glad|happy) (that )?i could help"
+    r"how (can|may) i (help|assist)|i'?d be (happy|glad) to (help|answer|assist|explain|clarify)"
+    r"|(glad|happy) (that )?i could help"
     r"|is there anything else (i can|you need)|let me know if you (need|have) (anything|any (other|further) "
-    r"(questions|help|assistance))|feel free to (ask|reach)"
+    r"(questions|help|assistance))|let me know if (you have|there are) any (other |further |more )?questions"
+    r"|feel free to (ask|reach)"
     r"|i hope (this|that) helps|\bas an ai\b|once you have (the|your) .{1,60}, you can (proceed|calculate)"
     r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
     r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you"
@@ -103,6 +105,10 @@ _EQUATION = re.compile(r"\d[\d.,]*\s*[-+*/×x÷]\s*\$?\d[\d.,]*%?\s*=\s*\$?-?\d"
 _FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)(?:```|$)", re.S)
 # Code that defines what was asked for: a function with a body.
 _DEFINITION = re.compile(r"^\s*def \w+\s*\(.*\)\s*(->[^:]*)?:|^\s*function \w+\s*\(", re.M)
+# A template's placeholder ("Dear [Recipient]", "[Your Name]"): what a writer of the document leaves.
+_PLACEHOLDER = re.compile(
+    r"\[(your |recipient|name|date|company|insert|first name|organi[sz]ation)[^\]\n]{0,30}\]", re.I
+)
 #: A pasted snippet is at most this many lines; longer unquoted code is a solution.
 MAX_SNIPPET_LINES = 4
 #: More goal facts than this, unasked, in one message is a dump (one volunteered detail is human).
@@ -127,7 +133,7 @@ def check(
     if not text.strip():
         return "empty"
     own = unquoted(text, messages)
-    if _VOICE.search(own):
+    if _VOICE.search(own) or echoes_question(own, messages):
         return "assistant_voice"
     if _NARRATION.search(own):
         return "narration"
@@ -160,9 +166,23 @@ def unquoted(text: str, messages: Sequence[ChatMessage]) -> str:
     return "\n".join(lines)
 
 
+def echoes_question(text: str, messages: Sequence[ChatMessage]) -> bool:
+    """Whether ``text`` asks the assistant's own last question back as its own (a model that
+    slips into the assistant's role: asked "Who is the audience?", it asks "Who is the audience?").
+
+    >>> said = [{"role": "assistant", "content": "Quick question: Who is the audience?"}]
+    >>> echoes_question("Sure! Who is the audience?", said), echoes_question("The audience? Kids.", said)
+    (True, False)
+    """
+    last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
+    theirs = _normal(last)
+    return any(len(q.split()) >= 3 and _normal(q) in theirs for q in questions(text))
+
+
 def solves(text: str) -> bool:
-    """Whether a user message does the task itself: a worked calculation, or code that is more
-    than a pasted snippet (a function definition, or a long unquoted block).
+    """Whether a user message does the task itself: a worked calculation, code that is more
+    than a pasted snippet (a function definition, or a long unquoted block), or a document with
+    a template's placeholder ("Dear [Recipient]").
 
     >>> solves("So 40 * 0.9 = 36, plus tax"), solves("The kettle costs $40 and it's 10% off")
     (True, False)
@@ -178,7 +198,7 @@ def solves(text: str) -> bool:
         lines = [line for line in block.strip().splitlines() if line.strip()]
         if len(lines) > MAX_SNIPPET_LINES or _DEFINITION.search(block):
             return True
-    return bool(_DEFINITION.search(text))
+    return bool(_DEFINITION.search(text) or _PLACEHOLDER.search(text))
 
 
 def unasked_facts(
@@ -354,6 +374,7 @@ __all__ = [
     "asked_facets",
     "check",
     "contradicted",
+    "echoes_question",
     "repair",
     "sentences",
     "solves",
