@@ -149,6 +149,13 @@ def test_what_users_write_is_not_rejected(task_id, assistant, reply):
         ("code-test-00000", "Call it `make_slug`.", "contradiction"),
         ("qa-test-00000", "I mean Clara.", "contradiction"),
         ("qa-test-00000", "Hana went on Monday, and both of them plan carefully.", "contradiction"),
+        ("doc-test-00000", "Dear [Recipient]", "solving"),
+        (
+            "doc-test-00000",
+            "The date is Friday. I'd be happy to answer them before stock runs out.",
+            "assistant_voice",
+        ),
+        ("doc-test-00000", "Thanks! Please let me know if there are any other questions.", "assistant_voice"),
         (
             "doc-test-00001",
             "I'm sorry, but I don't have enough information to answer this request.",
@@ -167,3 +174,11 @@ def test_repair_keeps_the_users_sentences_and_drops_the_drift():
     text = "The assistant asked about the notebooks. Each notebook costs $3."
     kept = guards.repair(text, messages, env.unwrapped.instance, env.unwrapped.task.facet_kinds, 120)
     assert kept == "Each notebook costs $3."
+
+
+def test_asking_the_assistants_own_question_back_is_its_voice_but_answering_it_is_not():
+    asked = "Before I start, a quick question: Who is the audience? What tone should it have?"
+    assert _check_on("doc-test-00000", asked, "Sure! Who is the audience? What tone should it have?") == (
+        "assistant_voice"
+    )
+    assert _check_on("doc-test-00000", asked, "The audience? Our volunteers. Formal.") is None
