@@ -45,8 +45,9 @@ REMINDERS = {
         "not have). Give the details exactly as your goal states them."
     ),
     "early_end": (
-        "You ended the chat while still giving the assistant details of your goal, before it could "
-        "use them. End the chat only when its answer already gives you what you want."
+        "You ended the chat while still asking the assistant something or giving it details of "
+        "your goal, before it could answer. End the chat only when its answer already gives you "
+        "what you want."
     ),
 }
 #: The rules from the worst to the mildest: after the retries the mildest reply is used.

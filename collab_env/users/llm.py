@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from collab_env.errors import ConfigError, ModelCallError
+from collab_env.facets import questions
 from collab_env.llm import bounded
 from collab_env.llm import json_mode as serves_json
 from collab_env.llm.base import ChatModel, ChatResult
@@ -338,13 +339,16 @@ def _opening_rule(text: str, instance: TaskInstance, kinds: Sequence, max_words:
 
 
 def _early_end(p: Pending) -> bool:
-    """Whether a grounded reply ends the chat while it reveals details not yet told, for the first
-    time in this reply (asked once whether it means it; a second such attempt ends the chat)."""
-    if "reveal" not in p.parsed or any(problem == "early_end" for problem, _, _ in p.attempts):
+    """Whether a reply ends the chat while it still wants something, for the first time in this
+    reply (asked once whether it means it; a second such attempt ends the chat): it reveals
+    details not yet told, or it asks the assistant a question."""
+    if any(problem == "early_end" for problem, _, _ in p.attempts):
         return False
+    if questions(guards.unquoted(p.parsed["message"], p.request.messages)):
+        return True
     said = " ".join(m["content"] for m in p.request.messages if m["role"] == "user")
     hidden = {f.name: f for f in p.request.instance.hidden_facets}
-    return any(i in hidden and not guards.states(said, hidden[i].value) for i in p.parsed["reveal"])
+    return any(i in hidden and not guards.states(said, hidden[i].value) for i in p.parsed.get("reveal", []))
 
 
 def protocol_reminders(name: str) -> dict[str, str]:

@@ -152,10 +152,20 @@ def test_ending_the_chat_while_still_giving_details_is_asked_once_then_believed(
         env.reset(seed=0)
         obs, _, terminated, _, info = env.step("How much is a notebook?")
     assert not terminated and "3" in obs[-1]["content"] and info["user"]["drift_kinds"] == {"early_end": 1}
-    assert "You ended the chat while still giving" in server.bodies[-1]["messages"][-1]["content"]
+    assert "You ended the chat while still asking" in server.bodies[-1]["messages"][-1]["content"]
     again = iter([_reply(["price_a"], "3 each, bye", done=True)] * 2)
     with LoopbackServer(reply=lambda m: next(again)) as server:
         env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         _, _, terminated, *_ = env.step("How much is a notebook?")
     assert terminated and server.requests == 2
+
+
+def test_ending_the_chat_while_asking_the_assistant_something_is_asked_once():
+    replies = iter([_reply([], "what tone should it have?", done=True), _reply([], "fine, go on")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step("Who is the audience?")
+    assert not terminated and obs[-1]["content"] == "fine, go on"
+    assert info["user"]["drift_kinds"] == {"early_end": 1}
