@@ -266,10 +266,10 @@ class LLMUser(UserSimulator):
         if parsed["done"] and _early_end(p):
             return "early_end"
         if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
-            parsed["text"] = (
-                guards.repair(parsed["text"], *args) if self.protocol == "grounded" else parsed["text"]
-            )
-            return None
+            whole = parsed["text"]
+            parsed["text"] = guards.repair(whole, *args) if self.protocol == "grounded" else whole
+            # ...unless nothing of the message is the user's: then the end is the role it slipped into
+            return (guards.check(whole, *args) or "assistant_voice") if whole and not parsed["text"] else None
         return guards.check(parsed["text"], *args)
 
     def _finish(self, p: Pending) -> UserReply:

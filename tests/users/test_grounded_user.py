@@ -169,3 +169,14 @@ def test_ending_the_chat_while_asking_the_assistant_something_is_asked_once():
         obs, _, terminated, _, info = env.step("Who is the audience?")
     assert not terminated and obs[-1]["content"] == "fine, go on"
     assert info["user"]["drift_kinds"] == {"early_end": 1}
+
+
+def test_an_end_whose_message_is_all_the_assistants_voice_is_retried_not_believed():
+    voice = _reply([], "I'm sorry, but as an AI assistant, I don't have personal preferences.", done=True)
+    replies = iter([voice, _reply(["audience"], "it's for our volunteers")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step("Who is the audience?")
+    assert not terminated and "volunteers" in obs[-1]["content"]
+    assert info["user"]["drift_kinds"] == {"assistant_voice": 1}

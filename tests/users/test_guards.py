@@ -152,6 +152,11 @@ def test_what_users_write_is_not_rejected(task_id, assistant, reply):
         ("doc-test-00000", "Dear [Recipient]", "solving"),
         (
             "doc-test-00000",
+            "Sure! I will create a product description that meets your requirements.",
+            "assistant_voice",
+        ),
+        (
+            "doc-test-00000",
             "The date is Friday. I'd be happy to answer them before stock runs out.",
             "assistant_voice",
         ),
