@@ -263,13 +263,14 @@ class LLMUser(UserSimulator):
         if p.opening:
             return _opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
-        if parsed["done"] and _early_end(p):
-            return "early_end"
         if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
             whole = parsed["text"]
             parsed["text"] = guards.repair(whole, *args) if self.protocol == "grounded" else whole
-            # ...unless nothing of the message is the user's: then the end is the role it slipped into
-            return (guards.check(whole, *args) or "assistant_voice") if whole and not parsed["text"] else None
+            if (
+                whole and not parsed["text"]
+            ):  # nothing of it is the user's: the end is the role it slipped into
+                return guards.check(whole, *args) or "assistant_voice"
+            return "early_end" if _early_end(p) else None
         return guards.check(parsed["text"], *args)
 
     def _finish(self, p: Pending) -> UserReply:

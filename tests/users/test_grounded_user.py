@@ -180,3 +180,14 @@ def test_an_end_whose_message_is_all_the_assistants_voice_is_retried_not_believe
         obs, _, terminated, _, info = env.step("Who is the audience?")
     assert not terminated and "volunteers" in obs[-1]["content"]
     assert info["user"]["drift_kinds"] == {"assistant_voice": 1}
+
+
+def test_an_early_end_used_after_the_retries_keeps_only_the_users_sentences():
+    first = _reply([], "I don't have enough information to complete it. What tone should it have?", done=True)
+    voice = _reply([], "I'm sorry, but as an AI assistant, I can't assist with that.", done=True)
+    replies = iter([first, voice, voice])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, *_ = env.step("Before I start: What tone should it have?")
+    assert "enough information" not in obs[-1]["content"] and "What tone" not in obs[-1]["content"]
