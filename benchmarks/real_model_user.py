@@ -187,6 +187,7 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
     }  # fmt: skip
     written = [
         {"env_id": env_id, "task_id": result.task_id, "model": args.model, "protocol": args.protocol,
+         "agent": agent_name, "prompt": args.prompt,
          "messages": conversation, "text": (user._read(r.text) or {}).get("message") or partial_message(r.text),
          "raw": r.text, "retry": is_retry(m), "label": None, "kind": None}
         for m, r, conversation in model.calls if conversation

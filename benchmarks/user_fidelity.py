@@ -69,6 +69,8 @@ class Args:
 
     data: str = "../shared/data/simarena/doc_conversations.jsonl"
     conversations: int = 0
+    ids: str = ""
+    """comma-separated conversation ids (``simarena-doc-001``...) to replay instead of the first ``--conversations``"""
     users: str = "scripted,llm"
     base_url: str = ""
     model: str = "qwen2.5-coder-0.5b-instruct-q4"
@@ -284,6 +286,11 @@ def run(args: Args) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"--data {path}: no such file (SimulatorArena's doc_conversations.jsonl)")
     task = SimulatorArenaDataset(path)
     instances = task.instances[: args.conversations or None]
+    if args.ids:
+        wanted = args.ids.split(",")
+        instances = [i for i in task.instances if i.metadata["id"] in wanted]
+        if len(instances) != len(wanted):
+            raise ConfigError(f"--ids {args.ids}: not all in {path}; its ids are simarena-doc-NNN")
     results = {"people": summarise([measure(i, people(i)) for i in instances])}
     executor = make_executor(None, args.workers)  # conversations at once (an endpoint's slots)
     for name, user in make_users(args).items():

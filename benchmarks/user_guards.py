@@ -13,7 +13,9 @@
   frozen in ``benchmarks/data/user_drift.jsonl`` (one row per message: the env and task
   instance, the conversation it answered, the text, the model, and the label ``drift`` or
   ``user`` with the kind). Catch rate: drift rows rejected; the ``user`` rows of the same file
-  give a second false-rejection rate, on model-written user turns.
+  give a second false-rejection rate, on model-written user turns. A row with ``tuned_on``
+  true was read before a guard rule was written or widened for what it shows; the held-out
+  catch rate leaves those rows out (messages collected with the guards as they are).
 
 The hand labels follow these criteria, fixed before any message was collected. ``drift`` with
 its kind: ``assistant_voice`` (speaks as the assistant: offers help, tells the other side what it
@@ -146,6 +148,9 @@ def main() -> None:
         "false_rejections_abgcoqa": rates([r for r in humans if r["source"] == "abgcoqa"]),
         "false_rejections_human": rates(humans),
         "catch_rate_drift": rates([r for r in drift if r["label"] == "drift"]),
+        "catch_rate_drift_held_out": rates(
+            [r for r in drift if r["label"] == "drift" and not r.get("tuned_on")]
+        ),
         "false_rejections_model_user_turns": rates([r for r in drift if r["label"] == "user"]),
         "drift_models": sorted({r["model"] for r in drift}),
         "drift_kinds": dict(Counter(r["kind"] for r in drift if r["label"] == "drift")),

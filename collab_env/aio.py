@@ -249,11 +249,17 @@ Steps = Generator[tuple[list, list], list, T]
 
 
 def drive(steps: Steps[T], send: Callable[[list, list], list]) -> T:
-    """Run a step generator, answering each of its requests with ``send(prompts, per_call)``."""
+    """Run a step generator, answering each of its requests with ``send(prompts, per_call)``; an
+    error of ``send`` is thrown into the generator at its ``yield`` (it may handle it and ask again)."""
     try:
         request = next(steps)
         while True:
-            request = steps.send(send(*request))
+            try:
+                results = send(*request)
+            except Exception as exc:
+                request = steps.throw(exc)
+            else:
+                request = steps.send(results)
     except StopIteration as stop:
         return stop.value
 
@@ -263,6 +269,11 @@ async def adrive(steps: Steps[T], send: Callable[[list, list], Awaitable[list]])
     try:
         request = next(steps)
         while True:
-            request = steps.send(await send(*request))
+            try:
+                results = await send(*request)
+            except Exception as exc:
+                request = steps.throw(exc)
+            else:
+                request = steps.send(results)
     except StopIteration as stop:
         return stop.value

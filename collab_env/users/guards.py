@@ -44,23 +44,41 @@ REMINDERS = {
         "Your message stated a detail that is not your goal's (a number, name or date your goal does "
         "not have). Give the details exactly as your goal states them."
     ),
+    "early_end": (
+        "You ended the chat while still asking the assistant something or giving it details of "
+        "your goal, before it could answer. End the chat only when its answer already gives you "
+        "what you want."
+    ),
 }
 #: The rules from the worst to the mildest: after the retries the mildest reply is used.
-SEVERITY = ("empty", "assistant_voice", "narration", "solving", "contradiction", "goal_dump", "long")
+SEVERITY = (
+    "empty",
+    "assistant_voice",
+    "narration",
+    "solving",
+    "contradiction",
+    "goal_dump",
+    "long",
+    "early_end",
+)
 
 # The service register of an assistant, addressed to the person being helped: a user asks for
 # help, so these are never the user's words. ("Let me know if you need more details." and "you
 # can proceed to the next part" are a user's: issue 23.)
 _VOICE = re.compile(
-    r"how (can|may) i (help|assist)|i'?d be (happy|glad) to help|(glad|happy) (that )?i could help"
+    r"how (can|may) i (help|assist)|i'?d be (happy|glad) to (help|answer|assist|explain|clarify)"
+    r"|(glad|happy) (that )?i could help"
     r"|is there anything else (i can|you need)|let me know if you (need|have) (anything|any (other|further) "
-    r"(questions|help|assistance))|feel free to (ask|reach)"
+    r"(questions|help|assistance))|let me know if (you have|there are) any (other |further |more )?questions"
+    r"|feel free to (ask|reach)|\b(meets?|fits?|suits?) your (requirements|needs|specifications)\b"
     r"|i hope (this|that) helps|\bas an ai\b|once you have (the|your) .{1,60}, you can (proceed|calculate)"
     r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
     r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you"
+    r"|\bi (don'?t|do not) have enough information to (answer|help|assist|complete|fulfil)"
     r"|^\s*\**(assistant|ai)\**\s*:"
-    r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|calculate|compute|solve)"
-    r" (the|this|that|your|it) (function|code|solution|program|script|calculation|answer|for you)\b"
+    r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|calculate|compute|solve|create)"
+    r" (the|this|that|your|it|a|an) (function|code|solution|program|script|calculation|answer|for you"
+    r"|product description|description|document|draft)\b"
     r"|\bi(?:'ll| will) (write|draft|implement|code|calculate|compute|solve) (it|this|that|the \w+)( for you)? now\b"
     r"|\blet me (write|implement|calculate|compute|solve) (the|this|that|it) (function|code|solution|for you)\b"
     r"|here(?:'s| is) the (updated |revised |corrected |final )?(code|function|draft|document|solution)\b",
@@ -89,6 +107,10 @@ _EQUATION = re.compile(r"\d[\d.,]*\s*[-+*/×x÷]\s*\$?\d[\d.,]*%?\s*=\s*\$?-?\d"
 _FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)(?:```|$)", re.S)
 # Code that defines what was asked for: a function with a body.
 _DEFINITION = re.compile(r"^\s*def \w+\s*\(.*\)\s*(->[^:]*)?:|^\s*function \w+\s*\(", re.M)
+# A template's placeholder ("Dear [Recipient]", "[Your Name]"): what a writer of the document leaves.
+_PLACEHOLDER = re.compile(
+    r"\[(your |recipient|name|date|company|insert|first name|organi[sz]ation)[^\]\n]{0,30}\]", re.I
+)
 #: A pasted snippet is at most this many lines; longer unquoted code is a solution.
 MAX_SNIPPET_LINES = 4
 #: More goal facts than this, unasked, in one message is a dump (one volunteered detail is human).
@@ -113,7 +135,7 @@ def check(
     if not text.strip():
         return "empty"
     own = unquoted(text, messages)
-    if _VOICE.search(own):
+    if _VOICE.search(own) or echoes_question(own, messages):
         return "assistant_voice"
     if _NARRATION.search(own):
         return "narration"
@@ -146,9 +168,23 @@ def unquoted(text: str, messages: Sequence[ChatMessage]) -> str:
     return "\n".join(lines)
 
 
+def echoes_question(text: str, messages: Sequence[ChatMessage]) -> bool:
+    """Whether ``text`` asks the assistant's own last question back as its own (a model that
+    slips into the assistant's role: asked "Who is the audience?", it asks "Who is the audience?").
+
+    >>> said = [{"role": "assistant", "content": "Quick question: Who is the audience?"}]
+    >>> echoes_question("Sure! Who is the audience?", said), echoes_question("The audience? Kids.", said)
+    (True, False)
+    """
+    last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
+    theirs = _normal(last)
+    return any(len(q.split()) >= 3 and _normal(q) in theirs for q in questions(text))
+
+
 def solves(text: str) -> bool:
-    """Whether a user message does the task itself: a worked calculation, or code that is more
-    than a pasted snippet (a function definition, or a long unquoted block).
+    """Whether a user message does the task itself: a worked calculation, code that is more
+    than a pasted snippet (a function definition, or a long unquoted block), or a document with
+    a template's placeholder ("Dear [Recipient]").
 
     >>> solves("So 40 * 0.9 = 36, plus tax"), solves("The kettle costs $40 and it's 10% off")
     (True, False)
@@ -164,7 +200,7 @@ def solves(text: str) -> bool:
         lines = [line for line in block.strip().splitlines() if line.strip()]
         if len(lines) > MAX_SNIPPET_LINES or _DEFINITION.search(block):
             return True
-    return bool(_DEFINITION.search(text))
+    return bool(_DEFINITION.search(text) or _PLACEHOLDER.search(text))
 
 
 def unasked_facts(
@@ -258,7 +294,10 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
     - an identifier (``snake_case`` or in backticks), where a facet names one;
     - a weekday or month, where a facet is a date;
     - another candidate, where a facet's keywords list the candidates (the QA readings) and the
-      message names one of them but not the goal's.
+      message names one of them but not the goal's;
+    - a detail given to the wrong candidate: a sentence that names one candidate with a date or
+      number that the material says only of another ("Hana went on Monday" where Clara went on
+      Monday), unless the sentence denies it.
     """
     known = _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
     mine, facets = _normal(text), instance.facets
@@ -280,6 +319,26 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
         others = [k for k in f.keywords if _normal(k) != _normal(f.value)]
         if f.value in f.keywords and not _states(mine, f.value):
             false += [k for k in others if _states(mine, k)]
+        if f.value in f.keywords and len(f.keywords) > 1:
+            false += _misattributed(mine, sentences(known), [_normal(k) for k in f.keywords])
+    return false
+
+
+def _misattributed(mine: str, known: list[str], candidates: list[str]) -> list[str]:
+    """``"candidate: detail"`` for each sentence of ``mine`` that gives one candidate a date or
+    number which the ``known`` sentences give only to other candidates."""
+    false = []
+    for sentence in sentences(mine):
+        named = [c for c in candidates if _states(sentence, c)]
+        if len(named) != 1 or _CORRECTION.search(sentence):
+            continue
+        details = [w for w in _DATE_WORDS if _states(sentence, w)] + _NUMBER.findall(sentence)
+        for detail in details:
+            said = [k for k in known if _states(k, detail)]
+            if not any(_states(k, named[0]) for k in said) and any(
+                _states(k, c) for k in said for c in candidates if c != named[0]
+            ):
+                false.append(f"{named[0]}: {detail}")
     return false
 
 
@@ -317,6 +376,7 @@ __all__ = [
     "asked_facets",
     "check",
     "contradicted",
+    "echoes_question",
     "repair",
     "sentences",
     "solves",

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from collab_env.aio import Steps, adrive, drive, gather
-from collab_env.errors import ConfigError
+from collab_env.errors import ConfigError, ModelCallError
+from collab_env.facets import questions
 from collab_env.llm import bounded
 from collab_env.llm import json_mode as serves_json
 from collab_env.llm.base import ChatModel, ChatResult
@@ -110,6 +111,7 @@ class LLMUser(UserSimulator):
         self.protocol, self.opening, self.profiles = protocol, opening, profiles
         json_mode = serves_json(model) if json_mode is None else json_mode
         self.format = ("schema" if schema else "json") if json_mode else "none"
+        self._schema_form = "schema"
         self.sampling = bounded("user", model, sampling)
         self.reminders = protocol_reminders(protocol)
 
@@ -251,15 +253,35 @@ class LLMUser(UserSimulator):
             per_call = []
             for p in todo:
                 p.seed = int(p.request.rng.integers(2**31))
-                fmt = protocol.response_format(self.protocol, p.request.instance, self.format)
+                fmt = protocol.response_format(self.protocol, p.request.instance, self._mode())
                 per_call.append({"seed": p.seed, **({"response_format": fmt} if fmt else {})})
-            results = yield [p.attempt(self.reminders) for p in todo], per_call
+            results = yield from self._send_formatted(todo, per_call)
             for p, result in zip(todo, results, strict=True):
                 p.judge(result, self._read, self._rule)
             todo = [p for p in todo if p.problem]
             if not todo:
                 break
         return pending
+
+    def _mode(self) -> str:
+        """The ``response_format`` mode of the next call (the endpoint's spelling of a schema)."""
+        return self._schema_form if self.format == "schema" else self.format
+
+    def _send_formatted(self, todo: list[Pending], per_call: list[dict[str, Any]]) -> Steps:
+        """Yield the attempts; an endpoint that refuses ``json_schema`` gets the schema in its own
+        form (the refusal is thrown back into this step by :func:`collab_env.aio.drive`)."""
+        prompts = [p.attempt(self.reminders) for p in todo]
+        try:
+            return (yield prompts, per_call)
+        except ModelCallError as exc:
+            if not protocol.refuses_schema(exc, self._mode()):
+                raise
+            self._schema_form = "object_schema"  # the same schema: the user's version does not change
+            for p, call in zip(todo, per_call, strict=True):
+                call["response_format"] = protocol.response_format(
+                    self.protocol, p.request.instance, self._mode()
+                )
+            return (yield prompts, per_call)
 
     def _read(self, raw: str) -> dict[str, Any] | None:
         """The reply as ``{"message", "done", "reveal", ...}``, or ``None`` when it does not parse."""
@@ -283,10 +305,13 @@ class LLMUser(UserSimulator):
             return _opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
         if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
-            parsed["text"] = (
-                guards.repair(parsed["text"], *args) if self.protocol == "grounded" else parsed["text"]
-            )
-            return None
+            whole = parsed["text"]
+            parsed["text"] = guards.repair(whole, *args) if self.protocol == "grounded" else whole
+            if (
+                whole and not parsed["text"]
+            ):  # nothing of it is the user's: the end is the role it slipped into
+                return guards.check(whole, *args) or "assistant_voice"
+            return "early_end" if _early_end(p) else None
         return guards.check(parsed["text"], *args)
 
     def _finish(self, p: Pending) -> UserReply:
@@ -353,6 +378,19 @@ def _opening_rule(text: str, instance: TaskInstance, kinds: Sequence, max_words:
     if rule is None and guards.unasked_facts(text, [], instance, kinds):
         return "goal_dump"
     return rule
+
+
+def _early_end(p: Pending) -> bool:
+    """Whether a reply ends the chat while it still wants something, for the first time in this
+    reply (asked once whether it means it; a second such attempt ends the chat): it reveals
+    details not yet told, or it asks the assistant a question."""
+    if any(problem == "early_end" for problem, _, _ in p.attempts):
+        return False
+    if questions(guards.unquoted(p.parsed["message"], p.request.messages)):
+        return True
+    said = " ".join(m["content"] for m in p.request.messages if m["role"] == "user")
+    hidden = {f.name: f for f in p.request.instance.hidden_facets}
+    return any(i in hidden and not guards.states(said, hidden[i].value) for i in p.parsed.get("reveal", []))
 
 
 def protocol_reminders(name: str) -> dict[str, str]:

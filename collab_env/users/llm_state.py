@@ -14,7 +14,7 @@ from collab_env.users.profiles import Profile
 from collab_env.users.protocol import partial_message
 
 #: Rules after which the reply is used as it is (a dump or a long message is still the user's).
-MILD = (None, "goal_dump", "long")
+MILD = (None, "goal_dump", "long", "early_end")
 #: What the user says when no attempt gave a usable message and nothing was asked of the goal.
 GO_ON = "Okay, go on."
 

@@ -4,10 +4,13 @@
 hidden goal: the goal's details are listed with ids, and the model answers with a JSON object
 naming the ids its message reveals, the message, and whether it is done::
 
-    {"reveal": ["audience"], "message": "it's for our volunteers", "done": false}
+    {"reveal": ["audience"], "message": "it's for our volunteers", "end_chat": false}
 
 A revealed detail the message does not state is added in the goal's own words, so every fact
-revealed is the goal's; ``done`` ends the chat, so no model has to spell the termination signal.
+revealed is the goal's; ``end_chat`` ends the chat, so no model has to spell the termination
+signal. (It was ``done``, which Qwen2.5-Coder-0.5B set true on every reply, the message being
+done; ``done`` is still read.) A reply that ends the chat while it reveals details not yet told
+is retried once as ``early_end``: people do not hang up while still giving requirements.
 Where the endpoint offers constrained decoding the reply is held to a JSON schema whose ids are
 the instance's (``response_format={"type": "json_schema"}``: llama.cpp, vLLM, OpenAI).
 
@@ -60,11 +63,12 @@ GROUNDED_GUIDANCE = f"""{_PERSON}
 - Now and then write as people do: a typo, lower case, an unfinished sentence. Never change a
   detail: each detail you give is exactly as your goal's list states it.
 - Your goal's details are listed with ids. In "reveal" put the ids of the details your message
-  gives (none, one or two), and in "message" what you say. Set "done" to true when the
-  assistant's answer gives you what you want, or you give up on it; then thank it briefly.
+  gives (none, one or two), and in "message" what you say. Set "end_chat" to true only when the
+  assistant's answer already gives you what you want, or you give up on it; then thank it
+  briefly. While you are still telling it details, or it has only asked you something, it is false.
 {_DATA}"""
 ROLEPLAY_FORMAT = '{"thought": "<what you privately think of the last answer>", "response": "<your message>"}'
-GROUNDED_FORMAT = '{"reveal": ["<id>", ...], "message": "<your message>", "done": false}'
+GROUNDED_FORMAT = '{"reveal": ["<id>", ...], "message": "<your message>", "end_chat": false}'
 OPENING_ASK = (
     "Write your first message to the assistant, to start the chat: say what you want in a sentence, "
     "vaguely, as a person starts; give none of your goal's listed details (the assistant will ask)."
@@ -96,7 +100,11 @@ def reminders(protocol: str) -> dict[str, str]:
 
 
 def response_format(protocol: str, instance: TaskInstance, mode: str) -> dict[str, Any] | None:
-    """The ``response_format`` of a call: a JSON schema (grounded, ``mode="schema"``), JSON mode, or none."""
+    """The ``response_format`` of a call: a JSON schema (grounded, ``mode="schema"``), JSON mode, or none.
+
+    ``mode="object_schema"`` spells the schema as ``{"type": "json_object", "schema": ...}``, the
+    form llama-cpp-python's server takes (it refuses ``json_schema``; llama.cpp's own server takes both).
+    """
     if mode == "none":
         return None
     if mode == "json" or protocol != "grounded":
@@ -105,10 +113,19 @@ def response_format(protocol: str, instance: TaskInstance, mode: str) -> dict[st
     reveal = {"type": "array", "items": {"type": "string", **({"enum": ids} if ids else {})}, "maxItems": 3}
     schema = {
         "type": "object",
-        "properties": {"reveal": reveal, "message": {"type": "string"}, "done": {"type": "boolean"}},
-        "required": ["reveal", "message", "done"],
+        "properties": {"reveal": reveal, "message": {"type": "string"}, "end_chat": {"type": "boolean"}},
+        "required": ["reveal", "message", "end_chat"],
     }
+    if mode == "object_schema":
+        return {"type": "json_object", "schema": schema}
     return {"type": "json_schema", "json_schema": {"name": "user_reply", "schema": schema}}
+
+
+def refuses_schema(error: Exception, mode: str) -> bool:
+    """Whether ``error`` is an endpoint refusing the ``json_schema`` spelling of ``response_format``
+    (then the same schema is sent as ``mode="object_schema"``)."""
+    text = str(error)
+    return mode == "schema" and "response_format" in text and "json_object" in text
 
 
 def goal_text(task_name: str, instance: TaskInstance, protocol: str, messages: Sequence[ChatMessage]) -> str:
@@ -147,10 +164,10 @@ def parse_reply(raw: str) -> dict[str, Any] | None:
 def parse_grounded(raw: str) -> dict[str, Any] | None:
     """A grounded reply as ``{"reveal": [ids], "message": str, "done": bool}``, or ``None``.
 
-    Tolerant: ``response`` for ``message``, one id for a list, ``"yes"`` for true; a message
-    that writes the termination signal is done.
+    Tolerant: ``response`` for ``message``, ``done`` for ``end_chat``, one id for a list,
+    ``"yes"`` for true; a message that writes the termination signal is done.
 
-    >>> parse_grounded('{"reveal": "tone", "message": "formal pls", "done": "no"}')
+    >>> parse_grounded('{"reveal": "tone", "message": "formal pls", "end_chat": "no"}')
     {'reveal': ['tone'], 'message': 'formal pls', 'done': False}
     >>> parse_grounded('{"response": "Thanks! [[TERMINATE CHAT]]"}')
     {'reveal': [], 'message': 'Thanks!', 'done': True}
@@ -163,7 +180,7 @@ def parse_grounded(raw: str) -> dict[str, Any] | None:
         return None
     reveal = parsed.get("reveal") or []
     reveal = [reveal] if isinstance(reveal, str) else [str(r) for r in reveal if isinstance(r, str | int)]
-    done = parsed.get("done", False)
+    done = parsed.get("end_chat", parsed.get("done", False))
     done = done if isinstance(done, bool) else str(done).strip().lower() in ("true", "yes", "1")
     if ends_chat(message):
         done = True

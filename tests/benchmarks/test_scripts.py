@@ -105,3 +105,18 @@ def test_benchmark_options_come_from_the_one_generator_with_their_help(monkeypat
         parse_args(_Args, "Doc.", only=("window", "sweep"))
     out = " ".join(capsys.readouterr().out.split())
     assert "lookahead turns of each future (default: 2)" in out and "--fixed" not in out
+
+
+def test_the_frozen_drift_set_names_its_models_labels_and_provenance():
+    import json
+    from pathlib import Path
+
+    import collab_env
+
+    path = Path(__file__).parents[2] / "benchmarks" / "data" / "user_drift.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len({r["model"] for r in rows}) >= 2  # drift from at least two models
+    kinds = {"assistant_voice", "narration", "solving", "contradiction", "goal_dump", "format", "empty"}
+    for r in rows:
+        assert r["env_id"] in collab_env.ENV_IDS and r["agent"] and r["labeller"] and r["source"]
+        assert (r["label"], r["kind"] in kinds) in (("drift", True), ("user", False))

@@ -10,7 +10,7 @@ import pytest
 from collab_env.agents import make_agent
 
 import collab_env
-from collab_env.errors import ConfigError
+from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
@@ -112,3 +112,82 @@ def test_the_papers_free_roleplay_is_kept_as_an_option():
 def test_unknown_protocol_is_a_config_error():
     with pytest.raises(ConfigError, match="protocol"):
         LLMUser(OpenAIChat("m", base_url="http://127.0.0.1:9/v1"), protocol="free")
+
+
+class _RefusesJsonSchema:
+    """An endpoint like llama-cpp-python's server: ``json_schema`` refused, ``json_object`` + schema taken."""
+
+    def __init__(self, model):
+        self.model, self.name, self.usage, self.formats = model, model.name, model.usage, []
+
+    def complete(self, messages, **params):
+        self.formats.append(params.get("response_format"))
+        if params.get("response_format", {}).get("type") == "json_schema":
+            raise ModelCallError(
+                "failed with 500: {'loc': ('body', 'response_format', 'type'), "
+                "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}"
+            )
+        return self.model.complete(messages, **params)
+
+
+def test_an_endpoint_that_refuses_json_schema_gets_the_same_schema_as_json_object():
+    with LoopbackServer(reply=lambda m: _reply(["price_a"], "notebooks are 3 each")) as server:
+        model = _RefusesJsonSchema(OpenAIChat("small", base_url=server.base_url, backoff_s=0.01))
+        user = LLMUser(model, json_mode=True, opening="template")
+        version = user.version
+        env = gym.make("CollabMath-v0", split="test", user=user)
+        env.reset(seed=0)
+        obs, *_ = env.step("How much is a notebook?")
+        env.step("And how many did you buy?")
+    assert "3" in obs[-1]["content"] and user.version == version  # the same user: only the spelling changed
+    first, second, third = model.formats
+    assert first["type"] == "json_schema" and second == third
+    assert second["type"] == "json_object" and second["schema"] == first["json_schema"]["schema"]
+
+
+def test_ending_the_chat_while_still_giving_details_is_asked_once_then_believed():
+    replies = iter([_reply(["price_a"], "they are 3 each", done=True), _reply(["price_a"], "3 each")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step("How much is a notebook?")
+    assert not terminated and "3" in obs[-1]["content"] and info["user"]["drift_kinds"] == {"early_end": 1}
+    assert "You ended the chat while still asking" in server.bodies[-1]["messages"][-1]["content"]
+    again = iter([_reply(["price_a"], "3 each, bye", done=True)] * 2)
+    with LoopbackServer(reply=lambda m: next(again)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        _, _, terminated, *_ = env.step("How much is a notebook?")
+    assert terminated and server.requests == 2
+
+
+def test_ending_the_chat_while_asking_the_assistant_something_is_asked_once():
+    replies = iter([_reply([], "what tone should it have?", done=True), _reply([], "fine, go on")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step("Who is the audience?")
+    assert not terminated and obs[-1]["content"] == "fine, go on"
+    assert info["user"]["drift_kinds"] == {"early_end": 1}
+
+
+def test_an_end_whose_message_is_all_the_assistants_voice_is_retried_not_believed():
+    voice = _reply([], "I'm sorry, but as an AI assistant, I don't have personal preferences.", done=True)
+    replies = iter([voice, _reply(["audience"], "it's for our volunteers")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step("Who is the audience?")
+    assert not terminated and "volunteers" in obs[-1]["content"]
+    assert info["user"]["drift_kinds"] == {"assistant_voice": 1}
+
+
+def test_an_early_end_used_after_the_retries_keeps_only_the_users_sentences():
+    first = _reply([], "I don't have enough information to complete it. What tone should it have?", done=True)
+    voice = _reply([], "I'm sorry, but as an AI assistant, I can't assist with that.", done=True)
+    replies = iter([first, voice, voice])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, *_ = env.step("Before I start: What tone should it have?")
+    assert "enough information" not in obs[-1]["content"] and "What tone" not in obs[-1]["content"]

@@ -124,6 +124,7 @@ def _check_on(task_id, assistant, reply):
             "The assistant's function does not handle invalid input correctly. It should raise an error.",
         ),
         ("qa-test-00000", "Clara or Hana?", "Hana went to the hardware store on Thursday"),
+        ("qa-test-00000", "Clara or Hana?", "Hana. She did not go on Monday, that was Clara."),
     ],
 )
 def test_what_users_write_is_not_rejected(task_id, assistant, reply):
@@ -147,6 +148,24 @@ def test_what_users_write_is_not_rejected(task_id, assistant, reply):
         ("math-test-00000", "Each notebook costs $5.", "contradiction"),
         ("code-test-00000", "Call it `make_slug`.", "contradiction"),
         ("qa-test-00000", "I mean Clara.", "contradiction"),
+        ("qa-test-00000", "Hana went on Monday, and both of them plan carefully.", "contradiction"),
+        ("doc-test-00000", "Dear [Recipient]", "solving"),
+        (
+            "doc-test-00000",
+            "Sure! I will create a product description that meets your requirements.",
+            "assistant_voice",
+        ),
+        (
+            "doc-test-00000",
+            "The date is Friday. I'd be happy to answer them before stock runs out.",
+            "assistant_voice",
+        ),
+        ("doc-test-00000", "Thanks! Please let me know if there are any other questions.", "assistant_voice"),
+        (
+            "doc-test-00001",
+            "I'm sorry, but I don't have enough information to answer this request.",
+            "assistant_voice",
+        ),
     ],
 )
 def test_the_drift_real_models_wrote_is_caught(task_id, reply, rule):
@@ -160,3 +179,11 @@ def test_repair_keeps_the_users_sentences_and_drops_the_drift():
     text = "The assistant asked about the notebooks. Each notebook costs $3."
     kept = guards.repair(text, messages, env.unwrapped.instance, env.unwrapped.task.facet_kinds, 120)
     assert kept == "Each notebook costs $3."
+
+
+def test_asking_the_assistants_own_question_back_is_its_voice_but_answering_it_is_not():
+    asked = "Before I start, a quick question: Who is the audience? What tone should it have?"
+    assert _check_on("doc-test-00000", asked, "Sure! Who is the audience? What tone should it have?") == (
+        "assistant_voice"
+    )
+    assert _check_on("doc-test-00000", asked, "The audience? Our volunteers. Formal.") is None
