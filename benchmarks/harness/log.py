@@ -86,7 +86,7 @@ def header(config: BenchConfig) -> dict[str, Any]:
     Its ``run`` part holds what makes numbers comparable (versions, envs, agents, episodes,
     seeds, split, user simulator, judge); resuming requires it to match.
     """
-    envs = {e: config.env_config(e).make().unwrapped for e in config.envs}
+    envs = config.base_envs()
     tasks = {e: env.task for e, env in envs.items()}
     run = {
         "envs": {

@@ -157,8 +157,8 @@ class BenchConfig:
             )
         self._check_datasets()
         split = self.env.split
-        for env_id in self.envs:
-            size = self.env_config(env_id).make().unwrapped.task.size(split)
+        for env_id, env in self.base_envs().items():
+            size = env.task.size(split)
             if size is not None and self.episodes > size:
                 raise ConfigError(
                     f"{env_id} has {size} {split} instances; ask for at most that many episodes"
@@ -176,6 +176,17 @@ class BenchConfig:
         """The :class:`EnvConfig` of ``env_id`` in this run: the template ``env``, for ``env_id``
         and its data set."""
         return self.env.replace(env_id=env_id, dataset=self.dataset_for(env_id))
+
+    def base_envs(self) -> dict[str, Any]:
+        """One base env of each env id of the run, built once (the checks and the log header read
+        their tasks and users; episodes build their own)."""
+        if "_base_envs" not in self.__dict__:
+            self._base_envs = {e: self.env_config(e).make().unwrapped for e in self.envs}
+        return self._base_envs
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields only: process workers and Ray tasks are sent no env."""
+        return {k: v for k, v in self.__dict__.items() if k != "_base_envs"}
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields, ``env`` as :meth:`EnvConfig.as_dict` (the log header's)."""
