@@ -12,7 +12,11 @@ and reports, per (env, agent):
 - the checks of issue 23, by rules written before the run (:func:`violations`): accepted user
   messages (the opening included) in the assistant's voice or narrating the conversation, facts
   the hidden goal contradicts, and episodes whose model meant to end (``done`` or the signal in
-  any output) but did not end;
+  the output it settled on: the last attempt of a reply) but did not end, with the ends it took
+  back when a retry asked whether it meant them counted apart; and, by a second rule written
+  before issue 23's last run (:data:`SERVICE_OR_DELIVERABLE`), the assistant's apologies,
+  offers and the deliverable's own prose, and messages that repeat the assistant's words as
+  the user's own (:func:`echoes_assistant`);
 - the model's calls, tokens and seconds (so its speed).
 
 ``--collect FILE`` also writes every message the model wrote as the user (accepted or not), with
@@ -59,6 +63,32 @@ ASSISTANT_OR_NARRATION = re.compile(
     r"|\bhere(?:'s| is) (the|your) (code|function|solution)\b|\bi should have (asked|said|provided)\b",
     re.I | re.M,
 )
+
+
+# The second rule, written before issue 23's last run from what the earlier runs' transcripts
+# showed and the first rule missed (docs/models.md): the assistant's apologies and announcements,
+# and the deliverable's own prose (a product description's sales copy) written by the user.
+SERVICE_OR_DELIVERABLE = re.compile(
+    r"\bi'?m sorry, but\b|\bi (have|'ve) prepared\b|\bwelcome to (our|the)\b|\bi'?m thrilled\b"
+    r"|\bthank you for (your interest|choosing|your understanding|asking)\b|\bgreat addition to your\b"
+    r"|\bdon'?t miss (out|this)\b|\bwe are (pleased|excited|delighted) to (share|announce|introduce|offer)\b"
+    r"|\b(kind|best|warm) regards\b|^\s*dear\b",
+    re.I | re.M,
+)
+#: Words in a row that a user message shares with an earlier assistant message, to be an echo.
+ECHO_WORDS = 12
+
+
+def echoes_assistant(text: str, messages: list) -> bool:
+    """Whether a user message repeats ``ECHO_WORDS`` or more words in a row of an earlier
+    assistant message outside a code fence (quoting to comment is fenced, or short)."""
+    own = re.sub(r"```.*?```", " ", text, flags=re.S).lower().split()
+    said = (
+        " "
+        + " ".join(" ".join(m["content"].lower().split()) for m in messages if m["role"] == "assistant")
+        + " "
+    )
+    return any(f" {' '.join(own[i : i + ECHO_WORDS])} " in said for i in range(len(own) - ECHO_WORDS + 1))
 
 
 @dataclass
@@ -124,6 +154,21 @@ def is_retry(messages: list) -> bool:
     return messages[-1]["content"].endswith(tuple(RETRY_REMINDERS.values()))
 
 
+def settled_outputs(calls: list) -> list:
+    """The last attempt of each user reply: what the model settled on after any retry.
+
+    An end that a retry asked about (``early_end``: "do you mean to end?") and the model took
+    back is not an end it meant; such outputs are counted apart (``retracted_ends``).
+    """
+    settled: list = []
+    for messages, result, _ in calls:
+        if is_retry(messages) and settled:
+            settled[-1] = result
+        else:
+            settled.append(result)
+    return settled
+
+
 def meant_to_end(text: str) -> bool:
     """Whether an output of the model ends the chat: ``done`` true, or the signal written."""
     parsed = parse_grounded(text)
@@ -132,15 +177,24 @@ def meant_to_end(text: str) -> bool:
 
 def violations(messages: list, instance: Any) -> dict[str, list[str]]:
     """Accepted user messages that break issue 23's rules: the assistant's voice or narration
-    (:data:`ASSISTANT_OR_NARRATION`), and details the hidden goal contradicts."""
+    (:data:`ASSISTANT_OR_NARRATION`), details the hidden goal contradicts, the assistant's
+    service register or the deliverable's prose (:data:`SERVICE_OR_DELIVERABLE`), and echoes of
+    the assistant's words (:func:`echoes_assistant`)."""
     users = [m["content"] for m in messages if m["role"] == "user"]
     voice = [t for t in users if ASSISTANT_OR_NARRATION.search(t)]
+    service = [t for t in users if SERVICE_OR_DELIVERABLE.search(t)]
+    echoes = [t for i, t in enumerate(users) if echoes_assistant(t, messages[: 2 * i])]
     false = [
         f"{t[:80]!r}: {c}"
         for i, t in enumerate(users)
         if (c := guards.contradicted(t, messages[: 2 * i], instance))
     ]
-    return {"voice_or_narration": voice, "false_facts": false}
+    return {
+        "voice_or_narration": voice,
+        "false_facts": false,
+        "service_or_deliverable": service,
+        "echoes": echoes,
+    }
 
 
 def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -152,7 +206,7 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
     model = Recorder(chat)
     user = LLMUser(model, prompt=args.prompt, json_mode=bool(args.json_mode), protocol=args.protocol,
                    opening=args.opening)  # fmt: skip
-    env = gym.make(env_id, split="test", max_turns=args.max_turns, user=user)
+    env = gym.make(env_id, split="test", max_turns=args.max_turns, user=user, judge_model="heuristic")
     model.env = env
     if agent_name == "model":
         agent = LLMAgent(OpenAIChat(args.model, base_url=args.base_url, concurrency=1), style="proactive")
@@ -168,12 +222,17 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
     instance = task.get(result.task_id)
     firsts = [r for m, r, _ in model.calls if not is_retry(m)]
     user_info = next((i["user"] for i in reversed(result.infos) if "user" in i), {})
-    meant = any(meant_to_end(r.text) for _, r, _ in model.calls)
+    settled = settled_outputs(model.calls)
+    meant = any(meant_to_end(r.text) for r in settled)
+    retracted = sum(meant_to_end(r.text) for _, r, _ in model.calls) - sum(
+        meant_to_end(r.text) for r in settled
+    )
     record = {
         "env_id": env_id, "agent": agent_name, "episode": k, "seconds": seconds, "task_id": result.task_id,
         "first_attempts": len(firsts),
         "first_parsed": sum(user._read(r.text) is not None and r.finish_reason != "length" for r in firsts),
         "wrote_signal": any(ends_chat(r.text) for _, r, _ in model.calls), "meant_to_end": meant,
+        "retracted_ends": retracted,
         "terminated": result.terminated, "lost": any("error" in i for i in result.infos),
         "error": next((i["error"] for i in result.infos if "error" in i), None),
         "turns": result.turns, "calls": len(model.calls),
@@ -204,8 +263,9 @@ def _lost_at_reset(
     return {
         "env_id": env_id, "agent": agent, "episode": k, "seconds": seconds, "lost": True,
         "error": f"{type(exc).__name__}: {exc}", "calls": calls, "terminated": False, "wrote_signal": False,
-        "meant_to_end": False, "opening": None, "profile": None, "drift_kinds": {}, "accepted_drifts": {},
-        "revealed": [], "violations": {"voice_or_narration": [], "false_facts": []}, "messages": [],
+        "meant_to_end": False, "retracted_ends": 0, "opening": None, "profile": None, "drift_kinds": {}, "accepted_drifts": {},
+        "revealed": [], "messages": [],
+        "violations": {"voice_or_narration": [], "false_facts": [], "service_or_deliverable": [], "echoes": []},
         **dict.fromkeys(zeros, 0),
     }  # fmt: skip
 
@@ -229,10 +289,15 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         "wrote_signal_and_ended": sum(r["terminated"] for r in wrote),
         "meant_to_end": sum(r["meant_to_end"] for r in records),
         "meant_to_end_but_did_not": sum(r["meant_to_end"] and not r["terminated"] for r in records),
+        "retracted_ends": sum(r.get("retracted_ends", 0) for r in records),
         "lost": sum(r["lost"] for r in records),
         "openings_written": sum(r["opening"] == "model" for r in records),
         "accepted_voice_or_narration": sum(len(r["violations"]["voice_or_narration"]) for r in records),
         "accepted_false_facts": sum(len(r["violations"]["false_facts"]) for r in records),
+        "accepted_service_or_deliverable": sum(
+            len(r["violations"].get("service_or_deliverable", [])) for r in records
+        ),
+        "accepted_echoes": sum(len(r["violations"].get("echoes", [])) for r in records),
         **{
             k: sum(r[k] for r in records)
             for k in ("parse_failures", "cutoffs", "drifts", "retries", "calls", "fallbacks")

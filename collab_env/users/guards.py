@@ -45,9 +45,9 @@ REMINDERS = {
         "not have). Give the details exactly as your goal states them."
     ),
     "early_end": (
-        "You ended the chat while still asking the assistant something or giving it details of "
-        "your goal, before it could answer. End the chat only when its answer already gives you "
-        "what you want."
+        "You ended the chat before the assistant could answer you: it has not given an answer yet, "
+        "or you are still asking it something or giving it details of your goal. Do you mean to "
+        "end? End the chat only when its answer already gives you what you want, or you give up."
     ),
 }
 #: The rules from the worst to the mildest: after the retries the mildest reply is used.
@@ -110,6 +110,16 @@ _DEFINITION = re.compile(r"^\s*def \w+\s*\(.*\)\s*(->[^:]*)?:|^\s*function \w+\s
 # A template's placeholder ("Dear [Recipient]", "[Your Name]"): what a writer of the document leaves.
 _PLACEHOLDER = re.compile(
     r"\[(your |recipient|name|date|company|insert|first name|organi[sz]ation)[^\]\n]{0,30}\]", re.I
+)
+# The document's own frame or sales copy, written by the user (Qwen2.5-Coder-0.5B wrote the
+# product description as its messages: "Welcome to our ergonomic desk chair! I'm thrilled that
+# you're interested..."): a salutation or sign-off line, or copy addressed to the document's
+# readers. None of SimulatorArena's 203 human turns has one.
+_DELIVERABLE = re.compile(
+    r"^\s*(dear\b[^\n]{0,40},?\s*$|(kind|best|warm) regards\b|sincerely,?\s*$|yours (truly|sincerely))"
+    r"|(^|[.!?]\s+)welcome to (our|the)\b|\bgreat addition to your\b"
+    r"|\b(i'?m|we'?re|we are|i am) (thrilled|excited|delighted|pleased) (that you|to (introduce|present|share|announce|offer))",
+    re.I | re.M,
 )
 #: A pasted snippet is at most this many lines; longer unquoted code is a solution.
 MAX_SNIPPET_LINES = 4
@@ -184,7 +194,8 @@ def echoes_question(text: str, messages: Sequence[ChatMessage]) -> bool:
 def solves(text: str) -> bool:
     """Whether a user message does the task itself: a worked calculation, code that is more
     than a pasted snippet (a function definition, or a long unquoted block), or a document with
-    a template's placeholder ("Dear [Recipient]").
+    a template's placeholder ("Dear [Recipient]"), a letter's salutation or sign-off line, or
+    sales copy addressed to its readers ("Welcome to our desk chair!").
 
     >>> solves("So 40 * 0.9 = 36, plus tax"), solves("The kettle costs $40 and it's 10% off")
     (True, False)
@@ -200,7 +211,7 @@ def solves(text: str) -> bool:
         lines = [line for line in block.strip().splitlines() if line.strip()]
         if len(lines) > MAX_SNIPPET_LINES or _DEFINITION.search(block):
             return True
-    return bool(_DEFINITION.search(text) or _PLACEHOLDER.search(text))
+    return bool(_DEFINITION.search(text) or _PLACEHOLDER.search(text) or _DELIVERABLE.search(text))
 
 
 def unasked_facts(

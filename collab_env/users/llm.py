@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,10 @@ PROMPTS = ("data", "swapped")
 OPENINGS = ("model", "template")
 FORMATS = ("schema", "json", "none")
 _DONE = "Thanks, that's what I needed."
+# A request: what a repaired opening must still hold (a person opens by asking, or by greeting).
+_ASKS = re.compile(
+    r"\?|\b(can|could|would|will) you\b|\bplease\b|\bi(?: need|'d like| would like| want)\b|\bhelp\b", re.I
+)
 
 
 class LLMUser(UserSimulator):
@@ -126,6 +131,7 @@ class LLMUser(UserSimulator):
         pinned = {
             "guidance": protocol.GROUNDED_GUIDANCE if self.protocol == "grounded" else protocol.ROLEPLAY_GUIDANCE,
             "format": protocol.output_format(self.protocol), "reminders": self.reminders,
+            "format_no_end": protocol.GROUNDED_FORMAT_NO_END, "give_up_after": protocol.GIVE_UP_AFTER,
             "opening": self.opening, "profiles": self.profiles if isinstance(self.profiles, str | None) else
             [getattr(p, "id", str(p)) for p in self.profiles], "response_format": self.format,
             "max_words": self.max_words, "max_attempts": self.max_attempts,
@@ -161,11 +167,12 @@ class LLMUser(UserSimulator):
         )[0]
         material, _, last = instance.opening.rpartition("\n\n")
         label = last.split(":", 1)[0] + ": " if ":" in last[:12] else ""
-        if p.problem:
+        message = p.parsed["text"] if not p.problem else _opening_kept(p, task.facet_kinds, self.max_words)
+        if not message:
             state.opening = "template"
             return instance.opening, state
         state.opening = "model"
-        text = f"{label}{p.parsed['message']}"
+        text = f"{label}{message}"
         return f"{material}\n\n{text}" if material else text, state
 
     def reply(
@@ -253,7 +260,9 @@ class LLMUser(UserSimulator):
             per_call = []
             for p in todo:
                 p.seed = int(p.request.rng.integers(2**31))
-                fmt = protocol.response_format(self.protocol, p.request.instance, self._mode())
+                fmt = protocol.response_format(
+                    self.protocol, p.request.instance, self._mode(), self._can_end(p)
+                )
                 per_call.append({"seed": p.seed, **({"response_format": fmt} if fmt else {})})
             results = yield from self._send_formatted(todo, per_call)
             for p, result in zip(todo, results, strict=True):
@@ -262,6 +271,12 @@ class LLMUser(UserSimulator):
             if not todo:
                 break
         return pending
+
+    def _can_end(self, p: Pending) -> bool:
+        """Whether the reply may end the chat (:func:`~.protocol.can_end`; a written opening
+        and the free role-play keep the full format)."""
+        r = p.request
+        return p.opening or self.protocol != "grounded" or protocol.can_end(r.task, r.instance, r.messages)
 
     def _mode(self) -> str:
         """The ``response_format`` mode of the next call (the endpoint's spelling of a schema)."""
@@ -279,7 +294,7 @@ class LLMUser(UserSimulator):
             self._schema_form = "object_schema"  # the same schema: the user's version does not change
             for p, call in zip(todo, per_call, strict=True):
                 call["response_format"] = protocol.response_format(
-                    self.protocol, p.request.instance, self._mode()
+                    self.protocol, p.request.instance, self._mode(), self._can_end(p)
                 )
             return (yield prompts, per_call)
 
@@ -298,9 +313,7 @@ class LLMUser(UserSimulator):
     def _rule(self, p: Pending) -> str | None:
         """The guard ``p``'s parsed reply breaks (its revealed details added first), or ``None``."""
         request, parsed = p.request, p.parsed
-        parsed["text"] = (
-            ground(parsed, request.instance) if self.protocol == "grounded" else parsed["message"]
-        )
+        parsed["text"] = ground(parsed, request) if self.protocol == "grounded" else parsed["message"]
         if p.opening:
             return _opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
@@ -342,13 +355,19 @@ class LLMUser(UserSimulator):
         profile = request.state.profile
         system = f"{guidance}\n\nYour profile: {profile.describe()}" if profile else guidance
         goal = protocol.goal_text(request.task.name, request.instance, self.protocol, request.messages)
-        fmt = protocol.output_format(self.protocol)
+        can_end = opening or protocol.can_end(request.task, request.instance, request.messages)
+        fmt = protocol.output_format(self.protocol, can_end)
         if opening:
             ask = f"{protocol.OPENING_ASK} Answer with this JSON object only:\n{fmt}"
             return [{"role": "system", "content": system}, {"role": "user", "content": f"{goal}\n\n{ask}"}]
+        status = (
+            protocol.answer_status(request.task, request.instance, request.messages)
+            if self.protocol == "grounded"
+            else ""
+        )
         instruction = (
-            "Now write your next message to the assistant, replying to its last message above. You are "
-            f"the user. Answer with this JSON object only:\n{fmt}"
+            f"{status}Now write your next message to the assistant, replying to its last message above. "
+            f"You are the user. Answer with this JSON object only:\n{fmt}"
         )
         if self.prompt == "swapped":
             swap = {"user": "assistant", "assistant": "user"}
@@ -360,15 +379,24 @@ class LLMUser(UserSimulator):
         return [{"role": "system", "content": system}, {"role": "user", "content": ask}]
 
 
-def ground(parsed: dict[str, Any], instance: TaskInstance) -> str:
+def ground(parsed: dict[str, Any], request: ReplyRequest) -> str:
     """The message with each revealed detail it does not state added in the goal's words.
 
-    Ids that are not the instance's hidden facets are ignored (only the goal's facts are told).
+    Ids that are not the instance's hidden facets are ignored (only the goal's facts are told),
+    and so are details told before, unless the assistant's last answer lacks them: a small model
+    names the same ids every turn (issue 23), and a person does not repeat what was taken in.
     """
-    message = parsed["message"].strip()
+    message, instance = parsed["message"].strip(), request.instance
     facets = {f.name: f for f in instance.hidden_facets}
-    missing = [facets[i].statement for i in dict.fromkeys(parsed.get("reveal", [])) if i in facets
-               and not guards.states(message, facets[i].value)]  # fmt: skip
+    said = " ".join(m["content"] for m in request.messages if m["role"] == "user")
+    unmet = protocol.unmet_by_answer(request.task, instance, request.messages) or []
+    missing = [
+        facets[i].statement
+        for i in dict.fromkeys(parsed.get("reveal", []))
+        if i in facets
+        and not guards.states(message, facets[i].value)
+        and (i in unmet or not guards.states(said, facets[i].value))
+    ]
     return " ".join([message, *missing]).strip()
 
 
@@ -380,16 +408,37 @@ def _opening_rule(text: str, instance: TaskInstance, kinds: Sequence, max_words:
     return rule
 
 
+def _opening_kept(p: Pending, kinds: Sequence, max_words: int) -> str:
+    """The first rejected opening's sentences that give no hidden detail and break no guard
+    (``""`` when no attempt has one): a small model's opening pastes details after its request."""
+    instance = p.request.instance
+    for problem, parsed, _ in p.attempts:
+        if parsed is None or problem in ("parse", "length"):
+            continue
+        kept = [
+            s
+            for s in guards.sentences(ground(parsed, p.request))
+            if _opening_rule(s, instance, kinds, max_words) is None
+        ]
+        if kept and _ASKS.search(" ".join(kept)):  # what is left must still ask for something
+            return " ".join(kept)
+    return ""
+
+
 def _early_end(p: Pending) -> bool:
     """Whether a reply ends the chat while it still wants something, for the first time in this
-    reply (asked once whether it means it; a second such attempt ends the chat): it reveals
-    details not yet told, or it asks the assistant a question."""
+    reply (asked once whether it means it; a second such attempt ends the chat): the assistant
+    has not answered yet (its last message proposes nothing), the reply asks the assistant a
+    question, or it reveals details not yet told."""
     if any(problem == "early_end" for problem, _, _ in p.attempts):
         return False
-    if questions(guards.unquoted(p.parsed["message"], p.request.messages)):
+    request = p.request
+    if not protocol.can_end(request.task, request.instance, request.messages):
+        return True  # people end once answered (or after long without an answer), not while asked
+    if questions(guards.unquoted(p.parsed["message"], request.messages)):
         return True
-    said = " ".join(m["content"] for m in p.request.messages if m["role"] == "user")
-    hidden = {f.name: f for f in p.request.instance.hidden_facets}
+    said = " ".join(m["content"] for m in request.messages if m["role"] == "user")
+    hidden = {f.name: f for f in request.instance.hidden_facets}
     return any(i in hidden and not guards.states(said, hidden[i].value) for i in p.parsed.get("reveal", []))
 
 

@@ -158,6 +158,8 @@ class Pending:
             text = next(
                 (partial_message(raw) for _, _, raw in reversed(self.attempts) if partial_message(raw)), ""
             )
+        if problem == "early_end":  # an end asked about and never confirmed by a usable reply
+            done = False
         if problem not in MILD:
             text = repair(text)
             text = text if text and check(text) in MILD else ""

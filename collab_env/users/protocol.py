@@ -69,6 +69,9 @@ GROUNDED_GUIDANCE = f"""{_PERSON}
 {_DATA}"""
 ROLEPLAY_FORMAT = '{"thought": "<what you privately think of the last answer>", "response": "<your message>"}'
 GROUNDED_FORMAT = '{"reveal": ["<id>", ...], "message": "<your message>", "end_chat": false}'
+GROUNDED_FORMAT_NO_END = '{"reveal": ["<id>", ...], "message": "<your message>"}'
+#: Assistant turns without an answer after which the user may give up (end before any answer).
+GIVE_UP_AFTER = 3
 OPENING_ASK = (
     "Write your first message to the assistant, to start the chat: say what you want in a sentence, "
     "vaguely, as a person starts; give none of your goal's listed details (the assistant will ask)."
@@ -78,9 +81,22 @@ _PARTIAL = re.compile(r'"(?:message|response)"\s*:\s*"((?:[^"\\]|\\.)*)', re.S)
 _TAG = re.compile(r"<(/?)(hidden_goal|conversation|details)>", re.I)
 
 
-def output_format(protocol: str) -> str:
-    """The JSON object the model is asked to answer with."""
-    return GROUNDED_FORMAT if protocol == "grounded" else ROLEPLAY_FORMAT
+def output_format(protocol: str, can_end: bool = True) -> str:
+    """The JSON object the model is asked to answer with (grounded: without ``end_chat`` where
+    the chat cannot end yet, see :func:`can_end`)."""
+    if protocol != "grounded":
+        return ROLEPLAY_FORMAT
+    return GROUNDED_FORMAT if can_end else GROUNDED_FORMAT_NO_END
+
+
+def can_end(task: Any, instance: TaskInstance, messages: Sequence[ChatMessage]) -> bool:
+    """Whether the grounded reply offers ``end_chat``: once the assistant's last message proposes
+    an answer, or after :data:`GIVE_UP_AFTER` assistant turns (a person gives up on an
+    assistant that never answers; nobody hangs up on its first question). Qwen2.5-Coder-0.5B,
+    offered the field, set it true at the assistant's first question in every episode (issue 23).
+    """
+    turns = sum(m["role"] == "assistant" for m in messages)
+    return turns >= GIVE_UP_AFTER or unmet_by_answer(task, instance, messages) is not None
 
 
 def reminders(protocol: str) -> dict[str, str]:
@@ -99,7 +115,9 @@ def reminders(protocol: str) -> dict[str, str]:
     }
 
 
-def response_format(protocol: str, instance: TaskInstance, mode: str) -> dict[str, Any] | None:
+def response_format(
+    protocol: str, instance: TaskInstance, mode: str, can_end: bool = True
+) -> dict[str, Any] | None:
     """The ``response_format`` of a call: a JSON schema (grounded, ``mode="schema"``), JSON mode, or none.
 
     ``mode="object_schema"`` spells the schema as ``{"type": "json_object", "schema": ...}``, the
@@ -111,11 +129,10 @@ def response_format(protocol: str, instance: TaskInstance, mode: str) -> dict[st
         return {"type": "json_object"}
     ids = [f.name for f in instance.hidden_facets]
     reveal = {"type": "array", "items": {"type": "string", **({"enum": ids} if ids else {})}, "maxItems": 3}
-    schema = {
-        "type": "object",
-        "properties": {"reveal": reveal, "message": {"type": "string"}, "end_chat": {"type": "boolean"}},
-        "required": ["reveal", "message", "end_chat"],
-    }
+    properties: dict[str, Any] = {"reveal": reveal, "message": {"type": "string"}}
+    if can_end:
+        properties["end_chat"] = {"type": "boolean"}
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
     if mode == "object_schema":
         return {"type": "json_object", "schema": schema}
     return {"type": "json_schema", "json_schema": {"name": "user_reply", "schema": schema}}
@@ -138,6 +155,39 @@ def goal_text(task_name: str, instance: TaskInstance, protocol: str, messages: S
     rows = "\n".join(f"{f.name}: {delimit(f.statement)}" for f in instance.hidden_facets)
     done = f"\nAlready told: {', '.join(told)}." if told else ""
     return f"{goal}\n<details>\n{rows}\n</details>{done}"
+
+
+def unmet_by_answer(task: Any, instance: TaskInstance, messages: Sequence[ChatMessage]) -> list[str] | None:
+    """The hidden details the assistant's last answer lacks (by the task's own rules:
+    :meth:`~collab_env.task.Task.unmet_facets`), or ``None`` when its last message proposes none."""
+    last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
+    solution = task.extract_solution(last) if last else None
+    if solution is None:
+        return None
+    hidden = {f.name for f in instance.hidden_facets}
+    return [f.name for f in task.unmet_facets(instance, solution) if f.name in hidden]
+
+
+def answer_status(task: Any, instance: TaskInstance, messages: Sequence[ChatMessage]) -> str:
+    """What the assistant's last message asks and gives, read by the task's own rules (grounded protocol).
+
+    A small model cannot tell a question from an answer, nor check an answer against its goal
+    (issue 23: Qwen2.5-Coder-0.5B ended every chat at the assistant's first question, and named
+    the first ids of the list whatever was asked), so the prompt says it, as the goal's details
+    are listed: the untold details the message asks about (:func:`guards.asked_facets`, the
+    scripted user's matching), whether it proposes an answer, and which details that answer
+    lacks (:func:`unmet_by_answer`). What to say about it stays the model's choice.
+    """
+    said = " ".join(m["content"] for m in messages if m["role"] == "user")
+    untold = {f.name for f in instance.hidden_facets if not guards.states(said, f.value)}
+    asked = [i for i in guards.asked_facets(messages, instance, task.facet_kinds) if i in untold]
+    asks = f"It asks about: {', '.join(asked)}. " if asked else ""
+    unmet = unmet_by_answer(task, instance, messages)
+    if unmet is None:
+        return f"The assistant's last message gives no answer yet. {asks}"
+    if unmet:
+        return f"{asks}The assistant's last message gives an answer that misses these details of yours: {', '.join(unmet)}. "
+    return f"{asks}The assistant's last message gives an answer that has every detail of yours. "
 
 
 def delimit(text: str) -> str:

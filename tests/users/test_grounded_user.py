@@ -77,6 +77,15 @@ def test_the_model_writes_the_opening_from_the_hidden_goal(env_id):
         assert obs[0]["content"].startswith(instance.opening.rpartition("\n\n")[0])
 
 
+def test_an_opening_that_asks_then_gives_the_goal_away_keeps_only_its_request():
+    message = "Can you help me work out my change? I bought 2 notebooks at $3 and 2 pens at $2."
+    with LoopbackServer(reply=lambda m: _reply(message=message)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
+        obs, _ = env.reset(seed=0)
+        assert server.requests == 2  # rejected twice: the request is kept, the details dropped
+    assert obs[0]["content"] == "Can you help me work out my change?"
+
+
 def test_an_opening_that_gives_the_goal_away_falls_back_to_the_templates():
     with LoopbackServer(
         reply=lambda m: _reply(message="I bought 2 notebooks at $3 and 2 pens at $2.")
@@ -152,7 +161,10 @@ def test_ending_the_chat_while_still_giving_details_is_asked_once_then_believed(
         env.reset(seed=0)
         obs, _, terminated, _, info = env.step("How much is a notebook?")
     assert not terminated and "3" in obs[-1]["content"] and info["user"]["drift_kinds"] == {"early_end": 1}
-    assert "You ended the chat while still asking" in server.bodies[-1]["messages"][-1]["content"]
+    assert (
+        "You ended the chat before the assistant could answer you"
+        in server.bodies[-1]["messages"][-1]["content"]
+    )
     again = iter([_reply(["price_a"], "3 each, bye", done=True)] * 2)
     with LoopbackServer(reply=lambda m: next(again)) as server:
         env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
@@ -191,3 +203,58 @@ def test_an_early_end_used_after_the_retries_keeps_only_the_users_sentences():
         env.reset(seed=0)
         obs, *_ = env.step("Before I start: What tone should it have?")
     assert "enough information" not in obs[-1]["content"] and "What tone" not in obs[-1]["content"]
+
+
+def test_ending_before_the_assistant_answered_is_asked_once_and_the_prompt_says_no_answer_yet():
+    replies = iter([_reply([], "ok thanks, bye", done=True), _reply(["price_a"], "3 each")])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        _, _, terminated, _, info = env.step("Sure, I can help with that. Let me think about it.")
+    assert not terminated and info["user"]["drift_kinds"] == {"early_end": 1}
+    assert "gives no answer yet" in server.bodies[0]["messages"][-1]["content"]
+
+
+def test_the_prompt_names_the_details_a_proposed_answer_misses_and_a_full_answer_ends_at_once():
+    with LoopbackServer(reply=lambda m: _reply([], "perfect, thanks", done=True)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        _, _, terminated, *_ = env.step("The change is \\boxed{90}.")
+        prompt = server.bodies[-1]["messages"][-1]["content"]
+    assert terminated and server.requests == 1 and "has every detail of yours" in prompt
+    with LoopbackServer(reply=lambda m: _reply(["price_a"], "no, notebooks are 3 each")) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        env.step("The change is \\boxed{12}.")
+        prompt = server.bodies[-1]["messages"][-1]["content"]
+    assert "misses these details of yours: price_a, count_a" in prompt
+
+
+def test_end_chat_is_offered_once_the_assistant_answers_or_after_long_without_an_answer():
+    with LoopbackServer(reply=lambda m: _reply(["price_a"], "hmm, 3 each i think")) as server:
+        env = gym.make("CollabMath-v0", split="test", max_turns=5, user=_user(server, opening="template"))
+        env.reset(seed=0)
+        for message in (
+            "How much is a notebook?",
+            "And the pens?",
+            "How many pens?",
+            "The change is \\boxed{12}.",
+        ):
+            env.step(message)
+    offered = [
+        "end_chat" in b["response_format"]["json_schema"]["schema"]["properties"] for b in server.bodies
+    ]
+    assert offered == [False, False, True, True]  # the third question: the user may give up on it
+    assert '"end_chat"' not in server.bodies[0]["messages"][-1]["content"]
+
+
+def test_an_end_never_confirmed_by_a_usable_reply_does_not_end_the_chat():
+    first = _reply(["price_a"], "they are 3 each", done=True)
+    voice = _reply([], "I'm glad I could help you.", done=True)
+    replies = iter([first, voice, voice])
+    with LoopbackServer(reply=lambda m: next(replies)) as server:
+        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step("How much is a notebook?")
+    assert not terminated and obs[-1]["content"] == "they are 3 each"
+    assert info["user"]["drift_kinds"] == {"early_end": 1, "assistant_voice": 2}

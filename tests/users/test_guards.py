@@ -187,3 +187,28 @@ def test_asking_the_assistants_own_question_back_is_its_voice_but_answering_it_i
         "assistant_voice"
     )
     assert _check_on("doc-test-00000", asked, "The audience? Our volunteers. Formal.") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Welcome to our ergonomic desk chair! I'm thrilled that you're interested in our product.",
+        "Dear volunteers,\nOur solar lamp lights your garden all night.",
+        "Order online before stock runs out.\nKind regards,\nthe Marketing Team",
+        "We believe it will be a great addition to your new home.",
+    ],
+)
+def test_the_documents_own_prose_written_by_the_user_is_solving(text):
+    assert guards.solves(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want it to start with 'Welcome to the festival' and end with kind regards from me.",
+        "Can you write a letter to my landlord? Start with Dear Mr Smith.",
+        "It's for new customers, say we are pleased they joined",
+    ],
+)
+def test_a_user_saying_what_the_document_should_say_is_not_solving(text):
+    assert not guards.solves(text)
