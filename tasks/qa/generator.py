@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from collab_env.types import Facet, TaskInstance
@@ -67,5 +69,6 @@ def make_instance(rng: np.random.Generator, task_id: str) -> TaskInstance:
     )
     opening = f"{passage}\n\nQuestion: {question}"
     reference = QAReference(answers[pick], (answers[1 - pick],), tuple(people), intended)
-    request = f"{passage}\n\nQuestion: {question.replace(pronoun, intended, 1)} (I mean {intended}.)"
+    named = re.sub(rf"\b{pronoun}\b", intended, question, count=1)  # "When did he go?": not "WIvann"
+    request = f"{passage}\n\nQuestion: {named} (I mean {intended}.)"
     return TaskInstance(task_id, "qa", opening, (facet,), reference, request, {"question_kind": kind})

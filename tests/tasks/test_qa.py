@@ -157,3 +157,13 @@ def test_qa_benchmark_reports_the_judges_agreement_with_labels_and_metric():
     ]
     result = grade(cases, judge=lambda question, reference, reply: True)
     assert result["agree"] == {"metric": 2, "judge": 1, "judge_vs_metric": 1}
+
+
+def test_the_hidden_goal_names_the_intended_person_in_place_of_the_pronoun_only():
+    task = QATask()
+    for k in range(task.size("test")):
+        instance = task.instance("test", k)
+        question = instance.request.rsplit("Question: ", 1)[1]
+        intended = instance.facets[0].value
+        assert question.split()[0] in ("When", "Where", "What"), question  # "When", never "WCarlosn"
+        assert f" {intended} " in question
