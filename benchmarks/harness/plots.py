@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from collab_env.benchmarks.harness.summary import primary_reveal
+
 from collab_env.fileio import atomic_path
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,8 @@ def write_plots(rows: list[dict[str, Any]], records: list[dict[str, Any]], out: 
 
     Args:
         rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
-        records: The episode records (for the turn distribution).
+        records: The episode records (for the turn distribution; of a run with the reveal
+            control, those of the table's condition, as :func:`~.summary.primary_reveal` says).
         out: Directory to write to.
 
     Returns:
@@ -45,7 +48,9 @@ def write_plots(rows: list[dict[str, Any]], records: list[dict[str, Any]], out: 
     paths = [out / name for name in PLOTS]
     agents = list(dict.fromkeys(r["agent"] for r in rows))
     _metric_by_agent(plt, rows, agents, paths[0])
-    _turns(plt, [r for r in records if r["status"] == "ok"], agents, paths[1])
+    reveal = primary_reveal(records)  # the table's condition: a --reveal default,all run's controls stay out
+    played = [r for r in records if r["status"] == "ok" and r.get("reveal", "default") == reveal]
+    _turns(plt, played, agents, paths[1])
     _efficiency(plt, rows, agents, paths[2])
     plt.close("all")
     return paths

@@ -180,3 +180,15 @@ def test_html_report_of_a_run_that_lost_everything_says_so(tmp_path, monkeypatch
     page = (tmp_path / "report.html").read_text()
     assert "No episode was scored: all 2 were lost" in page and "2 × collab_env.errors.ModelCallError" in page
     assert "<img" not in page and not list(tmp_path.glob("*.png"))  # no empty axes
+
+
+def test_the_turns_plot_of_a_run_with_the_reveal_control_draws_the_tables_condition_only(
+    monkeypatch, tmp_path
+):
+    from collab_env.benchmarks.harness import plots
+
+    drawn = []
+    monkeypatch.setattr(plots, "_turns", lambda plt, scored, agents, path: drawn.extend(scored))
+    args = ["bench", "--envs", "CollabQA-v0", "--agents", "clarify", "--episodes", "2", "--workers", "1"]
+    main([*args, "--reveal", "default,all", "--out", str(tmp_path)])
+    assert drawn and {r.get("reveal", "default") for r in drawn} == {"default"}
