@@ -81,7 +81,13 @@ _VOICE = re.compile(
     r"|product description|description|document|draft)\b"
     r"|\bi(?:'ll| will) (write|draft|implement|code|calculate|compute|solve) (it|this|that|the \w+)( for you)? now\b"
     r"|\blet me (write|implement|calculate|compute|solve) (the|this|that|it) (function|code|solution|for you)\b"
-    r"|here(?:'s| is) the (updated |revised |corrected |final )?(code|function|draft|document|solution)\b",
+    r"|here(?:'s| is) the (updated |revised |corrected |final )?(code|function|draft|document|solution)\b"
+    r"|here(?:'s| is) an? (\w+ )?(function|program|script|solution|draft)\b"
+    r"|\b(i'?m sorry|i apologi[sz]e),? but (i|as an ai)\b[^.!?\n]{0,20}\b(don'?t|do not|can'?t|cannot|am not|'m not)"
+    r" (know|have|able|assist|help|understand)"
+    r"|\bi(?:'ll| will) (keep|add|ensure|make sure|include)\b"
+    r"|\b(can|could) you (please )?provide (me with )?(some )?(more )?(details|information)\b"
+    r"|^\s*please provide the\b",
     re.I | re.M,
 )
 # Narration: the model describes the conversation or its own role instead of talking in it
@@ -121,6 +127,8 @@ _DELIVERABLE = re.compile(
     r"|\b(i'?m|we'?re|we are|i am) (thrilled|excited|delighted|pleased) (that you|to (introduce|present|share|announce|offer))",
     re.I | re.M,
 )
+# The reply format's own placeholder written as the message ("<YOUR MESSAGE>").
+_FORMAT_PLACEHOLDER = re.compile(r"\s*<[^<>\n]{1,30}>\s*")
 #: A pasted snippet is at most this many lines; longer unquoted code is a solution.
 MAX_SNIPPET_LINES = 4
 #: More goal facts than this, unasked, in one message is a dump (one volunteered detail is human).
@@ -142,9 +150,12 @@ def check(
     Returns:
         A key of :data:`REMINDERS`, or ``None`` when the message is one a user could write.
     """
-    if not text.strip():
+    if not text.strip() or _FORMAT_PLACEHOLDER.fullmatch(text):
         return "empty"
     own = unquoted(text, messages)
+    theirs = [m for m in messages if m["role"] == "assistant"]
+    if not own.strip() and not unquoted(text, theirs).strip():
+        return "solving"  # nothing of its own: the assistant's words pasted back as the user's message
     if _VOICE.search(own) or echoes_question(own, messages):
         return "assistant_voice"
     if _NARRATION.search(own):
@@ -175,19 +186,21 @@ def unquoted(text: str, messages: Sequence[ChatMessage]) -> str:
 
     text = _FENCE.sub(drop_quoted, text)
     lines = [line for line in text.split("\n") if not _quoted_line(line, earlier)]
-    return "\n".join(lines)
+    # A sentence the assistant said is quoted too (a model joins the draft's lines into one).
+    theirs = _normal("\n".join(m["content"] for m in messages if m["role"] == "assistant"))
+    kept = [" ".join(s for s in sentences(line) if not _quoted_line(s, theirs)) for line in lines]
+    return "\n".join(kept).strip()
 
 
 def echoes_question(text: str, messages: Sequence[ChatMessage]) -> bool:
-    """Whether ``text`` asks the assistant's own last question back as its own (a model that
+    """Whether ``text`` asks one of the assistant's questions back as its own (a model that
     slips into the assistant's role: asked "Who is the audience?", it asks "Who is the audience?").
 
     >>> said = [{"role": "assistant", "content": "Quick question: Who is the audience?"}]
     >>> echoes_question("Sure! Who is the audience?", said), echoes_question("The audience? Kids.", said)
     (True, False)
     """
-    last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
-    theirs = _normal(last)
+    theirs = _normal("\n".join(m["content"] for m in messages if m["role"] == "assistant"))
     return any(len(q.split()) >= 3 and _normal(q) in theirs for q in questions(text))
 
 
