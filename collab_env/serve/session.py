@@ -18,10 +18,14 @@ from enum import Enum
 from typing import Any
 
 import gymnasium as gym
-import orjson
 
 from collab_env import aio
 from collab_env.errors import CollabEnvError, ConfigError, EpisodeError
+
+try:  # the [serve] extra's; this module is imported without it (``collab-env serve --help``)
+    import orjson
+except ImportError:  # pragma: no cover - without the extra nothing is served
+    orjson = None
 
 #: What a lost episode's client should do (the error says it with the seed filled in).
 RETRY_HINT = (
@@ -238,19 +242,18 @@ def _jsonable(value: Any) -> Any:
     tuples as lists, enums as their value, anything else as its ``str`` (so that both contracts
     send the same).
 
-    One orjson round trip (C, a few microseconds for a step's ``info``); what orjson refuses
-    (keys that are not strings, integers past 64 bits) takes the walk of :func:`_jsonable_walk`,
-    which gives the same result for everything orjson takes.
+    One orjson round trip (C, a few microseconds for a step's ``info``, where the walk took 30);
+    what orjson refuses (keys that are not strings, integers past 64 bits) takes the walk of
+    :func:`_jsonable_walk`, which gives the same result for everything orjson takes. Dataclasses
+    and datetimes are passed to ``_json_default`` (their ``str``), as the walk does.
     """
+    if orjson is None:
+        return _jsonable_walk(value)
+    options = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
     try:
-        return orjson.loads(orjson.dumps(value, default=_json_default, option=_ORJSON_OPTIONS))
+        return orjson.loads(orjson.dumps(value, default=_json_default, option=options))
     except TypeError:
         return _jsonable_walk(value)
-
-
-#: orjson's options for :func:`_jsonable`: dataclasses and datetimes go to ``_json_default`` (their
-#: ``str``), as in :func:`_jsonable_walk`.
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _json_default(value: Any) -> Any:
