@@ -85,7 +85,8 @@ def in_process(env_id: str, sessions: int, steps: int) -> dict[str, Any]:
 
 async def through_server(url: str, env_id: str, sessions: int, steps: int, pid: int) -> dict[str, Any]:
     """``steps`` steps over ``sessions`` concurrent WebSocket sessions of the server (process ``pid``);
-    with the server's CPU time per step, the cost a core of its own would pay."""
+    with the server's CPU time per step, the cost a core of its own would pay, and this process's
+    (the clients and the agent), which shares the machine's cores with it."""
     agent = make_agent("clarify", gym.make(env_id))
     latencies: list[float] = []
     clients = await connected(url, sessions)
@@ -100,11 +101,12 @@ async def through_server(url: str, env_id: str, sessions: int, steps: int, pid: 
             if result.done and len(latencies) < steps:
                 result, seeds[0] = await client.reset(seed=seeds[0]), seeds[0] + 1
 
-    start, cpu = time.perf_counter(), cpu_seconds(pid)
+    start, cpu, own = time.perf_counter(), cpu_seconds(pid), time.process_time()
     await asyncio.gather(*(play(c, r) for c, r in zip(clients, results, strict=True)))
-    wall, cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu
+    wall, cpu, own = time.perf_counter() - start, cpu_seconds(pid) - cpu, time.process_time() - own
     await asyncio.gather(*(c.close() for c in clients))
-    return {**_figures(latencies, wall), "server_cpu_ms_per_step": 1000 * cpu / len(latencies)}
+    return {**_figures(latencies, wall), "server_cpu_ms_per_step": 1000 * cpu / len(latencies),
+            "client_cpu_ms_per_step": 1000 * own / len(latencies)}  # fmt: skip
 
 
 def cpu_seconds(pid: int) -> float:
@@ -219,6 +221,8 @@ def main() -> None:
     """Measure both settings; print and save."""
     args = parse_args(Args, __doc__)
     args.sessions = tuple(int(n) for n in args.sessions)
+    load = os.getloadavg()  # the machine's load when the run starts (1, 5, 15 min): it moves every figure
+    print(f"load average at the start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     server = LocalServer(args.env, "--max-sessions", str(max(args.sessions)))
     url, rows = server.url, []
     try:
@@ -232,7 +236,8 @@ def main() -> None:
                   f"(mean {served['latency_ms_mean']:.2f} ms, p99 {served['latency_ms_p99']:.2f} ms per step) "
                   f"-> server/in-process {rows[-1]['server_over_in_process']:.2f}x; CPU per step: in-process "
                   f"{local['cpu_ms_per_step']:.2f} ms (env + agent), server process "
-                  f"{served['server_cpu_ms_per_step']:.2f} ms (env + wire)", flush=True)  # fmt: skip
+                  f"{served['server_cpu_ms_per_step']:.2f} ms (env + wire), clients {served['client_cpu_ms_per_step']:.2f} ms "
+                  f"(agent + client side of the wire)", flush=True)  # fmt: skip
     finally:
         server.stop()
     llm = None
@@ -260,7 +265,7 @@ def main() -> None:
               f"-> slowest/alone {llm['max_over_alone']:.2f}x (target <= 1.5x); the same in-process, "
               f"envs awaited together: alone {llm['in_process']['alone_s']:.2f} s, slowest "
               f"{llm['in_process']['max_s']:.2f} s -> {llm['in_process']['max_over_alone']:.2f}x")  # fmt: skip
-    out = save_results("serve_throughput", args, args.out, scripted=rows, llm_user=llm)
+    out = save_results("serve_throughput", args, args.out, scripted=rows, llm_user=llm, load_average=load)
     print(f"wrote {out} and {plot(rows, args.out)}")
 
 

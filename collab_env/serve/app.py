@@ -31,6 +31,8 @@ class ServeOptions:
         max_sessions: Sessions open at once.
         idle_timeout_s: Seconds without a request after which a session expires.
         max_body_bytes: Largest request body or WebSocket message, in bytes.
+        ws_compression: Offer permessage-deflate on WebSocket sessions (off: on loopback and
+            LANs compressing every observation costs more CPU, on both ends, than it saves).
         threads: Worker threads for envs without the async API (0: call them inline; the
             registered envs are awaited, their model calls in flight together).
         shutdown_grace_s: Seconds a shutdown waits for the steps in flight.
@@ -45,6 +47,7 @@ class ServeOptions:
     max_sessions: int = 1024
     idle_timeout_s: float = 600.0
     max_body_bytes: int = 1_048_576
+    ws_compression: bool = False
     threads: int = 0
     shutdown_grace_s: float = 30.0
     mr_window: int | None = None
@@ -149,6 +152,7 @@ def serve(
     config = uvicorn.Config(
         app, host=options.host, port=options.port, ws_max_size=options.max_body_bytes, log_level="warning",
         timeout_graceful_shutdown=options.shutdown_grace_s, backlog=4096,
+        ws_per_message_deflate=options.ws_compression,
     )  # fmt: skip
 
     class Server(uvicorn.Server):
