@@ -47,9 +47,18 @@ def grade_independent(path: str, grade: Callable[[dict[str, Any]], tuple[bool, s
     }
 
 
-def print_independent(sets: list[dict]) -> None:
-    """Print the independent sets' agreement: the accuracy figure."""
-    print("independent sets (the accuracy figure; text the rules were not written for):")
+INDEPENDENT = "independent sets (the accuracy figure; text the rules were not written for)"
+
+
+def print_independent(sets: list[dict], heading: str = INDEPENDENT, total: str = "all independent") -> None:
+    """Print the agreement of each set, by group, its disagreements, and the sum over the sets.
+
+    Args:
+        sets: :func:`grade_independent`'s results.
+        heading: What the sets are (default: the independent sets, the accuracy figure).
+        total: The name of the sum's line.
+    """
+    print(f"{heading}:")
     for graded in sets:
         n = graded["cases"]
         print(f"  {graded['set']}: {graded['agree']}/{n} agree ({100 * graded['agree'] / max(n, 1):.1f}%)")
@@ -61,7 +70,7 @@ def print_independent(sets: list[dict]) -> None:
             excerpt = reply if len(reply) <= 100 else f"{reply[:45]} … {reply[-45:]}"
             print(f"    differs ({label}, {case['note']}): {case['id']}: {excerpt!r}")
     agree, n = sum(g["agree"] for g in sets), sum(g["cases"] for g in sets)
-    print(f"  all independent: {agree}/{n} agree ({100 * agree / max(n, 1):.1f}%)")
+    print(f"  {total}: {agree}/{n} agree ({100 * agree / max(n, 1):.1f}%)")
 
 
 __all__ = ["grade_independent", "print_independent"]

@@ -1,11 +1,17 @@
 """How often the QA metric agrees with an independent oracle, and with its regression set.
 
 The accuracy figure is agreement on the *independent sets*: text the rules were not written for,
-labelled by hand before any rule changed (issue 22), with provenance in each record:
-``benchmarks/data/qa_people_grading.jsonl`` (Abg-CoQA annotators' answers as replies, built by
-``benchmarks/data/build_people_grading_sets.py``) and ``benchmarks/data/qa_model_grading.jsonl``
-(replies of real models in several prompt styles, built by
-``benchmarks/data/build_model_grading_sets.py``).
+labelled by hand before the rules changed, with provenance in each record. Now that is the
+round-2 set, ``benchmarks/data/qa_model_grading_round2.jsonl`` (replies of two real models in
+four new prompt styles to QA instances the first round did not ask, labelled by hand and
+committed before the grader ran on it; built by ``benchmarks/data/build_model_grading_sets.py
+replies --round 2``, then ``label --round 2``).
+
+The first round's sets, ``qa_people_grading.jsonl`` (Abg-CoQA annotators' answers as replies,
+``benchmarks/data/build_people_grading_sets.py``) and ``qa_model_grading.jsonl`` (real models'
+replies), were independent until the round-2 rules were written from their misses (a count the
+reply leaves out, a polar answer that restates the question): they are *seen* sets since
+(``--seen``), regression tests printed apart from the accuracy figure.
 
 The *regression cases* (``benchmarks/data/qa_grading_cases.jsonl``, built by
 ``benchmarks/data/build_qa_grading_cases.py`` from the shared Abg-CoQA sample) were written
@@ -30,12 +36,15 @@ from pathlib import Path
 
 from collab_env.benchmarks import grading, save_results
 from collab_env.tasks.qa import QATask
-from collab_env.tasks.qa.metric import is_correct
+from collab_env.tasks.qa.metric import is_correct, question_of
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"
 DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
-DEFAULT_INDEPENDENT = tuple(str(HERE / "data" / f"qa_{who}_grading.jsonl") for who in ("people", "model"))
+DEFAULT_INDEPENDENT = (str(HERE / "data" / "qa_model_grading_round2.jsonl"),)
+#: Independent until the round-2 rules were written from their misses: regression sets since.
+DEFAULT_SEEN = tuple(str(HERE / "data" / f"qa_{who}_grading.jsonl") for who in ("people", "model"))
+SEEN = "sets whose misses the round-2 rules were written from (independent before; regression now)"
 
 
 @dataclass
@@ -46,6 +55,8 @@ class Args:
     """regression cases, written with the rules (JSONL: question, answers, reply, kind, correct)"""
     independent: tuple[str, ...] = DEFAULT_INDEPENDENT
     """independent sets (JSONL: question, answers, others, reply, correct, provenance)"""
+    seen: tuple[str, ...] = DEFAULT_SEEN
+    """sets of the same form whose misses the rules were written from: regression sets"""
     judge_model: str | None = None
     """an LLM accuracy judge to compare with (optional)"""
     base_url: str | None = None
@@ -60,7 +71,9 @@ def grade(cases: list[dict], judge=None) -> dict:
     agree: dict[str, Counter] = {"metric": Counter(), "judge": Counter(), "judge_vs_metric": Counter()}
     differ = []
     for case in cases:
-        metric = is_correct(task.extract_solution(case["reply"]) or "", case["answers"])
+        metric = is_correct(
+            task.extract_solution(case["reply"]) or "", case["answers"], question=case["question"]
+        )
         agree["metric"][case["kind"]] += metric == case["correct"]
         verdict = None
         if judge is not None:
@@ -87,7 +100,10 @@ def grade_independent(path: str) -> dict:
 
     def grade(case: dict) -> tuple[bool, str]:
         answer = task.extract_solution(case["reply"])
-        verdict = answer is not None and is_correct(answer, case["answers"], others=case.get("others", ()))
+        question = case.get("question") or question_of(case.get("request", ""))
+        verdict = answer is not None and is_correct(
+            answer, case["answers"], others=case.get("others", ()), question=question
+        )
         return verdict, f"gold {case['answers'][0]!r}"
 
     return grading.grade_independent(path, grade, "as written")
@@ -101,6 +117,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--independent", nargs="*", default=list(Args.independent), help="independent sets (JSONL)"
+    )
+    parser.add_argument(
+        "--seen", nargs="*", default=list(Args.seen), help="sets the rules were written from (JSONL)"
     )
     parser.add_argument("--judge-model", default=None, help="LLM accuracy judge to compare with")
     parser.add_argument("--base-url", default=None, help="the judge's OpenAI-compatible endpoint")
@@ -117,11 +136,14 @@ def main() -> None:
     cases = [json.loads(line) for line in Path(args.cases).read_text().splitlines() if line.strip()]
     result = grade(cases, judge)
     independent = [grade_independent(path) for path in args.independent if Path(path).exists()]
+    seen = [grade_independent(path) for path in args.seen if Path(path).exists()]
     default_run = args.cases == str(DEFAULT_CASES) and judge is None
     out = args.out or (str(DEFAULT_OUT) if default_run else None)
     if out:
-        save_results("qa_grader_agreement", args, out, independent=independent, regression=result)
+        save_results("qa_grader_agreement", args, out, independent=independent, seen=seen, regression=result)
     grading.print_independent(independent)
+    if seen:
+        grading.print_independent(seen, SEEN, "all seen")
     n = result["cases"]
     print(f"regression cases (written with the rules; not an accuracy figure): {n}")
     for name, label in (

@@ -17,7 +17,8 @@ Two steps, kept apart so that the labels stay frozen while replies can be regene
 
 Run: ``python benchmarks/data/build_model_grading_sets.py replies --base-url URL --model NAME``
 (repeat ``--base-url``/``--model`` pairs for more models; ``--style``, ``--family`` to ask fewer;
-replies are appended to ``--replies``), then ``... label``.
+``--round N`` keeps a later labelling round in its own files; replies are appended), then
+``... label`` (with the same ``--round``).
 """
 
 from __future__ import annotations
@@ -32,11 +33,32 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[2] / "shared" / "data"
 REPLIES = HERE / "model_replies.jsonl"
 LABELS = HERE / "model_reply_labels.jsonl"
+
+
+def round_paths(round_: int) -> tuple[Path, Path, str]:
+    """The replies file, the labels file and the graded sets' suffix of one labelling round.
+
+    Round 1 is the first set; a later round is a fresh set kept apart, labelled before the rules
+    of that round change (``qa_model_grading_round2.jsonl``, ...).
+    """
+    if round_ < 1:
+        raise ValueError(f"round must be >= 1, got {round_}")
+    if round_ == 1:
+        return REPLIES, LABELS, ""
+    suffix = f"_round{round_}"
+    return HERE / f"model_replies{suffix}.jsonl", HERE / f"model_reply_labels{suffix}.jsonl", suffix
+
+
 #: Prompt style -> (system prompt, max tokens).
 STYLES = {
     "brief": ("Answer briefly.", 64),
     "friend": ("Explain the answer to a friend, in a friendly and casual way.", 128),
     "step_by_step": ("Think step by step, then give the final answer.", 192),
+    # Round 2 (issue 22, the set measured before the QA rules of that round changed).
+    "one_word": ("Answer in one word or a short phrase, nothing else.", 16),
+    "sentence": ("Answer with one full sentence.", 48),
+    "quote": ("Answer by quoting the words of the passage that answer the question.", 64),
+    "justify": ("Give the answer first, then justify it in one sentence.", 80),
 }
 ENV_IDS = {"math": "CollabMath-v0", "qa": "CollabQA-v0"}
 #: Problems of each source (built-in test instances, shared records), from the first.
@@ -144,18 +166,19 @@ def reply_id(row: dict) -> str:
     return f"{row['family']}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
-def label() -> None:
-    """Join the replies with the frozen labels into the two graded sets."""
-    rows = _read(REPLIES)
-    labels = {row["id"]: row for row in _read(LABELS)} if LABELS.exists() else {}
+def label(round_: int = 1) -> None:
+    """Join one round's replies with its frozen labels into the graded sets of each family."""
+    replies, labels_path, suffix = round_paths(round_)
+    rows = _read(replies)
+    labels = {row["id"]: row for row in _read(labels_path)} if labels_path.exists() else {}
     missing = [row["id"] for row in rows if row["id"] not in labels]
-    for family in ("math", "qa"):
+    for family in sorted({row["family"] for row in rows}):
         graded = [
             {**row, "correct": labels[row["id"]]["correct"], "labeller": labels[row["id"]]["labeller"],
              "note": labels[row["id"]].get("note", "")}
             for row in rows if row["family"] == family and row["id"] in labels
         ]  # fmt: skip
-        _write(HERE / f"{family}_model_grading.jsonl", graded)
+        _write(HERE / f"{family}_model_grading{suffix}.jsonl", graded)
     if missing:
         print(f"{len(missing)} replies have no label yet: {missing[:10]}...")
 
@@ -181,7 +204,7 @@ def main() -> None:
     parser.add_argument("--style", action="append", choices=STYLES, help="prompt styles (default: all)")
     parser.add_argument("--family", action="append", choices=("math", "qa"), help="families (default: both)")
     parser.add_argument(
-        "--replies", default=str(REPLIES), help="where the replies go (label reads model_replies.jsonl)"
+        "--round", type=int, default=1, help="labelling round: its replies, labels and sets (1: the first)"
     )
     parser.add_argument("--start", type=int, default=0, help="first instance of each source")
     parser.add_argument("--per-source", type=int, default=PER_SOURCE, help="instances of each source")
@@ -189,13 +212,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="requests in flight per endpoint")
     args = parser.parse_args()
     if args.step == "label":
-        return label()
+        return label(args.round)
     if not args.model or len(args.model) != len(args.base_url):
         parser.error("give one --base-url per --model")
     pairs = list(zip(args.base_url, args.model, strict=True))
     generate(
         pairs,
-        Path(args.replies),
+        round_paths(args.round)[0],
         tuple(args.style or STYLES),
         tuple(args.family or ("math", "qa")),
         problems(args.start, args.per_source),

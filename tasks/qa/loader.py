@@ -25,7 +25,7 @@ from collab_env.errors import DatasetError
 from collab_env.facets import contents
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
-from .metric import is_correct, normalize_answer, token_f1
+from .metric import is_correct, normalize_answer, question_of, token_f1
 from .task import QATask
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -101,7 +101,7 @@ class AbgCoQADataset(DatasetTask, QATask):
 
     def score(self, instance: TaskInstance, solution: str) -> float:
         """1.0 when the reply commits to an accepted answer (see :func:`.metric.is_correct`)."""
-        return float(is_correct(solution, instance.reference.answers))
+        return float(is_correct(solution, instance.reference.answers, question=question_of(instance.request)))
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:
         """The passage's sentence that shares the most words with the question and the user's replies."""

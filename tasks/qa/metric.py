@@ -5,7 +5,10 @@ matches it (SQuAD-style normalised exact match, or token F1 >= 0.8), or states i
 ("Julia went to the harbour." for "the harbour": every content word of the gold answer is in a
 reply at most 15 content words longer; "per cent", "percent" and "%" are one word, and an
 acronym of the gold's capitalised words stands for them), or, for a yes/no gold answer, takes
-its side ("No, he cannot.", "Absolutely.", "Not at all.", "He did."). A reply that hedges
+its side ("No, he cannot.", "Absolutely.", "Not at all.", "He did."; given the question, also a
+reply that restates it: "They were close friends." to "Were they friends?"). A count in the
+gold answer ("two captains") may be left out by a reply that names what was counted and gives no
+count of its own ("Captains."). A reply that hedges
 ("either X or Y", "X or maybe Y", "depending on which you mean", "yes and no", "I'm not sure"),
 offers alternatives ("Monday or Thursday": an "or" between a gold answer and another answer of
 its kind, outside a negation), or also states another reading's answer commits
@@ -19,6 +22,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable
+from itertools import pairwise
 
 from collab_env.facets import stems
 
@@ -56,6 +60,15 @@ _NUMBER_WORDS = frozenset(
     "thousand million billion half dozen january february march april may june july august september "
     "october november december monday tuesday wednesday thursday friday saturday sunday".split()
 )
+#: Spelled-out counts: the count of a noun ("two captains") that a reply naming the noun may omit.
+_COUNTS = frozenset(
+    stems(
+        "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred dozen"
+    )
+)
+#: Words of a polar question that a reply restating it need not repeat.
+_NOT_RESTATED = frozenset(stems(" ".join(_AUXILIARY) + " who what when where why how which whose whom"))
+_QUESTION = re.compile(r"^\s*(?:my\s+)?question\s*:\s*(?P<q>.+?)\s*$", re.I | re.M)
 _FUNCTION = frozenset(
     stems(
         "a an the of to in on at by for with from and was were is are be been it its he she they her his their them"
@@ -149,14 +162,17 @@ def _alternative(text: str, golds: list[str]) -> bool:
     return bool(_content(text))
 
 
-def states(reply: str, gold: str) -> bool:
+def states(reply: str, gold: str, question: str | None = None) -> bool:
     """Whether ``reply`` states ``gold``: a match, the gold's content words in a short enough
-    sentence, or, for a yes/no gold answer, the same side.
+    sentence (a count of what the reply names may be left out), or, for a yes/no gold answer,
+    the same side (read from the reply, or from how it answers ``question``).
 
     >>> states("Julia went to the harbour and watched the boats.", "the harbour")
     True
     >>> states("On Thursday.", "Thursday"), states("No, he cannot.", "no"), states("She left.", "Monday")
     (True, True, False)
+    >>> states("Captains.", "two captains"), states("Three captains.", "two captains")
+    (True, False)
     """
     reply, gold = _POSSESSIVE.sub("", reply), _POSSESSIVE.sub("", gold)  # "UPS's hub" states "the UPS hub"
     reply = _expand_acronyms(reply, gold)
@@ -164,14 +180,29 @@ def states(reply: str, gold: str) -> bool:
         return True
     side = _polar(gold)
     if side is not None:
-        return _side(reply) == side
-    need = _content(gold)
+        return (_side(reply) or _answered_side(reply, question)) == side
     have = _content(reply)
+    need = _uncounted(_content(gold), have)
     return bool(need) and set(need) <= set(have) and len(have) <= len(need) + MAX_EXTRA_WORDS
 
 
+def _uncounted(need: list[str], have: list[str]) -> list[str]:
+    """The gold's content words less its counts of a following noun, when the reply gives no count.
+
+    Only spelled-out counts: digits are often years or codes ("the 2012 Games"), not counts.
+    """
+    counts = {w for w, after in pairwise(need) if w in _COUNTS and after not in _COUNTS}
+    if not counts or any(w in _COUNTS or w.isdigit() for w in have):
+        return need
+    return [w for w in need if w not in counts]
+
+
 def is_correct(
-    prediction: str, golds: Iterable[str], others: Iterable[str] = (), threshold: float = F1_THRESHOLD
+    prediction: str,
+    golds: Iterable[str],
+    others: Iterable[str] = (),
+    threshold: float = F1_THRESHOLD,
+    question: str | None = None,
 ) -> bool:
     """Whether ``prediction`` commits to a gold answer (see the module docstring).
 
@@ -180,6 +211,8 @@ def is_correct(
         golds: The answers that count as right.
         others: Answers to the other readings: a reply that states one of them as well hedges.
         threshold: Token F1 at or above which a short reply matches a gold answer.
+        question: The question asked (optional): a yes/no answer may be read from how the reply
+            answers it (see :func:`states`).
 
     >>> is_correct("The library.", ["library"]), is_correct("the market", ["library"])
     (True, False)
@@ -187,13 +220,23 @@ def is_correct(
     False
     """
     golds = list(golds)
-    if hedges(prediction, golds) or any(states(prediction, other) for other in others):
+    if hedges(prediction, golds) or any(states(prediction, other, question) for other in others):
         return False
     norm = normalize_answer(prediction)
     return any(
-        norm == normalize_answer(g) or token_f1(prediction, g) >= threshold or states(prediction, g)
+        norm == normalize_answer(g) or token_f1(prediction, g) >= threshold or states(prediction, g, question)
         for g in golds
     )
+
+
+def question_of(request: str) -> str | None:
+    """The question of a QA request (its last "Question:" or "My question:" line), else ``None``.
+
+    >>> question_of("Anna went out.\\n\\nMy question: were they friends?\\n\\nWhat I mean: yes")
+    'were they friends?'
+    """
+    found = _QUESTION.findall(request)
+    return found[-1] if found else None
 
 
 def _polar(gold: str) -> str | None:
@@ -221,6 +264,32 @@ def _side(text: str) -> str | None:
     if len(words) <= 4 and any(
         w in _AUXILIARY or w in _NEGATED for w in words[:3]
     ):  # "He did.", "She wasn't."
+        return "no" if negated else "yes"
+    return None
+
+
+def _answered_side(reply: str, question: str | None) -> str | None:
+    """The side a reply takes by how it answers a yes/no ``question``, else ``None``.
+
+    A reply whose first clause restates the question's content words takes the side of its
+    negation ("They were close friends." to "Were they friends?"). A reply that only names
+    someone ("Lee Westwood." to "Anyone else?") takes no side: whether the name answers "else"
+    depends on who was named before, which the question alone does not say.
+
+    >>> _answered_side("They were close friends.", "Were they friends?")
+    'yes'
+    >>> _answered_side("He did not like it.", "Did he like it?"), _answered_side("Woods.", "Anyone else?")
+    ('no', None)
+    >>> _answered_side("Paris.", "Was it London?"), _answered_side("Woods.", None)
+    (None, None)
+    """
+    if not question:
+        return None
+    clause = _CLAUSE.split(reply.strip(), 1)[0]
+    words, said = normalize_answer(clause).split(), set(_content(clause))
+    negated = any(w in _NEGATION for w in words)
+    asked = {w for w in _content(question) if w not in _NOT_RESTATED}
+    if asked and asked <= said:
         return "no" if negated else "yes"
     return None
 

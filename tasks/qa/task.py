@@ -13,7 +13,7 @@ from collab_env.types import Facet, FacetKind, TaskInstance
 
 from .drafter import QADrafter
 from .generator import make_instance
-from .metric import is_correct
+from .metric import is_correct, question_of
 
 _ANSWER = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*(?P<a>.+)", re.I | re.M)
 _PREFACE = re.compile(r"^(sure|ok(ay)?|of course|certainly|great)[!,.]?\s*", re.I)
@@ -71,8 +71,14 @@ class QATask(Task):
         """1.0 when the answer matches the intended reading's answer, else 0.0."""
         if self.accuracy_judge is not None:
             return float(self.accuracy_judge(instance.request, instance.reference.answer, solution))
+        reference = instance.reference
         return float(
-            is_correct(solution, [instance.reference.answer], others=instance.reference.other_answers)
+            is_correct(
+                solution,
+                [reference.answer],
+                others=reference.other_answers,
+                question=question_of(instance.request),
+            )
         )
 
     def unmet_facets(self, instance: TaskInstance, solution: str) -> list[Facet]:

@@ -42,7 +42,9 @@ def test_the_people_sets_rebuild_from_the_shared_data_exactly_as_stored():
 
 
 @pytest.mark.parametrize(
-    "name", [p.name for p in sorted(DATA.glob("*_grading.jsonl"))] or ["math_people_grading.jsonl"]
+    "name",
+    [p.name for p in sorted([*DATA.glob("*_grading.jsonl"), *DATA.glob("*_grading_round*.jsonl")])]
+    or ["math_people_grading.jsonl"],
 )
 def test_every_record_of_an_independent_set_says_where_it_came_from_and_who_labelled_it(name):
     rows = _rows(name)
@@ -59,9 +61,26 @@ def test_the_math_grader_agrees_with_the_independent_sets():
     assert agree >= 0.97 * cases, [g["disagreements"] for g in graded]
 
 
-def test_the_qa_grader_agrees_with_the_independent_sets():
+@pytest.mark.parametrize(
+    ("sets", "floor"),
+    [
+        # the fresh round-2 set, the accuracy figure docs/tasks.md quotes (75/85: short of 97%)
+        (("qa_model_grading_round2.jsonl",), 75),
+        # the first round's sets, whose misses the round-2 rules were written from: regression
+        (("qa_people_grading.jsonl", "qa_model_grading.jsonl"), 138),
+    ],
+)
+def test_the_qa_grader_agrees_with_the_independent_sets(sets, floor):
     from collab_env.benchmarks.qa_grader_agreement import grade_independent
 
-    graded = [grade_independent(str(p)) for p in sorted(DATA.glob("qa_*_grading.jsonl"))]
-    agree, cases = sum(g["agree"] for g in graded), sum(g["cases"] for g in graded)
-    assert agree >= 0.93 * cases, [g["disagreements"] for g in graded]  # the figure docs/tasks.md quotes
+    graded = [grade_independent(str(DATA / name)) for name in sets]
+    assert sum(g["agree"] for g in graded) >= floor, [g["disagreements"] for g in graded]
+
+
+def test_every_round_2_reply_has_its_hand_label_in_the_graded_set():
+    replies = {row["id"]: row for row in _rows("model_replies_round2.jsonl")}
+    labels = {row["id"]: row for row in _rows("model_reply_labels_round2.jsonl")}
+    graded = _rows("qa_model_grading_round2.jsonl")
+    assert set(replies) == set(labels) == {row["id"] for row in graded}
+    assert all(row["correct"] == labels[row["id"]]["correct"] for row in graded)
+    assert all(row["reply"] == replies[row["id"]]["reply"] for row in graded)

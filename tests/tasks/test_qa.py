@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from collab_env.tasks.qa import QATask
-from collab_env.tasks.qa.metric import is_correct, normalize_answer, token_f1
+from collab_env.tasks.qa.metric import is_correct, normalize_answer, question_of, token_f1
 
 QA_CASES = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "qa_grading_cases.jsonl"
 
@@ -127,6 +127,49 @@ def test_polar_answers_are_read_by_the_side_they_take(reply, gold, correct):
     assert is_correct(reply, [gold]) is correct
 
 
+@pytest.mark.parametrize(
+    ("reply", "gold", "correct"),
+    [
+        ("Captains.", "two captains", True),
+        ("captain", "two captains", True),
+        ("The two captains.", "two captains", True),
+        ("Three captains.", "two captains", False),
+        ("3 captains", "two captains", False),
+        ("The mayor.", "two captains", False),
+        ("Two.", "two", True),
+        ("Cats.", "two", False),  # a count asked for alone is never left out
+    ],
+)
+def test_a_count_of_what_the_reply_names_may_be_left_out_unless_it_gives_another(reply, gold, correct):
+    assert is_correct(reply, [gold]) is correct
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "gold", "correct"),
+    [
+        ("Larry and Dick were good friends at school.", "were they friends?", "yes", True),
+        ("Larry and Dick were good friends at school.", "were they friends?", "no", False),
+        ("He did not like it at all.", "Did he like it?", "no", True),
+        ("Roderick.", "Did he like it?", "yes", False),  # names someone, takes no side
+        ("Lee Westwood", "Anyone else?", "yes", False),  # "else" depends on who was named before
+        ("Larry and Dick were good friends at school.", None, "yes", False),  # no question, no side
+    ],
+)
+def test_a_polar_answer_that_restates_the_question_takes_its_side(reply, question, gold, correct):
+    assert is_correct(reply, [gold], question=question) is correct
+
+
+def test_the_question_is_read_from_either_request_form_and_reaches_the_metric():
+    assert (
+        question_of("Ann went out.\n\nQuestion: Where did Ann go? (I mean Ann.)")
+        == "Where did Ann go? (I mean Ann.)"
+    )
+    assert question_of("Story.\n\nQ: who?\nA: Bo\n\nMy question: were they friends?\n\nWhat I mean: yes") == (
+        "were they friends?"
+    )
+    assert question_of("No question here.") is None
+
+
 def test_per_cent_percent_and_the_sign_are_one_word_and_an_acronym_stands_for_its_words():
     assert is_correct("85 percent", ["85 per cent"]) and is_correct("Down 85%.", ["85 per cent"])
     assert is_correct("The UPS worldwide air hub", ["United Parcel Service's worldwide air hub"])
@@ -143,7 +186,9 @@ def test_metric_agrees_with_the_labels_of_natural_replies():
     cases = [json.loads(line) for line in QA_CASES.read_text().splitlines()]
     task = QATask()
     agree = sum(
-        (is_correct(task.extract_solution(c["reply"]) or "", c["answers"])) == c["correct"] for c in cases
+        is_correct(task.extract_solution(c["reply"]) or "", c["answers"], question=c["question"])
+        == c["correct"]
+        for c in cases
     )
     assert agree >= 0.95 * len(cases)
 
