@@ -162,9 +162,7 @@ class LLMUser(UserSimulator):
             state.opening = "template"
             return instance.opening, state
         request = ReplyRequest(task, instance, [], state, rng)
-        p = (
-            yield from self._attempts([Pending(request, self._prompt(request, opening=True), opening=True)])
-        )[0]
+        p = (yield from self._attempts([self._pending(request, opening=True)]))[0]
         material, _, last = instance.opening.rpartition("\n\n")
         label = last.split(":", 1)[0] + ": " if ":" in last[:12] else ""
         message = p.parsed["text"] if not p.problem else _opening_kept(p, task.facet_kinds, self.max_words)
@@ -219,7 +217,7 @@ class LLMUser(UserSimulator):
         return drive(self._reply_steps(requests), send)
 
     def _reply_steps(self, requests: Sequence[ReplyRequest]) -> Steps:
-        pending = yield from self._attempts([Pending(r, self._prompt(r)) for r in requests])
+        pending = yield from self._attempts([self._pending(r) for r in requests])
         return [self._finish(p) for p in pending]
 
     def _profile(self, instance: TaskInstance, rng: np.random.Generator) -> Profile | None:
@@ -275,8 +273,7 @@ class LLMUser(UserSimulator):
     def _can_end(self, p: Pending) -> bool:
         """Whether the reply may end the chat (:func:`~.protocol.can_end`; a written opening
         and the free role-play keep the full format)."""
-        r = p.request
-        return p.opening or self.protocol != "grounded" or protocol.can_end(r.task, r.instance, r.messages)
+        return p.opening or self.protocol != "grounded" or protocol.can_end(p.request.messages, p.unmet)
 
     def _mode(self) -> str:
         """The ``response_format`` mode of the next call (the endpoint's spelling of a schema)."""
@@ -313,7 +310,7 @@ class LLMUser(UserSimulator):
     def _rule(self, p: Pending) -> str | None:
         """The guard ``p``'s parsed reply breaks (its revealed details added first), or ``None``."""
         request, parsed = p.request, p.parsed
-        parsed["text"] = ground(parsed, request) if self.protocol == "grounded" else parsed["message"]
+        parsed["text"] = ground(parsed, p) if self.protocol == "grounded" else parsed["message"]
         if p.opening:
             return _opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
@@ -349,19 +346,28 @@ class LLMUser(UserSimulator):
         }  # fmt: skip
         return UserReply(text, done, info)
 
-    def _prompt(self, request: ReplyRequest, opening: bool = False) -> list[dict[str, str]]:
+    def _pending(self, request: ReplyRequest, opening: bool = False) -> Pending:
+        """A reply in the making, with its prompt and what the assistant's last answer lacks."""
+        unmet = (
+            None if opening else protocol.unmet_by_answer(request.task, request.instance, request.messages)
+        )
+        return Pending(request, self._prompt(request, opening, unmet), opening=opening, unmet=unmet)
+
+    def _prompt(
+        self, request: ReplyRequest, opening: bool = False, unmet: list[str] | None = None
+    ) -> list[dict[str, str]]:
         """The hidden goal, the profile and the conversation (see the module docstring)."""
         guidance = protocol.GROUNDED_GUIDANCE if self.protocol == "grounded" else protocol.ROLEPLAY_GUIDANCE
         profile = request.state.profile
         system = f"{guidance}\n\nYour profile: {profile.describe()}" if profile else guidance
         goal = protocol.goal_text(request.task.name, request.instance, self.protocol, request.messages)
-        can_end = opening or protocol.can_end(request.task, request.instance, request.messages)
+        can_end = opening or protocol.can_end(request.messages, unmet)
         fmt = protocol.output_format(self.protocol, can_end)
         if opening:
             ask = f"{protocol.OPENING_ASK} Answer with this JSON object only:\n{fmt}"
             return [{"role": "system", "content": system}, {"role": "user", "content": f"{goal}\n\n{ask}"}]
         status = (
-            protocol.answer_status(request.task, request.instance, request.messages)
+            protocol.answer_status(request.task, request.instance, request.messages, unmet)
             if self.protocol == "grounded"
             else ""
         )
@@ -379,17 +385,17 @@ class LLMUser(UserSimulator):
         return [{"role": "system", "content": system}, {"role": "user", "content": ask}]
 
 
-def ground(parsed: dict[str, Any], request: ReplyRequest) -> str:
+def ground(parsed: dict[str, Any], p: Pending) -> str:
     """The message with each revealed detail it does not state added in the goal's words.
 
     Ids that are not the instance's hidden facets are ignored (only the goal's facts are told),
     and so are details told before, unless the assistant's last answer lacks them: a small model
     names the same ids every turn (issue 23), and a person does not repeat what was taken in.
     """
-    message, instance = parsed["message"].strip(), request.instance
-    facets = {f.name: f for f in instance.hidden_facets}
+    message, request = parsed["message"].strip(), p.request
+    facets = {f.name: f for f in request.instance.hidden_facets}
     said = " ".join(m["content"] for m in request.messages if m["role"] == "user")
-    unmet = protocol.unmet_by_answer(request.task, instance, request.messages) or []
+    unmet = p.unmet or []
     missing = [
         facets[i].statement
         for i in dict.fromkeys(parsed.get("reveal", []))
@@ -417,7 +423,7 @@ def _opening_kept(p: Pending, kinds: Sequence, max_words: int) -> str:
             continue
         kept = [
             s
-            for s in guards.sentences(ground(parsed, p.request))
+            for s in guards.sentences(ground(parsed, p))
             if _opening_rule(s, instance, kinds, max_words) is None
         ]
         if kept and _ASKS.search(" ".join(kept)):  # what is left must still ask for something
@@ -433,7 +439,7 @@ def _early_end(p: Pending) -> bool:
     if any(problem == "early_end" for problem, _, _ in p.attempts):
         return False
     request = p.request
-    if not protocol.can_end(request.task, request.instance, request.messages):
+    if not protocol.can_end(request.messages, p.unmet):
         return True  # people end once answered (or after long without an answer), not while asked
     if questions(guards.unquoted(p.parsed["message"], request.messages)):
         return True

@@ -96,6 +96,9 @@ class Pending:
     request: ReplyRequest
     prompt: list[dict[str, str]]
     opening: bool = False
+    #: The hidden details the assistant's last answer lacks, ``None`` when it proposed none (read
+    #: once per reply: Code's are its tests, see :func:`~.protocol.unmet_by_answer`).
+    unmet: list[str] | None = None
     problem: str | None = "start"
     raw: str = ""
     seed: int = 0

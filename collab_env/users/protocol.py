@@ -89,14 +89,15 @@ def output_format(protocol: str, can_end: bool = True) -> str:
     return GROUNDED_FORMAT if can_end else GROUNDED_FORMAT_NO_END
 
 
-def can_end(task: Any, instance: TaskInstance, messages: Sequence[ChatMessage]) -> bool:
+def can_end(messages: Sequence[ChatMessage], unmet: list[str] | None) -> bool:
     """Whether the grounded reply offers ``end_chat``: once the assistant's last message proposes
     an answer, or after :data:`GIVE_UP_AFTER` assistant turns (a person gives up on an
     assistant that never answers; nobody hangs up on its first question). Qwen2.5-Coder-0.5B,
     offered the field, set it true at the assistant's first question in every episode (issue 23).
+    ``unmet`` is :func:`unmet_by_answer` of the conversation (``None``: no answer proposed).
     """
     turns = sum(m["role"] == "assistant" for m in messages)
-    return turns >= GIVE_UP_AFTER or unmet_by_answer(task, instance, messages) is not None
+    return turns >= GIVE_UP_AFTER or unmet is not None
 
 
 def reminders(protocol: str) -> dict[str, str]:
@@ -168,7 +169,9 @@ def unmet_by_answer(task: Any, instance: TaskInstance, messages: Sequence[ChatMe
     return [f.name for f in task.unmet_facets(instance, solution) if f.name in hidden]
 
 
-def answer_status(task: Any, instance: TaskInstance, messages: Sequence[ChatMessage]) -> str:
+def answer_status(
+    task: Any, instance: TaskInstance, messages: Sequence[ChatMessage], unmet: list[str] | None
+) -> str:
     """What the assistant's last message asks and gives, read by the task's own rules (grounded protocol).
 
     A small model cannot tell a question from an answer, nor check an answer against its goal
@@ -176,13 +179,12 @@ def answer_status(task: Any, instance: TaskInstance, messages: Sequence[ChatMess
     the first ids of the list whatever was asked), so the prompt says it, as the goal's details
     are listed: the untold details the message asks about (:func:`guards.asked_facets`, the
     scripted user's matching), whether it proposes an answer, and which details that answer
-    lacks (:func:`unmet_by_answer`). What to say about it stays the model's choice.
+    lacks (``unmet``, :func:`unmet_by_answer`). What to say about it stays the model's choice.
     """
     said = " ".join(m["content"] for m in messages if m["role"] == "user")
     untold = {f.name for f in instance.hidden_facets if not guards.states(said, f.value)}
     asked = [i for i in guards.asked_facets(messages, instance, task.facet_kinds) if i in untold]
     asks = f"It asks about: {', '.join(asked)}. " if asked else ""
-    unmet = unmet_by_answer(task, instance, messages)
     if unmet is None:
         return f"The assistant's last message gives no answer yet. {asks}"
     if unmet:
