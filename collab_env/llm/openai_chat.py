@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -71,6 +73,24 @@ def _endpoint_down(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code >= 500
     return isinstance(exc, openai.APIConnectionError)  # timeouts included (a subclass)
+
+
+# One openai client per endpoint and settings in this process (weak values: it lives while a
+# model holds it), as the endpoint's limit and breaker are: its connection pool is shared, so a
+# wave of calls from many envs reuses connections, and building a model (each env builds its own)
+# makes no SSL context of its own, 22 ms each (``load_verify_locations``), 45 ms an env.
+_CLIENTS: weakref.WeakValueDictionary[tuple, openai.OpenAI] = weakref.WeakValueDictionary()
+_CLIENTS_LOCK = threading.Lock()
+
+
+def shared_client(kwargs: Mapping[str, Any]) -> openai.OpenAI:
+    """The process's ``openai.OpenAI(**kwargs)`` (one per settings; a forked child makes its own)."""
+    key = (os.getpid(), *sorted(kwargs.items()))
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = _CLIENTS[key] = openai.OpenAI(**kwargs)
+        return client
 
 
 class OpenAIChat:
@@ -158,7 +178,7 @@ class OpenAIChat:
 
     def _connect(self) -> None:
         """Build what is not copied: the clients, the concurrency bound, the backoff, the breaker."""
-        self._client = openai.OpenAI(**self._client_kwargs)
+        self._client = shared_client(self._client_kwargs)
         backoff_s, cap = self.backoff_s, self.backoff_cap_s
         self._backoff = wait_exponential(multiplier=backoff_s, max=cap) + wait_random(0, backoff_s)
         self.limit = limit_for(self.base_url, self._concurrency)  # the endpoint's, shared

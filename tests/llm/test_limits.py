@@ -40,3 +40,38 @@ def test_a_different_limit_for_the_same_endpoint_is_refused_not_clamped():
     with pytest.raises(ConfigError, match="already has concurrency 2"):
         OpenAIChat("b", base_url="http://127.0.0.1:9/v1", concurrency=5)
     assert first.concurrency == 2
+
+
+def test_the_endpoints_threads_are_all_running_before_the_first_call_returns():
+    """A wave of calls never waits for a thread to start (each start stalled the event loop)."""
+    with LoopbackServer() as server:
+        model = OpenAIChat("m", base_url=server.base_url, concurrency=8)
+        asyncio.run(model.acomplete(HI))
+        assert len(model.limit._pool._threads) == 8
+
+
+def test_models_of_one_endpoint_share_one_client_and_its_connections():
+    """Each env builds its own models; they share the endpoint's connection pool (and SSL context)."""
+    a = OpenAIChat("a", base_url="http://127.0.0.1:9/v1", api_key="k")
+    b = OpenAIChat("b", base_url="http://127.0.0.1:9/v1", api_key="k")
+    other_key = OpenAIChat("c", base_url="http://127.0.0.1:9/v1", api_key="other")
+    assert a._client is b._client and other_key._client is not a._client
+
+
+def _call_in_child(model, pipe):
+    pipe.send(asyncio.run(model.acomplete(HI)).text)
+
+
+def test_a_forked_child_calls_on_threads_of_its_own():
+    """The parent's pool threads do not exist in a forked child: it starts its own, not hangs."""
+    import multiprocessing
+
+    with LoopbackServer() as server:
+        model = OpenAIChat("m", base_url=server.base_url, concurrency=4)
+        expected = asyncio.run(model.acomplete(HI)).text
+        here, there = multiprocessing.Pipe()
+        child = multiprocessing.get_context("fork").Process(target=_call_in_child, args=(model, there))
+        child.start()
+        got = here.recv() if here.poll(60) else None
+        child.join(timeout=10)
+    assert got == expected
