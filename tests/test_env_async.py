@@ -19,7 +19,7 @@ from collab_env import aio
 from collab_env.errors import ConfigError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode, run_episode_async
-from collab_env.testing.openai_server import LoopbackServer
+from collab_env.testing.openai_server import LoopbackServer, Together
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
 
@@ -73,7 +73,8 @@ def test_mr_step_async_pays_what_the_sync_step_pays():
 
 
 def test_episodes_on_one_loop_keep_their_user_calls_in_flight_together():
-    with LoopbackServer(reply=_grounded, latency_s=0.2) as server:
+    together = Together(6, _grounded)
+    with LoopbackServer(reply=together) as server:
         user = LLMUser(OpenAIChat("user", base_url=server.base_url), opening="template")
         envs = [gym.make("CollabDoc-v0", split="test", user=user) for _ in range(6)]
 
@@ -85,7 +86,7 @@ def test_episodes_on_one_loop_keep_their_user_calls_in_flight_together():
             return await aio.gather([play(env, seed) for seed, env in enumerate(envs)])
 
         steps = asyncio.run(all_of_them())
-    assert server.max_in_flight == 6  # every episode's reply was asked at once, none waited for another
+    assert server.max_in_flight == 6 and not together.broken  # every episode's reply asked at once
     assert all(obs[-1]["content"] == "it is for my team" for obs, *_ in steps)
 
 

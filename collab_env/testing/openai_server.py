@@ -185,6 +185,60 @@ class LoopbackServer:
         return out
 
 
+class Together:
+    """A reply that holds the requests it picks until ``parties`` of them are in flight at once.
+
+    It turns "these calls go out together" into a fact a test checks, not a race against the
+    machine's speed (a fixed latency lets a loaded machine spread a wave past it): code that sent
+    them one group at a time never gathers ``parties``: the barrier times out, ``broken`` says so
+    and every request is answered from then on without waiting. Requests it does not pick are answered at once. A barrier is reused: each further
+    ``parties`` picked requests gather again.
+
+    Args:
+        parties: How many picked requests must be in flight before any is answered.
+        reply: The text (or a function of the messages giving it) to answer with.
+        picks: ``picks(messages, n)``: whether the ``n``-th request (from 0) is held; all by default.
+        timeout_s: How long a held request waits for the others before the barrier breaks.
+
+    >>> import asyncio
+    >>> from collab_env.llm import OpenAIChat
+    >>> together = Together(4, reply="OK")
+    >>> with LoopbackServer(reply=together) as server:
+    ...     model = OpenAIChat("m", base_url=server.base_url, concurrency=4)
+    ...     async def four():
+    ...         return await asyncio.gather(*(model.acomplete([{"role": "user", "content": "hi"}]) for _ in range(4)))
+    ...     texts = [c.text for c in asyncio.run(four())]
+    >>> texts, server.max_in_flight, together.broken
+    (['OK', 'OK', 'OK', 'OK'], 4, False)
+    """
+
+    def __init__(
+        self,
+        parties: int,
+        reply: str | Callable[[list[dict[str, Any]]], str] = "OK",
+        picks: Callable[[list[dict[str, Any]], int], bool] = lambda messages, n: True,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self._barrier = threading.Barrier(parties, timeout=timeout_s)
+        self._reply, self._picks = reply, picks
+        self._count, self._lock = 0, threading.Lock()
+
+    @property
+    def broken(self) -> bool:
+        """Whether a held request waited ``timeout_s`` without the others coming."""
+        return self._barrier.broken
+
+    def __call__(self, messages: list[dict[str, Any]]) -> str:
+        with self._lock:
+            n, self._count = self._count, self._count + 1
+        if self._picks(messages, n):
+            try:
+                self._barrier.wait()
+            except threading.BrokenBarrierError:  # answered all the same: ``broken`` tells the test
+                pass
+        return self._reply(messages) if callable(self._reply) else self._reply
+
+
 class _Server(ThreadingHTTPServer):
     # The default listen backlog (5) makes bursts of connections wait for SYN retries (1 s).
     request_queue_size = 1024

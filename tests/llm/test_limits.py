@@ -9,7 +9,7 @@ import pytest
 from collab_env.errors import ConfigError
 from collab_env.llm import OpenAIChat
 from collab_env.llm.limits import DEFAULT_CONCURRENCY
-from collab_env.testing.openai_server import LoopbackServer
+from collab_env.testing.openai_server import LoopbackServer, Together
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -18,21 +18,34 @@ def test_two_roles_on_one_endpoint_share_its_limit():
     async def run(agent, user):
         return await asyncio.gather(*(m.acomplete(HI) for m in (agent, user) * 6))
 
-    with LoopbackServer(latency_s=0.05) as server:
+    together = Together(3)  # 12 calls in 4 waves of 3: a smaller shared limit never gathers one
+    with LoopbackServer(reply=together) as server:
         agent = OpenAIChat("agent", base_url=server.base_url, concurrency=3)
         user = OpenAIChat("user", base_url=server.base_url)  # the default keeps the endpoint's limit
         asyncio.run(run(agent, user))
-    assert user.concurrency == agent.concurrency == 3 and server.max_in_flight == 3
+    assert user.concurrency == agent.concurrency == 3 and server.max_in_flight == 3 and not together.broken
 
 
 def test_the_default_limit_keeps_every_future_of_an_8_by_8_mr_step_in_flight():
     async def run(model):
         return await asyncio.gather(*(model.acomplete(HI) for _ in range(64)))
 
-    with LoopbackServer(latency_s=0.3) as server:
+    together = Together(64)
+    with LoopbackServer(reply=together) as server:
         model = OpenAIChat("m", base_url=server.base_url)
         asyncio.run(run(model))
-    assert model.concurrency == DEFAULT_CONCURRENCY == 64 and server.max_in_flight == 64
+    assert (
+        model.concurrency == DEFAULT_CONCURRENCY == 64 and server.max_in_flight == 64 and not together.broken
+    )
+
+
+def test_calls_sent_one_at_a_time_never_gather_and_break_the_barrier():
+    """The check the concurrency tests rely on: a serial caller is caught, not waited on forever."""
+    together = Together(2, timeout_s=0.3)
+    with LoopbackServer(reply=together) as server:
+        model = OpenAIChat("m", base_url=server.base_url, concurrency=1)
+        texts = [c.text for c in model.complete_batch([HI, HI])]
+    assert texts == ["OK", "OK"] and together.broken and server.max_in_flight == 1
 
 
 def test_a_different_limit_for_the_same_endpoint_is_refused_not_clamped():
