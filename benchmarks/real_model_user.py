@@ -105,6 +105,8 @@ class Args:
     """comma-separated scripted agents, or 'model' for the same model as a proactive agent"""
     episodes: int = 2
     """episodes per (env, agent); episode k plays test instance k with seed k"""
+    first: int = 0
+    """the first episode's k (a later one plays instances and seeds no run collected before)"""
     max_turns: int = 4
     """assistant turns per episode"""
     protocol: str = "grounded"
@@ -320,7 +322,7 @@ def main() -> None:
     with (out / "episodes.jsonl").open("w") as log:
         for env_id in args.envs.split(","):
             for agent in args.agents.split(","):
-                for k in range(args.episodes):
+                for k in range(args.first, args.first + args.episodes):
                     record, written = play(args, env_id, agent, k)
                     records.append(record)
                     log.write(json.dumps(record) + "\n")

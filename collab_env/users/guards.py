@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from collab_env.facets import match_facets, questions
 from collab_env.types import ChatMessage, TaskInstance
+from collab_env.users import register
 
 #: What a reminder tells the model for each broken rule.
 REMINDERS = {
@@ -62,73 +63,6 @@ SEVERITY = (
     "early_end",
 )
 
-# The service register of an assistant, addressed to the person being helped: a user asks for
-# help, so these are never the user's words. ("Let me know if you need more details." and "you
-# can proceed to the next part" are a user's: issue 23.)
-_VOICE = re.compile(
-    r"how (can|may) i (help|assist)|i'?d be (happy|glad) to (help|answer|assist|explain|clarify)"
-    r"|(glad|happy) (that )?i could help"
-    r"|is there anything else (i can|you need)|let me know if you (need|have) (anything|any (other|further) "
-    r"(questions|help|assistance))|let me know if (you have|there are) any (other |further |more )?questions"
-    r"|feel free to (ask|reach)|\b(meets?|fits?|suits?) your (requirements|needs|specifications)\b"
-    r"|i hope (this|that) helps|\bas an ai\b|once you have (the|your) .{1,60}, you can (proceed|calculate)"
-    r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
-    r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you"
-    r"|\bi (don'?t|do not) have enough information to (answer|help|assist|complete|fulfil)"
-    r"|^\s*\**(assistant|ai)\**\s*:"
-    r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|calculate|compute|solve|create)"
-    r" (the|this|that|your|it|a|an) (function|code|solution|program|script|calculation|answer|for you"
-    r"|product description|description|document|draft)\b"
-    r"|\bi(?:'ll| will) (write|draft|implement|code|calculate|compute|solve) (it|this|that|the \w+)( for you)? now\b"
-    r"|\blet me (write|implement|calculate|compute|solve) (the|this|that|it) (function|code|solution|for you)\b"
-    r"|here(?:'s| is) the (updated |revised |corrected |final )?(code|function|draft|document|solution)\b"
-    r"|here(?:'s| is) an? (\w+ )?(function|program|script|solution|draft)\b"
-    r"|\b(i'?m sorry|i apologi[sz]e),? but (i|as an ai)\b[^.!?\n]{0,20}\b(don'?t|do not|can'?t|cannot|am not|'m not)"
-    r" (know|have|able|assist|help|understand)"
-    r"|\bi(?:'ll| will) (keep|add|ensure|make sure|include)\b"
-    r"|\b(can|could) you (please )?provide (me with )?(some )?(more )?(details|information)\b"
-    r"|^\s*please provide the\b",
-    re.I | re.M,
-)
-# Narration: the model describes the conversation or its own role instead of talking in it
-# ("The assistant asked about the cost of each notebook, which I didn't provide.").
-_NARRATION = re.compile(
-    r"\bthe assistant (has |had |just |is |was )?(asked|asks|asking|said|says|mentioned|provided|wrote|written"
-    r"|suggested|responded|replied|explained|gave|given|offered|wants|needs|requested|did not|didn't)\b"
-    r"|\bI should (now )?(respond|reply)\b|\bI should have (asked|said|mentioned|provided|told|given|answered)\b"
-    r"|\b(as|being|playing) the user\b|\bthe user (wants|asked|needs|should|is|would)\b"
-    r"|\bmy (next )?(response|reply|message) (is|will|should)\b|^\s*\**user\**\s*:"
-    r"|\b(in|from) the (conversation|chat history|transcript)\b",
-    re.I | re.M,
-)
-# A correction of the assistant's arithmetic ("3 x 2 = 6, not 8") is a user's; a bare worked
-# calculation is solving.
-_CORRECTION = re.compile(r"\b(no|not|wrong|mistake|should be|instead|actually|isn't|incorrect)\b", re.I)
-# Sentences that ask for something, with or without "?" ("Please list every detail: audience, tone").
-_REQUEST = re.compile(
-    r"\?|\b(please|tell me|let me know|list|share|specify|provide|give me|describe|confirm|clarify)\b", re.I
-)
-# A worked calculation: "40 * 0.9 = 36". Users state numbers; they do not compute the answer.
-_EQUATION = re.compile(r"\d[\d.,]*\s*[-+*/×x÷]\s*\$?\d[\d.,]*%?\s*=\s*\$?-?\d", re.I)
-_FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)(?:```|$)", re.S)
-# Code that defines what was asked for: a function with a body.
-_DEFINITION = re.compile(r"^\s*def \w+\s*\(.*\)\s*(->[^:]*)?:|^\s*function \w+\s*\(", re.M)
-# A template's placeholder ("Dear [Recipient]", "[Your Name]"): what a writer of the document leaves.
-_PLACEHOLDER = re.compile(
-    r"\[(your |recipient|name|date|company|insert|first name|organi[sz]ation)[^\]\n]{0,30}\]", re.I
-)
-# The document's own frame or sales copy, written by the user (Qwen2.5-Coder-0.5B wrote the
-# product description as its messages: "Welcome to our ergonomic desk chair! I'm thrilled that
-# you're interested..."): a salutation or sign-off line, or copy addressed to the document's
-# readers. None of SimulatorArena's 203 human turns has one.
-_DELIVERABLE = re.compile(
-    r"^\s*(dear\b[^\n]{0,40},?\s*$|(kind|best|warm) regards\b|sincerely,?\s*$|yours (truly|sincerely))"
-    r"|(^|[.!?]\s+)welcome to (our|the)\b|\bgreat addition to your\b"
-    r"|\b(i'?m|we'?re|we are|i am) (thrilled|excited|delighted|pleased) (that you|to (introduce|present|share|announce|offer))",
-    re.I | re.M,
-)
-# The reply format's own placeholder written as the message ("<YOUR MESSAGE>").
-_FORMAT_PLACEHOLDER = re.compile(r"\s*<[^<>\n]{1,30}>\s*")
 #: A pasted snippet is at most this many lines; longer unquoted code is a solution.
 MAX_SNIPPET_LINES = 4
 #: More goal facts than this, unasked, in one message is a dump (one volunteered detail is human).
@@ -150,17 +84,21 @@ def check(
     Returns:
         A key of :data:`REMINDERS`, or ``None`` when the message is one a user could write.
     """
-    if not text.strip() or _FORMAT_PLACEHOLDER.fullmatch(text):
+    if not text.strip() or register.FORMAT_PLACEHOLDER.fullmatch(text):
         return "empty"
-    own = unquoted(text, messages)
+    # Two views of the message: ``mine`` without what it quotes of the assistant (its register
+    # is judged on it: a drifted message of its own said again drifts again), ``own`` without any
+    # quote (its facts are judged on it: the story it shared in its opening is quoted, not told).
     theirs = [m for m in messages if m["role"] == "assistant"]
-    if not own.strip() and not unquoted(text, theirs).strip():
-        return "solving"  # nothing of its own: the assistant's words pasted back as the user's message
-    if _VOICE.search(own) or echoes_question(own, messages):
+    mine, own = unquoted(text, theirs), unquoted(text, messages)
+    if not mine.strip() or (mine != text.strip() and register.GREETING.match(mine)):
+        if not picks_option(text, theirs):
+            return "solving"  # the assistant's words pasted back as the user's, at most a greeting retyped
+    if register.VOICE.search(mine) or echoes_question(mine, messages):
         return "assistant_voice"
-    if _NARRATION.search(own):
+    if register.NARRATION.search(mine):
         return "narration"
-    if solves(own):
+    if solves(mine):
         return "solving"
     if contradicted(own, messages, instance):
         return "contradiction"
@@ -184,12 +122,25 @@ def unquoted(text: str, messages: Sequence[ChatMessage]) -> str:
         body = _normal(match.group(1))
         return "" if body and body in earlier else match.group(0)
 
-    text = _FENCE.sub(drop_quoted, text)
+    text = register.FENCE.sub(drop_quoted, text)
     lines = [line for line in text.split("\n") if not _quoted_line(line, earlier)]
-    # A sentence the assistant said is quoted too (a model joins the draft's lines into one).
-    theirs = _normal("\n".join(m["content"] for m in messages if m["role"] == "assistant"))
-    kept = [" ".join(s for s in sentences(line) if not _quoted_line(s, theirs)) for line in lines]
+    # A sentence the assistant said is quoted too (a model joins the draft's lines into one, or
+    # drops a comma): compared by its words alone.
+    theirs = _bare("\n".join(m["content"] for m in messages if m["role"] == "assistant"))
+    kept = [" ".join(s for s in sentences(line) if not _quoted_sentence(s, theirs)) for line in lines]
     return "\n".join(kept).strip()
+
+
+def picks_option(text: str, messages: Sequence[ChatMessage]) -> bool:
+    """Whether ``text`` answers the assistant's last question with words of one of its options.
+
+    >>> said = [{"role": "assistant", "content": "Do you mean the one that starts with 's' or with 't'?"}]
+    >>> picks_option('The one that starts with "s".', said), picks_option("Or with 't'?", said)
+    (True, False)
+    """
+    last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
+    body = _bare(text)
+    return bool(body) and not text.rstrip().endswith("?") and any(body in _bare(q) for q in questions(last))
 
 
 def echoes_question(text: str, messages: Sequence[ChatMessage]) -> bool:
@@ -200,8 +151,14 @@ def echoes_question(text: str, messages: Sequence[ChatMessage]) -> bool:
     >>> echoes_question("Sure! Who is the audience?", said), echoes_question("The audience? Kids.", said)
     (True, False)
     """
-    theirs = _normal("\n".join(m["content"] for m in messages if m["role"] == "assistant"))
-    return any(len(q.split()) >= 3 and _normal(q) in theirs for q in questions(text))
+    last = [m["content"] for m in messages if m["role"] == "assistant"]
+    theirs = _normal("\n".join(last))
+    if any(len(q.split()) >= 3 and _normal(q) in theirs for q in questions(text)):
+        return True
+    # The assistant's lead-in to its question, retyped to open the user's own ("Before I start,
+    # a quick question: What is the length?").
+    leads = {_normal(lead) for m in last[-1:] for lead in _LEAD.findall(m)}
+    return any(_normal(lead) in leads for lead in _LEAD.findall(text))
 
 
 def solves(text: str) -> bool:
@@ -217,14 +174,20 @@ def solves(text: str) -> bool:
     >>> solves("I get this error:\\n```\\nKeyError: 'a'\\n```"), solves("```\\ndef f(a):\\n    return a\\n```")
     (False, True)
     """
-    equations = _EQUATION.findall(text)
-    if len(equations) > 1 or (equations and not _CORRECTION.search(text)):
+    if register.BOXED.search(text):
         return True
-    for block in _FENCE.findall(text):
+    equations = register.EQUATION.findall(text)
+    if len(equations) > 1 or (equations and not register.CORRECTION.search(text)):
+        return True
+    for block in register.FENCE.findall(text):
         lines = [line for line in block.strip().splitlines() if line.strip()]
-        if len(lines) > MAX_SNIPPET_LINES or _DEFINITION.search(block):
+        if len(lines) > MAX_SNIPPET_LINES or register.DEFINITION.search(block):
             return True
-    return bool(_DEFINITION.search(text) or _PLACEHOLDER.search(text) or _DELIVERABLE.search(text))
+    return bool(
+        register.DEFINITION.search(text)
+        or register.PLACEHOLDER.search(text)
+        or register.DELIVERABLE.search(text)
+    )
 
 
 def unasked_facts(
@@ -261,7 +224,7 @@ def states(text: str, value: str) -> bool:
 def asked_facets(messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence) -> list[str]:
     """The facets the last assistant message asks about (a question, or a sentence that asks)."""
     last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")
-    asking = [*questions(last), *(s for s in sentences(last) if _REQUEST.search(s))]
+    asking = [*questions(last), *(s for s in sentences(last) if register.REQUEST.search(s))]
     found = (f.name for q in asking for f in match_facets(q, instance.facets, kinds))
     return list(dict.fromkeys(found))
 
@@ -277,15 +240,36 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]{4,}", text.lower()))
 
 
+_STOP = frozenset("the a an of to and or is it its for on in at be by with".split())
+
+
+def _tokens(text: str) -> set[str]:
+    """The words and numbers of ``text``, lower case, without the commonest function words."""
+    return set(re.findall(r"[a-z0-9]+", text.lower())) - _STOP
+
+
 def _quoted_line(line: str, earlier: str) -> bool:
     body = _normal(line.lstrip("> "))
     return len(body.split()) >= 6 and body in earlier
+
+
+def _quoted_sentence(sentence: str, theirs: str) -> bool:
+    body = _bare(sentence)
+    return len(body.split()) >= 6 and f" {body} " in f" {theirs} "
+
+
+def _bare(text: str) -> str:
+    """The words of ``text``, lower case, without punctuation (for quotes retyped loosely)."""
+    return " ".join(re.findall(r"\w+(?:'\w+)*", text.lower()))
 
 
 def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+_LEAD = re.compile(
+    r"(?:^|(?<=[.!?]\s))([^.!?:\n]{12,60}:)(?=\s)", re.M
+)  # "Before I start, a quick question:"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _NUMERIC_VALUE = re.compile(r"(at (most|least) )?\$?\d[\d.,]*%?( \w+)?", re.I)
@@ -317,8 +301,10 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
       or its sentence shares a word with such a facet's statement; results after ``=`` aside;
     - an identifier (``snake_case`` or in backticks), where a facet names one;
     - a weekday or month, where a facet is a date;
+    - a facet named with another value ("the audience is young people", the goal's being new
+      customers);
     - another candidate, where a facet's keywords list the candidates (the QA readings) and the
-      message names one of them but not the goal's;
+      message names one of them but not the goal's, or a sentence names both without denying one;
     - a detail given to the wrong candidate: a sentence that names one candidate with a date or
       number that the material says only of another ("Hana went on Monday" where Clara went on
       Monday), unless the sentence denies it.
@@ -339,12 +325,33 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
         false += [a or b for a, b in _IDENTIFIER.findall(text) if not _states(known, a or b)]
     if any(w in _normal(f.value) for f in facets for w in _DATE_WORDS):
         false += [w for w in _DATE_WORDS if _states(mine, w) and not _states(known, w)]
+    false += _misstated(mine, facets)
     for f in facets:
         others = [k for k in f.keywords if _normal(k) != _normal(f.value)]
         if f.value in f.keywords and not _states(mine, f.value):
             false += [k for k in others if _states(mine, k)]
+        elif f.value in f.keywords:  # both readings at once, "I mean Clara, Hana.", is no answer
+            false += [k for s in sentences(mine) if not s.endswith("?") and not register.CORRECTION.search(s)
+                      for k in others if _states(s, k) and _states(s, f.value)]  # fmt: skip
         if f.value in f.keywords and len(f.keywords) > 1:
             false += _misattributed(mine, sentences(known), [_normal(k) for k in f.keywords])
+    return false
+
+
+def _misstated(mine: str, facets: Sequence) -> list[str]:
+    """``"facet: what was said"`` for each sentence that gives a facet by its name with a value
+    sharing no word with the goal's ("The audience is young people", the goal's being new
+    customers); a sentence that corrects ("not", "instead") is left alone (stop 34)."""
+    false = []
+    for f in facets:
+        said = re.compile(rf"\bthe {re.escape(f.name.replace('_', ' '))}\b[^.!?\n]{{0,40}}?"
+                          r"\b(is|are|should be|will be|must be)\b(?P<rest>[^.!?\n]+)")  # fmt: skip
+        for match in said.finditer(mine):
+            sentence = match.group(0)
+            if not register.CORRECTION.search(sentence) and _tokens(f.value).isdisjoint(
+                _tokens(match["rest"])
+            ):
+                false.append(f"{f.name}: {match['rest'].strip()}")
     return false
 
 
@@ -354,7 +361,7 @@ def _misattributed(mine: str, known: list[str], candidates: list[str]) -> list[s
     false = []
     for sentence in sentences(mine):
         named = [c for c in candidates if _states(sentence, c)]
-        if len(named) != 1 or _CORRECTION.search(sentence):
+        if len(named) != 1 or register.CORRECTION.search(sentence):
             continue
         details = [w for w in _DATE_WORDS if _states(sentence, w)] + _NUMBER.findall(sentence)
         for detail in details:
@@ -380,9 +387,9 @@ def repair(
         if instance is None:
             rule = (
                 "narration"
-                if _NARRATION.search(sentence)
+                if register.NARRATION.search(sentence)
                 else "assistant_voice"
-                if _VOICE.search(sentence)
+                if register.VOICE.search(sentence)
                 else None
             )
         else:
@@ -401,6 +408,7 @@ __all__ = [
     "check",
     "contradicted",
     "echoes_question",
+    "picks_option",
     "repair",
     "sentences",
     "solves",

@@ -212,3 +212,78 @@ def test_the_documents_own_prose_written_by_the_user_is_solving(text):
 )
 def test_a_user_saying_what_the_document_should_say_is_not_solving(text):
     assert not guards.solves(text)
+
+
+DRAFT = (
+    "Here is the draft:\n\nHi our volunteers!\n\nHere is a product description about a solar garden lamp that "
+    "we think you'll like.\nIt takes place on Friday, March 14, and please note that children are welcome.\n"
+    "We kindly ask you to order online before stock runs out.\n\nCheers,\nthe team"
+)
+
+
+@pytest.mark.parametrize(
+    ("assistant", "reply", "rule"),
+    [  # stop 33's drift (Qwen2.5-Coder 0.5B and 1.5B), rows now marked tuned_on in user_drift.jsonl
+        (DRAFT, "Hi our volunteers! It takes place on Friday, March 14 and please note that children are welcome.",
+         "solving"),  # the draft pasted back, a comma dropped and its salutation retyped
+        ("Who is it for?", "Hi volunteers!", "solving"),
+        ("Who is it for?", "It is designed with an attractive design, featuring LED lights.", "solving"),
+        ("Here is the draft: ...", "Thank you for your interest in the solar garden lamp!", "assistant_voice"),
+        ("Here is the draft: ...", "Sure! Let me know when you're ready to finalize it.", "assistant_voice"),
+        ("Before I start, a quick question: How long should it be?",
+         "Before I start, a quick question: What is the length?", "assistant_voice"),
+        ("Here is the function: ...", "I see, you want to keep the original capitalisation.", "assistant_voice"),
+    ],
+)  # fmt: skip
+def test_the_drift_of_stop_33_is_caught(assistant, reply, rule):
+    assert _check_on("doc-test-00000", assistant, reply) == rule
+
+
+@pytest.mark.parametrize(
+    ("task_id", "reply", "rule"),
+    [  # stop 34's first fresh set (tuned_on in user_drift.jsonl)
+        ("doc-test-00001", "Thank you for asking! I'm excited to help you find the perfect desk chair.", "assistant_voice"),
+        ("doc-test-00001", "Tell me what kind of chair you're looking for.", "assistant_voice"),
+        ("math-test-00000", "Hello! I'm sorry if my last response was not what you were looking for.", "assistant_voice"),
+        ("math-test-00000", "The answer is \\boxed{45}", "solving"),
+        ("doc-test-00002", "The audience for this launch is a group of young people.", "contradiction"),
+    ],
+)  # fmt: skip
+def test_the_drift_of_stop_34s_first_fresh_set_is_caught(task_id, reply, rule):
+    assert _check_on(task_id, "What should I know?", reply) == rule
+
+
+def test_a_goal_detail_named_with_its_own_value_or_corrected_passes():
+    assert _check_on("doc-test-00002", "Who is it for?", "The audience is our new customers.") is None
+    assert (
+        _check_on("doc-test-00002", "Who is it for?", "The audience is not students, it's new customers.")
+        is None
+    )
+
+
+def test_naming_both_readings_is_no_answer_but_denying_one_is():
+    asked = "Which one do you mean, Clara or Hana?"
+    assert _check_on("qa-test-00000", asked, "I mean Clara, Hana.") == "contradiction"
+    assert _check_on("qa-test-00000", asked, "Hana, not Clara.") is None
+
+
+def test_a_drifted_message_said_again_drifts_again():
+    env = gym.make("CollabDoc-v0", split="test")
+    obs, _ = env.reset(seed=0)
+    drift = "I have prepared it for you and am ready to send it."
+    messages = [*obs, {"role": "assistant", "content": "Who is it for?"}, {"role": "user", "content": drift},
+                {"role": "assistant", "content": "Thanks, who reads it?"}]  # fmt: skip
+    instance, kinds = env.unwrapped.instance, env.unwrapped.task.facet_kinds
+    assert guards.check(drift, messages, instance, kinds, 120) == "assistant_voice"
+
+
+@pytest.mark.parametrize(
+    ("assistant", "reply"),
+    [
+        ("Do you mean the one that starts with 's' or the one with 't'?", 'The one that starts with "s".'),
+        ("Hi! Who is it for?", "Hello! It is for our volunteers."),
+        (DRAFT, "Change 'We kindly ask you to order online before stock runs out' to something friendlier."),
+    ],
+)
+def test_picking_an_option_greeting_the_assistant_or_quoting_a_line_to_change_pass(assistant, reply):
+    assert _check_on("doc-test-00000", assistant, reply) is None
