@@ -71,10 +71,10 @@ CORRECTION = re.compile(r"\b(no|not|wrong|mistake|should be|instead|actually|isn
 REQUEST = re.compile(
     r"\?|\b(please|tell me|let me know|list|share|specify|provide|give me|describe|confirm|clarify)\b", re.I
 )
-# A worked calculation: "40 * 0.9 = 36". Users state numbers; they do not compute the answer.
 # A boxed answer ("\\boxed{45 km/h}", its backslash sometimes lost to a JSON escape) is the
 # solver's, never the asker's (stop 34).
 BOXED = re.compile("(?:boxed|\x08oxed)\\{")
+# A worked calculation: "40 * 0.9 = 36". Users state numbers; they do not compute the answer.
 EQUATION = re.compile(r"\d[\d.,]*\s*[-+*/×x÷]\s*\$?\d[\d.,]*%?\s*=\s*\$?-?\d", re.I)
 FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)(?:```|$)", re.S)
 # Code that defines what was asked for: a function with a body.
