@@ -59,31 +59,41 @@ STYLES = {
     "sentence": ("Answer with one full sentence.", 48),
     "quote": ("Answer by quoting the words of the passage that answer the question.", 64),
     "justify": ("Give the answer first, then justify it in one sentence.", 80),
+    # Round 3 (issue 22, the set measured before the QA rules of that round changed).
+    "casual": ("Reply casually, like in a chat with a friend, in a sentence or two.", 64),
+    "formal": ("Respond formally and precisely.", 64),
+    "detailed": ("Answer the question, then add the relevant detail from the passage.", 96),
+    "labelled": ("Reply in the form 'Answer: ...'.", 32),
 }
 ENV_IDS = {"math": "CollabMath-v0", "qa": "CollabQA-v0"}
 #: Problems of each source (built-in test instances, shared records), from the first.
 PER_SOURCE = 3
 
 
-def problems(start: int = 0, per_source: int = PER_SOURCE) -> list[dict]:
+def problems(start: int = 0, per_source: int = PER_SOURCE, sources=("built-in", "shared")) -> list[dict]:
     """The math and QA problems to ask: built-in test instances and shared records.
 
     Args:
         start: Index of the first instance of each source.
         per_source: Instances of each source, from ``start``.
+        sources: Which of the two sources to ask.
     """
     from collab_env.tasks.datasets import load_dataset
     from collab_env.tasks.math import MathTask
     from collab_env.tasks.qa import QATask
 
     out = []
-    for family, task in (("math", MathTask()), ("qa", QATask())):
+    for family, task in (("math", MathTask()), ("qa", QATask())) if "built-in" in sources else ():
         for index in range(start, start + per_source):
             instance = task.instance("test", index)
             out.append(_problem(family, f"built-in {ENV_IDS[family]} test split", instance, ""))
     for family, spec in (
-        ("math", "math:math/math_level5_sample.jsonl"),
-        ("qa", "abgcoqa:qa/abg_coqa_test_sample.jsonl"),
+        (
+            ("math", "math:math/math_level5_sample.jsonl"),
+            ("qa", "abgcoqa:qa/abg_coqa_test_sample.jsonl"),
+        )
+        if "shared" in sources
+        else ()
     ):
         name, path = spec.split(":")
         if not (SHARED / path).exists():
@@ -206,6 +216,9 @@ def main() -> None:
     parser.add_argument(
         "--round", type=int, default=1, help="labelling round: its replies, labels and sets (1: the first)"
     )
+    parser.add_argument(
+        "--source", action="append", choices=("built-in", "shared"), help="problem sources (default: both)"
+    )
     parser.add_argument("--start", type=int, default=0, help="first instance of each source")
     parser.add_argument("--per-source", type=int, default=PER_SOURCE, help="instances of each source")
     parser.add_argument("--max-tokens", type=int, help="override the prompt styles' token limits")
@@ -221,7 +234,7 @@ def main() -> None:
         round_paths(args.round)[0],
         tuple(args.style or STYLES),
         tuple(args.family or ("math", "qa")),
-        problems(args.start, args.per_source),
+        problems(args.start, args.per_source, tuple(args.source or ("built-in", "shared"))),
         args.max_tokens,
         args.concurrency,
     )
