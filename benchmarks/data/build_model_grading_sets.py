@@ -16,7 +16,7 @@ Two steps, kept apart so that the labels stay frozen while replies can be regene
   QA labels are by hand. A regenerated reply whose text changed has a new id and no label.
 
 Run: ``python benchmarks/data/build_model_grading_sets.py replies --base-url URL --model NAME``
-(repeat ``--base-url``/``--model`` pairs for more models; ``--style``, ``--family`` to ask fewer;
+(repeat ``--base-url``/``--model`` pairs for more models; ``--style``, ``--family``, ``--source`` to ask fewer;
 ``--round N`` keeps a later labelling round in its own files; replies are appended), then
 ``... label`` (with the same ``--round``).
 """
@@ -68,33 +68,30 @@ STYLES = {
 ENV_IDS = {"math": "CollabMath-v0", "qa": "CollabQA-v0"}
 #: Problems of each source (built-in test instances, shared records), from the first.
 PER_SOURCE = 3
+#: Where problems come from: the built-in test splits, and the shared public samples.
+SOURCES = ("built-in", "shared")
 
 
-def problems(start: int = 0, per_source: int = PER_SOURCE, sources=("built-in", "shared")) -> list[dict]:
+def problems(start: int = 0, per_source: int = PER_SOURCE, sources=SOURCES) -> list[dict]:
     """The math and QA problems to ask: built-in test instances and shared records.
 
     Args:
         start: Index of the first instance of each source.
         per_source: Instances of each source, from ``start``.
-        sources: Which of the two sources to ask.
+        sources: Which of :data:`SOURCES` to ask.
     """
     from collab_env.tasks.datasets import load_dataset
     from collab_env.tasks.math import MathTask
     from collab_env.tasks.qa import QATask
 
     out = []
-    for family, task in (("math", MathTask()), ("qa", QATask())) if "built-in" in sources else ():
+    builtin = (("math", MathTask()), ("qa", QATask())) if "built-in" in sources else ()
+    for family, task in builtin:
         for index in range(start, start + per_source):
             instance = task.instance("test", index)
             out.append(_problem(family, f"built-in {ENV_IDS[family]} test split", instance, ""))
-    for family, spec in (
-        (
-            ("math", "math:math/math_level5_sample.jsonl"),
-            ("qa", "abgcoqa:qa/abg_coqa_test_sample.jsonl"),
-        )
-        if "shared" in sources
-        else ()
-    ):
+    shared = (("math", "math:math/math_level5_sample.jsonl"), ("qa", "abgcoqa:qa/abg_coqa_test_sample.jsonl"))
+    for family, spec in shared if "shared" in sources else ():
         name, path = spec.split(":")
         if not (SHARED / path).exists():
             print(f"skipped {spec}: {SHARED / path} is absent", file=sys.stderr)
@@ -216,9 +213,7 @@ def main() -> None:
     parser.add_argument(
         "--round", type=int, default=1, help="labelling round: its replies, labels and sets (1: the first)"
     )
-    parser.add_argument(
-        "--source", action="append", choices=("built-in", "shared"), help="problem sources (default: both)"
-    )
+    parser.add_argument("--source", action="append", choices=SOURCES, help="problem sources (default: both)")
     parser.add_argument("--start", type=int, default=0, help="first instance of each source")
     parser.add_argument("--per-source", type=int, default=PER_SOURCE, help="instances of each source")
     parser.add_argument("--max-tokens", type=int, help="override the prompt styles' token limits")
@@ -234,7 +229,7 @@ def main() -> None:
         round_paths(args.round)[0],
         tuple(args.style or STYLES),
         tuple(args.family or ("math", "qa")),
-        problems(args.start, args.per_source, tuple(args.source or ("built-in", "shared"))),
+        problems(args.start, args.per_source, tuple(args.source or SOURCES)),
         args.max_tokens,
         args.concurrency,
     )
