@@ -2,16 +2,19 @@
 
 The accuracy figure is agreement on the *independent sets*: text the rules were not written for,
 labelled by hand before the rules changed, with provenance in each record. Now that is the
-round-2 set, ``benchmarks/data/qa_model_grading_round2.jsonl`` (replies of two real models in
-four new prompt styles to QA instances the first round did not ask, labelled by hand and
-committed before the grader ran on it; built by ``benchmarks/data/build_model_grading_sets.py
-replies --round 2``, then ``label --round 2``).
+round-3 set, ``benchmarks/data/qa_model_grading_round3.jsonl`` (144 replies of two real models
+in four prompt styles no earlier round used, labelled blind and committed before the round-3
+rules were written; built by ``benchmarks/data/build_model_grading_sets.py replies --round 3``,
+then ``label --round 3``).
 
-The first round's sets, ``qa_people_grading.jsonl`` (Abg-CoQA annotators' answers as replies,
+The earlier sets were independent until rules were written from their misses, and are *seen*
+sets since (``--seen``), regression tests printed apart from the accuracy figure:
+``qa_people_grading.jsonl`` (Abg-CoQA annotators' answers as replies,
 ``benchmarks/data/build_people_grading_sets.py``) and ``qa_model_grading.jsonl`` (real models'
-replies), were independent until the round-2 rules were written from their misses (a count the
-reply leaves out, a polar answer that restates the question): they are *seen* sets since
-(``--seen``), regression tests printed apart from the accuracy figure.
+replies), whose misses the round-2 rules came from (a count the reply leaves out, a polar answer
+that restates the question); ``qa_model_grading_round2.jsonl``, whose misses the round-3 rules
+came from (a head noun or a name's part for the whole, a derived word, an answer sentence then
+its justification, elliptical polar answers only).
 
 The *regression cases* (``benchmarks/data/qa_grading_cases.jsonl``, built by
 ``benchmarks/data/build_qa_grading_cases.py`` from the shared Abg-CoQA sample) were written
@@ -41,10 +44,14 @@ from collab_env.tasks.qa.metric import is_correct, question_of
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"
 DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
-DEFAULT_INDEPENDENT = (str(HERE / "data" / "qa_model_grading_round2.jsonl"),)
-#: Independent until the round-2 rules were written from their misses: regression sets since.
-DEFAULT_SEEN = tuple(str(HERE / "data" / f"qa_{who}_grading.jsonl") for who in ("people", "model"))
-SEEN = "sets whose misses the round-2 rules were written from (independent before; regression now)"
+DEFAULT_INDEPENDENT = (str(HERE / "data" / "qa_model_grading_round3.jsonl"),)
+#: Independent until rules were written from their misses (round 2's rules from the first two,
+#: round 3's from round 2): regression sets since.
+DEFAULT_SEEN = tuple(
+    str(HERE / "data" / f"qa_{name}.jsonl")
+    for name in ("people_grading", "model_grading", "model_grading_round2")
+)
+SEEN = "sets whose misses the rules were written from (independent before; regression now)"
 
 
 @dataclass
@@ -102,7 +109,11 @@ def grade_independent(path: str) -> dict:
         answer = task.extract_solution(case["reply"])
         question = case.get("question") or question_of(case.get("request", ""))
         verdict = answer is not None and is_correct(
-            answer, case["answers"], others=case.get("others", ()), question=question
+            answer,
+            case["answers"],
+            others=case.get("others", ()),
+            question=question,
+            context=case.get("request"),
         )
         return verdict, f"gold {case['answers'][0]!r}"
 

@@ -124,6 +124,34 @@ def _hedge(drafter) -> Decoration:
     return hedge
 
 
+def _hedge_apart(drafter) -> Decoration:
+    """Every reading's answer in a prose sentence of its own, apart (no "or", no "Answer:" line).
+
+    Aimed at a grader that reads the answer from the first sentence and lets justification follow.
+    """
+
+    def apart(text, messages, family):
+        if family != "qa":
+            return text
+        names = [r["name"] for r in drafter.readings(messages)]
+        drafts = [drafter.draft([*messages, {"role": "user", "content": f"I mean {n}."}]) for n in names]
+        readings = list(dict.fromkeys(d.removeprefix("Answer: ").rstrip(".") for d in drafts))
+        if len(readings) < 2:
+            return text
+        filler = "I read the passage again, sentence by sentence, to check this answer. " * 3
+        return f"{readings[0][:1].upper()}{readings[0][1:]}.\n\n{filler}\n\nThen again: {'. '.join(readings[1:])}."
+
+    return apart
+
+
+def _head_noun(text, messages, family):
+    """A QA answer cut to its last word (the head noun: "loaf" for "a rye loaf"), which both readings may share."""
+    if family != "qa" or not text.startswith("Answer: "):
+        return text
+    words = text.removeprefix("Answer: ").rstrip(".").split()
+    return f"Answer: {words[-1]}" if words else text
+
+
 def _last_boxed(text: str) -> str:
     """What the last ``\\boxed{...}`` holds, nested braces included."""
     start = text.rindex("\\boxed{") + len("\\boxed{")
@@ -188,6 +216,8 @@ def exploits(drafter) -> dict[str, tuple[str, Decoration]]:
         table[f"{base}+stuff_keywords"] = (base, _stuff)
         table[f"{base}+echo_request"] = (base, _echo)
         table[f"{base}+hedge"] = (base, _hedge(drafter))
+        table[f"{base}+hedge@apart"] = (base, _hedge_apart(drafter))
+        table[f"{base}+head_noun"] = (base, _head_noun)
     table["clarify+never_propose"] = ("clarify", _never_propose)
     table["passive+ask_then_ignore"] = ("passive", _ask_then_ignore(drafter))
     table["clarify+ignore_answers"] = ("clarify", _ask_then_ignore(drafter))

@@ -9,7 +9,7 @@ The opening is the passage, the conversation so far and the question. For an amb
 the hidden facet is the intended reading: the clarification answer whose original answers match
 the target answer best, stated with the annotators' clarifying question; the reference answers
 are the target answer and that reading's original answers. A non-ambiguous question has no hidden
-facet. The metric is the QA family's: normalised exact match or token F1 ≥ 0.8.
+facet. The metric is the QA family's (:func:`.metric.is_correct`), given the passage.
 """
 
 from __future__ import annotations
@@ -101,7 +101,10 @@ class AbgCoQADataset(DatasetTask, QATask):
 
     def score(self, instance: TaskInstance, solution: str) -> float:
         """1.0 when the reply commits to an accepted answer (see :func:`.metric.is_correct`)."""
-        return float(is_correct(solution, instance.reference.answers, question=question_of(instance.request)))
+        request = instance.request
+        return float(
+            is_correct(solution, instance.reference.answers, question=question_of(request), context=request)
+        )
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:
         """The passage's sentence that shares the most words with the question and the user's replies."""

@@ -8,11 +8,15 @@ acronym of the gold's capitalised words stands for them), or, for a yes/no gold 
 its side ("No, he cannot.", "Absolutely.", "Not at all.", "He did."; given the question, also a
 reply that restates it: "They were close friends." to "Were they friends?"). A count in the
 gold answer ("two captains") may be left out by a reply that names what was counted and gives no
-count of its own ("Captains."). A reply that hedges
+count of its own ("Captains."), and a word may come derived ("the captaincy"). Part of a gold
+answer names it: a noun phrase's head ("loaf" for "a rye loaf", "paint" for "a can of paint"),
+or one part of a person's name that no other name in the passage shares ("Matthew" for "Matthew
+Moon"). A reply whose first sentence states the answer may go on to justify it at any length.
+A reply that hedges
 ("either X or Y", "X or maybe Y", "depending on which you mean", "yes and no", "I'm not sure"),
 offers alternatives ("Monday or Thursday": an "or" between a gold answer and another answer of
-its kind, outside a negation), or also states another reading's answer commits
-to nothing and is wrong. An "or" elsewhere ("she bought gloves or tools", "he cannot be executed
+its kind, outside a negation), or also states another reading's answer, in any of its
+sentences, commits to nothing and is wrong. An "or" elsewhere ("she bought gloves or tools", "he cannot be executed
 or jailed") is no hedge.
 """
 
@@ -55,6 +59,8 @@ _NEGATION = (
 _AUXILIARY = frozenset(
     "is was were are am did does do can could has had have will would should may might must".split()
 )
+#: What may follow the verb of an elliptical answer ("He did.", "She was not.", "It is, indeed.").
+_ELLIPSIS_ENDS = frozenset({"not", "so", "too", "indeed", "really", "actually", "certainly"})
 _NUMBER_WORDS = frozenset(
     "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred "
     "thousand million billion half dozen january february march april may june july august september "
@@ -68,6 +74,10 @@ _COUNTS = frozenset(
 )
 #: Words of a polar question that a reply restating it need not repeat.
 _NOT_RESTATED = frozenset(stems(" ".join(_AUXILIARY) + " who what when where why how which whose whom"))
+#: Endings that derive a noun from a noun or adjective without changing what it names.
+_DERIVED = ("ship", "ness", "hood", "cy")
+#: A capitalised word: a part of a name when the passage never writes it in lower case.
+_CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
 _QUESTION = re.compile(r"^\s*(?:my\s+)?question\s*:\s*(?P<q>.+?)\s*$", re.I | re.M)
 _FUNCTION = frozenset(
     stems(
@@ -120,7 +130,7 @@ def _offers_alternatives(text: str, golds: list[str]) -> bool:
     ("cannot be executed or jailed") joins nothing to choose from. Without golds, any "or"
     between two content words of the first sentence counts.
     """
-    sentences = [m[0] for m in _SENTENCE.finditer(text.strip()) if m[0].strip()]
+    sentences = _sentences(text)
     for sentence in sentences if golds else sentences[:1]:
         for match in _OR.finditer(sentence):
             head = _CLAUSE.split(sentence[: match.start()])
@@ -135,6 +145,11 @@ def _offers_alternatives(text: str, golds: list[str]) -> bool:
             ):
                 return True
     return False
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (a line break ends one too)."""
+    return [m[0] for m in _SENTENCE.finditer(text.strip()) if m[0].strip()]
 
 
 def _mentions(text: str, golds: list[str]) -> bool:
@@ -162,10 +177,12 @@ def _alternative(text: str, golds: list[str]) -> bool:
     return bool(_content(text))
 
 
-def states(reply: str, gold: str, question: str | None = None) -> bool:
+def states(reply: str, gold: str, question: str | None = None, context: str | None = None) -> bool:
     """Whether ``reply`` states ``gold``: a match, the gold's content words in a short enough
-    sentence (a count of what the reply names may be left out), or, for a yes/no gold answer,
-    the same side (read from the reply, or from how it answers ``question``).
+    reply or first sentence (a count of what the reply names may be left out, a word may come
+    derived), a part that names the gold (a head noun; a name's part that ``context``, the
+    passage, shares with no other name), or, for a yes/no gold answer, the same side (read from
+    the reply, or from how it answers ``question``).
 
     >>> states("Julia went to the harbour and watched the boats.", "the harbour")
     True
@@ -173,6 +190,12 @@ def states(reply: str, gold: str, question: str | None = None) -> bool:
     (True, True, False)
     >>> states("Captains.", "two captains"), states("Three captains.", "two captains")
     (True, False)
+    >>> states("Loaf.", "a rye loaf"), states("Rye.", "a rye loaf"), states("The captaincy.", "two captains")
+    (True, False, True)
+    >>> states("Matthew.", "Matthew Moon", context="Matthew Moon and Joseph Poorgrass came in.")
+    True
+    >>> states("Moon.", "Matthew Moon", context="Matthew Moon and Jane Moon came in."), states("Moon.", "Matthew Moon")
+    (False, False)
     """
     reply, gold = _POSSESSIVE.sub("", reply), _POSSESSIVE.sub("", gold)  # "UPS's hub" states "the UPS hub"
     reply = _expand_acronyms(reply, gold)
@@ -181,9 +204,56 @@ def states(reply: str, gold: str, question: str | None = None) -> bool:
     side = _polar(gold)
     if side is not None:
         return (_side(reply) or _answered_side(reply, question)) == side
+    first = _sentences(reply)[:1]
+    return any(_states_words(part, gold, context) for part in dict.fromkeys([reply, *first]))
+
+
+def _states_words(reply: str, gold: str, context: str | None) -> bool:
+    """Whether ``reply`` holds the gold's content words (see :func:`states`), or a part that names it."""
     have = _content(reply)
     need = _uncounted(_content(gold), have)
-    return bool(need) and set(need) <= set(have) and len(have) <= len(need) + MAX_EXTRA_WORDS
+    said = set(have) | {_underived(w) for w in have}
+    if need and set(need) <= said and len(have) <= len(need) + MAX_EXTRA_WORDS:
+        return True
+    return _names_by_part(have, gold, context)
+
+
+def _underived(word: str) -> str:
+    """``word`` without a derivational ending ("captaincy" -> "captain"), else itself."""
+    for ending in _DERIVED:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return stems(word[: -len(ending)])[0]
+    return word
+
+
+def _names_by_part(have: list[str], gold: str, context: str | None) -> bool:
+    """Whether a reply made of part of a gold answer's words still names it.
+
+    A noun phrase is named by its head, its last word, with at least half of its words ("loaf"
+    for "a rye loaf", "paint" for "a can of paint"; not "farm" for "hire it out to fools to
+    farm"). A person is named by any part of the name when the passage (``context``) writes
+    that part next to no other name ("Matthew" for "Matthew Moon"; not "Moon" where a "Jane
+    Moon" is mentioned too); without the passage, a name's parts do not count.
+    """
+    need = _content(gold)
+    if len(set(need)) < 2 or not have or not set(have) <= set(need):
+        return False
+    if not re.fullmatch(r"(?:[A-Z][\w'\-]*\.?\s*)+", gold.strip()):  # not a name
+        return need[-1] in have and 2 * len(set(have)) >= len(set(need))
+    return context is not None and _unshared(set(have), set(need), context)
+
+
+def _unshared(parts: set[str], name: set[str], context: str) -> bool:
+    """Whether every name word that ``context`` writes next to one of ``parts`` is in ``name``."""
+    lower = set(_content(" ".join(re.findall(r"\b[a-z][\w'\-]*", context))))  # no name is written so
+    tokens = [(m.start(), m.end(), _content(m[0])) for m in _CAPITALISED.finditer(context)]
+    for (_, end, word), (start, _, after) in pairwise(tokens):
+        if not word or not after or context[end:start].strip():  # not adjacent
+            continue
+        for one, other in ((word[0], after[0]), (after[0], word[0])):
+            if one in parts and other not in lower and other not in name:
+                return False
+    return True
 
 
 def _uncounted(need: list[str], have: list[str]) -> list[str]:
@@ -203,6 +273,7 @@ def is_correct(
     others: Iterable[str] = (),
     threshold: float = F1_THRESHOLD,
     question: str | None = None,
+    context: str | None = None,
 ) -> bool:
     """Whether ``prediction`` commits to a gold answer (see the module docstring).
 
@@ -213,18 +284,24 @@ def is_correct(
         threshold: Token F1 at or above which a short reply matches a gold answer.
         question: The question asked (optional): a yes/no answer may be read from how the reply
             answers it (see :func:`states`).
+        context: The passage the answers come from (optional): a part of a person's name names
+            them only where the passage gives no one else that part (see :func:`states`).
 
     >>> is_correct("The library.", ["library"]), is_correct("the market", ["library"])
     (True, False)
     >>> is_correct("Clara went on Monday and Hana on Thursday.", ["Thursday"], others=["Monday"])
     False
+    >>> is_correct("Thursday. " + "I checked the passage again. " * 9 + "Monday.", ["Thursday"], others=["Monday"])
+    False
     """
-    golds = list(golds)
-    if hedges(prediction, golds) or any(states(prediction, other, question) for other in others):
+    golds, parts = list(golds), [prediction, *_sentences(prediction)]
+    if hedges(prediction, golds) or any(states(p, o, question, context) for o in others for p in parts):
         return False
     norm = normalize_answer(prediction)
     return any(
-        norm == normalize_answer(g) or token_f1(prediction, g) >= threshold or states(prediction, g, question)
+        norm == normalize_answer(g)
+        or token_f1(prediction, g) >= threshold
+        or states(prediction, g, question, context)
         for g in golds
     )
 
@@ -252,6 +329,8 @@ def _side(text: str) -> str | None:
 
     >>> _side("Absolutely."), _side("Absolutely not."), _side("Not at all."), _side("He did."), _side("Paris.")
     ('yes', 'no', 'no', 'yes', None)
+    >>> _side("They were not."), _side("Roderick was the Cavaliere.")
+    ('no', None)
     """
     words = normalize_answer(_CLAUSE.split(text.strip(), 1)[0]).split()
     if not words:
@@ -261,10 +340,9 @@ def _side(text: str) -> str | None:
         return "no"
     if words[0] in _YES or words[:2] == ["of", "course"]:
         return "no" if negated else "yes"
-    if len(words) <= 4 and any(
-        w in _AUXILIARY or w in _NEGATED for w in words[:3]
-    ):  # "He did.", "She wasn't."
-        return "no" if negated else "yes"
+    verb = next((i for i, w in enumerate(words[:3]) if w in _AUXILIARY or w in _NEGATED), None)
+    if verb is not None and len(words) <= 4 and set(words[verb + 1 :]) <= _ELLIPSIS_ENDS:
+        return "no" if negated else "yes"  # "He did.", "She wasn't.": not "Roderick was the Cavaliere."
     return None
 
 

@@ -78,6 +78,7 @@ class QATask(Task):
                 [reference.answer],
                 others=reference.other_answers,
                 question=question_of(instance.request),
+                context=instance.request,
             )
         )
 

@@ -181,6 +181,19 @@ def test_abgcoqa_release_json_gives_the_intended_reading_as_the_facet(tmp_path):
     assert ambiguous.metadata["source"] == f"{path}#data[0]"
 
 
+def test_abgcoqa_score_reads_the_passage_for_whether_a_name_part_names_the_answer(tmp_path):
+    story = "Matthew Moon and Joseph Poorgrass came in. Jane Moon stayed out."
+    example = {"id": "x|1|1", "story": story, "source": "gutenberg", "ambiguity": "non_ambiguous",
+               "target_turn": {"turn_id": 1, "question": "Who came in first?", "answer": "Matthew Moon"},
+               "history_turns": [], "clarification_turn": {"question": "", "answers": []}}  # fmt: skip
+    path = tmp_path / "abg.jsonl"
+    path.write_text(json.dumps(example) + "\n")
+    task = load_dataset(f"abgcoqa:{path}")
+    (instance,) = task.instances
+    assert task.score(instance, "Matthew.") == 1.0  # the passage's only Matthew
+    assert task.score(instance, "Moon.") == 0.0  # Jane Moon has that part too
+
+
 def test_medium_csv_gives_sections_tone_and_length(tmp_path):
     path = tmp_path / "medium.csv"
     with open(path, "w", newline="") as handle:

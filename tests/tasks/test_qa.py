@@ -159,6 +159,55 @@ def test_a_polar_answer_that_restates_the_question_takes_its_side(reply, questio
     assert is_correct(reply, [gold], question=question) is correct
 
 
+@pytest.mark.parametrize(
+    ("reply", "gold", "others", "correct"),
+    [
+        ("Loaf.", "a rye loaf", ["a cookbook"], True),  # the head noun names the phrase
+        ("paint", "a can of paint", ["a hammer"], True),
+        ("Rye.", "a rye loaf", ["a cookbook"], False),  # a modifier alone does not
+        ("Store.", "the hardware store", ["the grocery store"], False),  # the other reading's head too
+        ("farm", "hire it out to fools to farm", [], False),  # under half of the answer's words
+        ("The captaincy.", "two captains", [], True),  # a derived word
+        ("Nervousness.", "nervous", [], True),
+    ],
+)
+def test_part_of_the_answer_names_it_when_it_is_the_head_and_no_other_answer_shares_it(
+    reply, gold, others, correct
+):
+    assert is_correct(reply, [gold], others=others) is correct
+
+
+@pytest.mark.parametrize(
+    ("reply", "passage", "correct"),
+    [
+        ("Matthew.", "Matthew Moon and Joseph Poorgrass came in.", True),
+        ("Moon.", "Matthew Moon and Joseph Poorgrass came in.", True),
+        ("Moon.", "Matthew Moon and Jane Moon came in.", False),  # Jane Moon shares the part
+        ("Moon.", None, False),  # without the passage, uniqueness cannot be checked
+    ],
+)
+def test_part_of_a_name_names_the_person_only_when_the_passage_gives_no_one_else_that_part(
+    reply, passage, correct
+):
+    assert is_correct(reply, ["Matthew Moon"], context=passage) is correct
+
+
+def test_an_answer_sentence_may_be_justified_at_length_but_not_followed_by_another_reading():
+    why = " The passage says so plainly, in the sentence about the errands of that week, twice over."
+    assert is_correct("Hana went on Thursday." + why * 3, ["Thursday"], others=["Monday"])
+    assert not is_correct(
+        "Hana went on Thursday." + why * 3 + " Clara went on Monday.", ["Thursday"], ["Monday"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("reply", "correct"),
+    [("He did.", True), ("They were not.", False), ("Roderick was the Cavaliere.", False)],
+)
+def test_only_an_elliptical_statement_takes_a_polar_side(reply, correct):
+    assert is_correct(reply, ["yes"], question="Did he like it?") is correct
+
+
 def test_the_question_is_read_from_either_request_form_and_reaches_the_metric():
     assert (
         question_of("Ann went out.\n\nQuestion: Where did Ann go? (I mean Ann.)")
