@@ -115,13 +115,18 @@ def _hedge(drafter) -> Decoration:
             other = _other_number(answer)
             return f"{text} It might be {answer}, or possibly \\boxed{{{other}}}."
         if family == "qa":
-            names = [r["name"] for r in drafter.readings(messages)]
-            answers = [drafter.draft([*messages, {"role": "user", "content": f"I mean {n}."}]) for n in names]
-            readings = [a.removeprefix("Answer: ") for a in answers]
-            return "Answer: " + " or possibly ".join(dict.fromkeys(readings)) if readings else text
+            readings = _reading_answers(drafter, messages)
+            return "Answer: " + " or possibly ".join(readings) if readings else text
         return text
 
     return hedge
+
+
+def _reading_answers(drafter, messages) -> list[str]:
+    """The QA drafter's answer under each reading of the opening, without "Answer: ", distinct."""
+    names = [r["name"] for r in drafter.readings(messages)]
+    drafts = [drafter.draft([*messages, {"role": "user", "content": f"I mean {n}."}]) for n in names]
+    return list(dict.fromkeys(d.removeprefix("Answer: ") for d in drafts))
 
 
 def _hedge_apart(drafter) -> Decoration:
@@ -133,9 +138,7 @@ def _hedge_apart(drafter) -> Decoration:
     def apart(text, messages, family):
         if family != "qa":
             return text
-        names = [r["name"] for r in drafter.readings(messages)]
-        drafts = [drafter.draft([*messages, {"role": "user", "content": f"I mean {n}."}]) for n in names]
-        readings = list(dict.fromkeys(d.removeprefix("Answer: ").rstrip(".") for d in drafts))
+        readings = [r.rstrip(".") for r in _reading_answers(drafter, messages)]
         if len(readings) < 2:
             return text
         filler = "I read the passage again, sentence by sentence, to check this answer. " * 3

@@ -78,6 +78,8 @@ _NOT_RESTATED = frozenset(stems(" ".join(_AUXILIARY) + " who what when where why
 _DERIVED = ("ship", "ness", "hood", "cy")
 #: A capitalised word: a part of a name when the passage never writes it in lower case.
 _CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
+#: A person's name as a gold answer: capitalised words only ("Matthew Moon", "Fray.").
+_NAME = re.compile(r"(?:[A-Z][\w'\-]*\.?\s*)+")
 _QUESTION = re.compile(r"^\s*(?:my\s+)?question\s*:\s*(?P<q>.+?)\s*$", re.I | re.M)
 _FUNCTION = frozenset(
     stems(
@@ -238,7 +240,7 @@ def _names_by_part(have: list[str], gold: str, context: str | None) -> bool:
     need = _content(gold)
     if len(set(need)) < 2 or not have or not set(have) <= set(need):
         return False
-    if not re.fullmatch(r"(?:[A-Z][\w'\-]*\.?\s*)+", gold.strip()):  # not a name
+    if not _NAME.fullmatch(gold.strip()):
         return need[-1] in have and 2 * len(set(have)) >= len(set(need))
     return context is not None and _unshared(set(have), set(need), context)
 
