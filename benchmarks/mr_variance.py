@@ -21,6 +21,7 @@ from collab_env.benchmarks import parse_args, save_results
 
 from collab_env.rollout import Future, play_futures
 from collab_env.wrappers import MultiturnAwareReward
+from collab_env.wrappers.mr import final_state_reward
 
 
 @dataclass
@@ -39,7 +40,8 @@ def after_the_reply(wrapped: MultiturnAwareReward, seeds: list[int]) -> list[flo
     base = wrapped.env.unwrapped
     futures = [Future(base.branch(user_seed=s), wrapped.policy, sample_index=k) for k, s in enumerate(seeds)]
     play_futures(futures, [None] * len(futures), wrapped.window)
-    return [f.env.conversation_reward().total for f in futures]
+    # Scored as MR scores its own futures, so that only the branching point differs.
+    return [final_state_reward(f, wrapped.window)["total"] for f in futures]
 
 
 def measure(args: Args) -> dict:
