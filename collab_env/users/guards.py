@@ -100,7 +100,10 @@ def check(
         return "narration"
     if solves(mine):
         return "solving"
-    if contradicted(own, messages, instance):
+    # Asked which reading it means, a QA user's answer is judged with the passage's words it
+    # repeats: "Anna went to the market." picks the wrong cousin however much of the story it copies.
+    which = theirs and asks_which(theirs[-1]["content"], instance)
+    if contradicted(own, messages, instance) or (which and wrong_reading(mine, messages, instance)):
         return "contradiction"
     if len(unasked_facts(own, messages, instance, kinds)) > MAX_UNASKED_FACTS:
         return "goal_dump"
@@ -325,15 +328,57 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
         false += [a or b for a, b in _IDENTIFIER.findall(text) if not _states(known, a or b)]
     if any(w in _normal(f.value) for f in facets for w in _DATE_WORDS):
         false += [w for w in _DATE_WORDS if _states(mine, w) and not _states(known, w)]
-    false += _misstated(mine, facets)
-    for f in facets:
+    return false + _misstated(mine, facets) + wrong_reading(text, messages, instance)
+
+
+def asks_which(message: str, instance: TaskInstance) -> bool:
+    """Whether ``message`` asks which of the candidates the user means (a question naming two).
+
+    >>> from collab_env.types import Facet
+    >>> reading = Facet("reading", "reading", "Dana", "I mean Dana.", ("Dana", "Anna"))
+    >>> goal = TaskInstance("t", "qa", "", (reading,), None, "")
+    >>> asks_which("Quick question: Dana or Anna?", goal), asks_which("Answer: Friday. Anna read.", goal)
+    (True, False)
+    """
+    asked = [_normal(q) for q in questions(message)]
+    return any(
+        sum(_states(q, k) for k in f.keywords) >= 2
+        for f in instance.facets
+        if f.value in f.keywords
+        for q in asked
+    )
+
+
+def wrong_reading(text: str, messages: Sequence[ChatMessage], instance: TaskInstance) -> list[str]:
+    """What ``text`` says against the reading the hidden goal means, where a facet's keywords
+    list the candidates (the QA readings): another candidate named without the goal's, both
+    named in one sentence that denies neither, or a detail given to the wrong candidate.
+
+    >>> from collab_env.types import Facet
+    >>> story = "On Monday, Dana went to the harbour. On Friday, Anna went to the library and read."
+    >>> reading = Facet("reading", "reading", "Dana", "I mean Dana.", ("Dana", "Anna"))
+    >>> goal = TaskInstance("t", "qa", story, (reading,), None, story)
+    >>> wrong_reading("Anna went to the library.", [], goal)
+    ['Anna']
+    >>> wrong_reading("Dana went to the library and read.", [], goal)
+    ['dana: library, read']
+    >>> wrong_reading("I mean Dana, the one at the harbour.", [], goal)
+    []
+    """
+    known = _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
+    mine, false = _normal(text), []
+    for f in instance.facets:
+        if f.value not in f.keywords:
+            continue
         others = [k for k in f.keywords if _normal(k) != _normal(f.value)]
-        if f.value in f.keywords and not _states(mine, f.value):
+        if not _states(mine, f.value):
             false += [k for k in others if _states(mine, k)]
-        elif f.value in f.keywords:  # both readings at once, "I mean Clara, Hana.", is no answer
+        else:  # both readings at once, "I mean Clara, Hana.", is no answer; the passage's own
+            # sentence ("Clara and Hana are two cousins") is the story, not an answer
             false += [k for s in sentences(mine) if not s.endswith("?") and not register.CORRECTION.search(s)
+                      and s.rstrip(".!") not in known
                       for k in others if _states(s, k) and _states(s, f.value)]  # fmt: skip
-        if f.value in f.keywords and len(f.keywords) > 1:
+        if len(f.keywords) > 1:
             false += _misattributed(mine, sentences(known), [_normal(k) for k in f.keywords])
     return false
 
@@ -356,20 +401,27 @@ def _misstated(mine: str, facets: Sequence) -> list[str]:
 
 
 def _misattributed(mine: str, known: list[str], candidates: list[str]) -> list[str]:
-    """``"candidate: detail"`` for each sentence of ``mine`` that gives one candidate a date or
-    number which the ``known`` sentences give only to other candidates."""
+    """``"candidate: details"`` for each sentence of ``mine`` that gives one candidate what the
+    ``known`` sentences say only of other candidates: a date or number, or two of their words
+    ("Julia went to the library and borrowed a novel", where Dana did)."""
     false = []
     for sentence in sentences(mine):
         named = [c for c in candidates if _states(sentence, c)]
         if len(named) != 1 or register.CORRECTION.search(sentence):
             continue
-        details = [w for w in _DATE_WORDS if _states(sentence, w)] + _NUMBER.findall(sentence)
-        for detail in details:
+
+        def others_only(detail: str, mine: str = named[0]) -> bool:
             said = [k for k in known if _states(k, detail)]
-            if not any(_states(k, named[0]) for k in said) and any(
-                _states(k, c) for k in said for c in candidates if c != named[0]
-            ):
-                false.append(f"{named[0]}: {detail}")
+            return not any(_states(k, mine) for k in said) and any(
+                _states(k, c) for k in said for c in candidates if c != mine
+            )
+
+        dates = [w for w in _DATE_WORDS if _states(sentence, w)] + _NUMBER.findall(sentence)
+        words = sorted(_words(sentence) - set(_words(" ".join(candidates))), key=sentence.find)
+        theirs = [w for w in words if others_only(w)]
+        details = [d for d in dates if others_only(d)] + (theirs if len(theirs) >= 2 else [])
+        if details:
+            false.append(f"{named[0]}: {', '.join(details)}")
     return false
 
 
@@ -405,6 +457,7 @@ __all__ = [
     "REMINDERS",
     "SEVERITY",
     "asked_facets",
+    "asks_which",
     "check",
     "contradicted",
     "echoes_question",
@@ -415,4 +468,5 @@ __all__ = [
     "states",
     "unasked_facts",
     "unquoted",
+    "wrong_reading",
 ]

@@ -267,6 +267,26 @@ def test_naming_both_readings_is_no_answer_but_denying_one_is():
     assert _check_on("qa-test-00000", asked, "Hana, not Clara.") is None
 
 
+def test_asked_which_one_the_other_cousins_story_or_her_errand_is_the_wrong_reading():
+    # The goal means Hana (hardware store, Thursday); Clara went to the market on Monday.
+    asked = "Which one do you mean, Clara or Hana?"
+    copied = "On Monday, Clara went to the market and bought fresh bread."
+    assert _check_on("qa-test-00000", asked, copied) == "contradiction"
+    assert _check_on("qa-test-00000", asked, "Hana went to the market and bought bread.") == "contradiction"
+    assert _check_on("qa-test-00000", asked, "Hana, she went to the hardware store.") is None
+    # Pointing at the story the assistant's wrong answer came from is a user's correction.
+    assert _check_on("qa-test-00000", "Answer: Monday", copied) is None
+
+
+def test_the_passages_own_sentence_naming_both_cousins_is_the_story_not_two_readings():
+    env = gym.make("CollabQA-v0", split="test")
+    obs, _ = env.reset(seed=0, options={"task_id": "qa-test-00000"})
+    opening, instance = obs[0]["content"], env.unwrapped.instance
+    assert "Clara and Hana are two cousins" in opening
+    assert guards.contradicted(opening, [], instance) == []
+    assert guards.contradicted("I mean Clara and Hana.", [], instance) == ["Clara"]
+
+
 def test_a_drifted_message_said_again_drifts_again():
     env = gym.make("CollabDoc-v0", split="test")
     obs, _ = env.reset(seed=0)
