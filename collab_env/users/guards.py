@@ -312,7 +312,7 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
       number that the material says only of another ("Hana went on Monday" where Clara went on
       Monday), unless the sentence denies it.
     """
-    known = _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
+    known = _known(messages, instance)
     mine, facets = _normal(text), instance.facets
     false: list[str] = []
     numeric = [f for f in facets if _NUMERIC_VALUE.fullmatch(f.value)]
@@ -365,7 +365,7 @@ def wrong_reading(text: str, messages: Sequence[ChatMessage], instance: TaskInst
     >>> wrong_reading("I mean Dana, the one at the harbour.", [], goal)
     []
     """
-    known = _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
+    known = _known(messages, instance)
     mine, false = _normal(text), []
     for f in instance.facets:
         if f.value not in f.keywords:
@@ -409,20 +409,27 @@ def _misattributed(mine: str, known: list[str], candidates: list[str]) -> list[s
         named = [c for c in candidates if _states(sentence, c)]
         if len(named) != 1 or register.CORRECTION.search(sentence):
             continue
-
-        def others_only(detail: str, mine: str = named[0]) -> bool:
-            said = [k for k in known if _states(k, detail)]
-            return not any(_states(k, mine) for k in said) and any(
-                _states(k, c) for k in said for c in candidates if c != mine
-            )
-
         dates = [w for w in _DATE_WORDS if _states(sentence, w)] + _NUMBER.findall(sentence)
         words = sorted(_words(sentence) - set(_words(" ".join(candidates))), key=sentence.find)
-        theirs = [w for w in words if others_only(w)]
-        details = [d for d in dates if others_only(d)] + (theirs if len(theirs) >= 2 else [])
+        theirs = [w for w in words if _only_of_others(w, named[0], known, candidates)]
+        details = [d for d in dates if _only_of_others(d, named[0], known, candidates)]
+        details += theirs if len(theirs) >= 2 else []
         if details:
             false.append(f"{named[0]}: {', '.join(details)}")
     return false
+
+
+def _only_of_others(detail: str, named: str, known: list[str], candidates: list[str]) -> bool:
+    """Whether the ``known`` sentences that say ``detail`` name other candidates, never ``named``."""
+    said = [k for k in known if _states(k, detail)]
+    return not any(_states(k, named) for k in said) and any(
+        _states(k, c) for k in said for c in candidates if c != named
+    )
+
+
+def _known(messages: Sequence[ChatMessage], instance: TaskInstance) -> str:
+    """What the material and the conversation hold, normalised (a detail in it is not made up)."""
+    return _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
 
 
 def repair(
