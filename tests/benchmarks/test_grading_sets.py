@@ -41,6 +41,13 @@ def test_the_people_sets_rebuild_from_the_shared_data_exactly_as_stored():
     assert builder.qa_people(records) == _rows("qa_people_grading.jsonl")
 
 
+@needs_shared
+def test_the_annotator_set_rebuilds_from_the_shared_data_exactly_as_stored():
+    builder = _builder("build_qa_annotator_grading")
+    records = builder._read(SHARED / "qa" / "abg_coqa_test_sample.jsonl")
+    assert builder.build(records) == _rows("qa_annotator_grading.jsonl")
+
+
 @pytest.mark.parametrize(
     "name",
     [p.name for p in sorted([*DATA.glob("*_grading.jsonl"), *DATA.glob("*_grading_round*.jsonl")])]
