@@ -34,6 +34,7 @@ F1_THRESHOLD = 0.8
 #: A reply may add this many content words to the gold answer and still be read as stating it.
 MAX_EXTRA_WORDS = 15
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PER_CENT = re.compile(r"\bper cent\b")  # whole words: "Cooper Center" keeps its two words
 _PUNCT = str.maketrans("", "", string.punctuation)
 #: How people avoid committing to one answer.
 _HEDGE = re.compile(
@@ -74,8 +75,12 @@ _COUNTS = frozenset(
 )
 #: Words of a polar question that a reply restating it need not repeat.
 _NOT_RESTATED = frozenset(stems(" ".join(_AUXILIARY) + " who what when where why how which whose whom"))
-#: Endings that derive a noun from a noun or adjective without changing what it names.
-_DERIVED = ("ship", "ness", "hood", "cy")
+#: Endings that derive a noun from a noun or adjective without changing what it names ("the
+#: captaincy", "nervousness"); not "-ship" or "-hood", whose nouns name another thing ("friendship",
+#: "neighbourhood").
+_DERIVED = ("ness", "cy")
+#: The shortest stem a derived word is read back to: "lunacy" is not "Luna".
+_MIN_BASE = 5
 #: A capitalised word: a part of a name when the passage never writes it in lower case.
 _CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
 #: A person's name as a gold answer: capitalised words only ("Matthew Moon", "Fray.").
@@ -94,7 +99,7 @@ def normalize_answer(text: str) -> str:
     >>> normalize_answer("The  Market!"), normalize_answer("-85%"), normalize_answer("85 per cent")
     ('market', '85 percent', '85 percent')
     """
-    text = text.lower().replace("%", " percent ").replace("per cent", "percent")
+    text = _PER_CENT.sub("percent", text.lower().replace("%", " percent "))
     return " ".join(_ARTICLES.sub(" ", text.translate(_PUNCT)).split())
 
 
@@ -223,7 +228,7 @@ def _states_words(reply: str, gold: str, context: str | None) -> bool:
 def _underived(word: str) -> str:
     """``word`` without a derivational ending ("captaincy" -> "captain"), else itself."""
     for ending in _DERIVED:
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_BASE:
             return stems(word[: -len(ending)])[0]
     return word
 

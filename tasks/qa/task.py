@@ -16,7 +16,9 @@ from .generator import make_instance
 from .metric import is_correct, question_of
 
 _ANSWER = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*(?P<a>.+)", re.I | re.M)
-_PREFACE = re.compile(r"^(sure|ok(ay)?|of course|certainly|great)[!,.]?\s*", re.I)
+#: A courtesy before the answer ("Sure! On Monday."): a whole word closed by punctuation, so that
+#: an answer that starts with the same letters or word ("Greater Moravia.", "Great Britain.") stays.
+_PREFACE = re.compile(r"^(?:sure|ok(?:ay)?|of course|certainly|great)\s*[!,.:;]+\s*", re.I)
 
 
 class QATask(Task):

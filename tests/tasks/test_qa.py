@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from collab_env.tasks.qa import QATask
 from collab_env.tasks.qa.metric import is_correct, normalize_answer, question_of, token_f1
+from collab_env.tasks.qa.types import QAReference
 
 QA_CASES = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "qa_grading_cases.jsonl"
 
@@ -261,3 +263,47 @@ def test_the_hidden_goal_names_the_intended_person_in_place_of_the_pronoun_only(
         intended = instance.facets[0].value
         assert question.split()[0] in ("When", "Where", "What"), question  # "When", never "WCarlosn"
         assert f" {intended} " in question
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("Greater Moravia.", "Greater Moravia."),  # issue 40: was read as "er Moravia."
+        ("Oklahoma City.", "Oklahoma City."),
+        ("Surely not.", "Surely not."),
+        ("Great Britain.", "Great Britain."),  # a whole word that begins the answer stays too
+        ("Great, Britain.", "Britain."),  # a courtesy closed by punctuation goes
+        ("Okay: Greater Moravia.", "Greater Moravia."),
+    ],
+)
+def test_a_courtesy_is_stripped_only_as_a_whole_word_before_punctuation(text, answer):
+    assert QATask().extract_solution(text) == answer
+
+
+def test_a_right_answer_that_starts_like_a_courtesy_scores():
+    task = QATask()
+    instance = replace(
+        task.instance("test", 0), reference=QAReference("Greater Moravia", ("Bohemia",), (), "")
+    )
+    assert task.score(instance, task.extract_solution("Greater Moravia.")) == 1.0
+    assert task.score(instance, task.extract_solution("Sure! Bohemia.")) == 0.0
+
+
+def test_per_cent_is_one_word_only_where_it_is_two_whole_words():
+    assert normalize_answer("the Cooper Center") == "cooper center"  # not "coopercenter"
+    assert token_f1("Cooper", "the Cooper Center") == pytest.approx(2 / 3)
+    assert is_correct("85 percent", ["85 per cent"])
+
+
+@pytest.mark.parametrize(
+    ("reply", "gold", "correct"),
+    [
+        ("The neighbourhood.", "her neighbour", False),  # "-hood" names another thing
+        ("Friendship.", "a friend", False),
+        ("Lunacy.", "Luna", False),  # "luna" + "cy" is no derivation
+        ("The captaincy.", "two captains", True),  # fair controls: the derivations that name it
+        ("Nervousness.", "nervous", True),
+    ],
+)
+def test_a_derived_word_names_the_answer_only_through_a_real_derivation(reply, gold, correct):
+    assert is_correct(reply, [gold]) is correct
