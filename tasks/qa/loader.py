@@ -6,10 +6,16 @@ JSON Lines file of its ``data`` elements: ``id``, ``story``, ``target_turn`` (``
 ``answers``: ``clr_ans`` and the original answers ``org_ans``, ``org_ans_2``, ``org_ans_3``).
 
 The opening is the passage, the conversation so far and the question. For an ambiguous question,
-the hidden facet is the intended reading: the clarification answer whose original answers match
-the target answer best, stated with the annotators' clarifying question; the reference answers
-are the target answer and that reading's original answers. A non-ambiguous question has no hidden
-facet. The metric is the QA family's (:func:`.metric.is_correct`), given the passage.
+the hidden facet is the intended reading: the clarification option (``clr_ans``) under which most
+of the annotators who gave the target answer (or its ``rationale``, the passage span CoQA marked)
+wrote it, stated with the annotators' clarifying question. The release names no intended option,
+so a record whose reading this does not determine (no option's answers give the target answer or
+its rationale, or no option holds most of those that do) is never guessed: it is rejected with
+its reason (``task.rejected``, logged). The reference answers are the target answer and the
+intended reading's original answers that give it (annotators sometimes disagree); the other
+options' answers are the other readings' (a reply that also states one commits to nothing). A
+non-ambiguous question has no hidden facet. The metric is the QA family's
+(:func:`.metric.is_correct`), given the passage.
 """
 
 from __future__ import annotations
@@ -25,10 +31,13 @@ from collab_env.errors import DatasetError
 from collab_env.facets import contents
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
-from .metric import is_correct, normalize_answer, question_of, token_f1
+from .metric import F1_THRESHOLD, is_correct, normalize_answer, question_of, token_f1
 from .task import QATask
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+#: (clarifying question, the intended option's clarification answer, its answers that give the
+#: target answer, the other options' answers).
+Reading = tuple[str, str, tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -39,11 +48,13 @@ class AbgCoQAReference:
         answer: The target turn's answer.
         answers: Every accepted answer (the target's and the intended reading's originals).
         story: The passage.
+        other_answers: The other readings' answers (wrong here).
     """
 
     answer: str
     answers: tuple[str, ...]
     story: str
+    other_answers: tuple[str, ...] = ()
 
 
 class AbgCoQADataset(DatasetTask, QATask):
@@ -83,27 +94,33 @@ class AbgCoQADataset(DatasetTask, QATask):
         opening = f"{record['story'].strip()}\n\n{history}\n\nMy question: {target['question']}".replace(
             "\n\n\n\n", "\n\n"
         )
-        facets, answers = (), (target["answer"],)
+        facets, answers, others = (), (target["answer"],), ()
         if record["ambiguity"] == "ambiguous":
-            reading = _intended(record.get("clarification_turn") or {}, target["answer"], where)
-            if reading is None:
-                return "ambiguous, but its clarification_turn has no answers"
-            question, clarification, originals = reading
+            reading = _intended(record.get("clarification_turn") or {}, target, where)
+            if isinstance(reading, str):
+                return reading
+            question, clarification, originals, others = reading
             statement = f'To be clear, about "{question}": {clarification}' if question else clarification
             facets = (Facet("reading", "reading", clarification, statement, keywords=_words(question)),)
             answers = (target["answer"], *originals)
+        reference = AbgCoQAReference(target["answer"], tuple(dict.fromkeys(answers)), record["story"], others)
         return TaskInstance(
-            task_id=task_id, family="qa", opening=opening, facets=facets,
-            reference=AbgCoQAReference(target["answer"], tuple(dict.fromkeys(answers)), record["story"]),
+            task_id=task_id, family="qa", opening=opening, facets=facets, reference=reference,
             request=f"{opening}\n\nWhat I mean: {facets[0].statement if facets else 'the question as asked'}",
             metadata={"source": where, "abgcoqa_id": record["id"], "ambiguity": record["ambiguity"]},
         )  # fmt: skip
 
     def score(self, instance: TaskInstance, solution: str) -> float:
         """1.0 when the reply commits to an accepted answer (see :func:`.metric.is_correct`)."""
-        request = instance.request
+        request, reference = instance.request, instance.reference
         return float(
-            is_correct(solution, instance.reference.answers, question=question_of(request), context=request)
+            is_correct(
+                solution,
+                reference.answers,
+                others=reference.other_answers,
+                question=question_of(request),
+                context=request,
+            )
         )
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:
@@ -115,22 +132,45 @@ class AbgCoQADataset(DatasetTask, QATask):
         return f"Answer: {best.strip()}"
 
 
-def _intended(clarification: dict, answer: str, where: str) -> tuple[str, str, tuple[str, ...]] | None:
-    """(clarifying question, the reading's clarification answer, its original answers)."""
+def _intended(clarification: dict, target: dict, where: str) -> Reading | str:
+    """The intended reading (see the module docstring), or why it cannot be determined."""
     options = clarification.get("answers") or []
     if not isinstance(options, list):
         raise DatasetError(f"{where}: clarification_turn.answers should be a list")
-    best, best_f1 = None, -1.0
-    for option in options:
-        originals = tuple(
-            v
-            for k, v in option.items()
-            if k.startswith("org_ans") and isinstance(v, str) and v and normalize_answer(v) != "unknown"
-        )  # "Unknown." marks a reading the passage does not answer: no reply should match it
-        f1 = max((token_f1(o, answer) for o in originals), default=0.0)
-        if f1 > best_f1 and option.get("clr_ans"):
-            best, best_f1 = (clarification.get("question", ""), option["clr_ans"], originals), f1
-    return best
+    readings = [(o["clr_ans"], _originals(o)) for o in options if isinstance(o, dict) and o.get("clr_ans")]
+    if not readings:
+        return "ambiguous, but its clarification_turn has no answers"
+    rationale = target.get("rationale") or ""
+    giving = [
+        tuple(
+            a
+            for a in originals
+            if is_correct(a, [target["answer"]]) or token_f1(a, rationale) >= F1_THRESHOLD
+        )
+        for _, originals in readings
+    ]
+    counts = [len(g) for g in giving]
+    best = max(range(len(readings)), key=counts.__getitem__)
+    if 2 * counts[best] <= sum(counts):
+        why = "none of its options' answers gives" if not counts[best] else "its options' answers split on"
+        return (
+            f"ambiguous, and the intended reading is not determined: {why} the target answer or its rationale"
+        )
+    others = tuple(
+        a for k, (_, originals) in enumerate(readings) if k != best for a in originals if a not in giving[k]
+    )
+    return clarification.get("question", ""), readings[best][0], giving[best], tuple(dict.fromkeys(others))
+
+
+def _originals(option: dict) -> tuple[str, ...]:
+    """An option's original answers, less "Unknown..." (the passage does not answer that reading)."""
+    return tuple(
+        v
+        for k, v in option.items()
+        if k.startswith("org_ans")
+        and isinstance(v, str)
+        and normalize_answer(v).split()[:1] not in ([], ["unknown"])
+    )
 
 
 def _words(text: str) -> tuple[str, ...]:

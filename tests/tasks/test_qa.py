@@ -307,3 +307,60 @@ def test_per_cent_is_one_word_only_where_it_is_two_whole_words():
 )
 def test_a_derived_word_names_the_answer_only_through_a_real_derivation(reply, gold, correct):
     assert is_correct(reply, [gold]) is correct
+
+
+def _abg_record(answer: str, options: list[tuple[str, list[str]]], rationale: str = "") -> dict:
+    """An ambiguous Abg-CoQA record: Anna went to Paris by train, her sister flew to Rome."""
+    answers = [
+        {"clr_ans": clr, **dict(zip(("org_ans", "org_ans_2", "org_ans_3"), given, strict=False))}
+        for clr, given in options
+    ]
+    return {"id": "x|2|1", "story": "Anna went to Paris by train. Her sister flew to Rome.", "source": "wikipedia",
+            "target_turn": {"turn_id": 2, "question": "Where did she go?", "answer": answer, "rationale": rationale},
+            "history_turns": [], "ambiguity": "ambiguous",
+            "clarification_turn": {"question": "Do you mean Anna?", "answers": answers}}  # fmt: skip
+
+
+def _load(tmp_path, *records: dict):
+    from collab_env.tasks.datasets import load_dataset
+
+    path = tmp_path / "abg.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return load_dataset(f"abgcoqa:{path}")
+
+
+CLEAR = _abg_record("Rome", [("Yes.", ["Paris", "Paris"]), ("No, her sister.", ["Rome", "to Rome"])])
+
+
+def test_abgcoqa_reading_no_option_gives_is_skipped_and_counted_not_guessed(tmp_path):
+    # issue 40: no option's answers share a word with "Rome"; the first option's "Paris" scored 1
+    unknown = _abg_record(
+        "Rome", [("Yes.", ["Paris", "Paris"]), ("No, her sister.", ["the Italian capital"])]
+    )
+    task = _load(tmp_path, unknown, CLEAR)
+    assert len(task.instances) == 1 and len(task.rejected) == 1
+    assert "not determined" in task.rejected[0][1] and task.rejected[0][0].endswith("line 1")
+
+
+def test_abgcoqa_reading_split_between_options_is_skipped(tmp_path):
+    split = _abg_record("Rome", [("Yes.", ["Rome"]), ("No, her sister.", ["Rome"])])
+    task = _load(tmp_path, split, CLEAR)
+    assert len(task.instances) == 1 and "split" in task.rejected[0][1]
+
+
+def test_abgcoqa_reading_is_read_from_the_options_that_give_the_answer(tmp_path):
+    task = _load(tmp_path, CLEAR)
+    (instance,) = task.instances
+    assert instance.facets[0].value == "No, her sister." and instance.reference.other_answers == ("Paris",)
+    assert task.score(instance, "Rome.") == 1.0 and task.score(instance, "Paris.") == 0.0
+    assert task.score(instance, "Anna went to Paris and her sister to Rome.") == 0.0  # both readings
+
+
+def test_abgcoqa_reading_is_read_from_the_rationale_when_the_answer_is_yes_or_no(tmp_path):
+    polar = {**_abg_record("Yes", [("Yes.", ["By train"]), ("No, her sister.", ["Her sister flew to Rome"])],
+                           rationale="Her sister flew to Rome"), "target_turn": {
+        "turn_id": 2, "question": "Did she fly?", "answer": "Yes", "rationale": "Her sister flew to Rome"}}  # fmt: skip
+    task = _load(tmp_path, polar)
+    (instance,) = task.instances
+    assert instance.facets[0].value == "No, her sister."
+    assert task.score(instance, "Yes.") == 1.0 and task.score(instance, "By train.") == 0.0
