@@ -117,18 +117,21 @@ class HeuristicEngagement:
       ``MAX_CREDITED_QUESTIONS``; more are *excess*) is *generic* when it names nothing beyond
       the words of any feedback question (:data:`GENERIC_WORDS`: "Anything else?", "Does this
       look right?"), else *answered* if the reply has a sentence of new information for it, else
-      *unanswered*.
+      *unanswered*; a question whose content an earlier question of the same message had ("What
+      colour? What colour should it be?") is *repeated*: judged, never credited, as a question
+      asked again on a later turn earns nothing when the answer repeats itself.
 
     New information is a content word (a number, or a word outside the general English
-    function and conversation words of :data:`FUNCTION_WORDS`) that no earlier user message
-    contained: "No clue honestly." and "Sounds good, thanks!" carry none, "It's for new
-    employees." does. Nothing here depends on how a particular user simulator words its
+    function and conversation words of :data:`FUNCTION_WORDS`) that no earlier user message,
+    and no earlier sentence of the same reply, contained: "No clue honestly." and "Sounds good,
+    thanks!" carry none, "It's for new employees." does, and a reply that says it twice ("It's
+    red. As I said: it's red.") informs once. Nothing here depends on how a particular user simulator words its
     replies. An answer the user has to repeat after a solution ("That's not quite it. I mean
     Hana.", when it had said so) was *ignored*: its credit is withdrawn and it costs
     :data:`IGNORED_COST` answered questions, since asking and then ignoring the answer is worse
     than not asking.
     ``R_eng = (answered − IGNORED_COST · ignored) / (answered + unanswered + generic + excess +
-    missed + ignored)``, in [−IGNORED_COST, 1]; a conversation with no question judged, and one
+    repeated + missed + ignored)``, in [−IGNORED_COST, 1]; a conversation with no question judged, and one
     in which the assistant never proposed a solution, score 0: asking every turn and never
     delivering earns nothing.
     """
@@ -141,7 +144,9 @@ class HeuristicEngagement:
         self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
     ) -> tuple[float, dict[str, Any]]:
         """Score ``messages``; see the class docstring. ``instance`` is not read."""
-        counts = dict.fromkeys(("answered", "unanswered", "generic", "excess", "missed", "ignored"), 0)
+        counts = dict.fromkeys(
+            ("answered", "unanswered", "generic", "excess", "repeated", "missed", "ignored"), 0
+        )
         said: set = set()
         answers: list[set] = []  # what each credited answer told (its credit is voided if repeated)
         asked: list[str] = []
@@ -151,7 +156,9 @@ class HeuristicEngagement:
                 proposal = task.extract_solution(message["content"]) is not None
                 asked = [] if proposal else questions(message["content"])
                 counts["excess"] += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
-                asked = asked[:MAX_CREDITED_QUESTIONS]
+                distinct = distinct_questions(asked[:MAX_CREDITED_QUESTIONS])
+                counts["repeated"] += min(len(asked), MAX_CREDITED_QUESTIONS) - len(distinct)
+                asked = distinct
                 continue
             text = message["content"]
             specific = [q for q in asked if content_stems(q) - GENERIC_STEMS]
@@ -252,10 +259,12 @@ def _told(text: str, said: set, asked: Sequence[str]) -> set:
 
 
 def informative_sentences(text: str, said: set, asked: Sequence[str] = ()) -> int:
-    """Sentences of a user reply that bring information: a fact (:func:`facts`) absent from ``said``.
+    """Sentences of a user reply that bring information: a fact (:func:`facts`) absent from ``said``
+    and from the reply's earlier sentences.
 
     A sentence that picks some, not all, of the options a choice question offered ("Clara or
-    Hana?": "I mean Hana.") informs too, although the options were named before.
+    Hana?": "I mean Hana.") informs too, although the options were named before, unless an
+    earlier sentence of the reply made the same pick.
 
     >>> informative_sentences("No clue honestly. Sounds good, thanks!", set())
     0
@@ -263,14 +272,35 @@ def informative_sentences(text: str, said: set, asked: Sequence[str] = ()) -> in
     1
     >>> informative_sentences("I mean Hana.", facts("Clara met Hana."), ["Do you mean Clara or Hana?"])
     1
+    >>> informative_sentences("It is red. As I said: it is red.", set())
+    1
     """
     options = [content_stems(q) - GENERIC_STEMS for q in asked if re.search(r"\bor\b", q, re.I)]
-    count = 0
+    count, stated, picked = 0, set(), set()  # what the reply said and picked so far
     for sentence in _SENTENCE.split(text):
-        named = content_stems(sentence)
-        picks = any(named & choice and not choice <= named for choice in options)
-        count += bool(facts(sentence) - said or picks)
+        named, sentence_facts = content_stems(sentence), facts(sentence)
+        picks = {frozenset(named & choice) for choice in options if named & choice and not choice <= named}
+        count += bool(sentence_facts - said - stated or picks - picked)
+        stated |= sentence_facts
+        picked |= picks
     return count
+
+
+def distinct_questions(asked: Sequence[str]) -> list[str]:
+    """The questions of one message, each asked once: a specific question whose content stems
+    (beyond :data:`GENERIC_WORDS`) an earlier one had is dropped; generic questions are kept.
+
+    >>> distinct_questions(["What colour?", "What colour should it be?", "Anything else?", "Anything else?"])
+    ['What colour?', 'Anything else?', 'Anything else?']
+    """
+    seen: set[frozenset] = set()
+    out = []
+    for question in asked:
+        key = frozenset(content_stems(question) - GENERIC_STEMS)
+        if not key or key not in seen:
+            out.append(question)
+        seen.add(key)
+    return out
 
 
 def assistant_tokens(messages: Sequence[ChatMessage]) -> int:
