@@ -7,7 +7,8 @@ error the client sees (:class:`~collab_env.serve.session.ServeError`), never a r
 The server libraries are the ``[serve]`` extra; nothing here imports them until used.
 """
 
-from collab_env.serve.session import EnvRunner, ServeError, Session
+from collab_env.serve.runner import EnvRunner
+from collab_env.serve.session import ServeError, Session
 from collab_env.serve.store import SessionStore
 
 __all__ = ["EnvRunner", "ServeError", "Session", "SessionStore"]

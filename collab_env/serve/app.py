@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +13,8 @@ from typing import Any
 import gymnasium as gym
 
 from collab_env.errors import ConfigError
-from collab_env.serve.session import EnvRunner, ServeError
+from collab_env.serve.guard import Guard, install_error_handlers
+from collab_env.serve.runner import EnvRunner
 from collab_env.serve.store import SessionStore
 
 logger = logging.getLogger(__name__)
@@ -29,30 +32,42 @@ class ServeOptions:
         host: Address to listen on.
         port: Port to listen on (0: one the OS chooses; the server logs it).
         max_sessions: Sessions open at once.
+        max_sessions_per_client: Sessions one client address may hold at once (NeMo Gym
+            sessions and OpenEnv WebSocket connections), so that no client holds every slot
+            (default: a quarter of --max-sessions).
         idle_timeout_s: Seconds without a request after which a session expires.
         max_body_bytes: Largest request body or WebSocket message, in bytes.
         ws_compression: Offer permessage-deflate on WebSocket sessions (off: on loopback and
             LANs compressing every observation costs more CPU, on both ends, than it saves).
-        threads: Worker threads for envs without the async API (0: call them inline; the
-            registered envs are awaited, their model calls in flight together).
+        threads: Worker threads that run the reset and step of envs that call no model (a
+            scripted user), off the event loop, so that one slow step delays no other session
+            (0: on the loop; envs with a model user are awaited, their calls in flight together).
         shutdown_grace_s: Seconds a shutdown waits for the steps in flight.
         mr_window: MR computed server-side: simulated assistant turns per step (none: no MR).
         mr_samples: MR's simulated futures per step.
         mr_policy: Agent spec that plays MR's simulated assistant turns.
+        describe: Write openenv.yaml and NeMo Gym's manifest.yaml, describing this env (its
+            reward range, determinism, pinned user, judge and task set), into this folder and
+            exit without serving.
+        parent_pid: Stop gracefully when the process with this id exits (LocalServer passes its
+            own, so that a script's server never outlives the script).
     """
 
     contract: str = field(default="openenv", metadata={"choices": CONTRACTS})
     host: str = "127.0.0.1"
     port: int = 8000
     max_sessions: int = 1024
+    max_sessions_per_client: int | None = None
     idle_timeout_s: float = 600.0
     max_body_bytes: int = 1_048_576
     ws_compression: bool = False
-    threads: int = 0
+    threads: int = 4
     shutdown_grace_s: float = 30.0
     mr_window: int | None = None
     mr_samples: int = 3
     mr_policy: str = "clarify"
+    describe: str | None = None
+    parent_pid: int | None = None
 
     def __post_init__(self) -> None:
         if self.contract not in CONTRACTS:
@@ -60,6 +75,15 @@ class ServeOptions:
         for name in ("max_sessions", "max_body_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.max_sessions_per_client is None:
+            self.max_sessions_per_client = max(1, self.max_sessions // 4)
+        if not 1 <= self.max_sessions_per_client <= self.max_sessions:
+            raise ConfigError(
+                f"max_sessions_per_client must be in [1, max_sessions={self.max_sessions}], "
+                f"got {self.max_sessions_per_client!r}"
+            )
+        if self.threads < 0:
+            raise ConfigError(f"threads must be >= 0, got {self.threads!r}")
         if self.idle_timeout_s <= 0:
             raise ConfigError(f"idle_timeout_s must be > 0, got {self.idle_timeout_s!r}")
         if self.mr_window is not None and self.mr_window < 0:
@@ -68,19 +92,27 @@ class ServeOptions:
             raise ConfigError(f"mr_samples must be >= 1, got {self.mr_samples!r}")
 
 
-def build_app(make_env: Callable[[], gym.Env], options: ServeOptions, name: str, threads: int = 0) -> Any:
+def build_app(
+    make_env: Callable[[], gym.Env], options: ServeOptions, name: str, threads: int | None = None
+) -> Any:
     """The ASGI app that serves ``make_env``'s envs in ``options.contract``.
+
+    Every request passes :class:`~collab_env.serve.guard.Guard` first (body limit, JSON shape,
+    fair shares); with ``options.describe`` the env's description files are written there.
 
     Args:
         make_env: Builds one session's env.
         options: The server's options.
         name: The env id (OpenEnv's metadata).
-        threads: Worker threads for envs without the async API (see :class:`EnvRunner`).
+        threads: Worker threads (see :class:`EnvRunner`; default ``options.threads``).
 
     Returns:
-        The FastAPI app; ``app.state.store`` is its :class:`SessionStore`.
+        The FastAPI app; ``app.state.store`` is its :class:`SessionStore`, ``app.state.described``
+        the files written for ``options.describe``.
     """
-    store = SessionStore(make_env, EnvRunner(threads), options.max_sessions, options.idle_timeout_s)
+    threads = options.threads if threads is None else threads
+    store = SessionStore(make_env, EnvRunner(threads), options.max_sessions, options.idle_timeout_s,
+                         options.max_sessions_per_client)  # fmt: skip
     if options.contract == "openenv":
         from collab_env.serve.openenv_app import openenv_app
 
@@ -89,8 +121,13 @@ def build_app(make_env: Callable[[], gym.Env], options: ServeOptions, name: str,
         from collab_env.serve.nemo_gym import nemo_gym_app
 
         app = nemo_gym_app(store)
-    app.state.store, app.state.shutdown_report = store, None
-    _limit_body(app, options.max_body_bytes)
+    app.state.store, app.state.shutdown_report, app.state.described = store, None, []
+    install_error_handlers(app)
+    app.add_middleware(Guard, store=store, max_body_bytes=options.max_body_bytes)
+    if options.describe is not None:
+        from collab_env.serve.describe import write_description
+
+        app.state.described = write_description(options.describe, make_env, options, name)
 
     @app.get("/sessions")
     async def sessions() -> dict[str, Any]:
@@ -113,19 +150,30 @@ def build_app(make_env: Callable[[], gym.Env], options: ServeOptions, name: str,
     return app
 
 
-def _limit_body(app: Any, limit: int) -> None:
-    """Refuse HTTP bodies over ``limit`` bytes with 413 (WebSocket messages: uvicorn's ``ws_max_size``)."""
-    from fastapi import Request
-    from fastapi.responses import JSONResponse
+async def watch_parent(pid: int, on_exit: Callable[[], None], interval_s: float = 0.25) -> None:
+    """Call ``on_exit`` once the process ``pid`` has exited (it may be this process's parent).
 
-    @app.middleware("http")
-    async def _limit(request: Request, call_next: Any) -> Any:
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > limit:
-            err = ServeError("too_large", f"the body is {size} bytes; the limit is {limit}",
-                             "send a smaller body (the server's --max-body-bytes)", status=413)  # fmt: skip
-            return JSONResponse({"error": err.as_dict()}, status_code=413)
-        return await call_next(request)
+    A parent that dies (even by SIGKILL) leaves its children to another parent, so a child sees
+    ``os.getppid()`` change; a process that is not the parent is polled with signal 0.
+    """
+    is_parent = os.getppid() == pid
+    while True:
+        await asyncio.sleep(interval_s)
+        if (os.getppid() != pid) if is_parent else not _alive(pid):
+            logger.warning("the process that started this server (pid %d) exited: shutting down", pid)
+            on_exit()
+            return
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a zombie counts: only a child's parent can tell)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's
+        return True
+    return True
 
 
 def serve(
@@ -140,6 +188,9 @@ def serve(
     in flight finish (up to ``shutdown_grace_s``), every open session is closed and reported,
     and only then does the server stop (a second Ctrl-C forces it).
 
+    With ``options.parent_pid``, the death of that process is such a signal; with
+    ``options.describe``, nothing is served.
+
     Args:
         app: The app of :func:`build_app`.
         options: Host, port and limits.
@@ -148,6 +199,9 @@ def serve(
     """
     import uvicorn
 
+    if options.describe is not None:  # build_app wrote the files; nothing is served
+        logger.warning("wrote %s (--describe: not serving)", ", ".join(map(str, app.state.described)))
+        return
     store: SessionStore = app.state.store
     config = uvicorn.Config(
         app, host=options.host, port=options.port, ws_max_size=options.max_body_bytes, log_level="warning",
@@ -171,6 +225,10 @@ def serve(
 
     async def main() -> None:
         task = asyncio.create_task(server.serve())
+        if options.parent_pid is not None:
+            exit_ = lambda: server.handle_exit(signal.SIGTERM, None)  # noqa: E731
+            watcher = asyncio.create_task(watch_parent(options.parent_pid, exit_))
+            task.add_done_callback(lambda _: watcher.cancel())
         while not server.started and not task.done():
             await asyncio.sleep(0.02)
         if server.started and ready is not None:

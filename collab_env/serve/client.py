@@ -86,6 +86,11 @@ class RemoteEnv:
 class LocalServer:
     """``collab-env serve ARGS`` in a subprocess on loopback, until :meth:`stop` (or the ``with`` ends).
 
+    The server never outlives the process that started it: it is given ``--parent-pid`` (this
+    process), and stops gracefully once this process has exited, however it exited (SIGKILL
+    included). It serves this process alone, so its per-client share is its whole capacity
+    (``--max-sessions-per-client`` defaults to ``--max-sessions``).
+
     Args:
         *args: The command's arguments (``"CollabDoc-v0", "--max-turns", "4"``); ``--port 0`` is
             added unless given, so the OS picks a free port.
@@ -99,12 +104,17 @@ class LocalServer:
     """
 
     def __init__(self, *args: str) -> None:
+        import os
         import subprocess
         import sys
         import threading
 
-        port = () if "--port" in args else ("--port", "0")
-        cmd = [sys.executable, "-m", "collab_env.cli", "serve", *args, *port]
+        extra = [] if _given(args, "--port") else ["--port", "0"]
+        if not _given(args, "--parent-pid"):
+            extra += ["--parent-pid", str(os.getpid())]
+        if not _given(args, "--max-sessions-per-client"):
+            extra += ["--max-sessions-per-client", _value(args, "--max-sessions") or "1024"]
+        cmd = [sys.executable, "-m", "collab_env.cli", "serve", *args, *extra]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.output: list[str] = []
         for line in self.proc.stdout:
@@ -130,3 +140,19 @@ class LocalServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def _given(args: tuple[str, ...], option: str) -> bool:
+    """Whether ``option`` is among ``args`` (``--opt VALUE`` or ``--opt=VALUE``)."""
+    return any(a == option or a.startswith(option + "=") for a in args)
+
+
+def _value(args: tuple[str, ...], option: str) -> str | None:
+    """The value given to ``option`` in ``args`` (the last one), or ``None``."""
+    found = None
+    for k, a in enumerate(args):
+        if a == option and k + 1 < len(args):
+            found = args[k + 1]
+        elif a.startswith(option + "="):
+            found = a.partition("=")[2]
+    return found

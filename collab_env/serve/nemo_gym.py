@@ -10,16 +10,17 @@ where ``observation`` is the user's reply (``None`` once the episode is over). `
 carries the whole conversation (``messages``), every reward part, ``turn_rewards``, the task id
 and the seed; ``/reset``'s ``info`` says ``supports_explicit_close``, so the agent calls
 ``/close`` at the end. An error is an HTTP status with ``{"error": {"code", "reason", "retry"}}``.
+A new session counts against its client's share (``client_capacity``), by the client's address.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from collab_env.serve.guard import JSON_KEY, client_of, install_error_handlers, parse_object
 from collab_env.serve.session import ServeError
 from collab_env.serve.store import SessionStore
 
@@ -62,10 +63,7 @@ def response_text(response: Any) -> str:
 def nemo_gym_app(store: SessionStore) -> FastAPI:
     """The FastAPI app of NeMo Gym's Gymnasium contract over ``store``."""
     app = FastAPI(title="collab-env (NeMo Gym Gymnasium resources server)")
-
-    @app.exception_handler(ServeError)
-    async def _serve_error(request: Request, exc: ServeError) -> JSONResponse:
-        return JSONResponse({"error": exc.as_dict()}, status_code=exc.status)
+    install_error_handlers(app)
 
     @app.post("/reset")
     async def reset(request: Request) -> JSONResponse:
@@ -73,8 +71,8 @@ def nemo_gym_app(store: SessionStore) -> FastAPI:
         sid = request.cookies.get(SESSION_COOKIE)
         if sid and sid in store.describe():  # a reset in an open session starts its next episode
             session = store.get(sid)
-        else:
-            sid, session = store.open()
+        else:  # a new session, one of its client's share
+            sid, session = store.open(client_of(request.scope))
         try:
             out = await session.reset(body.get("seed"), body.get("options"))
         except ServeError:
@@ -107,17 +105,12 @@ def nemo_gym_app(store: SessionStore) -> FastAPI:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    """The request's JSON object.
+    """The request's JSON object (as the server's guard parsed it; ``{}`` for an empty body).
 
     Raises:
         ServeError: ``malformed`` for a body that is not a JSON object.
     """
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ServeError("malformed", f"the body is not valid JSON: {exc}", "send a JSON object") from exc
-    if not isinstance(body, dict):
-        raise ServeError("malformed", f"the body must be a JSON object, got {type(body).__name__}",
-                         "send a JSON object")  # fmt: skip
-    return body
+    if JSON_KEY in request.scope:
+        return request.scope[JSON_KEY]
+    raw = await request.body()  # an app run without the guard
+    return parse_object(raw) if raw else {}

@@ -1,26 +1,27 @@
 """One served episode: a :class:`Session` owns one env instance and speaks JSON.
 
 Both wire contracts (OpenEnv's and NeMo Gym's) call an env only through :class:`Session`, and a
-session calls it only through :class:`EnvRunner`, the one adapter between the server's event
-loop and the env: it awaits the env's async API (:mod:`collab_env.aio`), so every session's
-model calls are in flight at once on the one loop, and scripted users run in place (no threads,
-as DESIGN.md asks).
+session calls it only through :class:`~collab_env.serve.runner.EnvRunner`, the one adapter
+between the server's event loop and the env: an env that calls a model is awaited (every
+session's model calls in flight at once on the one loop), one that does not runs in a bounded
+pool of worker threads (one session's slow step never holds up the loop). A request is checked
+before the env sees it: a refused request costs no turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from enum import Enum
 from typing import Any
 
 import gymnasium as gym
 
-from collab_env import aio
-from collab_env.errors import CollabEnvError, ConfigError, EpisodeError
+from collab_env.errors import CollabEnvError, EpisodeError
+from collab_env.serve.runner import EnvRunner
 
 try:  # the [serve] extra's; this module is imported without it (``collab-env serve --help``)
     import orjson
@@ -38,7 +39,9 @@ class ServeError(CollabEnvError):
 
     Args:
         code: Machine-readable kind (``lost``, ``unknown_session``, ``episode_ended``,
-            ``not_text``, ``too_long``, ``not_reset``, ``bad_option``, ``expired``, ``capacity``).
+            ``not_text``, ``too_long``, ``not_reset``, ``bad_option``, ``expired``, ``capacity``,
+            ``client_capacity``, ``malformed``, ``too_large``, ``no_session``, ``internal``: the
+            table of docs/serving.md).
         reason: What was wrong, in words.
         retry: What the client should do about it.
         status: The HTTP status of the NeMo Gym contract.
@@ -62,54 +65,6 @@ class ServeError(CollabEnvError):
         code, _, reason = head[1:].partition("] ")
         retry = retry.rsplit(" (code: ", 1)[0]  # OpenEnv's client appends its own code
         return cls(code, reason, retry)
-
-
-class EnvRunner:
-    """The one adapter between the event loop and an env: how a session's reset and step run.
-
-    An env with the async API (``CollabEnv``, ``MultiturnAwareReward``: :mod:`collab_env.aio`)
-    is awaited: its model calls are in flight together, its scripted parts run in place. Any
-    other env runs its sync ``reset``/``step`` inline, or in a worker thread with ``threads``.
-
-    Args:
-        threads: Worker threads for envs without the async API (0: call them inline).
-    """
-
-    def __init__(self, threads: int = 0) -> None:
-        if not isinstance(threads, int) or threads < 0:
-            raise ConfigError(f"threads must be an int >= 0, got {threads!r}")
-        self.threads = threads
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="collab-serve") if threads else None
-
-    async def reset(self, env: gym.Env, seed: int | None, options: dict[str, Any] | None) -> tuple:
-        """``env.reset(seed=seed, options=options)``."""
-        if _has_async(env):
-            return await aio.reset_async(env, seed=seed, options=options)
-        return await self._sync(env.reset, seed=seed, options=options)
-
-    async def step(self, env: gym.Env, action: str) -> tuple:
-        """``env.step(action)``."""
-        if _has_async(env):
-            return await aio.step_async(env, action)
-        return await self._sync(env.step, action)
-
-    async def _sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self._pool is None:
-            return fn(*args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: fn(*args, **kwargs))
-
-    def close(self) -> None:
-        """Stop the worker threads (after the steps in flight)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-
-
-def _has_async(env: gym.Env) -> bool:
-    try:
-        aio.async_layer(env)
-    except ConfigError:
-        return False
-    return True
 
 
 class Session:
@@ -139,22 +94,16 @@ class Session:
         """Start an episode; returns ``{"observation", "info"}``.
 
         Raises:
-            ServeError: ``bad_option`` for a bad seed or option, ``expired`` after close.
+            ServeError: ``bad_option`` for a bad seed or option, ``malformed`` for text that is
+                not valid Unicode, ``expired`` after close.
         """
         self._check_open()
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ServeError(
-                "bad_option", f"seed must be an int >= 0 or null, got {seed!r}", "send a valid seed"
-            )
-        if options is not None and not isinstance(options, dict):
-            raise ServeError(
-                "bad_option", f"options must be an object, got {options!r}", "send an object or null"
-            )
-        async with self._busy:
+        check_reset_args(seed, options)
+        async with self._busy, self._closing_after():
             self.touch()
             try:
                 obs, info = await self.runner.reset(self.env, seed, options)
-            except ConfigError as exc:
+            except CollabEnvError as exc:  # ConfigError: an unknown option, task id or reveal value
                 raise ServeError("bad_option", str(exc), "fix the reset options") from exc
             self.seed, self.task_id, self.turn_rewards = seed, info.get("task_id"), []
             self.started, self.done = True, False
@@ -163,33 +112,25 @@ class Session:
     async def step(self, message: Any) -> dict[str, Any]:
         """Send one assistant message; returns observation, reward, terminated, truncated, done, info.
 
-        ``info`` holds every reward part (``info["reward"]``), ``turn_rewards`` (one per assistant
-        turn so far, MR when the env pays MR, with ``info["mr"]``), ``task_id`` and ``seed``.
+        ``info`` holds every reward part (``info["reward"]``), the parts with their weights
+        (``info["reward_components"]``), ``turn_rewards`` (one per assistant turn so far, MR
+        when the env pays MR, with ``info["mr"]``), ``task_id`` and ``seed``.
 
         Raises:
-            ServeError: ``not_text`` / ``too_long`` for a bad message, ``not_reset`` before reset,
-                ``episode_ended`` after the end, ``lost`` for an episode lost to a model call or
-                the sandbox's host (never a reward of 0), ``expired`` after close.
+            ServeError: ``not_text`` / ``too_long`` / ``malformed`` for a bad message (no turn is
+                taken), ``not_reset`` before reset, ``episode_ended`` after the end, ``lost`` for
+                an episode lost to a model call or the sandbox's host (never a reward of 0),
+                ``expired`` after close.
         """
         self._check_open()
-        if not isinstance(message, str):
-            raise ServeError(
-                "not_text", f"the message must be a string (the assistant's text), got {type(message).__name__}",
-                "send the assistant message as a JSON string", status=422,
-            )  # fmt: skip
-        limit = self.env.action_space.max_chars
-        if len(message) > limit:
-            raise ServeError(
-                "too_long", f"the message is {len(message)} characters; the limit is {limit}",
-                "send a shorter message (the env's max_message_chars)", status=413,
-            )  # fmt: skip
+        check_message(message, self.env.action_space.max_chars)
         if not self.started:
             raise ServeError("not_reset", "no episode in this session yet", "call reset first", status=409)
         if self.done:
             raise ServeError(
                 "episode_ended", "the episode has ended", "call reset to start a new one", status=409
             )
-        async with self._busy:
+        async with self._busy, self._closing_after():
             self.touch()
             try:
                 obs, reward, terminated, truncated, info = await self.runner.step(self.env, message)
@@ -206,6 +147,7 @@ class Session:
             self.turn_rewards.append(float(reward))
             info = {
                 **info,
+                "reward_components": reward_components(info.get("reward")),
                 "turn_rewards": list(self.turn_rewards),
                 "seed": self.seed,
                 "task_id": self.task_id,
@@ -225,16 +167,103 @@ class Session:
                 "finished": self.done, "in_step": self._busy.locked()}  # fmt: skip
 
     def close(self) -> None:
-        """Drop the env; later requests get ``expired``."""
+        """Drop the env (after the step in flight, if one is); later requests get ``expired``."""
         if not self.closed:
             self.closed = True
-            self.env.close()
+            if not self._busy.locked():
+                self.env.close()
+
+    @contextlib.asynccontextmanager
+    async def _closing_after(self) -> AsyncIterator[None]:
+        """Close the env when the session was closed while its reset or step ran (in a worker)."""
+        try:
+            yield
+        finally:
+            if self.closed:
+                self.env.close()
 
     def _check_open(self) -> None:
         if self.closed:
             raise ServeError(
                 "expired", "this session was closed or expired", "open a new session", status=404
             )
+
+
+def check_reset_args(seed: Any, options: Any) -> None:
+    """Refuse a bad seed or reset option before the env sees it.
+
+    Raises:
+        ServeError: ``bad_option`` for a seed that is not an int >= 0 or null, options that are
+            not an object of text values; ``malformed`` for text that is not valid Unicode.
+    """
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ServeError("bad_option", f"seed must be an int >= 0 or null, got {seed!r}", "send a valid seed")
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        raise ServeError(
+            "bad_option", f"options must be an object, got {options!r}", "send an object or null"
+        )
+    for key, value in options.items():
+        if value is not None and not isinstance(value, str):
+            raise ServeError("bad_option", f"reset option {key!r} must be a string or null, got {value!r}",
+                             "send task_id and reveal as strings")  # fmt: skip
+        for text in (key, value or ""):
+            check_unicode(text, f"reset option {key!r}")
+
+
+def check_message(message: Any, limit: int) -> None:
+    """Refuse an assistant message that is not text, is too long or is not valid Unicode.
+
+    Raises:
+        ServeError: ``not_text`` (422), ``too_long`` (413), ``malformed`` (400).
+    """
+    if not isinstance(message, str):
+        raise ServeError(
+            "not_text", f"the message must be a string (the assistant's text), got {type(message).__name__}",
+            "send the assistant message as a JSON string", status=422,
+        )  # fmt: skip
+    if len(message) > limit:
+        raise ServeError(
+            "too_long", f"the message is {len(message)} characters; the limit is {limit}",
+            "send a shorter message (the env's max_message_chars)", status=413,
+        )  # fmt: skip
+    check_unicode(message, "the message")
+
+
+def check_unicode(text: str, what: str) -> None:
+    """Refuse text that cannot be encoded as UTF-8 (a lone surrogate such as ``"\\ud800"``, which
+    JSON's ``\\u`` escapes can spell): no tokenizer, log or reply could carry it.
+
+    Raises:
+        ServeError: ``malformed`` (400), naming the offset of the first bad character.
+    """
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ServeError("malformed", f"{what} is not valid Unicode: a lone surrogate at offset {exc.start}",
+                         "send text encodable as UTF-8 (pair every surrogate escape)") from None  # fmt: skip
+
+
+def reward_components(parts: Any) -> dict[str, dict[str, float | None]]:
+    """R*'s parts with their weights, ``{name: {"value", "weight"}}``: ``total`` is the sum of
+    ``weight * value`` over ``task_metric``, ``token_penalty`` (weight -1: subtracted) and
+    ``engagement`` (``None`` until a model-backed judge has judged). Empty without ``parts``.
+
+    >>> reward_components({"task_metric": 1.0, "token_penalty": 0.01, "engagement": 0.5,
+    ...                    "config": {"w_ext": 1.0, "w_eng": 0.5}})["engagement"]
+    {'value': 0.5, 'weight': 0.5}
+    """
+    if not isinstance(parts, dict):
+        return {}
+    weights = parts.get("config") or {}
+    return {
+        "task_metric": {"value": parts.get("task_metric"), "weight": weights.get("w_ext")},
+        "token_penalty": {"value": parts.get("token_penalty"), "weight": -1.0},
+        "engagement": {"value": parts.get("engagement"), "weight": weights.get("w_eng")},
+    }
 
 
 def _jsonable(value: Any) -> Any:
