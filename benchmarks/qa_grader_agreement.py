@@ -14,7 +14,11 @@ sets since (``--seen``), regression tests printed apart from the accuracy figure
 replies), whose misses the round-2 rules came from (a count the reply leaves out, a polar answer
 that restates the question); ``qa_model_grading_round2.jsonl``, whose misses the round-3 rules
 came from (a head noun or a name's part for the whole, a derived word, an answer sentence then
-its justification, elliptical polar answers only).
+its justification, elliptical polar answers only); ``qa_annotator_grading.jsonl`` (150
+Abg-CoQA annotators' answers labelled by the reading the data set wrote them under, built by
+``benchmarks/data/build_qa_annotator_grading.py`` and committed before issue 40's rules: 135/150
+agreed then), whose misses issue 40's rules came from (a paraphrase by a word no other reading's
+answer has, a full name to a who-question, a gold that opens with "Yes,"/"No,").
 
 The *regression cases* (``benchmarks/data/qa_grading_cases.jsonl``, built by
 ``benchmarks/data/build_qa_grading_cases.py`` from the shared Abg-CoQA sample) were written
@@ -46,10 +50,10 @@ DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"
 DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
 DEFAULT_INDEPENDENT = (str(HERE / "data" / "qa_model_grading_round3.jsonl"),)
 #: Independent until rules were written from their misses (round 2's rules from the first two,
-#: round 3's from round 2): regression sets since.
+#: round 3's from round 2, issue 40's from the annotator set): regression sets since.
 DEFAULT_SEEN = tuple(
     str(HERE / "data" / f"qa_{name}.jsonl")
-    for name in ("people_grading", "model_grading", "model_grading_round2")
+    for name in ("people_grading", "model_grading", "model_grading_round2", "annotator_grading")
 )
 SEEN = "sets whose misses the rules were written from (independent before; regression now)"
 

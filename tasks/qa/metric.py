@@ -23,19 +23,17 @@ or jailed") is no hedge.
 from __future__ import annotations
 
 import re
-import string
-from collections import Counter
 from collections.abc import Iterable
 from itertools import pairwise
 
 from collab_env.facets import stems
 
+from .reading import names_reading
+from .text import CLAUSE, content, normalize_answer, sentences, token_f1
+
 F1_THRESHOLD = 0.8
 #: A reply may add this many content words to the gold answer and still be read as stating it.
 MAX_EXTRA_WORDS = 15
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PER_CENT = re.compile(r"\bper cent\b")  # whole words: "Cooper Center" keeps its two words
-_PUNCT = str.maketrans("", "", string.punctuation)
 #: How people avoid committing to one answer.
 _HEDGE = re.compile(
     r"\b(?:depends|depending|not sure|unsure|unclear|can't tell|cannot tell|hard to say|"
@@ -44,8 +42,6 @@ _HEDGE = re.compile(
     re.I,
 )
 _OR = re.compile(r"\bor\b", re.I)
-_SENTENCE = re.compile(r"[^\n]*?(?:[.!?;](?:\s|$)|\n|$)")
-_CLAUSE = re.compile(r"[,.;:!?\n]")
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
 _YES = frozenset({"yes", "yeah", "yep", "yup", "correct", "indeed", "sure", "right", "absolutely", "definitely",
                   "certainly", "surely", "true", "affirmative", "exactly", "totally"})  # fmt: skip
@@ -86,35 +82,6 @@ _CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
 #: A person's name as a gold answer: capitalised words only ("Matthew Moon", "Fray.").
 _NAME = re.compile(r"(?:[A-Z][\w'\-]*\.?\s*)+")
 _QUESTION = re.compile(r"^\s*(?:my\s+)?question\s*:\s*(?P<q>.+?)\s*$", re.I | re.M)
-_FUNCTION = frozenset(
-    stems(
-        "a an the of to in on at by for with from and was were is are be been it its he she they her his their them"
-    )
-)
-
-
-def normalize_answer(text: str) -> str:
-    """Lower case, no punctuation, no articles, single spaces.
-
-    >>> normalize_answer("The  Market!"), normalize_answer("-85%"), normalize_answer("85 per cent")
-    ('market', '85 percent', '85 percent')
-    """
-    text = _PER_CENT.sub("percent", text.lower().replace("%", " percent "))
-    return " ".join(_ARTICLES.sub(" ", text.translate(_PUNCT)).split())
-
-
-def token_f1(prediction: str, gold: str) -> float:
-    """Token-level F1 of two answers after normalisation, in [0, 1].
-
-    >>> round(token_f1("the old market", "market"), 2)
-    0.67
-    """
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if not pred or not ref or common == 0:
-        return float(pred == ref)
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
 
 
 def hedges(reply: str, golds: Iterable[str] = ()) -> bool:
@@ -137,14 +104,14 @@ def _offers_alternatives(text: str, golds: list[str]) -> bool:
     ("cannot be executed or jailed") joins nothing to choose from. Without golds, any "or"
     between two content words of the first sentence counts.
     """
-    sentences = _sentences(text)
-    for sentence in sentences if golds else sentences[:1]:
+    parts = sentences(text)
+    for sentence in parts if golds else parts[:1]:
         for match in _OR.finditer(sentence):
-            head = _CLAUSE.split(sentence[: match.start()])
-            before, after = head[-1], _CLAUSE.split(sentence[match.end() :], 1)[0]
+            head = CLAUSE.split(sentence[: match.start()])
+            before, after = head[-1], CLAUSE.split(sentence[match.end() :], 1)[0]
             if any(w in _NEGATION for w in normalize_answer(" ".join(head)).split()):
                 continue
-            if not golds and _content(before) and _content(after):
+            if not golds and content(before) and content(after):
                 return True
             if any(
                 _mentions(one, golds) and _alternative(other, golds)
@@ -154,19 +121,14 @@ def _offers_alternatives(text: str, golds: list[str]) -> bool:
     return False
 
 
-def _sentences(text: str) -> list[str]:
-    """The sentences of ``text`` (a line break ends one too)."""
-    return [m[0] for m in _SENTENCE.finditer(text.strip()) if m[0].strip()]
-
-
 def _mentions(text: str, golds: list[str]) -> bool:
     """Whether ``text`` holds every content word of a gold answer (its side, for yes/no)."""
-    have = set(_content(text))
+    have = set(content(text))
     for gold in golds:
         side = _polar(gold)
         if side is not None and _side(text) == side:
             return True
-        need = set(_content(gold))
+        need = set(content(gold))
         if need and need <= have:
             return True
     return False
@@ -181,7 +143,7 @@ def _alternative(text: str, golds: list[str]) -> bool:
         return any(any(c.isdigit() for c in w) or w in _NUMBER_WORDS for w in words)
     if any(re.search(r"\b[A-Z]", g) for g in golds):
         return bool(re.search(r"\b[A-Z]", text))
-    return bool(_content(text))
+    return bool(content(text))
 
 
 def states(reply: str, gold: str, question: str | None = None, context: str | None = None) -> bool:
@@ -211,14 +173,14 @@ def states(reply: str, gold: str, question: str | None = None, context: str | No
     side = _polar(gold)
     if side is not None:
         return (_side(reply) or _answered_side(reply, question)) == side
-    first = _sentences(reply)[:1]
+    first = sentences(reply)[:1]
     return any(_states_words(part, gold, context) for part in dict.fromkeys([reply, *first]))
 
 
 def _states_words(reply: str, gold: str, context: str | None) -> bool:
     """Whether ``reply`` holds the gold's content words (see :func:`states`), or a part that names it."""
-    have = _content(reply)
-    need = _uncounted(_content(gold), have)
+    have = content(reply)
+    need = _uncounted(content(gold), have)
     said = set(have) | {_underived(w) for w in have}
     if need and set(need) <= said and len(have) <= len(need) + MAX_EXTRA_WORDS:
         return True
@@ -242,7 +204,7 @@ def _names_by_part(have: list[str], gold: str, context: str | None) -> bool:
     that part next to no other name ("Matthew" for "Matthew Moon"; not "Moon" where a "Jane
     Moon" is mentioned too); without the passage, a name's parts do not count.
     """
-    need = _content(gold)
+    need = content(gold)
     if len(set(need)) < 2 or not have or not set(have) <= set(need):
         return False
     if not _NAME.fullmatch(gold.strip()):
@@ -252,8 +214,8 @@ def _names_by_part(have: list[str], gold: str, context: str | None) -> bool:
 
 def _unshared(parts: set[str], name: set[str], context: str) -> bool:
     """Whether every name word that ``context`` writes next to one of ``parts`` is in ``name``."""
-    lower = set(_content(" ".join(re.findall(r"\b[a-z][\w'\-]*", context))))  # no name is written so
-    tokens = [(m.start(), m.end(), _content(m[0])) for m in _CAPITALISED.finditer(context)]
+    lower = set(content(" ".join(re.findall(r"\b[a-z][\w'\-]*", context))))  # no name is written so
+    tokens = [(m.start(), m.end(), content(m[0])) for m in _CAPITALISED.finditer(context)]
     for (_, end, word), (start, _, after) in pairwise(tokens):
         if not word or not after or context[end:start].strip():  # not adjacent
             continue
@@ -301,7 +263,7 @@ def is_correct(
     >>> is_correct("Thursday. " + "I checked the passage again. " * 9 + "Monday.", ["Thursday"], others=["Monday"])
     False
     """
-    golds, parts = list(golds), [prediction, *_sentences(prediction)]
+    golds, parts = list(golds), [prediction, *sentences(prediction)]
     if hedges(prediction, golds) or any(states(p, o, question, context) for o in others for p in parts):
         return False
     norm = normalize_answer(prediction)
@@ -310,7 +272,7 @@ def is_correct(
         or token_f1(prediction, g) >= threshold
         or states(prediction, g, question, context)
         for g in golds
-    )
+    ) or names_reading(prediction, golds, others, question)
 
 
 def question_of(request: str) -> str | None:
@@ -324,8 +286,12 @@ def question_of(request: str) -> str | None:
 
 
 def _polar(gold: str) -> str | None:
-    """``"yes"`` or ``"no"`` for a one-word yes/no gold answer, else ``None``."""
+    """``"yes"`` or ``"no"`` for a one-word yes/no gold answer, or one that opens with "Yes," or
+    "No," ("No, he gained those titles in 2011."), else ``None``."""
     words = normalize_answer(gold).split()
+    lead = normalize_answer(CLAUSE.split(gold.strip(), 1)[0]).split()
+    if len(words) > 1 and lead in (["yes"], ["no"]):
+        return lead[0]
     if len(words) != 1:
         return None
     return "yes" if words[0] in _YES else "no" if words[0] in _NO else None
@@ -339,7 +305,7 @@ def _side(text: str) -> str | None:
     >>> _side("They were not."), _side("Roderick was the Cavaliere.")
     ('no', None)
     """
-    words = normalize_answer(_CLAUSE.split(text.strip(), 1)[0]).split()
+    words = normalize_answer(CLAUSE.split(text.strip(), 1)[0]).split()
     if not words:
         return None
     negated = any(w in _NEGATION for w in words)
@@ -370,10 +336,10 @@ def _answered_side(reply: str, question: str | None) -> str | None:
     """
     if not question:
         return None
-    clause = _CLAUSE.split(reply.strip(), 1)[0]
-    words, said = normalize_answer(clause).split(), set(_content(clause))
+    clause = CLAUSE.split(reply.strip(), 1)[0]
+    words, said = normalize_answer(clause).split(), set(content(clause))
     negated = any(w in _NEGATION for w in words)
-    asked = {w for w in _content(question) if w not in _NOT_RESTATED}
+    asked = {w for w in content(question) if w not in _NOT_RESTATED}
     if asked and asked <= said:
         return "no" if negated else "yes"
     return None
@@ -386,8 +352,3 @@ def _expand_acronyms(reply: str, gold: str) -> str:
         acronym = "".join(word[0] for word in name.split())
         reply = re.sub(rf"\b{acronym}\b", name, reply)
     return reply
-
-
-def _content(text: str) -> list[str]:
-    """Stems of the words that carry content (no articles, pronouns or common prepositions)."""
-    return [s for s in stems(normalize_answer(text)) if s not in _FUNCTION]

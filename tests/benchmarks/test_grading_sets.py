@@ -71,8 +71,10 @@ def test_the_math_grader_agrees_with_the_independent_sets():
 @pytest.mark.parametrize(
     ("sets", "floor"),
     [
-        # the fresh round-3 set, the accuracy figure docs/tasks.md quotes (140/144, 97.2%)
-        (("qa_model_grading_round3.jsonl",), 140),
+        # the fresh round-3 set, the accuracy figure docs/tasks.md quotes (141/144, 97.9%)
+        (("qa_model_grading_round3.jsonl",), 141),
+        # the annotator set, whose misses issue 40's rules were written from (135/150 before): 142/150
+        (("qa_annotator_grading.jsonl",), 142),
         # the round-2 set, whose misses the round-3 rules were written from: regression (84/85)
         (("qa_model_grading_round2.jsonl",), 84),
         # the first round's sets, whose misses the round-2 rules were written from: regression

@@ -364,3 +364,46 @@ def test_abgcoqa_reading_is_read_from_the_rationale_when_the_answer_is_yes_or_no
     (instance,) = task.instances
     assert instance.facets[0].value == "No, her sister."
     assert task.score(instance, "Yes.") == 1.0 and task.score(instance, "By train.") == 0.0
+
+
+SIGNALED = "She solemnly lifted her hand, and signaled them to occupy their customary corner"
+SERVANT = ["The servant talked to them.", "With formality and a hint of urgency"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "others", "correct"),
+    [
+        ("She signaled to them.", SERVANT, True),  # a word only the intended reading's answer has
+        ("The servant signaled to them.", SERVANT, False),  # and a word only another reading's has
+        ("She signaled to them.", [], False),  # the readings unknown: nothing tells them apart
+        ("She occupied a corner.", SERVANT, True),
+        ("The servant talked to them.", SERVANT, False),
+    ],
+)
+def test_a_paraphrase_names_the_reading_by_a_word_no_other_reading_has(reply, others, correct):
+    assert is_correct(reply, [SIGNALED], others=others, question="How?") is correct
+
+
+def test_a_paraphrase_by_a_shared_word_is_not_enough_for_a_short_phrase():
+    assert not is_correct("Rye.", ["a rye loaf"], others=["a cookbook"])  # a modifier still does not
+    assert not is_correct("She feels sad.", ["anxious, like she was missing a part"], others=["nervous"])
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "correct"),
+    [
+        ("Bill O'Reilly declined the invitation.", "Who decided not to go?", True),
+        ("Bill O'Reilly declined the invitation.", "What did he decline?", False),  # the name is no answer
+        ("Bill Clinton declined the invitation.", "Who decided not to go?", False),
+        ("O'Reilly declined.", "Who decided not to go?", False),  # a part, no passage: not named whole
+    ],
+)
+def test_to_a_who_question_a_reply_naming_the_golds_full_name_names_it(reply, question, correct):
+    assert is_correct(reply, ["Conservative host Bill O'Reilly"], question=question) is correct
+
+
+@pytest.mark.parametrize(
+    ("reply", "correct"), [("No.", True), ("no", True), ("Yes.", False), ("Yes, he held them.", False)]
+)
+def test_a_gold_that_opens_with_yes_or_no_has_that_side(reply, correct):
+    assert is_correct(reply, ["No, he gained those titles in 2011."]) is correct
