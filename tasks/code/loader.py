@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
-import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,10 +26,9 @@ from collab_env.tasks.datasets import DatasetTask, require
 
 from collab_env.errors import DatasetError
 from collab_env.facets import contents
-from collab_env.sandbox import run_python
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
-from .metric import raise_if_host_stalled
+from .harness import NOT_LOADED, run_harness
 from .task import CodeTask
 
 FIELDS = (
@@ -51,18 +49,6 @@ _KINDS = (
     ("libraries", "Which libraries should it use?", ("librar", "package", "module", "depend", "use")),
     ("examples", "Could you give an example of the expected behaviour?", ("example", "sample", "instance")),
 )  # fmt: skip
-_RUNNER = """
-import io, json, sys, unittest
-_ns = {"__name__": "__collab_bcb__"}
-try:
-    exec(compile(%(source)r, "solution.py", "exec"), _ns)
-    _suite = unittest.defaultTestLoader.loadTestsFromTestCase(_ns["TestCases"])
-    _result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(_suite)
-    _out = {"total": _result.testsRun, "failed": len(_result.failures) + len(_result.errors)}
-except BaseException as _exc:
-    _out = {"error": repr(_exc)[:300]}
-print(%(nonce)r + json.dumps(_out))
-"""
 
 
 @dataclass(frozen=True)
@@ -87,25 +73,32 @@ def run_unittests(
 ) -> tuple[int, int, str | None]:
     """Run the task's tests against ``code`` in the sandbox: (passed, total, error or None).
 
+    The tests run in the shared harness (:mod:`collab_env.tasks.code.harness`) on a ``unittest``
+    the solution cannot patch; each test method gets the whole ``timeout_s`` of CPU time.
+
+    Returns:
+        Test methods passed, test methods run, and why none could pass when the code or the
+        tests did not load or the run stopped (else None).
+
     Raises:
         SandboxError: if the sandbox cannot run, or the host stalled the run (lost, not scored).
     """
-    nonce = f"__collab_bcb_{secrets.token_hex(8)}__"
     third_party = any(lib not in sys.stdlib_module_names for lib in reference.libs)
-    script = _RUNNER % {"source": f"{code}\n\n{reference.test}", "nonce": nonce}
-    result = run_python(script, timeout_s=timeout_s, memory_mb=2048, site_packages=third_party)
-    line = next((ln for ln in reversed(result.stdout.splitlines()) if ln.startswith(nonce)), None)
-    if line is None:
-        raise_if_host_stalled(result, f"the tests of {reference.entry_point}")
-        return (
-            0,
-            0,
-            f"the test run {result.stop_reason()}: {result.stderr[-200:]}",
-        )
-    out = json.loads(line[len(nonce) :])
-    if "error" in out:
-        return 0, 0, out["error"]
-    return out["total"] - out["failed"], out["total"], None
+    results, why = run_harness(
+        code,
+        reference.test,
+        per_test_s=timeout_s,
+        timeout_s=timeout_s,
+        memory_mb=2048,
+        site_packages=third_party,
+    )
+    if results is None:
+        return 0, 0, why
+    if "TestCases" in results and len(results) == 1:  # the test class did not load
+        return 0, 0, results["TestCases"]
+    passed = sum(why is None for why in results.values())
+    unloaded = next((why for why in results.values() if why and why.startswith(NOT_LOADED)), None)
+    return passed, len(results), unloaded and unloaded[len(NOT_LOADED) :]
 
 
 class BigCodeBenchDataset(DatasetTask, CodeTask):
