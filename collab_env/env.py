@@ -14,6 +14,7 @@ from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError, SandboxError
 from collab_env.registration import REWARD_WEIGHTS
 from collab_env.rewards import EngagementJudge, RewardBreakdown, RewardConfig, conversation_reward
+from collab_env.rewards.core import ConversationTally
 from collab_env.spaces import ConversationSpace, MessageSpace
 from collab_env.task import SPLITS, Task
 from collab_env.types import ChatMessage, EnvState, TaskInstance, UserReply
@@ -118,6 +119,7 @@ class CollabEnv(gym.Env[list, str]):
         )
         self.action_space = MessageSpace(max_chars=max_message_chars)
         self._state: EnvState | None = None
+        self._tally: ConversationTally | None = None  # what R* has read of the episode's conversation
         #: How steps before the last report R*: ``"full"`` (offline judges: every part, every
         #: step), ``"partial"`` (a model-backed judge or extractor is asked once, at the end; the
         #: other steps carry the offline parts and mark the rest not yet judged), ``"none"``
@@ -360,11 +362,22 @@ class CollabEnv(gym.Env[list, str]):
             self.engagement_judge,
             self.extractor,
             pending=not final,
+            tally=self._conversation_tally(state),
         )
+
+    def _conversation_tally(self, state: EnvState) -> ConversationTally:
+        """The episode's :class:`~collab_env.rewards.core.ConversationTally`, so that a step reads
+        only its new messages; a new one for another conversation (a reset, a restore, a branch,
+        which never updates the tally it was copied with)."""
+        if self._tally is None or not self._tally.reads(self.task, state.messages):
+            self._tally = ConversationTally(self.task, state.messages)
+        return self._tally
 
     def _metric_details(self, state: EnvState) -> dict[str, Any]:
         """The task's details of the last solution proposed (tests passed...), ``{}`` if none."""
-        solution = self.task.final_solution(state.messages)
+        tally = self._conversation_tally(state)
+        tally.update()
+        solution = tally.final_solution()
         return {} if solution is None else self.task.metric_details(state.instance, solution)
 
     def snapshot(self) -> EnvState:

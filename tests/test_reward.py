@@ -153,8 +153,9 @@ def test_the_heuristic_names_no_phrase_of_the_scripted_user():
     import inspect
 
     import collab_env.rewards.core as core
+    import collab_env.rewards.engagement as engagement
 
-    source = inspect.getsource(core).lower()
+    source = (inspect.getsource(core) + inspect.getsource(engagement)).lower()
     canned = _VAGUE + _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP
     assert not [p for p in canned if p.lower().rstrip(".!?") in source]
 

@@ -8,20 +8,43 @@ CollabLLM recipe (−0.0001 per token), the one public setting we could trace.
 
 from __future__ import annotations
 
-import itertools
 import math
-import re
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from collab_env.errors import ConfigError
-from collab_env.facets import MAX_CREDITED_QUESTIONS, questions, stems
+from collab_env.facets import MAX_CREDITED_QUESTIONS
+from collab_env.rewards.engagement import (
+    GENERIC_STEMS,
+    IGNORED_COST,
+    EngagementTally,
+    HeuristicEngagement,
+    content_stems,
+    facts,
+    informative_sentences,
+)
+from collab_env.task import Task
 from collab_env.tokens import ENCODING, count_tokens
-from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance
+from collab_env.types import ChatMessage, TaskInstance
 
-if TYPE_CHECKING:
-    from collab_env.task import Task
+#: Names that moved to :mod:`collab_env.rewards.engagement`, importable from here as before.
+__all__ = [
+    "GENERIC_STEMS",
+    "IGNORED_COST",
+    "MAX_CREDITED_QUESTIONS",
+    "ConversationTally",
+    "EngagementJudge",
+    "HeuristicEngagement",
+    "RewardBreakdown",
+    "RewardConfig",
+    "assistant_tokens",
+    "content_stems",
+    "conversation_reward",
+    "facts",
+    "informative_sentences",
+]
 
 
 @dataclass(frozen=True)
@@ -92,215 +115,57 @@ class EngagementJudge(Protocol):
         """Return the score and the evidence behind it."""
 
 
-#: What an answer the assistant ignored costs, in answered questions (R_eng's floor is its
-#: negative). Asking and then proposing as if the answer had not been given is worse than not
-#: asking: the user answered for nothing and had to say it again. Transcripts in which the
-#: assistant's prior happened to match the answer read exactly like honest ones, so the cost
-#: of the transcripts where it did not must outweigh their credit: with cost c, asking and then
-#: ignoring gains engagement only when its prior is right more than c times in c + 1 (3 in 4
-#: here), when the question was hardly needed. CollabQA's first reading is the intended one
-#: in 3 of 4 test episodes.
-IGNORED_COST = 3.0
+class ConversationTally:
+    """What R* reads from one conversation, read one message at a time.
 
+    It keeps the assistant's tokens, the last solution proposed and the heuristic's
+    :class:`~collab_env.rewards.engagement.EngagementTally`, so that each step of an episode
+    reads only the messages added since the previous step (R* then costs the same at turn 20
+    as at turn 1) and reports exactly what a full read of the conversation reports. A tally
+    belongs to one conversation (the list it was made for) and one task: an episode keeps its
+    own and never shares it. When messages it has read are no longer there (the list was cut, a
+    message replaced), it reads the conversation again from the start.
 
-class HeuristicEngagement:
-    """Offline interactivity score, read from the conversation alone (never the hidden goal).
-
-    A question earns credit only when it asks for something and the user's answer brings
-    something the user had not stated. Each assistant message is read with the user's next
-    reply:
-
-    - a message that proposes a solution earns nothing for its questions ("Is this what you
-      had in mind?"), and a reply to it that brings new information is a question the assistant
-      *missed*: the user had to volunteer, as a correction, what it should have asked;
-    - in a message without a solution, each question sentence (the first
-      ``MAX_CREDITED_QUESTIONS``; more are *excess*) is *generic* when it names nothing beyond
-      the words of any feedback question (:data:`GENERIC_WORDS`: "Anything else?", "Does this
-      look right?"), else *answered* if the reply has a sentence of new information for it, else
-      *unanswered*; a question whose content an earlier question of the same message had ("What
-      colour? What colour should it be?") is *repeated*: judged, never credited, as a question
-      asked again on a later turn earns nothing when the answer repeats itself.
-
-    New information is a content word (a number, or a word outside the general English
-    function and conversation words of :data:`FUNCTION_WORDS`) that no earlier user message,
-    and no earlier sentence of the same reply, contained: "No clue honestly." and "Sounds good,
-    thanks!" carry none, "It's for new employees." does, and a reply that says it twice ("It's
-    red. As I said: it's red.") informs once. Nothing here depends on how a particular user simulator words its
-    replies. An answer the user has to repeat after a solution ("That's not quite it. I mean
-    Hana.", when it had said so) was *ignored*: its credit is withdrawn and it costs
-    :data:`IGNORED_COST` answered questions, since asking and then ignoring the answer is worse
-    than not asking.
-    ``R_eng = (answered − IGNORED_COST · ignored) / (answered + unanswered + generic + excess +
-    repeated + missed + ignored)``, in [−IGNORED_COST, 1]; a conversation with no question judged, and one
-    in which the assistant never proposed a solution, score 0: asking every turn and never
-    delivering earns nothing.
+    Args:
+        task: The task family (solution extraction).
+        messages: The conversation: a list that grows by appending.
     """
 
-    name = "heuristic"
-    #: Cheap enough to score every step (an LLM judge scores once, at the end).
-    per_step = True
+    def __init__(self, task: Task, messages: Sequence[ChatMessage]) -> None:
+        self.task, self.messages = task, messages
+        self._restart()
 
-    def __call__(
-        self, task: Task, instance: TaskInstance, messages: Sequence[ChatMessage]
-    ) -> tuple[float, dict[str, Any]]:
-        """Score ``messages``; see the class docstring. ``instance`` is not read."""
-        counts = dict.fromkeys(
-            ("answered", "unanswered", "generic", "excess", "repeated", "missed", "ignored"), 0
-        )
-        said: set = set()
-        answers: list[set] = []  # what each credited answer told (its credit is voided if repeated)
-        asked: list[str] = []
-        proposal = False
-        for message in messages:
+    def _restart(self) -> None:
+        self._read: list[str] = []  # the contents read, to check that they are still there
+        self.tokens = 0
+        self.engagement = EngagementTally()
+        self._solution: str | None = None
+
+    def reads(self, task: Task, messages: Sequence[ChatMessage]) -> bool:
+        """Whether this is the tally of ``messages`` (this very list) under ``task``."""
+        return task is self.task and messages is self.messages
+
+    def update(self) -> None:
+        """Read the messages added since the last update (all of them when read ones changed)."""
+        read = len(self._read)
+        contents = (m["content"] for m in self.messages[:read])
+        if len(self.messages) < read or not all(map(operator.is_, contents, self._read)):
+            self._restart()
+        for message in self.messages[len(self._read) :]:
+            text, proposes = message["content"], False
             if message["role"] == "assistant":
-                proposal = task.extract_solution(message["content"]) is not None
-                asked = [] if proposal else questions(message["content"])
-                counts["excess"] += max(0, len(asked) - MAX_CREDITED_QUESTIONS)
-                distinct = distinct_questions(asked[:MAX_CREDITED_QUESTIONS])
-                counts["repeated"] += min(len(asked), MAX_CREDITED_QUESTIONS) - len(distinct)
-                asked = distinct
-                continue
-            text = message["content"]
-            specific = [q for q in asked if content_stems(q) - GENERIC_STEMS]
-            informative = informative_sentences(text, said, specific)
-            counts["generic"] += len(asked) - len(specific)
-            counts["answered"] += min(len(specific), informative)
-            counts["unanswered"] += max(0, len(specific) - informative)
-            counts["missed"] += int(proposal and informative > 0)
-            if proposal:  # the user repeats an answer after a solution: the assistant ignored it
-                repeated = [a for a in answers if a & facts(text)]
-                counts["answered"] -= len(repeated)
-                counts["ignored"] += len(repeated)
-                answers = [a for a in answers if not a & facts(text)]
-            elif specific and informative:
-                answers.append(_told(text, said, specific))
-            said |= facts(text)
-            asked, proposal = [], False
-        proposed = task.final_solution(messages) is not None
-        judged = sum(counts.values())
-        earned = counts["answered"] - IGNORED_COST * counts["ignored"]
-        score = earned / judged if judged and proposed else 0.0
-        return score, {**counts, "solution_proposed": proposed}
+                self.tokens += count_tokens(text)
+                solution = self.task.extract_solution(text)
+                proposes = solution is not None
+                self._solution = solution if proposes else self._solution
+            self.engagement.read(message, proposes)
+            self._read.append(text)
 
-
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-#: General English function words and the words of small talk (greetings, thanks, hedges, "no
-#: idea", "up to you"): they carry no information about any task. Written from general English,
-#: not from any simulator's phrases.
-FUNCTION_WORDS = (
-    "a about above after again against all also am an and any anyone anything are aren't as at be because "
-    "been before being below between both but by can can't cannot could couldn't did didn't do does doesn't "
-    "doing don't down during each either else even ever every few for from further get gets got had hadn't "
-    "has hasn't have haven't having he he's her here here's hers herself him himself his how how's i i'd "
-    "i'll i'm i've if in into is isn't it it's its itself just let let's like may maybe me might mine more "
-    "most much must my myself neither no nor not now of off on once one only or other ought our ours "
-    "ourselves out over own per perhaps quite rather really same shall she should shouldn't so some "
-    "something somewhat still such than that that's the their theirs them themselves then there there's "
-    "these they they're this those though through thus to too under until up upon us very via was wasn't "
-    "we we're we've were weren't what what's whatever when where which while who whoever whom whose why "
-    "will with won't would wouldn't yet you you'd you'll you're you've your yours yourself yourselves "
-    "yes yeah yep yup nope nah ok okay alright sure fine good great nice cool awesome perfect lovely "
-    "thanks thank cheers please sorry hi hello hey bye goodbye hmm hm um uh oh ah wow lol haha tbh btw "
-    "honestly actually basically literally probably definitely certainly totally absolutely exactly "
-    "clue idea know knew sure unsure certain think thought guess suppose believe feel mean meant say "
-    "said tell told ask asked answer question questions point thing things stuff way lot bit kind sort "
-    "decide decided choose pick prefer preference preferences care matter matters whichever works work "
-    "sounds sound seems seem looks look right wrong correct fine well better best worse worst want wanted "
-    "need needed help helps helpful make made go going come done do try again figure mind forget forgot "
-    "remember sounds see seen glad happy appreciate appreciated welcome sense check checking anywhere "
-    "anyway anyhow somewhere everywhere everything nothing someone anybody stop never always once twice "
-    "couple enough already start begin continue soon later today moment quick quickly fast keep use "
-    "hope hoping wait"
-)
-#: Words of a feedback or catch-all question that ask for nothing in particular.
-GENERIC_WORDS = (
-    "anything else more other additional further detail details specific specifics requirement "
-    "requirements constraint constraints need needs preference preferences change changes adjust "
-    "adjustment adjustments tweak tweaks modify modification edit edits revise revision update "
-    "improve improvement add mind had have in what this that look looks right good okay ok correct "
-    "want like would you me let know should could can is are does do it any there wish expect "
-    "expected satisfied happy fine work works help clarify clear question questions feedback "
-    "thoughts thought idea ideas"
-)
-_STOP = frozenset(stems(FUNCTION_WORDS) + stems(TERMINATION_SIGNAL))  # the signal is protocol, not content
-GENERIC_STEMS = frozenset(stems(GENERIC_WORDS))
-
-
-def content_stems(text: str) -> set[str]:
-    """The stems of ``text`` that can carry information (numbers and non-function words)."""
-    return set(_content_sequence(text))
-
-
-def _content_sequence(text: str) -> list[str]:
-    return [s for s in stems(text.replace("\u2019", "'")) if s not in _STOP and (len(s) >= 3 or s.isdigit())]
-
-
-def facts(text: str) -> set:
-    """What ``text`` states, as word-level pieces: its content stems and each pair of neighbours.
-
-    Pairs make "Each pen costs $2." new after "Each notebook costs $3. I bought 2 notebooks.",
-    although each of its words was said before; they are unordered, so "a formal tone" restates
-    "the tone should be formal".
-    """
-    out: set = set()
-    for sentence in _SENTENCE.split(text):
-        sequence = _content_sequence(sentence)
-        out |= set(sequence) | {frozenset(pair) for pair in itertools.pairwise(sequence)}
-    return out
-
-
-def _told(text: str, said: set, asked: Sequence[str]) -> set:
-    """What an answer told: its facts not said before, and the options of a choice question it picked."""
-    named = content_stems(text)
-    picked = {
-        stem for q in asked for stem in (content_stems(q) - GENERIC_STEMS) & named if re.search(r"\bor\b", q)
-    }
-    return (facts(text) - said) | picked
-
-
-def informative_sentences(text: str, said: set, asked: Sequence[str] = ()) -> int:
-    """Sentences of a user reply that bring information: a fact (:func:`facts`) absent from ``said``
-    and from the reply's earlier sentences.
-
-    A sentence that picks some, not all, of the options a choice question offered ("Clara or
-    Hana?": "I mean Hana.") informs too, although the options were named before, unless an
-    earlier sentence of the reply made the same pick.
-
-    >>> informative_sentences("No clue honestly. Sounds good, thanks!", set())
-    0
-    >>> informative_sentences("It's for new employees. Make it formal.", facts("Make it formal."))
-    1
-    >>> informative_sentences("I mean Hana.", facts("Clara met Hana."), ["Do you mean Clara or Hana?"])
-    1
-    >>> informative_sentences("It is red. As I said: it is red.", set())
-    1
-    """
-    options = [content_stems(q) - GENERIC_STEMS for q in asked if re.search(r"\bor\b", q, re.I)]
-    count, stated, picked = 0, set(), set()  # what the reply said and picked so far
-    for sentence in _SENTENCE.split(text):
-        named, sentence_facts = content_stems(sentence), facts(sentence)
-        picks = {frozenset(named & choice) for choice in options if named & choice and not choice <= named}
-        count += bool(sentence_facts - said - stated or picks - picked)
-        stated |= sentence_facts
-        picked |= picks
-    return count
-
-
-def distinct_questions(asked: Sequence[str]) -> list[str]:
-    """The questions of one message, each asked once: a specific question whose content stems
-    (beyond :data:`GENERIC_WORDS`) an earlier one had is dropped; generic questions are kept.
-
-    >>> distinct_questions(["What colour?", "What colour should it be?", "Anything else?", "Anything else?"])
-    ['What colour?', 'Anything else?', 'Anything else?']
-    """
-    seen: set[frozenset] = set()
-    out = []
-    for question in asked:
-        key = frozenset(content_stems(question) - GENERIC_STEMS)
-        if not key or key not in seen:
-            out.append(question)
-        seen.add(key)
-    return out
+    def final_solution(self) -> str | None:
+        """The last solution the assistant proposed (``task.final_solution`` of the conversation)."""
+        if type(self.task).final_solution is not Task.final_solution:  # the family's own rule
+            return self.task.final_solution(self.messages)
+        return self._solution
 
 
 def assistant_tokens(messages: Sequence[ChatMessage]) -> int:
@@ -317,6 +182,7 @@ def conversation_reward(
     extractor: Callable[[Task, Sequence[ChatMessage]], str | None] | None = None,
     pending: bool = False,
     completion: str | None = None,
+    tally: ConversationTally | None = None,
 ) -> RewardBreakdown:
     """R* of a conversation, with its parts.
 
@@ -335,23 +201,37 @@ def conversation_reward(
         completion: A solution appended as the assistant's last turn before scoring, its tokens
             not charged: how MR scores a future that its window cut before a proposal
             (:func:`collab_env.wrappers.mr.final_state_reward`).
+        tally: The :class:`ConversationTally` of ``messages`` from the previous calls (an
+            episode's steps), so that only the messages added since are read; without one (or
+            with a ``completion``, which it never read) the conversation is read in full. The
+            result is the same.
 
     Returns:
         The breakdown; ``total`` is R*.
+
+    Raises:
+        ValueError: if ``tally`` was made for another conversation or task.
     """
     config = config or RewardConfig()
     judge = judge or HeuristicEngagement()
-    tokens = assistant_tokens(messages)
-    if completion is not None:
-        messages = [*messages, {"role": "assistant", "content": completion}]
+    if completion is not None:  # scored as the assistant's last turn, its tokens not charged
+        messages, tally = [*messages, {"role": "assistant", "content": completion}], None
+    if tally is None:
+        tally = ConversationTally(task, messages)
+    elif not tally.reads(task, messages):
+        raise ValueError("tally was made for another conversation or task; pass that conversation's own")
+    tally.update()
+    tokens = tally.tokens - (count_tokens(completion) if completion is not None else 0)
     if extractor is not None and not pending:
         solution = extractor(task, messages)
     else:
-        solution = task.final_solution(messages)
+        solution = tally.final_solution()
     metric = task.score(instance, solution) if solution is not None else 0.0
     penalty = min(config.token_penalty * tokens / 1000, config.penalty_cap)
     if pending and not getattr(judge, "per_step", True):
         engagement, details = None, {"pending": "judged once, at the end of the episode"}
+    elif type(judge) is HeuristicEngagement:  # the tally holds its reading (a subclass reads in full)
+        engagement, details = tally.engagement.score(tally.final_solution() is not None)
     else:
         engagement, details = judge(task, instance, messages)
     total = config.w_ext * metric - penalty + config.w_eng * (engagement or 0.0)
