@@ -12,6 +12,8 @@ count of its own ("Captains."), and a word may come derived ("the captaincy"). P
 answer names it: a noun phrase's head ("loaf" for "a rye loaf", "paint" for "a can of paint"),
 or one part of a person's name that no other name in the passage shares ("Matthew" for "Matthew
 Moon"). A reply whose first sentence states the answer may go on to justify it at any length.
+Given the other readings' answers, a reply may also name the intended reading in its own words
+(:mod:`.reading`: "She signaled to them." for "She lifted her hand, and signaled them to sit").
 A reply that hedges
 ("either X or Y", "X or maybe Y", "depending on which you mean", "yes and no", "I'm not sure"),
 offers alternatives ("Monday or Thursday": an "or" between a gold answer and another answer of
