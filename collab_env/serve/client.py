@@ -98,10 +98,13 @@ class LocalServer:
     Attributes:
         url: The server's base URL, as the command printed it.
         proc: The server process.
+        module: The module run as ``python -m MODULE serve ARGS`` (the ``collab-env`` command's).
 
     Raises:
         RuntimeError: if the server exits before it listens (with what it printed).
     """
+
+    module = "collab_env.cli"
 
     def __init__(self, *args: str) -> None:
         import os
@@ -114,7 +117,7 @@ class LocalServer:
             extra += ["--parent-pid", str(os.getpid())]
         if not _given(args, "--max-sessions-per-client"):
             extra += ["--max-sessions-per-client", _value(args, "--max-sessions") or "1024"]
-        cmd = [sys.executable, "-m", "collab_env.cli", "serve", *args, *extra]
+        cmd = [sys.executable, "-m", self.module, "serve", *args, *extra]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.output: list[str] = []
         for line in self.proc.stdout:
