@@ -19,6 +19,8 @@ _modules, _meta_path = _sys.modules, _sys.meta_path
 _PathFinder = _sys.modules["_frozen_importlib_external"].PathFinder
 #: What a test imports under these names comes from the copy loaded before the solution ran.
 _PRIVATE_TOPS = ("unittest", "contextlib")
+#: Modules loaded at start-up that stay shared: codecs' search path, pickling's registry, imports.
+_SHARED = ("__main__", "encodings", "copyreg", "importlib", "_distutils_hack", "__editable__")
 
 
 class _OverBudget(BaseException):
@@ -268,6 +270,8 @@ class _Loader:
 def _private_world(names):
     """Import ``names`` afresh, with every pure-Python module they import, then hide them all.
 
+    Modules already loaded (by ``site``) are loaded afresh too, except those named in ``_SHARED``.
+
     Returns the private modules by name; ``sys.modules`` is as it was, so the solution and the
     tests' other imports get the shared modules.
     """
@@ -283,6 +287,10 @@ def _private_world(names):
             return spec
 
     before = dict(_modules)
+    for key, module in before.items():  # what site.py imported is loaded afresh too
+        origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
+        if origin.endswith(".py") and not key.startswith(_SHARED):
+            del _modules[key]
     _meta_path.insert(0, Finder)
     try:
         for name in names:

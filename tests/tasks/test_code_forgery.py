@@ -133,3 +133,25 @@ def test_with_statements_are_guarded_and_the_rest_of_the_source_is_kept():
         "    with __collab_guard__(d()):\n        pass"
     )
     assert guard_with_statements("def f(:") == "def f(:"
+
+
+_NUMPY_TESTS = """
+import unittest
+import numpy as np
+
+class TestCases(unittest.TestCase):
+    def test_sum(self):
+        self.assertEqual(task_func(np.arange(4)), 6)
+
+    def test_type(self):
+        self.assertIsInstance(task_func(np.arange(2)), int)
+"""
+
+
+@pytest.mark.parametrize("name", ["honest", "patched_asserts", "patched_testcase_run", "forged_result_line"])
+def test_with_site_packages_modules_site_loaded_are_private_too(name):
+    # site.py loads contextlib, functools, re... before the harness; the tests get fresh copies.
+    reference = BigCodeBenchReference(_NUMPY_TESTS, "task_func", ("numpy",), "")
+    honest = "def task_func(values):\n    return int(values.sum())\n"
+    passed, total, _ = run_unittests(honest if name == "honest" else forged_solution(name), reference)
+    assert (passed, total) == ((2, 2) if name == "honest" else (0, total))
