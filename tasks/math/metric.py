@@ -9,18 +9,46 @@ import threading
 
 from math_verify import parse, verify
 
+from .values import values
+
 _BOXED = "\\boxed{"
 
 
 def answers_equivalent(predicted: str, reference: str) -> bool:
-    """Whether two answers (LaTeX or plain) are mathematically equivalent.
+    r"""Whether two answers (LaTeX or plain) are mathematically equivalent.
 
-    >>> answers_equivalent("6.5", "\\\\frac{13}{2}"), answers_equivalent("\\\\$6.50", "\\\\frac{13}{2}")
+    An answer that states several values (joined by a connective such as ``\lor``, a set, a
+    list) is a hedge unless the reference lists as many: then the two are compared as sets.
+
+    >>> answers_equivalent("6.5", r"\frac{13}{2}"), answers_equivalent(r"\$6.50", r"\frac{13}{2}")
     (True, True)
-    >>> answers_equivalent("6", "\\\\frac{13}{2}")
-    False
+    >>> answers_equivalent("6", r"\frac{13}{2}"), answers_equivalent(r"7 \lor 12", "7")
+    (False, False)
+    >>> answers_equivalent(r"x = -3 \text{ or } x = 2", "2, -3")
+    True
     """
     predicted, reference = predicted.strip(), reference.strip()
+    stated, expected = values(predicted), values(reference)
+    if len(stated) != len(expected):
+        return False
+    if len(stated) > 1:
+        return _same_values(stated, expected)
+    return _one_equivalent(predicted, reference)
+
+
+def _same_values(stated: list[str], expected: list[str]) -> bool:
+    """Whether two lists of values hold the same values, in any order (each matched once)."""
+    left = list(expected)
+    for value in stated:
+        match = next((i for i, e in enumerate(left) if _one_equivalent(_last_side(value), _last_side(e))), None)
+        if match is None:
+            return False
+        del left[match]
+    return True
+
+
+def _one_equivalent(predicted: str, reference: str) -> bool:
+    """Whether two single answers are equivalent (math-verify, then after :func:`normalise`)."""
     if _cached_equivalent(predicted, reference):
         return True
     plain_p, plain_r = normalise(predicted), normalise(reference)

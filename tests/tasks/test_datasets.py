@@ -25,11 +25,13 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"the shared data samples are absent ({SHARED})"
 )
-SAMPLES = {  # spec name, env id, file under SHARED, records
-    "math": ("CollabMath-v0", "math/math_level5_sample.jsonl", 40),
-    "bigcodebench": ("CollabCode-v0", "code/bigcodebench_sample.jsonl", 20),
-    "abgcoqa": ("CollabQA-v0", "qa/abg_coqa_test_sample.jsonl", 20),
-    "medium": ("CollabDoc-v0", "doc/elife_digests_medium_layout_sample.jsonl", 20),
+SAMPLES = {  # spec name, env id, file under SHARED, records read, records skipped
+    "math": ("CollabMath-v0", "math/math_level5_sample.jsonl", 40, 0),
+    "bigcodebench": ("CollabCode-v0", "code/bigcodebench_sample.jsonl", 20, 0),
+    # Lines 11 and 17: no clarification option holds a majority of the target's annotators, so
+    # the intended reading cannot be told from the data and the loader skips them (issue 40).
+    "abgcoqa": ("CollabQA-v0", "qa/abg_coqa_test_sample.jsonl", 18, 2),
+    "medium": ("CollabDoc-v0", "doc/elife_digests_medium_layout_sample.jsonl", 20, 0),
 }
 
 
@@ -41,7 +43,7 @@ def shared_spec(name: str) -> str:
 @pytest.mark.parametrize("name", list(SAMPLES))
 def test_each_shared_sample_parses_completely(name):
     task = load_dataset(shared_spec(name))
-    assert len(task.instances) == SAMPLES[name][2] and task.rejected == []
+    assert len(task.instances) == SAMPLES[name][2] and len(task.rejected) == SAMPLES[name][3]
     assert all(i.request and i.opening and i.metadata["source"] for i in task.instances)
     assert sum(bool(i.hidden_facets) for i in task.instances) >= len(task.instances) // 2
 
@@ -73,6 +75,15 @@ def test_the_math_grader_agrees_with_every_reference_answer_of_the_sample():
     )
     rewritten = [extract_answer(f"So the answer is {b}.") for b in boxed]
     assert sum(answers_equivalent(p, b) for p, b in zip(rewritten, boxed, strict=True)) == 40
+
+
+@needs_shared
+@pytest.mark.parametrize("joiner", [r"\lor", r"\vee", r"\wedge", r"\land", r"\cup", r"\text{ or }", ","])
+def test_no_math_reference_joined_to_a_wrong_integer_is_graded_correct(joiner):
+    records = [json.loads(line) for line in (SHARED / SAMPLES["math"][1]).read_text().splitlines()]
+    references = [last_boxed(r["solution"]) for r in records]
+    hedges = [(f"{b} {joiner} 99991", f"99991 {joiner} {b}") for b in references]
+    assert not any(answers_equivalent(h, b) for pair, b in zip(hedges, references, strict=True) for h in pair)
 
 
 @needs_shared

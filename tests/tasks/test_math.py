@@ -169,3 +169,38 @@ def test_an_answer_that_hedges_between_two_is_no_answer(message):
 )
 def test_an_or_that_offers_no_second_answer_is_no_hedge(message):
     assert extract_answer(message) is not None
+
+
+HEDGES = [
+    r"{r} \lor {w}", r"{w} \vee {r}", r"{r} \wedge {w}", r"{w} \land {r}", r"{r} \cup {w}", r"{w} \mid {r}",
+    r"{r} \text{{ or }} {w}", r"{w} \text{{ (or }} {r})", r"{r} \text{{ and/or }} {w}", r"\{{{r}, {w}\}}",
+    r"\left\{{{w},{r}\right\}}", r"{r}, {w}", r"{w}; {r}", r"{w} | {r}", r"{r} \quad {w}", r"{w} \\ {r}",
+    r"\begin{{cases}}{r} \\ {w}\end{{cases}}", r"x = {r} \text{{ or }} x = {w}",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("form", HEDGES)
+@pytest.mark.parametrize("reference", ["7", r"\frac{13}{2}", r"2\sqrt{3}", r"(2, 3]"])
+def test_an_answer_joined_to_a_wrong_one_by_a_connective_set_or_list_is_a_hedge(form, reference):
+    assert not answers_equivalent(form.format(r=reference, w="12"), reference)
+
+
+@pytest.mark.parametrize(
+    ("predicted", "reference"),
+    [
+        (r"x = -3 \text{ or } x = 2", "2, -3"),  # the reference itself lists two solutions
+        (r"\{2, -3\}", "-3, 2"),
+        (r"2 \lor -3", r"\{-3, 2\}"),
+        ("10,000", "10000"),  # thousands, not a list
+        (r"\left| -3 \right|", "3"),  # bars of an absolute value, not a separator
+        (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}"),  # one vector
+    ],
+)
+def test_an_answer_that_names_as_many_values_as_the_reference_is_graded_by_its_values(predicted, reference):
+    assert answers_equivalent(predicted, reference)
+
+
+def test_a_list_answer_must_hold_every_value_of_the_reference_and_no_other():
+    assert not answers_equivalent("2, 5", "2, -3")
+    assert not answers_equivalent("2, -3, 5", "2, -3")
+    assert not answers_equivalent("2, 2", "2, -3")
