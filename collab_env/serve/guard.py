@@ -92,19 +92,31 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 
 def check_frame(frame: dict[str, Any]) -> None:
-    """Refuse an OpenEnv WebSocket message that is not one a session serves.
+    """Refuse an OpenEnv WebSocket message that is not one a session serves, as OpenEnv's message
+    models would (``extra="forbid"``), before they see it.
 
     Raises:
-        ServeError: ``malformed`` for a ``type`` outside :data:`WS_TYPES` or ``data`` that is
-            not an object.
+        ServeError: ``malformed`` for a ``type`` outside :data:`WS_TYPES`, a field the type does
+            not have, ``data`` that is not an object, or a step whose data is not
+            ``{"message": ...}`` (and optionally ``"metadata": {...}``).
     """
-    kind, data = frame.get("type"), frame.get("data", {})
+    kind = frame.get("type")
     if kind not in WS_TYPES:
         raise ServeError("malformed", f"the message type must be one of {list(WS_TYPES)}, got {kind!r}",
                          "send OpenEnv's reset, step, state or close message")  # fmt: skip
-    if not isinstance(data, dict):
-        raise ServeError("malformed", f"the message's data must be a JSON object, got {json_type(data)}",
-                         'send {"type": ..., "data": {...}}')  # fmt: skip
+    allowed = {"type", "data"} if kind in ("reset", "step") else {"type"}
+    data = frame.get("data", {})
+    if set(frame) - allowed or not isinstance(data, dict):
+        what = (
+            f"field(s) {sorted(set(frame) - allowed)}" if set(frame) - allowed else f"data {json_type(data)}"
+        )
+        raise ServeError("malformed", f"a {kind} message with {what}",
+                         'send {"type": "reset", "data": {...}}, {"type": "step", "data": {"message": ...}}, '
+                         '{"type": "state"} or {"type": "close"}')  # fmt: skip
+    if kind == "step" and ("message" not in data or set(data) - {"message", "metadata"}
+                           or not isinstance(data.get("metadata", {}), dict)):  # fmt: skip
+        raise ServeError("malformed", f"a step's data must be {{'message': ...}}, got keys {sorted(data)}",
+                         'send {"type": "step", "data": {"message": "the assistant\'s text"}}')  # fmt: skip
 
 
 def client_of(scope: Scope) -> str:

@@ -63,10 +63,10 @@ def test_a_slow_step_does_not_delay_another_sessions_step(slow_server):
 def test_the_same_race_on_the_event_loop_shows_what_the_workers_buy():
     server = SlowServer("CollabDoc-v0", "--max-turns", "6", "--threads", "0")
     try:
-        finished, _, _ = _race(server.url)
+        _, slow_s, fast_s = _race(server.url)
     finally:
         server.stop()
-    assert finished == ["slow", "fast"]  # inline, the fast step waits out the spin
+    assert fast_s > slow_s / 3, (fast_s, slow_s)  # inline, the fast step waits out most of the spin
 
 
 def test_a_client_that_goes_away_mid_step_costs_one_log_line(slow_server):
