@@ -9,6 +9,7 @@ import threading
 
 from math_verify import parse, verify
 
+from .bounded import BoundedCall, is_plain
 from .values import values
 
 _BOXED = "\\boxed{"
@@ -40,19 +41,32 @@ def _same_values(stated: list[str], expected: list[str]) -> bool:
     """Whether two lists of values hold the same values, in any order (each matched once)."""
     left = list(expected)
     for value in stated:
-        match = next((i for i, e in enumerate(left) if _one_equivalent(_last_side(value), _last_side(e))), None)
+        match = next(
+            (i for i, e in enumerate(left) if _one_equivalent(_last_side(value), _last_side(e))), None
+        )
         if match is None:
             return False
         del left[match]
     return True
 
 
+@functools.lru_cache(maxsize=65536)
 def _one_equivalent(predicted: str, reference: str) -> bool:
+    """Whether two single answers are equivalent, in a worker with a deadline unless both are plain."""
+    if is_plain(predicted) and is_plain(reference):
+        return _compare(predicted, reference)
+    return _BOUNDED(predicted, reference)
+
+
+def _compare(predicted: str, reference: str) -> bool:
     """Whether two single answers are equivalent (math-verify, then after :func:`normalise`)."""
-    if _cached_equivalent(predicted, reference):
+    if _math_verify(predicted, reference):
         return True
     plain_p, plain_r = normalise(predicted), normalise(reference)
-    return bool(plain_p) and (plain_p == plain_r or _cached_equivalent(plain_p, plain_r))
+    return bool(plain_p) and (plain_p == plain_r or _math_verify(plain_p, plain_r))
+
+
+_BOUNDED = BoundedCall(_compare)
 
 
 # Rewrites a careful grader applies before comparing (MATH answers: \dfrac, \left(, degrees,
@@ -81,9 +95,9 @@ def normalise(answer: str) -> str:
     return answer.lower()
 
 
-@functools.lru_cache(maxsize=65536)
-def _cached_equivalent(predicted: str, reference: str) -> bool:
-    # math-verify's timeouts use signal.alarm, which only the main thread may set.
+def _math_verify(predicted: str, reference: str) -> bool:
+    # math-verify's timeouts use signal.alarm, which only the main thread may set (the bounded
+    # worker's comparisons run in its main thread; see bounded.py for the others).
     main = threading.current_thread() is threading.main_thread()
     timeout = {"parsing_timeout": 5 if main else None}
     gold = parse(f"${reference}$", **timeout)
@@ -110,22 +124,33 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
-_NUMBER_WORD = re.compile(r"[^\s]*\d[^\s]*")
+#: A word (a run of non-space characters) with a digit in it; a match starts only at a word's
+#: start, so a long word without a digit is read once, not once per character.
+_NUMBER_WORD = re.compile(r"(?<!\S)\S*\d\S*+")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 #: "the answer is", "final answer:", "answer =" (the last one counts).
 _ANCHOR = re.compile(r"\banswer\s*(?:is|:|=)\s*(?::\s*)?", re.I)
 #: Delimited LaTeX: ``$$…$$``, ``\[…\]``, ``\(…\)``, ``$…$`` (an escaped ``\$`` is money, not math).
-_LATEX = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<!\\)\$([^$]+?)(?<!\\)\$", re.S)
+#: A span's content never holds its own opening, so an unclosed opening is read up to the next
+#: one, not to the end of the text (linear however many unclosed openings there are).
+_LATEX = re.compile(
+    r"\$\$((?:(?!\$\$).)+?)\$\$|\\\[((?:(?!\\\[).)+?)\\\]|\\\(((?:(?!\\\().)+?)\\\)|(?<!\\)\$([^$]+?)(?<!\\)\$",
+    re.S,
+)
 #: A sentence that asks something (its numbers are not answers: "Did you buy 3 pens?").
-_QUESTION = re.compile(r"[^.!?\n]*\?")
+_QUESTION = re.compile(r"(?<![^.!?\n])[^.!?\n]*\?")  # starts only where a sentence does
 _SENTENCE_END = re.compile(r"(?<!\\)(?:[.!?](?:\s|$)|;)|\n")
 #: A sentence that checks an answer already given (what follows is not the answer).
 _CHECK = re.compile(
-    r"[\s*#>_-]*(?:(?:let'?s|let us|we can|to|now|quick|as a|and|i'?ll|a|double)[\s-]*)*"
+    r"[\s*#>_-]{0,8}(?:(?:let'?s|let us|we can|to|now|quick|as a|and|i'?ll|a|double)[\s-]{0,3}){0,4}"
     r"(?:check|checking|verify|verifying|verification|confirm|confirming|sanity check|plug(?:ging)? (?:it |this |that |these |5 )?(?:back|in)|substitut(?:e|ing) (?:it |this |that )?back)\b",
     re.I,
 )
 _OR = re.compile(r"\bor\b", re.I)
+#: What an answer cannot be without: a digit, a LaTeX delimiter or command, or the word "answer".
+_EVIDENCE = re.compile(r"[\d$\\]|answer", re.I)
+#: Check sentences tried by :func:`_before_checks`; alternatives joined by "or" read by :func:`_hedged`.
+_CHECKS_READ, _ALTERNATIVES_READ = 8, 16
 #: An "or" that offers no choice of answers.
 _NOT_A_CHOICE = re.compile(
     r"\b(?:(?:less|greater|more|fewer|smaller|larger|bigger) than or|or equal|more or less|or so\b|"
@@ -185,10 +210,19 @@ def _locate(text: str) -> tuple[str, int] | None:
 
 
 def _before_checks(text: str) -> str:
-    """``text`` up to the first sentence that checks an answer already given, if one was."""
-    starts = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
-    for start in starts[1:]:
-        if _CHECK.match(text, start) and _locate(text[:start]) is not None:
+    """``text`` up to the first sentence that checks an answer already given, if one was.
+
+    Only the first :data:`_CHECKS_READ` check sentences after the first sign of an answer (a
+    digit, ``$``, a command or "answer") are tried: each try reads the text before it, so
+    trying every one would cost the square of the text's length.
+    """
+    evidence = _EVIDENCE.search(text)
+    if evidence is None:
+        return text
+    starts = (m.end() for m in _SENTENCE_END.finditer(text, evidence.end()))
+    checks = (start for start in starts if _CHECK.match(text, start))
+    for start in itertools.islice(checks, _CHECKS_READ):
+        if _locate(text[:start]) is not None:
             return text[:start]
     return text
 
@@ -200,7 +234,10 @@ def _hedged(text: str, where: int, answer: str) -> bool:
     ends = [s for s in starts if s > where]
     sentence = text[begin : ends[1] if len(ends) > 1 else len(text)]
     sentence = _NOT_A_CHOICE.sub(" ", _LATEX.sub(lambda m: f" {_span_answer(m)} ", _unbox(sentence)))
-    parts = [_candidates(part) for part in _OR.split(sentence)]
+    pieces = _OR.split(sentence, maxsplit=_ALTERNATIVES_READ)
+    if len(pieces) > _ALTERNATIVES_READ:
+        return True  # a sentence that offers this many alternatives commits to none of them
+    parts = [_candidates(part) for part in pieces]
     for left, right in itertools.pairwise(parts):
         if not left or not right or not _answer_like(left[-1]) or not _answer_like(right[0]):
             continue
@@ -220,14 +257,24 @@ def _answer_like(candidate: str) -> bool:
 
 
 def _unbox(text: str) -> str:
-    """``text`` with each ``\boxed{X}`` replaced by ``X``."""
-    while (start := text.rfind(_BOXED)) >= 0:
-        inner = last_boxed(text[start:])
-        if inner is None:
-            return text
-        end = text.find(inner, start) + len(inner)
-        text = f"{text[:start]} {inner} {text[text.index('}', end) + 1 :]}"
-    return text
+    """``text`` with each ``\boxed{X}`` replaced by `` X `` (one pass; boxes may nest)."""
+    out: list[str] = []
+    opened: list[bool] = []  # for each open brace: whether it opened a box
+    i = 0
+    while i < len(text):
+        if text.startswith(_BOXED, i):
+            out.append(" ")
+            opened.append(True)
+            i += len(_BOXED)
+            continue
+        char = text[i]
+        if char == "{":
+            opened.append(False)
+        elif char == "}" and opened and opened.pop():
+            char = " "
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _span_answer(match: re.Match) -> str:

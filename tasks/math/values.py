@@ -22,7 +22,9 @@ _JOINING_COMMANDS = re.compile(
 #: Absolute-value bars in their LaTeX spellings (read as one bar).
 _BARS = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)\\?\||\\[lr]?[vV]ert(?![a-zA-Z])")
 #: Words that join alternatives, wherever they stand (``\text{ or }``, ``\text{ (or } 12)``).
-_JOINING_WORDS = re.compile(r"(?<![a-zA-Z])(?:or|and|either|possibly|maybe|perhaps|otherwise)(?![a-zA-Z])", re.I)
+_JOINING_WORDS = re.compile(
+    r"(?<![a-zA-Z])(?:or|and|either|possibly|maybe|perhaps|otherwise)(?![a-zA-Z])", re.I
+)
 #: Text commands whose argument is prose: their words are read as words.
 _TEXT = re.compile(r"\\(?:text|textrm|textbf|textit|mbox|hbox|mathrm|operatorname)\s*\{([^{}]*)\}")
 #: A thousands separator between digits (``1,000``, ``10{,}000``, ``10,\!000``): not a list.

@@ -204,3 +204,34 @@ def test_a_list_answer_must_hold_every_value_of_the_reference_and_no_other():
     assert not answers_equivalent("2, 5", "2, -3")
     assert not answers_equivalent("2, -3, 5", "2, -3")
     assert not answers_equivalent("2, 2", "2, -3")
+
+
+def _never_returns(x):
+    import time
+
+    time.sleep(3600)
+
+
+def _double(x):
+    return 2 * x
+
+
+def test_a_bounded_call_that_overruns_returns_the_default_and_the_next_call_gets_a_fresh_worker():
+    from collab_env.tasks.math.bounded import BoundedCall
+
+    stuck, works = BoundedCall(_never_returns, deadline_s=0.5, default=False), BoundedCall(_double)
+    try:
+        assert stuck(1) is False and stuck(2) is False  # each overrun kills its worker; none is left behind
+        assert works(21) == 42
+    finally:
+        stuck.close(), works.close()
+
+
+@pytest.mark.parametrize("answer", [r"(10^{10})!", "(" * 400 + "1" + ")" * 400])
+def test_an_answer_sympy_cannot_finish_is_graded_wrong_in_a_worker_thread(answer):
+    """A worker thread has no signal-based timeout: the comparison must still end (in the bounded worker)."""
+    results: list[bool] = []
+    thread = threading.Thread(target=lambda: results.append(answers_equivalent(answer, "7")), daemon=True)
+    thread.start()
+    thread.join(120)  # the bounded worker's start and deadline; the point is that it ends at all
+    assert results == [False]
