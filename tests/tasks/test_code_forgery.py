@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from collab_env.tasks.code import CodeTask
 from collab_env.benchmarks.forgeries import FORGERIES, forged_solution
+from collab_env.tasks.code import CodeTask
 from collab_env.tasks.code.harness import guard_with_statements
 from collab_env.tasks.code.loader import BigCodeBenchReference, run_unittests
 from collab_env.tasks.code.metric import run_tests
