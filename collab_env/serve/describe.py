@@ -94,7 +94,7 @@ def openenv_manifest(facts: dict[str, Any]) -> dict[str, Any]:
     validation: dict[str, Any] = {
         "reward": declared,
         "resources": {"cpu": 1.0, "memory_mb": 1024, "disk_mb": 512,
-                      "episode_timeout_s": float(facts["max_turns"] * 600)},
+                      "episode_timeout_s": float(min(3600, facts["max_turns"] * 300))},
         "task_distribution": {"dataset_version": f"{task_set['dataset'] or 'builtin'}:{task_set['split']}"
                               f"@collab-env-{facts['version']}",
                               "generator_model": None if facts["user"]["model"] == "scripted" else facts["user"]["model"]},

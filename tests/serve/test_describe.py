@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from openenv.validation import Level, Verdict, run_validation
 from openenv.validation.parsers.openenv_yaml import OpenEnvYamlParser
 
 from collab_env.cli import main
@@ -18,7 +19,8 @@ def test_describe_writes_files_openenvs_validator_accepts(tmp_path):
         main(["serve", "CollabMath-v0", "--split", "test", "--mr-window", "1", "--describe", str(tmp_path)])
         == 0
     )
-    manifest = OpenEnvYamlParser().parse(tmp_path)  # OpenEnv's own parser of openenv.yaml
+    _assert_openenv_validates(tmp_path)
+    manifest = OpenEnvYamlParser().parse(tmp_path)
     assert manifest.name == "CollabMath-v0" and not manifest.capabilities.llm_judged
     low, high = manifest.reward.range
     openenv = yaml.safe_load((tmp_path / "openenv.yaml").read_text())
@@ -47,6 +49,7 @@ def test_an_llm_user_and_judge_are_pinned_and_the_env_declared_not_deterministic
     config = EnvConfig("CollabDoc-v0", user_model="qwen", base_url="http://127.0.0.1:9/v1",
                        model_options=("judge.temperature=0",))  # fmt: skip
     write_description(tmp_path, config.make, ServeOptions(), "CollabDoc-v0")
+    _assert_openenv_validates(tmp_path)
     manifest = OpenEnvYamlParser().parse(tmp_path)
     assert manifest.capabilities.llm_judged and manifest.judge.model == "qwen"
     assert manifest.judge.params["temperature"] == 0.0 and manifest.reward.variance_tolerance > 0
@@ -63,3 +66,10 @@ def test_turn_rewards_declare_the_range_of_a_change(tmp_path):
     low, high = OpenEnvYamlParser().parse(tmp_path).reward.range
     width = final.w_ext + final.w_eng + final.penalty_cap + final.w_eng * IGNORED_COST
     assert (low, high) == pytest.approx((-width, width))
+
+
+def _assert_openenv_validates(folder) -> None:
+    """What ``openenv validate FOLDER --level static --skip-build`` runs: the manifest check and the
+    severity policy's bounds."""
+    report = run_validation(folder, max_level=Level.STATIC, skip_build=True)
+    assert report.verdict is not Verdict.FAIL, [(r.check_id, r.evidence) for r in report.results]
