@@ -1,4 +1,10 @@
-"""PPO on the dialogue-act wrappers learns what MR pays for, on a tiny budget (CPU, seconds)."""
+"""PPO on the dialogue-act wrappers learns what MR pays for, on a tiny budget (CPU).
+
+The learning checks train two strategies of 2,048 steps each (minutes on 2 cores, in one test's
+fixture, so pytest printed nothing meanwhile): they are ``slow``, run by ``.ci/run`` with
+``-m slow``. The command, the configuration checks and TensorBoard's logs take seconds and run
+by default.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ def myopic_and_mr():
     )
 
 
+@pytest.mark.slow
 def test_mr_teaches_asking_where_the_myopic_reward_teaches_answering(myopic_and_mr):
     myopic, mr = myopic_and_mr
     assert myopic.evaluation["questions"] < 1.0 < mr.evaluation["questions"]
@@ -41,6 +48,7 @@ def ask_rate(rows) -> float:
     return sum(row["questions"] for row in rows) / len(rows)
 
 
+@pytest.mark.slow
 def test_the_ask_rate_falls_with_the_myopic_reward_and_stays_with_mr(myopic_and_mr):
     myopic, mr = myopic_and_mr
     quarter = len(mr.curve) // 4
