@@ -9,8 +9,10 @@ mount namespaces allowed) is found out once, at the first sandboxed run, by runn
 under it; the answer is cached for the life of the process.
 
 Without it, the sandbox keeps its process group, resource limits, pids cgroup and clean
-environment, tries a private network namespace (which needs root), and warns once, naming what
-is not isolated. ``COLLAB_ENV_SANDBOX=rlimits`` chooses that fallback on purpose.
+environment, tries a private network namespace (which needs root), and logs one warning line
+per process that says what is not isolated and what to install (:data:`NOT_ISOLATED` has the
+whole story, at the info level). ``COLLAB_ENV_SANDBOX=rlimits`` chooses that fallback on
+purpose.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import shutil
 import subprocess
 import sys
 import threading
-import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-#: What a run under the fallback shares with the host (said in the one-time warning).
+#: The one warning line of a process whose sandbox runs without bubblewrap; ``{why}``: the reason.
+FALLBACK_WARNING = (
+    "sandbox: bubblewrap {why}, so sandboxed code (CollabCode's tests) runs with process limits "
+    "only and can read this user's files and reach the network; {fix}"
+)
+#: What a run under the fallback shares with the host (logged at the info level).
 NOT_ISOLATED = (
     "bubblewrap (bwrap) is unavailable or turned off (COLLAB_ENV_SANDBOX), so sandboxed code runs with process-group, rlimit and "
     "clean-environment isolation only: it can read and write whatever this user can outside its "
@@ -97,7 +103,7 @@ def _probe() -> list[str] | None:
             _bwrap = _find_bwrap()
             if _bwrap is None:
                 log.info("sandbox: %s", NOT_ISOLATED)
-                warnings.warn(NOT_ISOLATED, RuntimeWarning, stacklevel=4)
+                log.warning(FALLBACK_WARNING.format(**_why_not()))
         return _bwrap
 
 
@@ -124,6 +130,15 @@ def _find_bwrap() -> list[str] | None:
         log.info("sandbox: bwrap does not run here (exit %d: %s)", probe.returncode, reason)
         return None
     return argv
+
+
+def _why_not() -> dict[str, str]:
+    """Why bubblewrap is not used and what would change that (for the one warning line)."""
+    if os.environ.get("COLLAB_ENV_SANDBOX") == "rlimits":
+        return {"why": "is turned off (COLLAB_ENV_SANDBOX=rlimits)", "fix": "unset it to isolate it"}
+    if shutil.which("bwrap"):
+        return {"why": "does not run here", "fix": "allow user namespaces to isolate it (docs/security.md)"}
+    return {"why": "is not installed", "fix": "install bubblewrap (apt-get install bubblewrap) to isolate it"}
 
 
 def reset() -> None:

@@ -10,7 +10,7 @@ time, file size, processes, no core dumps.
 Where bubblewrap works (:mod:`collab_env._sandbox_isolation`, probed once), the program also
 runs under ``bwrap``: a read-only root, a private ``/tmp``, the scratch directory as the only
 writable place, the host user's home hidden, private network, PID, IPC and UTS namespaces, no
-capabilities. Where it does not, a one-time warning says what is not isolated, and the run still
+capabilities. Where it does not, one log line per process says what is not isolated, and the run still
 gets a private network namespace when the host is root. :func:`isolation` says which applies.
 
 A small supervisor (:mod:`collab_env._sandbox_supervisor`) starts the program, enforces the

@@ -7,6 +7,7 @@ time limit (a second or more each) are marked ``slow``; ``.ci/run`` runs them.
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import pytest
@@ -42,27 +43,53 @@ def fallback(monkeypatch):
     _sandbox_isolation.reset()
 
 
-def test_without_bubblewrap_a_single_warning_names_what_is_not_isolated(fallback):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+def _fallback_lines(caplog) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == _sandbox_isolation.__name__ and r.levelno == logging.WARNING
+    ]
+
+
+def test_without_bubblewrap_a_single_line_names_what_is_not_isolated(fallback, caplog):
+    """One short log line per process (no warnings.warn with a source line), saying what to do."""
+    caplog.set_level(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no Python warning at all
         assert run_python("print(1)").isolation == "rlimits"
         run_python("print(2)")
-    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert len(messages) == 1 and "network" in messages[0] and "outside its scratch directory" in messages[0]
+    (line,) = _fallback_lines(caplog)
+    assert "\n" not in line and len(line) < 250, line
+    assert "network" in line and "this user's files" in line and "COLLAB_ENV_SANDBOX=rlimits" in line
 
 
-def test_a_bwrap_that_cannot_run_falls_back(monkeypatch, tmp_path):
+def test_the_line_names_what_to_install_when_bubblewrap_is_missing(monkeypatch, caplog):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("COLLAB_ENV_SANDBOX", raising=False)
+    caplog.set_level(logging.WARNING)
+    _sandbox_isolation.reset()
+    try:
+        assert isolation() == "rlimits"
+    finally:
+        _sandbox_isolation.reset()
+    (line,) = _fallback_lines(caplog)
+    assert "apt-get install bubblewrap" in line, line
+
+
+def test_a_bwrap_that_cannot_run_falls_back(monkeypatch, tmp_path, caplog):
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    caplog.set_level(logging.WARNING)
     _sandbox_isolation.reset()
     try:
-        with pytest.warns(RuntimeWarning, match="bubblewrap"):
-            assert isolation() == "rlimits"
+        assert isolation() == "rlimits"
         assert run_python("print(6 * 7)").stdout == "42\n"
     finally:
         _sandbox_isolation.reset()
+    (line,) = _fallback_lines(caplog)
+    assert "does not run here" in line, line
 
 
 @pytest.mark.parametrize(
