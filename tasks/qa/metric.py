@@ -25,6 +25,7 @@ or jailed") is no hedge.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from itertools import pairwise
 
@@ -37,13 +38,21 @@ F1_THRESHOLD = 0.8
 #: A reply may add this many content words to the gold answer and still be read as stating it.
 MAX_EXTRA_WORDS = 15
 #: How people avoid committing to one answer.
+#: A phrase the gold answer itself holds ("the Unknown Soldier") is no hedge; "either ... or" is
+#: read by :func:`_either_or`, in linear time.
 _HEDGE = re.compile(
     r"\b(?:depends|depending|not sure|unsure|unclear|can't tell|cannot tell|hard to say|"
     r"if you mean|whereas|on the other hand|yes and no|don't know|do not know|no idea|unknown|"
-    r"either\b[^.?!]*\bor|or (?:maybe|perhaps|possibly|probably)|or (?:it|that|she|he|they) (?:could|might|may))\b",
+    r"or (?:maybe|perhaps|possibly|probably)|or (?:it|that|she|he|they) (?:could|might|may))\b",
     re.I,
 )
+_EITHER = re.compile(r"\beither\b", re.I)
+_SENTENCE_END = re.compile(r"[.?!]")
 _OR = re.compile(r"\bor\b", re.I)
+#: The words on each side of an "or" that are read as its sides (a longer clause part is cut to
+#: the words nearest the "or"), so that reading a reply stays linear in its length.
+_SIDE_WORDS = 40
+_WORD_SPAN = re.compile(r"\S+")
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
 _YES = frozenset({"yes", "yeah", "yep", "yup", "correct", "indeed", "sure", "right", "absolutely", "definitely",
                   "certainly", "surely", "true", "affirmative", "exactly", "totally"})  # fmt: skip
@@ -83,7 +92,7 @@ _MIN_BASE = 5
 _CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
 #: A person's name as a gold answer: capitalised words only ("Matthew Moon", "Fray.").
 _NAME = re.compile(r"(?:[A-Z][\w'\-]*\.?\s*)+")
-_QUESTION = re.compile(r"^\s*(?:my\s+)?question\s*:\s*(?P<q>.+?)\s*$", re.I | re.M)
+_QUESTION = re.compile(r"^[^\S\n]*+(?:my\s++)?question\s*+:\s*+(?P<q>.*\S)[^\S\n]*$", re.I | re.M)
 
 
 def hedges(reply: str, golds: Iterable[str] = ()) -> bool:
@@ -94,32 +103,62 @@ def hedges(reply: str, golds: Iterable[str] = ()) -> bool:
     >>> hedges("Monday or Thursday.", ["Thursday"]), hedges("On Thursday, to buy gloves or tools.", ["Thursday"])
     (True, False)
     """
-    text = reply.replace("\u2019", "'")
-    return bool(_HEDGE.search(text)) or _offers_alternatives(text, list(golds))
+    text, golds = reply.replace("\u2019", "'"), list(golds)
+    theirs = " ".join(golds).lower()
+    return (
+        any(m[0].lower() not in theirs for m in _HEDGE.finditer(text))
+        or _either_or(text)
+        or _offers_alternatives(text, golds)
+    )
+
+
+def _either_or(text: str) -> bool:
+    """Whether a sentence of ``text`` has an "either" with an "or" after it ("either X or Y")."""
+    for part in _SENTENCE_END.split(text):
+        either = _EITHER.search(part)
+        if either and _OR.search(part, either.end()):
+            return True
+    return False
 
 
 def _offers_alternatives(text: str, golds: list[str]) -> bool:
     """Whether a sentence joins a gold answer and another of its kind with "or".
 
-    The two sides are the clause parts next to the "or"; one must state a gold answer (all its
-    content words) and the other hold an answer of the same kind; an "or" after a negation
-    ("cannot be executed or jailed") joins nothing to choose from. Without golds, any "or"
-    between two content words of the first sentence counts.
+    The two sides are the clause parts next to the "or" (at most :data:`_SIDE_WORDS` words each);
+    one must state a gold answer (all its content words) and the other hold an answer of the
+    same kind; an "or" after a negation ("cannot be executed or jailed") joins nothing to choose
+    from. Without golds, any "or" between two content words of the first sentence counts.
     """
     parts = sentences(text)
-    for sentence in parts if golds else parts[:1]:
-        for match in _OR.finditer(sentence):
-            head = CLAUSE.split(sentence[: match.start()])
-            before, after = head[-1], CLAUSE.split(sentence[match.end() :], 1)[0]
-            if any(w in _NEGATION for w in normalize_answer(" ".join(head)).split()):
-                continue
-            if not golds and content(before) and content(after):
-                return True
-            if any(
-                _mentions(one, golds) and _alternative(other, golds)
-                for one, other in ((before, after), (after, before))
-            ):
-                return True
+    return any(_joins_alternatives(sentence, golds) for sentence in (parts if golds else parts[:1]))
+
+
+def _joins_alternatives(sentence: str, golds: list[str]) -> bool:
+    """:func:`_offers_alternatives` for one sentence, each "or" read in time bounded by its sides."""
+    cuts = [m.start() for m in CLAUSE.finditer(sentence)]
+    spans = [m.span() for m in _WORD_SPAN.finditer(sentence)]
+    starts, ends = [a for a, _ in spans], [b for _, b in spans]
+    read = 0
+    for match in _OR.finditer(sentence):
+        start, end = match.span()
+        said = normalize_answer(" ".join(CLAUSE.split(sentence[read:start]))).split()
+        if any(w in _NEGATION for w in said):
+            return False  # every later "or" follows the negation too
+        read = start
+        i, j = bisect_left(cuts, start), bisect_left(cuts, end)
+        words_before, words_after = bisect_left(starts, start), bisect_right(ends, end)
+        low = max(cuts[i - 1] + 1 if i else 0, starts[max(0, words_before - _SIDE_WORDS)])
+        high = min(
+            cuts[j] if j < len(cuts) else len(sentence), ends[min(len(ends), words_after + _SIDE_WORDS) - 1]
+        )
+        before, after = sentence[low:start], sentence[end:high]
+        if not golds and content(before) and content(after):
+            return True
+        if any(
+            _mentions(one, golds) and _alternative(other, golds)
+            for one, other in ((before, after), (after, before))
+        ):
+            return True
     return False
 
 

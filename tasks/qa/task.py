@@ -15,7 +15,8 @@ from .drafter import QADrafter
 from .generator import make_instance
 from .metric import is_correct, question_of
 
-_ANSWER = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*(?P<a>.+)", re.I | re.M)
+#: Anchored at a line's start with its spaces only, so that a scan never re-reads blank lines.
+_ANSWER = re.compile(r"^[^\S\n]*+(?:final\s++)?answer\s*+[:\-]\s*(?P<a>.+)", re.I | re.M)
 #: A courtesy before the answer ("Sure! On Monday."): a whole word closed by punctuation, so that
 #: an answer that starts with the same letters or word ("Greater Moravia.", "Great Britain.") stays.
 _PREFACE = re.compile(r"^(?:sure|ok(?:ay)?|of course|certainly|great)\s*[!,.:;]+\s*", re.I)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from collab_env.tasks.qa import QATask
-from collab_env.tasks.qa.metric import is_correct, normalize_answer, question_of, token_f1
+from collab_env.tasks.qa.metric import hedges, is_correct, normalize_answer, question_of, token_f1
 from collab_env.tasks.qa.types import QAReference
 
 QA_CASES = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "qa_grading_cases.jsonl"
@@ -407,3 +407,15 @@ def test_to_a_who_question_a_reply_naming_the_golds_full_name_names_it(reply, qu
 )
 def test_a_gold_that_opens_with_yes_or_no_has_that_side(reply, correct):
     assert is_correct(reply, ["No, he gained those titles in 2011."]) is correct
+
+
+def test_a_hedge_word_that_the_gold_answer_holds_is_no_hedge():
+    # "unknown" in "The Unknown Soldier." names the answer; "It's unknown." still commits to nothing.
+    assert is_correct("The Unknown Soldier.", ["the Unknown Soldier"])
+    assert not is_correct("It's unknown.", ["the Unknown Soldier"])
+    assert not is_correct("Unknown.", ["the harbour"])
+
+
+def test_either_or_is_a_hedge_in_its_sentence_only():
+    assert hedges("She went either on Monday or on Thursday.")
+    assert not hedges("Either way, she left. Monday or not, the shop was shut.")
