@@ -276,7 +276,7 @@ _LEAD = re.compile(
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _NUMERIC_VALUE = re.compile(r"(at (most|least) )?\$?\d[\d.,]*%?( \w+)?", re.I)
-_AMOUNT = re.compile(r"(?<=\$)\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?(?=\s?%)")
+_AMOUNT = re.compile(r"(?<=\$)\d+(?:[.,]\d+)?|(?<!\d)\d++(?:[.,]\d++)?+(?=\s?%)")  # a run read once
 _RESULT = re.compile(r"=\s*\$?(\d[\d.,]*)")
 _IDENTIFIER = re.compile(r"`(\w+)`|\b([a-z]+(?:_[a-z0-9]+)+)\b")
 _DATE_WORDS = (

@@ -23,7 +23,7 @@ VOICE = re.compile(
     r"|here (is|are) your\b|\bi (can|could|will|'ll) help you\b|here(?:'s| is) (an example of )?how you can"
     r"|\bi (can(no|')t|am unable to) assist\b|so (that )?i can (better )?(assist|help) you"
     r"|\bi (don'?t|do not) have enough information to (answer|help|assist|complete|fulfil)"
-    r"|^\s*\**(assistant|ai)\**\s*:"
+    r"|^[^\S\n]*+\**(assistant|ai)\**\s*:"
     r"|\bi(?:'ll| will| am going to|'m going to) (now )?(write|draft|implement|code|calculate|compute|solve|create)"
     r" (the|this|that|your|it|a|an) (function|code|solution|program|script|calculation|answer|for you"
     r"|product description|description|document|draft)\b"
@@ -35,7 +35,7 @@ VOICE = re.compile(
     r" (know|have|able|assist|help|understand)"
     r"|\bi(?:'ll| will) (keep|add|ensure|make sure|include)\b"
     r"|\b(can|could) you (please )?provide (me with )?(some )?(more )?(details|information)\b"
-    r"|^\s*please provide the\b"
+    r"|^[^\S\n]*+please provide the\b"
     # Stop 34, from the drift of stop 33 (tuned_on rows): thanks for the other side's interest, a
     # deliverable "prepared for you", waiting on the other side to be ready, asking it for input,
     # and the assistant's restatement of the brief ("I see, you want to keep the capitalisation").
@@ -60,7 +60,7 @@ NARRATION = re.compile(
     r"|suggested|responded|replied|explained|gave|given|offered|wants|needs|requested|did not|didn't)\b"
     r"|\bI should (now )?(respond|reply)\b|\bI should have (asked|said|mentioned|provided|told|given|answered)\b"
     r"|\b(as|being|playing) the user\b|\bthe user (wants|asked|needs|should|is|would)\b"
-    r"|\bmy (next )?(response|reply|message) (is|will|should)\b|^\s*\**user\**\s*:"
+    r"|\bmy (next )?(response|reply|message) (is|will|should)\b|^[^\S\n]*+\**user\**\s*:"
     r"|\b(in|from) the (conversation|chat history|transcript)\b",
     re.I | re.M,
 )
@@ -75,10 +75,12 @@ REQUEST = re.compile(
 # solver's, never the asker's (stop 34).
 BOXED = re.compile("(?:boxed|\x08oxed)\\{")
 # A worked calculation: "40 * 0.9 = 36". Users state numbers; they do not compute the answer.
-EQUATION = re.compile(r"\d[\d.,]*\s*[-+*/×x÷]\s*\$?\d[\d.,]*%?\s*=\s*\$?-?\d", re.I)
+# A number is read from its first character on, whole (possessive), so that a long run of digits
+# is scanned once.
+EQUATION = re.compile(r"(?<![\d.,])[.,]*+\d[\d.,]*+\s*+[-+*/×x÷]\s*+\$?\d[\d.,]*+%?\s*+=\s*+\$?-?\d", re.I)
 FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)(?:```|$)", re.S)
 # Code that defines what was asked for: a function with a body.
-DEFINITION = re.compile(r"^\s*def \w+\s*\(.*\)\s*(->[^:]*)?:|^\s*function \w+\s*\(", re.M)
+DEFINITION = re.compile(r"^[^\S\n]*+def \w++\s*+\(.*\)\s*(->[^:\n]*+)?:|^[^\S\n]*+function \w++\s*+\(", re.M)
 # A template's placeholder ("Dear [Recipient]", "[Your Name]"): what a writer of the document leaves.
 PLACEHOLDER = re.compile(
     r"\[(your |recipient|name|date|company|insert|first name|organi[sz]ation)[^\]\n]{0,30}\]", re.I
@@ -103,4 +105,4 @@ DELIVERABLE = re.compile(
 # salutation retyped.
 GREETING = re.compile(r"^\W*(hi|hello|hey|dear|greetings)\b(\W+\w+){0,3}\W*$", re.I)
 # The reply format's own placeholder written as the message ("<YOUR MESSAGE>").
-FORMAT_PLACEHOLDER = re.compile(r"\s*<[^<>\n]{1,30}>\s*")
+FORMAT_PLACEHOLDER = re.compile(r"\s*+<[^<>\n]{1,30}>\s*")
