@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 IGNORED_COST = 3.0
 #: The counts R_eng is computed from (``engagement_details``, beside ``solution_proposed``).
 COUNTS = ("answered", "unanswered", "generic", "excess", "repeated", "missed", "ignored")
-#: Distinct message texts whose reading is kept (a pure function of the text, shared safely).
-CACHED_TEXTS = 4096
+#: Readings of message texts kept, and the longest text kept: a reading is a pure function of
+#: the text, shared safely by every episode, in bounded memory (about 20 MB at worst, for texts
+#: of distinct words written to fill it). They spare full reads (MR's futures) the shared prefix.
+CACHED_TEXTS, CACHED_CHARS = 128, 2_000
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CHOICE = re.compile(r"\bor\b", re.I)
@@ -99,23 +101,42 @@ def facts(text: str) -> set:
     """
     out: set = set()
     for sentence in _SENTENCE.split(text):
-        sequence = _content_sequence(sentence)
-        out |= set(sequence) | {frozenset(pair) for pair in itertools.pairwise(sequence)}
+        out |= _read_sentence(sentence)[0]
     return out
+
+
+def _read_sentence(sentence: str) -> tuple[frozenset, frozenset]:
+    """(facts, content stems) of one sentence."""
+    sequence = _content_sequence(sentence)
+    named = frozenset(sequence)
+    return named.union(map(frozenset, itertools.pairwise(sequence))), named
+
+
+def _cached(read: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``read`` with its results kept for texts up to :data:`CACHED_CHARS` characters."""
+    kept = functools.lru_cache(maxsize=CACHED_TEXTS)(read)
+
+    @functools.wraps(read)
+    def reading(text: str) -> Any:
+        return kept(text) if len(text) <= CACHED_CHARS else read(text)
+
+    return reading
 
 
 @dataclass(frozen=True)
 class _Reply:
-    """A user message, read: each sentence's facts and content stems, and the message's."""
+    """A user message, read: each sentence's facts and content stems (those that name something,
+    each once), and the message's."""
 
     sentences: tuple[tuple[frozenset, frozenset], ...]
     facts: frozenset
     named: frozenset
 
 
-@functools.lru_cache(maxsize=CACHED_TEXTS)
+@_cached
 def _read_reply(text: str) -> _Reply:
-    sentences = tuple((frozenset(facts(s)), frozenset(content_stems(s))) for s in _SENTENCE.split(text))
+    # A sentence that names nothing, or repeats an earlier one, can bring nothing new: left out.
+    sentences = tuple(dict.fromkeys(r for r in map(_read_sentence, _SENTENCE.split(text)) if r[1]))
     return _Reply(sentences, frozenset().union(*(f for f, _ in sentences)), frozenset(content_stems(text)))
 
 
@@ -131,7 +152,7 @@ class _Question:
     picks_choice: bool
 
 
-@functools.lru_cache(maxsize=CACHED_TEXTS)
+@_cached
 def _read_questions(text: str) -> tuple[_Question, ...]:
     return tuple(_read_question(q) for q in questions(text))
 
@@ -199,10 +220,12 @@ class EngagementTally:
     """
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
-    _said: set = field(default_factory=set)
-    _answers: list[frozenset] = field(default_factory=list)  # what each credited answer told
-    _asked: list[_Question] = field(default_factory=list)
-    _proposal: bool = False
+    _said: set = field(default_factory=set, init=False, repr=False)
+    _answers: list[frozenset] = field(
+        default_factory=list, init=False, repr=False
+    )  # what each credited answer told
+    _asked: list[_Question] = field(default_factory=list, init=False, repr=False)
+    _proposal: bool = field(default=False, init=False, repr=False)
 
     def read(self, message: ChatMessage, proposes: bool = False) -> None:
         """Read the next message; ``proposes``: an assistant message that proposes a solution."""

@@ -3,14 +3,16 @@
 A served env is shared (shared/DESIGN.md, "Serving"): no message a client may legally send may
 cost more than a fixed price per character. Each adversarial message is timed at 20,000
 characters (the largest message an env accepts by default) and at 2,000: a linear path costs
-about 10 times more, a backtracking or quadratic one about 100 times. Times are the best of
-several runs with the garbage collector paused, so that they measure the algorithm, not the
-machine's load; no wall-clock bound is asserted.
+about 10 times more, a backtracking or quadratic one about 100 times. Times are this thread's
+CPU time (not wall-clock time, which a loaded machine's other processes stretch), the best of
+several runs with the garbage collector paused, so that they measure the algorithm; no bound
+on the time itself is asserted.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 from collections.abc import Callable
 
@@ -23,6 +25,7 @@ from collab_env.rewards.engagement import facts, informative_sentences
 SMALL, LARGE = 2_000, 20_000
 #: Largest ratio of the times at LARGE and SMALL characters (10 for an exactly linear path).
 MAX_RATIO = 30
+_FRESH = itertools.count()  # numbers that make every timed text new
 
 #: Inputs that hit the patterns of the heuristic's text paths: sentence splits (punctuation
 #: followed by whitespace, newlines), question marks, words and their stems (apostrophes,
@@ -48,16 +51,17 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
 def _best_time(
     run: Callable[[str], object], make: Callable[[int], str], size: int, repeats: int = 5
 ) -> float:
-    """Best time of ``run`` on fresh texts of ``size`` characters (each run a new text, so no
-    cache of a text's reading answers for it)."""
+    """Best time of ``run`` on texts of ``size`` characters, each new (no cache of a text's
+    reading answers for it)."""
     best = float("inf")
-    for i in range(repeats):
-        text = f"{i}{make(size - 1)}"
+    for _ in range(repeats):
+        prefix = f"{next(_FRESH)}"
+        text = prefix + make(size - len(prefix))
         gc.disable()
         try:
-            start = time.perf_counter()
+            start = time.thread_time()
             run(text)
-            best = min(best, time.perf_counter() - start)
+            best = min(best, time.thread_time() - start)
         finally:
             gc.enable()
     return best
