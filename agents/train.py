@@ -52,13 +52,14 @@ class TrainConfig:
             defaults and 6 turns): user and judge models, endpoint, model options, data set,
             max turns, reward weights (``w_eng`` 0 leaves task metric and token cost); training
             sets its split and its reward mode (from ``reward``).
-        reward: ``"mr"``, ``"final"`` or ``"turn"`` (see the module docstring).
+        reward: mr (each turn paid its multiturn-aware reward over ``window`` simulated turns),
+            final (R* once, at the end) or turn (R*'s change each turn).
         window: MR's simulated assistant turns (``reward="mr"`` only; 0 is myopic).
         samples: MR's simulated futures per turn.
         timesteps: PPO environment steps (assistant turns) in all.
         seed: Seed of PPO, the envs and the futures.
-        gamma: Discount; ``None`` picks 0 for ``mr`` (each turn optimised on its own reward, as
-            the paper does) and 0.99 otherwise.
+        gamma: Discount (default: 0 with mr, each turn optimised on its own reward as the paper
+            does; 0.99 with final and turn).
         acts: Dialogue acts; ``"compact"`` (propose, ask_missing, ask_open), ``"full"`` (also
             ``ask:<kind>`` per facet kind) or an explicit list.
         n_envs: Envs stepped together (in this process: MR's futures call the policy).
@@ -75,7 +76,7 @@ class TrainConfig:
             "omit": ("split", "reward_mode"),
         },
     )
-    reward: str = "mr"
+    reward: str = field(default="mr", metadata={"choices": REWARDS})
     window: int = 1
     samples: int = 2
     timesteps: int = 4096

@@ -235,7 +235,10 @@ def _with_default(help_text: str, default: Any) -> str:
     """The help with its default, unless the help already says it or there is nothing to say."""
     if "default" in help_text or default in (None, (), [], ""):
         return help_text
-    shown = ",".join(map(str, default)) if isinstance(default, list | tuple) else default
+    if isinstance(default, bool):  # a user reads on/off, not Python's True/False
+        shown = "on" if default else "off"
+    else:
+        shown = ",".join(map(str, default)) if isinstance(default, list | tuple) else default
     return f"{help_text} (default: {shown})"
 
 

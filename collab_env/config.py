@@ -155,8 +155,8 @@ class EnvConfig:
     Attributes:
         env_id: Environment id (see `collab-env list`).
         split: Task split: train (unlimited instances) or test (the fixed split).
-        dataset: A public data set instead of the built-in instances, NAME:PATH (e.g.
-            math:data/MATH/test).
+        dataset: A public data set instead of the built-in instances, NAME:PATH with NAME one of
+            math, bigcodebench, abgcoqa, medium, simarena (e.g. math:data/MATH/test).
         max_turns: Assistant turns before truncation.
         user_model: Model that plays the user (default: scripted).
         judge_model: Model that scores engagement, or 'heuristic' (default: the heuristic with the

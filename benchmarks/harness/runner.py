@@ -76,7 +76,9 @@ class BenchConfig:
 
     Attributes:
         envs: Environment ids.
-        agents: Agent specs (see :mod:`collab_env.agents.specs`).
+        agents: Agent specs, comma-separated: passive, clarify, a model (openai:MODEL@BASE_URL,
+            hf:PATH, with #proactive for the proactive prompt) or module:function (a function
+            messages -> str in the working folder or an installed module).
         episodes: Episodes per (env, agent); episode k plays seed ``seed + k``: on the test split,
             instance ``seed + k`` modulo the split's size.
         seed: Seed of the first episode.
@@ -87,16 +89,17 @@ class BenchConfig:
         workers: Episodes in flight at once (default: the number of cores).
         resume: Keep the episodes already in ``out/episodes.jsonl`` and run only the rest.
         retry_lost: With ``resume``, run again the episodes recorded as lost.
-        executor: ``"threads"``, ``"processes"`` or ``"ray"`` (episodes as Ray tasks).
-        ray_address: Ray cluster address (``None``: the running cluster or a local one).
+        executor: threads (one process), processes (one per core) or ray (episodes as Ray tasks;
+            extra [ray]).
+        ray_address: Ray cluster address (default: the running cluster, else a local one).
         datasets: Public data sets as ``NAME:PATH`` specs; each replaces the built-in instances
-            of the env of its family (see :mod:`collab_env.tasks.datasets`); a data set for an
-            env that is not in ``envs`` is an error.
+            of the env of its family; NAME is math, bigcodebench, abgcoqa, medium or simarena
+            (docs/datasets.md); a data set for an env that is not in ``envs`` is an error.
         compare: Report relative changes of every agent against this agent spec (the report
             only: it is kept by a resume, and may be changed by one).
-        repeats: Plays of each episode's instance, each with its own user seed (repeat r plays
-            seed ``seed + k + r * REPEAT_STRIDE`` on the same instance; repeat 0 is the episode
-            as without repeats); the summary then reports pass^k and the spread across repeats.
+        repeats: Plays of each episode's instance, each with its own user seed (repeat 0 is the
+            episode as without repeats; the others reseed the user, 1,000,003 seeds apart, on the
+            same instance); the summary then reports pass^k and the spread across repeats.
             On the unlimited train split, repeats pin the instance: train instance ``seed + k``.
         reveal: Conditions each episode is played in: ``default`` (as the task asks it) and
             ``all`` (fully specified: the opening states every facet, the control); with both,

@@ -60,7 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``collab-env`` parser with every command's subparser."""
     from collab_env import __version__
 
-    parser = argparse.ArgumentParser(prog="collab-env", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="collab-env",
+        description=(
+            "Gymnasium environments in which an assistant collaborates with a simulated user: "
+            "play, benchmark, train and serve them. Every command runs offline by default."
+        ),
+        epilog=(
+            "examples:\n"
+            "  collab-env bench\n"
+            "      both scripted agents on the four envs: the table, results files, plots\n"
+            "  collab-env episode CollabDoc-v0 --agent clarify --seed 0\n"
+            "      one episode's transcript and R* with its parts\n"
+            "  collab-env COMMAND --help\n"
+            "      a command's options, with an example"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"collab-env {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:

@@ -35,7 +35,7 @@ from collab_env.benchmarks.harness.summary import (
     summarise,
     write_results,
 )
-from collab_env.cli.options import add_config_options, build_config, config_kwargs, merge_configs
+from collab_env.cli.options import add_config_options, build_config, config_kwargs, examples, merge_configs
 from collab_env.errors import ConfigError
 
 #: BenchConfig fields that describe this invocation, not the run (never read from a log header).
@@ -103,7 +103,17 @@ def comparison(
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``bench`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("bench", help="benchmark agents on the envs: table, results files, plots, episode log")
+    p = sub.add_parser(
+        "bench",
+        help="benchmark agents on the envs: table, results files, plots, episode log",
+        **examples(
+            ("collab-env bench", "both scripted agents, 50 test episodes on each of the four envs"),
+            (
+                "collab-env bench --envs CollabMath-v0 --agents clarify,my_agents:polite --episodes 20",
+                "your function polite(messages) -> str in ./my_agents.py against clarify, on Math",
+            ),
+        ),
+    )
     run_fields = {f.name for f in fields(BenchConfig)} - {"env"}
     add_config_options(p, BenchConfig, skip=run_fields)  # the environment's options first, in their group
     group = p.add_argument_group("the run")

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from collab_env.cli.options import add_config_options, add_env_options, config_kwargs, env_config
+from collab_env.cli.options import add_config_options, add_env_options, config_kwargs, env_config, examples
 from collab_env.cli.render import print_reward, print_transcript
 
 #: What ``episode`` and ``play`` evaluate on unless told otherwise: the fixed test split.
@@ -56,7 +56,16 @@ def episode_env_config(args: argparse.Namespace) -> Any:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``episode`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("episode", help="run one episode with an agent and show it")
+    p = sub.add_parser(
+        "episode",
+        help="run one episode with an agent and show it",
+        **examples(
+            (
+                "collab-env episode CollabCode-v0 --agent clarify --seed 3",
+                "the transcript of test instance 3, then R* and what each part of it counts",
+            )
+        ),
+    )
     add_env_argument(p)
     add_config_options(p, EpisodeOptions, defaults={})
     return p

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.markup import escape
 
-from collab_env.cli.options import add_config_options, config_kwargs
+from collab_env.cli.options import add_config_options, config_kwargs, examples
 
 
 @dataclass
@@ -20,7 +20,7 @@ class FinetuneOptions:
         data: The `collab-env synth` output directory.
         out: Where checkpoints and the trained model go.
         max_steps: Optimizer steps (-1: one epoch).
-        learning_rate: Learning rate (None: TRL's).
+        learning_rate: Learning rate (default: TRL's trainer's own, 2e-5 for SFT, 1e-6 for DPO).
         batch_size: Per-device batch size.
         report_to: Where training logs go: tensorboard (in OUT/runs), wandb, or none.
         save_steps: A checkpoint every this many steps (in OUT/checkpoint-N, the last two kept).
@@ -38,7 +38,16 @@ class FinetuneOptions:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``finetune`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("finetune", help="fine-tune a local checkpoint on synth data with TRL (sft or dpo)")
+    p = sub.add_parser(
+        "finetune",
+        help="fine-tune a local checkpoint on synth data with TRL (sft or dpo; extra [train])",
+        **examples(
+            (
+                "collab-env finetune dpo --model models/qwen2.5-0.5b --data data/math --out runs/dpo",
+                "DPO on the MR preference pairs that `collab-env synth --out data/math` wrote",
+            )
+        ),
+    )
     p.add_argument("method", choices=("sft", "dpo"), help="sft: best-path turns; dpo: MR preference pairs")
     add_config_options(p, FinetuneOptions, defaults={"report_to": "tensorboard where installed, else none"})
     return p

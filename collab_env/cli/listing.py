@@ -7,10 +7,16 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from collab_env.cli.options import examples
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``list`` on the ``collab-env`` subparsers."""
-    return sub.add_parser("list", help="list the registered environment ids")
+    return sub.add_parser(
+        "list",
+        help="list the registered environment ids",
+        **examples(("collab-env list", "each env id with its task family, metric and facet kinds")),
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

@@ -38,6 +38,21 @@ def add_env_options(
     return add_config_options(group, EnvConfig, skip=skip, defaults=defaults)
 
 
+def examples(*pairs: tuple[str, str]) -> dict[str, Any]:
+    """Keyword arguments of ``add_parser`` that end a command's help with worked examples.
+
+    Args:
+        *pairs: ``(command line, what it does)``, each shown as typed, its effect below it.
+
+    Returns:
+        ``epilog`` and a formatter that keeps the examples' lines as written.
+    """
+    lines = ["example:" if len(pairs) == 1 else "examples:"]
+    for command, what in pairs:
+        lines += [f"  {command}", f"      {what}"]
+    return {"epilog": "\n".join(lines), "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
 def env_config(args: argparse.Namespace, defaults: dict[str, Any] | None = None, **fixed: Any) -> Any:
     """The :class:`~collab_env.config.EnvConfig` of a command's options.
 
@@ -62,6 +77,7 @@ __all__ = [
     "build_config",
     "config_kwargs",
     "env_config",
+    "examples",
     "flag",
     "merge_configs",
 ]

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from collab_env.cli.episode import add_env_argument, episode_env_config
-from collab_env.cli.options import add_config_options, config_kwargs
+from collab_env.cli.options import add_config_options, config_kwargs, examples
 from collab_env.cli.render import print_reward, print_transcript
 
 
@@ -29,7 +29,11 @@ class PlayOptions:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``play`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("play", help="type the assistant's turns yourself")
+    p = sub.add_parser(
+        "play",
+        help="type the assistant's turns yourself",
+        **examples(("collab-env play CollabMath-v0 --seed 1", "you are the assistant; /quit ends the chat")),
+    )
     add_env_argument(p)
     add_config_options(p, PlayOptions)
     return p

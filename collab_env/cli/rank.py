@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from collab_env.cli.options import add_config_options, config_kwargs
+from collab_env.cli.options import add_config_options, config_kwargs, examples
 from collab_env.cli.synth import add_ranking_options, ranking_config
 
 #: What ``rank`` plays unless told otherwise: one episode of the fixed test split.
@@ -31,7 +31,16 @@ class RankRun:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``rank`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("rank", help="sample K responses per turn from an agent and rank them by MR")
+    p = sub.add_parser(
+        "rank",
+        help="sample K responses per turn from an agent and rank them by MR",
+        **examples(
+            (
+                "collab-env rank --env CollabMath-v0 --agent openai:qwen2.5-7b-instruct@http://localhost:8000/v1",
+                "4 sampled replies per turn of one episode, each scored by the mean R* of 2 simulated futures",
+            )
+        ),
+    )
     add_ranking_options(p, skip=("min_gap",), defaults=RANK_DEFAULTS)
     add_config_options(p, RankRun)
     return p

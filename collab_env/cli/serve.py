@@ -10,14 +10,23 @@ from typing import Any
 
 from rich.console import Console
 
-from collab_env.cli.options import add_config_options, add_env_options, config_kwargs, env_config
+from collab_env.cli.options import add_config_options, add_env_options, config_kwargs, env_config, examples
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``serve`` on the ``collab-env`` subparsers."""
     from collab_env.serve.app import ServeOptions
 
-    p = sub.add_parser("serve", help="serve an env to many sessions over OpenEnv's or NeMo Gym's contract")
+    p = sub.add_parser(
+        "serve",
+        help="serve an env to many sessions over OpenEnv's or NeMo Gym's contract (extra [serve])",
+        **examples(
+            (
+                "collab-env serve CollabDoc-v0 --port 8000",
+                "OpenEnv's WebSocket sessions at ws://127.0.0.1:8000/ws until Ctrl-C",
+            )
+        ),
+    )
     p.add_argument("env_arg", nargs="?", metavar="ENV", help="environment id; the same as --env")
     add_env_options(p)
     add_config_options(p, ServeOptions, defaults={})

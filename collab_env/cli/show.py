@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from collab_env.cli.bench import CompareOptions, check_comparable, comparison
-from collab_env.cli.options import add_config_options, config_kwargs
+from collab_env.cli.options import add_config_options, config_kwargs, examples
 from collab_env.cli.render import show_episode
 from collab_env.errors import ConfigError
 
@@ -31,7 +31,20 @@ class ShowOptions:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``show`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("show", help="render one episode of a benchmark log, or write the run's HTML report")
+    p = sub.add_parser(
+        "show",
+        help="render one episode of a benchmark log, or write the run's HTML report",
+        **examples(
+            (
+                "collab-env show runs/first --episode 3",
+                "episode 3 of every env and agent in the run, with R*'s parts",
+            ),
+            (
+                "collab-env show runs/first --html",
+                "write runs/first/report.html, one file to open in a browser",
+            ),
+        ),
+    )
     p.add_argument("log", help="episodes.jsonl of a run (or its directory)")
     add_config_options(p, ShowOptions)
     add_config_options(p, CompareOptions)

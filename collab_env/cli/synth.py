@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from collab_env.cli.options import add_config_options, build_config, config_kwargs, merge_configs
+from collab_env.cli.options import add_config_options, build_config, config_kwargs, examples, merge_configs
 
 
 @dataclass
@@ -62,7 +62,16 @@ def ranking_config(args: argparse.Namespace, defaults: dict[str, Any] | None = N
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``synth`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("synth", help="write SFT and DPO data ranked by MR (TRL formats), with an audit trail")
+    p = sub.add_parser(
+        "synth",
+        help="write SFT and DPO data ranked by MR (TRL formats), with an audit trail",
+        **examples(
+            (
+                "collab-env synth --env CollabMath-v0 --agent hf:models/qwen2.5-0.5b --episodes 100 --out data/math",
+                "100 train episodes of a local checkpoint, its replies ranked by MR into data/math/",
+            )
+        ),
+    )
     add_ranking_options(p)
     add_config_options(p, SynthRun)
     return p

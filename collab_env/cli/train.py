@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from collab_env.cli.options import add_config_options, build_config, config_kwargs
+from collab_env.cli.options import add_config_options, build_config, config_kwargs, examples
 from collab_env.errors import ConfigError
 
 
@@ -42,7 +42,16 @@ def _train_config_class() -> type:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``train`` on the ``collab-env`` subparsers."""
-    p = sub.add_parser("train", help="train a conversation strategy with SB3 PPO, then evaluate it")
+    p = sub.add_parser(
+        "train",
+        help="train a conversation strategy with SB3 PPO, then evaluate it (extra [train])",
+        **examples(
+            (
+                "collab-env train --env CollabDoc-v0 --reward mr --window 2 --w-eng 1",
+                "4,096 PPO steps paid by MR over 2 simulated turns, then 50 test episodes",
+            )
+        ),
+    )
     add_config_options(p, _train_config_class())
     add_config_options(p, TrainRun)
     return p
