@@ -93,7 +93,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return 0
     console.rule(f"{config.env_id} · {result.task_id} · agent {escape(options.agent)} · seed {options.seed}")
     print_transcript(console, result.messages)
-    print_reward(console, result.reward, result)
+    details = result.infos[-1].get("task_metric_details") if result.infos else None
+    print_reward(console, result.reward, result, metric=env.unwrapped.task.metric_name, details=details)
     return 0
 
 

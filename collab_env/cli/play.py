@@ -62,7 +62,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
             console.print(f"[bold red]the user simulator failed:[/] {escape(str(info['error']))}")
             return 1
         print_transcript(console, obs[-1:])
-        print_reward(console, info["reward"], reward=reward)
+        print_reward(
+            console, info["reward"], reward=reward, metric=env.unwrapped.task.metric_name,
+            details=info.get("task_metric_details"),
+        )  # fmt: skip
         if terminated or truncated:
             console.rule("the user ended the chat" if terminated else "turn limit reached")
             return 0
