@@ -221,9 +221,8 @@ class EngagementTally:
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     _said: set = field(default_factory=set, init=False, repr=False)
-    _answers: list[frozenset] = field(
-        default_factory=list, init=False, repr=False
-    )  # what each credited answer told
+    #: What each credited answer told (its credit is withdrawn if the user must say it again).
+    _answers: list[frozenset] = field(default_factory=list, init=False, repr=False)
     _asked: list[_Question] = field(default_factory=list, init=False, repr=False)
     _proposal: bool = field(default=False, init=False, repr=False)
 
