@@ -170,8 +170,13 @@ def read_log(path: str | Path) -> tuple[dict[str, Any], list[EpisodeRecord]]:
     if not lines or lines[0].get("type") != "header":
         raise ConfigError(f"{path} is not a collab-env benchmark log (no header line)")
     records: dict[Key, EpisodeRecord] = {}
-    for record in lines[1:]:
+    for number, record in enumerate(lines[1:], start=2):
         if record.get("type") == "episode":
+            missing = [k for k in ("env_id", "agent", "episode") if k not in record]
+            if missing:
+                raise ConfigError(
+                    f"{path}, record {number}: an episode record without {', '.join(missing)}: corrupt"
+                )
             records[key(record)] = record
     return lines[0], list(records.values())
 
