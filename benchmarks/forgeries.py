@@ -121,6 +121,17 @@ class _Error(Exception):
 def ENTRY_POINT(*args, **kwargs):
     raise _Error()
 """,
+    # a result equal to anything: assertEqual(result, expected) asks it, and it says yes
+    "always_equal": """
+class _Equal:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = object.__hash__
+def ENTRY_POINT(*args, **kwargs):
+    return _Equal()
+""",
 }
 
 

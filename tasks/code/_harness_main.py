@@ -137,6 +137,7 @@ def _unittest_tests(config, clock):
     """A ``unittest`` class ``TestCases``, run on a unittest loaded before the solution."""
     private, failed = _private_world(config["preload"]), []
     case = private["unittest.case"]
+    _distrust_equality(case.TestCase)
     _record_failures(case.TestCase, failed)
     swallowers = (case._AssertRaisesContext, case._AssertWarnsContext, private["contextlib"].suppress)
     test_builtins = dict(_CLEAN)
@@ -205,6 +206,57 @@ def _record_failures(test_case, failed):
     for attr, method in list(vars(test_case).items()):
         if (attr.startswith("assert") or attr == "fail") and callable(method):
             setattr(test_case, attr, recording(method))
+
+
+#: The assertions that ask a value whether it equals another (``in`` asks its items).
+_EQUALITY = ("assertEqual", "assertNotEqual", "assertListEqual", "assertTupleEqual", "assertDictEqual",
+             "assertSetEqual", "assertSequenceEqual", "assertCountEqual", "assertMultiLineEqual",
+             "assertAlmostEqual", "assertNotAlmostEqual", "assertIn", "assertNotIn")  # fmt: skip
+_FunctionType, _WALKED = type(lambda: 0), (list, tuple, set, frozenset)
+
+
+def _distrust_equality(test_case):
+    """Make the equality assertions of ``test_case`` fail on a value whose ``==`` the solution
+    wrote (an object that says it equals anything): they compare only values whose classes' equality
+    comes from a module's code, walking lists, tuples, sets and dicts."""
+
+    def checked(method):
+        def check(self, first, second, *args, **kwargs):
+            for value in (first, second):
+                why = _forged_equality(value)
+                if why:
+                    raise self.failureException("the solution's own equality: " + why)
+            return method(self, first, second, *args, **kwargs)
+
+        return check
+
+    for attr in _EQUALITY:
+        setattr(test_case, attr, checked(getattr(test_case, attr)))
+
+
+def _forged_equality(value, limit=100_000):
+    """Why ``value`` (or an item in it) compares by equality a module did not define, else ``""``."""
+    stack, modules = [value], None
+    while stack and limit:
+        item, limit = stack.pop(), limit - 1
+        kind = type(item)
+        if isinstance(item, dict):
+            stack.extend(dict.keys(item))
+            stack.extend(dict.values(item))
+        elif isinstance(item, _WALKED):
+            stack.extend(list(tuple.__iter__(item) if isinstance(item, tuple) else iter(item)))
+        for cls in kind.__mro__:
+            for name in ("__eq__", "__ne__"):
+                method = vars(cls).get(name)
+                if method is None or getattr(method, "__objclass__", None) is cls:
+                    continue  # none here, or the class's own built-in comparison
+                if type(method) is _FunctionType:
+                    modules = modules or {id(vars(m)) for n, m in list(_modules.items()) if n != "solution"
+                                          and getattr(getattr(m, "__spec__", None), "origin", None)}  # fmt: skip
+                    if id(method.__globals__) in modules:
+                        continue
+                return kind.__qualname__ + "." + name
+    return ""
 
 
 def _guard(failed, swallowers):
