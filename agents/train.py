@@ -54,7 +54,8 @@ class TrainConfig:
             sets its split and its reward mode (from ``reward``).
         reward: mr (each turn paid its multiturn-aware reward over ``window`` simulated turns),
             final (R* once, at the end) or turn (R*'s change each turn).
-        window: MR's simulated assistant turns (``reward="mr"`` only; 0 is myopic).
+        window: MR's simulated assistant turns (``reward="mr"`` only; 0 is myopic; 2 is the
+            README's and the ablation's setting).
         samples: MR's simulated futures per turn.
         timesteps: PPO environment steps (assistant turns) in all.
         seed: Seed of PPO, the envs and the futures.
@@ -77,7 +78,7 @@ class TrainConfig:
         },
     )
     reward: str = field(default="mr", metadata={"choices": REWARDS})
-    window: int = 1
+    window: int = 2
     samples: int = 2
     timesteps: int = 4096
     seed: int = 0
@@ -337,7 +338,20 @@ def evaluate(model: Any, config: TrainConfig, episodes: int | None = None) -> di
     """
     episodes = config.eval_episodes if episodes is None else episodes
     env = make_train_env(replace(config, reward="final"), split="test")
-    agent = PolicyAgent.for_env(model, env, deterministic=True)
+    return evaluate_agent(PolicyAgent.for_env(model, env, deterministic=True), env, episodes)
+
+
+def evaluate_agent(agent: Any, env: gym.Env, episodes: int) -> dict[str, float]:
+    """:func:`evaluate`'s means for any agent (a scripted baseline beside the policy).
+
+    Args:
+        agent: A ``messages -> str`` agent for ``env``'s task family.
+        env: A test-split env (wrapped or not); episode ``i`` plays test instance ``i``, seed ``i``.
+        episodes: Episodes to play.
+
+    Returns:
+        The means of task metric, R*, engagement, assistant tokens, questions and turns.
+    """
     base = env.unwrapped
     rows = []
     for i in range(episodes):

@@ -9,6 +9,8 @@ by default.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -56,7 +58,7 @@ def test_the_ask_rate_falls_with_the_myopic_reward_and_stays_with_mr(myopic_and_
     assert ask_rate(mr.curve[-quarter:]) > ask_rate(myopic.curve[-quarter:]) + 0.5
 
 
-def test_train_command_writes_model_curve_evaluation_and_logs(tmp_path):
+def test_train_command_writes_model_curve_evaluation_and_logs(tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["train", "--env", "CollabQA-v0", "--reward", "final", "--timesteps", "256", "--n-envs", "2",
             "--eval-episodes", "3", "--out", str(out)]  # fmt: skip
@@ -77,6 +79,9 @@ def test_train_command_writes_model_curve_evaluation_and_logs(tmp_path):
         "turns",
     }
     assert json.loads((out / "config.json").read_text())["reward"] == "final"
+    shown = capsys.readouterr().out
+    assert "policy" in shown and "passive (scripted)" in shown and "clarify (scripted)" in shown
+    assert "smoke run" in shown  # 256 steps: the table says it means little
     assert main(argv) == 2  # refuses to overwrite a trained model
 
 
@@ -100,3 +105,11 @@ def test_tensorboard_gets_what_rl_users_read(tmp_path):
     wanted = {"rollout/ep_rew_mean", "rollout/task_metric", "rollout/r_star", "rollout/engagement",
               "rollout/assistant_tokens", "rollout/questions", "train/loss"}  # fmt: skip
     assert wanted <= tags, sorted(tags)
+
+
+def test_the_defaults_are_the_readmes_documented_command():
+    """`collab-env train ... --window 2` in the README is what `collab-env train` does by default."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = re.search(r"`collab-env train --env \S+ --reward (\w+) --window (\d+)", readme)
+    assert documented, "the README documents a train command"
+    assert (TrainConfig().reward, TrainConfig().window) == (documented[1], int(documented[2]))
