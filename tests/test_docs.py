@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+#: Pages whose examples take minutes on 2 cores (servers started, sessions played over the wire):
+#: ``slow``, so that the default run prints progress throughout; ``.ci/run`` runs them.
+SLOW_DOCS = {"docs/serving.md"}
+DOCS = [
+    pytest.param(path, marks=[pytest.mark.slow] if str(path.relative_to(ROOT)) in SLOW_DOCS else [])
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
