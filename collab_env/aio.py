@@ -31,6 +31,7 @@ The public pieces:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import os
 import threading
@@ -264,16 +265,39 @@ def drive(steps: Steps[T], send: Callable[[list, list], list]) -> T:
         return stop.value
 
 
+#: Whether the scripted work between a coroutine's model calls (reading a message, grading it,
+#: the guards) runs in a worker thread rather than on the event loop. A shared server sets it
+#: around each session's step (:mod:`collab_env.serve.runner`), so that one session's longest
+#: message never delays another session's step; elsewhere the work stays in place (no thread).
+OFFLOAD_CPU: contextvars.ContextVar[bool] = contextvars.ContextVar("offload_cpu", default=False)
+
+
+async def cpu(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``: in a worker thread when :data:`OFFLOAD_CPU` is set, else in place."""
+    if OFFLOAD_CPU.get():
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
 async def adrive(steps: Steps[T], send: Callable[[list, list], Awaitable[list]]) -> T:
-    """:func:`drive` with an async ``send``."""
+    """:func:`drive` with an async ``send``; the steps' own work is :func:`cpu` work."""
+    done, request = await cpu(_advance, steps, next, None)
+    while not done:
+        try:
+            results = await send(*request)
+        except Exception as exc:
+            done, request = await cpu(_advance, steps, steps.throw, exc)
+        else:
+            done, request = await cpu(_advance, steps, steps.send, results)
+    return request
+
+
+def _advance(steps: Steps[T], how: Callable, value: Any) -> tuple[bool, Any]:
+    """One move of a step generator: ``(False, its next request)`` or ``(True, its result)``.
+
+    StopIteration is caught here: it cannot cross a thread's future (asyncio refuses it).
+    """
     try:
-        request = next(steps)
-        while True:
-            try:
-                results = await send(*request)
-            except Exception as exc:
-                request = steps.throw(exc)
-            else:
-                request = steps.send(results)
+        return False, (next(steps) if how is next else how(value))
     except StopIteration as stop:
-        return stop.value
+        return True, stop.value

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from collab_env import aio
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError, EpisodeError, ModelCallError, SandboxError
 from collab_env.registration import REWARD_WEIGHTS
@@ -214,13 +215,14 @@ class CollabEnv(gym.Env[list, str]):
 
         Returns exactly what ``step`` would for the same episode state. A scripted user is called
         in place; a model-backed judge or extractor (whose scoring is synchronous) is asked in a
-        thread. Many episodes (an MR step's futures, a benchmark's episodes, served sessions)
+        thread, and so is the scripted work (reading and grading the message) where
+        :data:`collab_env.aio.OFFLOAD_CPU` is set (a shared server). Many episodes (an MR step's futures, a benchmark's episodes, served sessions)
         can then advance concurrently on one event loop, each as soon as its own reply arrives.
 
         Raises:
             TypeError, ValueError, EpisodeError: as :meth:`step`.
         """
-        state = self._act(action)
+        state = await aio.cpu(self._act, action)
         try:
             reply = await self.user.reply_async(
                 self.task, state.instance, state.messages, state.user_state, state.user_rng
@@ -229,7 +231,7 @@ class CollabEnv(gym.Env[list, str]):
             return self._lost(exc, self._user_counts(state))
         if self._model_scored:
             return await asyncio.to_thread(self._answer, reply)
-        return self._answer(reply)
+        return await aio.cpu(self._answer, reply)
 
     def append_action(self, action: str) -> None:
         """Append an assistant message that no user reply answers (a simulated future's last turn).

@@ -103,3 +103,29 @@ def test_nothing_starts_a_thread_when_everything_is_scripted(monkeypatch):
     wrapped.step(agent(obs))
     multiturn_aware_reward(wrapped, wrapped.unwrapped.messages, ["Which inputs?", "Here it is."], agent, 2, 3)
     aio.run_sync(run_episode_async(gym.make("CollabMath-v0", split="test"), agent, seed=0))
+
+
+def test_with_offload_set_the_scripted_work_of_an_awaited_step_leaves_the_event_loop_and_the_step_is_unchanged():
+    """A shared server sets OFFLOAD_CPU so one session's long message is read and graded off the loop."""
+
+    async def play(offload: bool) -> tuple[list, set[int]]:
+        aio.OFFLOAD_CPU.set(offload)
+        env = gym.make("CollabMath-v0")
+        task = env.unwrapped.task
+        threads: set[int] = set()
+        extract = task.extract_solution
+
+        def recorded(text: str):
+            threads.add(threading.get_ident())
+            return extract(text)
+
+        task.extract_solution = recorded
+        await aio.reset_async(env, seed=3)
+        step = await aio.step_async(env, "So the answer is \\boxed{12}. " + "{" * 19_000)
+        return step[:3], threads
+
+    loop_thread = threading.get_ident()
+    in_place, where_in_place = asyncio.run(play(False))
+    offloaded, where_offloaded = asyncio.run(play(True))
+    assert in_place == offloaded
+    assert loop_thread in where_in_place and loop_thread not in where_offloaded

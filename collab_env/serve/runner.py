@@ -7,8 +7,9 @@ or a sandboxed test run spends its milliseconds (or its seconds). So an env that
 bounded pool of worker threads, and the loop only waits for the result; while one session's step
 spins for a second in one worker, the loop keeps answering the others, whose steps run in the
 other workers. An env that calls a model (an LLM user or judge) is awaited through its async API
-(:mod:`collab_env.aio`) as before: its model calls are in flight together on the loop, and its
-scripted parts, short beside the call, run in place.
+(:mod:`collab_env.aio`): its model calls are in flight together on the loop, and the scripted
+work between them (reading a 20,000-character message, grading it, the guards) runs in worker
+threads (:data:`collab_env.aio.OFFLOAD_CPU`).
 """
 
 from __future__ import annotations
@@ -53,13 +54,13 @@ class EnvRunner:
     async def reset(self, env: gym.Env, seed: int | None, options: dict[str, Any] | None) -> tuple:
         """``env.reset(seed=seed, options=options)``."""
         if self._is_awaited(env):
-            return await aio.reset_async(env, seed=seed, options=options)
+            return await _offloaded(aio.reset_async(env, seed=seed, options=options), bool(self.threads))
         return await self._sync(functools.partial(env.reset, seed=seed, options=options))
 
     async def step(self, env: gym.Env, action: str) -> tuple:
         """``env.step(action)``."""
         if self._is_awaited(env):
-            return await aio.step_async(env, action)
+            return await _offloaded(aio.step_async(env, action), bool(self.threads))
         return await self._sync(functools.partial(env.step, action))
 
     def close(self) -> None:
@@ -117,3 +118,9 @@ def calls_a_model(env: gym.Env) -> bool:
             return True
         layer = own.get("env")
     return False
+
+
+async def _offloaded(step: Any, offload: bool) -> Any:
+    """Await ``step``, its scripted work in worker threads if ``offload`` (``--threads 0``: in place)."""
+    aio.OFFLOAD_CPU.set(offload)  # in the request's own task: no other session's context sees it
+    return await step

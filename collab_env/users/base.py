@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from collab_env.aio import in_thread, is_model_backed
+from collab_env.aio import cpu, in_thread, is_model_backed
 from collab_env.executors import concurrency_of, make_executor
 from collab_env.types import ChatMessage, TaskInstance, UserReply
 
@@ -103,7 +103,7 @@ class UserSimulator(abc.ABC):
         """
         if is_model_backed(self):
             return await in_thread(self, self.reply, task, instance, messages, state, rng)
-        return self.reply(task, instance, messages, state, rng)
+        return await cpu(self.reply, task, instance, messages, state, rng)  # in place unless OFFLOAD_CPU
 
     def reply_batch(self, requests: Sequence[ReplyRequest]) -> list[UserReply]:
         """The replies of several conversations at once, in order (a caller with a batch in hand).
