@@ -25,9 +25,9 @@ from collab_env.serve.store import SessionStore
 logger = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+AsgiMessage = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[AsgiMessage]]
+Send = Callable[[AsgiMessage], Awaitable[None]]
 
 #: Deepest nesting of a body or frame (the contracts' own are 4 deep; Python's JSON parser, which
 #: OpenEnv's framework runs after this check, fails near 1,000).
@@ -247,7 +247,7 @@ class _HttpExchange:
         self.gone = asyncio.Event()
         self._watcher = asyncio.create_task(self._watch(receive))
 
-    async def receive(self) -> Message:
+    async def receive(self) -> AsgiMessage:
         """The body once, then (as ASGI has it) ``http.disconnect`` when the client goes away."""
         if not self.replayed:
             self.replayed = True
@@ -255,7 +255,7 @@ class _HttpExchange:
         await self.gone.wait()
         return {"type": "http.disconnect"}
 
-    async def send(self, message: Message) -> None:
+    async def send(self, message: AsgiMessage) -> None:
         """Send, noting where the response stands."""
         if message["type"] == "http.response.start":
             self.started = True
@@ -283,7 +283,7 @@ class _WebSocketConnection:
         self.guard, self.client, self._receive, self._send = guard, client, receive, send
         self.gone = False
 
-    async def receive(self) -> Message:
+    async def receive(self) -> AsgiMessage:
         """The next frame that is a JSON object of the contract's shape (others get an error frame)."""
         while True:
             message = await self._receive()
@@ -299,7 +299,7 @@ class _WebSocketConnection:
             except ServeError as err:
                 await self.send({"type": "websocket.send", "text": error_frame(err)})
 
-    async def send(self, message: Message) -> None:
+    async def send(self, message: AsgiMessage) -> None:
         """Send; once the client is gone, drop the rest with one log line."""
         if self.gone:
             return
