@@ -99,7 +99,8 @@ async def through_server(url: str, env_id: str, sessions: int, steps: int, pid: 
             result = await client.step(CollabAction(message=agent(result.observation.messages)))
             latencies.append(time.perf_counter() - t)
             if result.done and len(latencies) < steps:
-                result, seeds[0] = await client.reset(seed=seeds[0]), seeds[0] + 1
+                seed, seeds[0] = seeds[0], seeds[0] + 1  # taken before the await: no two sessions share one
+                result = await client.reset(seed=seed)
 
     start, cpu, own = time.perf_counter(), cpu_seconds(pid), time.process_time()
     await asyncio.gather(*(play(c, r) for c, r in zip(clients, results, strict=True)))
