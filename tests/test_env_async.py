@@ -119,9 +119,12 @@ def test_with_offload_set_the_scripted_work_of_an_awaited_step_leaves_the_event_
             threads.add(threading.get_ident())
             return extract(text)
 
-        task.extract_solution = recorded
-        await aio.reset_async(env, seed=3)
-        step = await aio.step_async(env, "So the answer is \\boxed{12}. " + "{" * 19_000)
+        task.extract_solution = recorded  # the family's task object is shared: restored below
+        try:
+            await aio.reset_async(env, seed=3)
+            step = await aio.step_async(env, "So the answer is \\boxed{12}. " + "{" * 19_000)
+        finally:
+            del task.extract_solution
         return step[:3], threads
 
     loop_thread = threading.get_ident()
