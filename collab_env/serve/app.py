@@ -13,7 +13,6 @@ from typing import Any
 import gymnasium as gym
 
 from collab_env.errors import ConfigError
-from collab_env.serve.guard import Guard, install_error_handlers
 from collab_env.serve.runner import EnvRunner
 from collab_env.serve.store import SessionStore
 
@@ -110,6 +109,8 @@ def build_app(
         The FastAPI app; ``app.state.store`` is its :class:`SessionStore`, ``app.state.described``
         the files written for ``options.describe``.
     """
+    from collab_env.serve.guard import Guard, install_error_handlers  # the [serve] extra (orjson)
+
     threads = options.threads if threads is None else threads
     store = SessionStore(make_env, EnvRunner(threads), options.max_sessions, options.idle_timeout_s,
                          options.max_sessions_per_client)  # fmt: skip

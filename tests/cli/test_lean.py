@@ -8,10 +8,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "transformers", "stable_baselines3", "trl", "ray", "datasets", "tensorboard")
+HEAVY = (
+    "torch",
+    "transformers",
+    "stable_baselines3",
+    "trl",
+    "ray",
+    "datasets",
+    "tensorboard",
+    "fastapi",
+    "uvicorn",
+    "openenv",
+)  # the [train] and [serve] extras: not in [bench] (orjson is optional)
 
 
-def test_the_main_job_imports_no_training_stack(tmp_path):
+def test_the_main_job_imports_no_training_or_serving_stack(tmp_path):
     code = (
         "import sys\nfrom collab_env.cli import main\n"
         "rc = main(['bench', '--envs', 'CollabQA-v0,CollabCode-v0', '--episodes', '2', '--out', 'run'])\n"
