@@ -2,7 +2,11 @@
 
 The accuracy figure is agreement on the *independent sets*: text the rules were not written for,
 labelled by hand before the rules changed, with provenance in each record. Now that is the
-round-3 set, ``benchmarks/data/qa_model_grading_round3.jsonl`` (144 replies of two real models
+round-4 set, ``benchmarks/data/qa_fresh_grading_round4.jsonl`` (170 replies written and labelled
+by a helper who never read the grader or its rules, in varied styles: terse paraphrases,
+abbreviations, synonyms, both readings named then one chosen, the other reading, hedges;
+committed before it was graded; problems dumped by ``benchmarks/data/build_qa_fresh_round4.py``),
+and the round-3 set, ``benchmarks/data/qa_model_grading_round3.jsonl`` (144 replies of two real models
 in four prompt styles no earlier round used, labelled blind and committed before the round-3
 rules were written; built by ``benchmarks/data/build_model_grading_sets.py replies --round 3``,
 then ``label --round 3``).
@@ -48,7 +52,9 @@ from collab_env.tasks.qa.metric import is_correct, question_of
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"
 DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
-DEFAULT_INDEPENDENT = (str(HERE / "data" / "qa_model_grading_round3.jsonl"),)
+DEFAULT_INDEPENDENT = tuple(
+    str(HERE / "data" / name) for name in ("qa_model_grading_round3.jsonl", "qa_fresh_grading_round4.jsonl")
+)
 #: Independent until rules were written from their misses (round 2's rules from the first two,
 #: round 3's from round 2, issue 40's from the annotator set): regression sets since.
 DEFAULT_SEEN = tuple(
