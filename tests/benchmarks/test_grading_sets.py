@@ -71,7 +71,9 @@ def test_the_math_grader_agrees_with_the_independent_sets():
 @pytest.mark.parametrize(
     ("sets", "floor"),
     [
-        # the fresh round-3 set, the accuracy figure docs/tasks.md quotes (141/144, 97.9%)
+        # the fresh round-4 set, written and labelled blind to the grader (issue 40): 155/170
+        (("qa_fresh_grading_round4.jsonl",), 155),
+        # the round-3 set, the accuracy figure docs/tasks.md quotes (141/144, 97.9%)
         (("qa_model_grading_round3.jsonl",), 141),
         # the annotator set, whose misses issue 40's rules were written from (135/150 before): 142/150
         (("qa_annotator_grading.jsonl",), 142),
@@ -86,6 +88,14 @@ def test_the_qa_grader_agrees_with_the_independent_sets(sets, floor):
 
     graded = [grade_independent(str(DATA / name)) for name in sets]
     assert sum(g["agree"] for g in graded) >= floor, [g["disagreements"] for g in graded]
+
+
+def test_the_qa_grader_pays_no_wrong_reply_of_the_fresh_round_4_set():
+    """Its misses are right answers scored 0; a grader that paid a wrong one would be a farm."""
+    from collab_env.benchmarks.qa_grader_agreement import grade_independent
+
+    graded = grade_independent(str(DATA / "qa_fresh_grading_round4.jsonl"))
+    assert [d for d in graded["disagreements"] if not d["correct"]] == []
 
 
 @pytest.mark.parametrize("round_", [2, 3])
