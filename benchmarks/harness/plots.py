@@ -90,25 +90,56 @@ def _turns(plt: Any, scored: list[dict[str, Any]], agents: list[str], path: Path
         fig.savefig(tmp, dpi=110, format="png")
 
 
+#: One marker per env in the frontier plot (colours are the agents'): no text label to overlap.
+_MARKERS = "osD^vP*Xph"
+
+
 def _efficiency(plt: Any, rows: list[dict[str, Any]], agents: list[str], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for i, agent in enumerate(agents):
-        mine = [r for r in rows if r["agent"] == agent]
+    fig = efficiency_figure(plt, rows, agents)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")
+
+
+def efficiency_figure(plt: Any, rows: list[dict[str, Any]], agents: list[str]) -> Any:
+    """The efficiency frontier: task metric against tokens read, a colour per agent, a marker per env.
+
+    Points are told apart by the legend beside the axes instead of text labels at the points,
+    which overlapped wherever two envs or agents land close (QA's passive and clarify, or the
+    envs an agent fails at 0).
+
+    Args:
+        plt: ``matplotlib.pyplot``.
+        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
+        agents: The agents in colour order.
+
+    Returns:
+        The matplotlib figure.
+    """
+    from matplotlib.lines import Line2D
+
+    envs = list(dict.fromkeys(r["env_id"] for r in rows))
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for r in rows:
+        i, marker = agents.index(r["agent"]), _MARKERS[envs.index(r["env_id"]) % len(_MARKERS)]
         ax.errorbar(
-            [r["tokens_k"].mean for r in mine], [r["task_metric"].mean for r in mine],
-            xerr=[r["tokens_k"].ci95 for r in mine], yerr=[r["task_metric"].ci95 for r in mine],
-            fmt="o", capsize=3, label=_short(agent), color=f"C{i}",
+            r["tokens_k"].mean, r["task_metric"].mean, xerr=r["tokens_k"].ci95, yerr=r["task_metric"].ci95,
+            fmt=marker, capsize=3, color=f"C{i}", alpha=0.85,
         )  # fmt: skip
-        for r in mine:
-            name = r["env_id"].removesuffix("-v0").removeprefix("Collab")
-            ax.annotate(name, (r["tokens_k"].mean, r["task_metric"].mean), fontsize=8)
+    handles = [Line2D([], [], color=f"C{i}", lw=3, label=_short(a)) for i, a in enumerate(agents)]
+    handles += [
+        Line2D([], [], color="grey", ls="", marker=_MARKERS[k % len(_MARKERS)], label=_env_name(env))
+        for k, env in enumerate(envs)
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize=8)
     ax.set(
         xlabel="tokens read (assistant tokens, thousands)", ylabel="task metric", title="efficiency frontier"
     )
-    ax.legend()
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    return fig
+
+
+def _env_name(env_id: str) -> str:
+    return env_id.removesuffix("-v0").removeprefix("Collab")
 
 
 def _short(agent: str) -> str:

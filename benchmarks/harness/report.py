@@ -16,9 +16,12 @@ from collab_env.benchmarks.harness.summary import COLUMNS, lost_reasons, provena
 from collab_env.fileio import atomic_write_text
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
+body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}
 td:nth-child(-n+3),th{text-align:left;cursor:pointer}#episodes td{vertical-align:top}th{background:#f3f3f3}
+.fit{font-size:90%}#reward-parts td:nth-child(3){text-align:right}.fit th{white-space:normal;vertical-align:bottom;cursor:auto}
+.fit td,.fit th{padding:3px 6px}.fit td:nth-child(2){white-space:normal;overflow-wrap:anywhere;min-width:6em}
+.fit small{color:#555}.note{font-size:90%;color:#444;max-width:60em}
 img{max-width:100%;margin:.5em 1em .5em 0}details{margin:.3em 0}summary{cursor:pointer}
 .user{color:#0b5394}.assistant{color:#38761d}.lost{color:#b00}.parts td{font-size:90%;white-space:normal}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;text-align:left;margin:.2em 0 .6em 1em}
@@ -56,7 +59,8 @@ def write_html(
         "<!doctype html><html><head><meta charset='utf-8'><title>collab-env benchmark</title>"
         f"<style>{_STYLE}</style></head><body><h1>collab-env benchmark</h1>"
         f"<p>{html.escape(provenance(header))}</p>"
-        f"<h2>Summary (mean ± 95% CI)</h2><div class='scroll'>{_summary(rows)}</div>{_changes(changes)}{_controls(records)}"
+        f"<h2>Summary (mean ± 95% CI)</h2>{_fit(_summary(rows))}{_changes(changes)}{_parts(records)}"
+        f"{_controls(records)}"
         f"<h2>Plots</h2>{_plots(plots) if scored else _all_lost(records)}"
         f"<h2>Episodes ({len(records)})</h2>{_filters(records)}"
         f"<table id='episodes'><thead><tr>{''.join(f'<th>{h}</th>' for h in _EPISODE_COLUMNS)}</tr></thead>"
@@ -80,14 +84,68 @@ return (a>c?1:a<c?-1:0)*(up?1:-1);}).forEach(r=>b.appendChild(r));}));
 """
 
 
+def _fit(table: str) -> str:
+    """A wide table in a box that scrolls sideways only as a last resort (very long agent specs):
+    the table's style (small font, wrapping headers, ± on a line of its own) fits 1280 px."""
+    return f"<div class='scroll'>{table}</div>"
+
+
+def _stat_cell(value: Any) -> str:
+    """A mean ± 95% CI cell, the CI on a second, smaller line so that the column stays narrow."""
+    if not getattr(value, "n", 0):
+        return "<td>n/a</td>"
+    return f"<td data-v='{value.mean:.6g}'>{value.mean:.3f}<br><small>± {value.ci95:.3f}</small></td>"
+
+
 def _summary(rows: list[dict[str, Any]]) -> str:
-    labels = ["env", "agent", "metric", "scored", "lost", *(label for label, _ in COLUMNS.values())]
+    labels = ["env", "agent", "metric", "scored", "lost", "agent errors", *(lb for lb, _ in COLUMNS.values())]
     head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
-    keys = ("env_id", "agent", "metric", "episodes", "lost", *COLUMNS)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in keys) + "</tr>" for r in rows
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(r.get(k, 0)))}</td>"
+            for k in ("env_id", "agent", "metric", "episodes", "lost", "agent_errors")
+        )
+        + "".join(_stat_cell(r[k]) for k in COLUMNS)
+        + "</tr>"
+        for r in rows
     )
-    return f"<table id='summary'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table id='summary' class='fit'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _parts(records: list[dict[str, Any]]) -> str:
+    """R*'s parts per env and agent (means per scored episode) and engagement's counts."""
+    from collab_env.benchmarks.harness.parts import reward_parts, shown_counts
+
+    from collab_env.rewards.engagement import IGNORED_COST
+
+    rows = reward_parts(records)
+    if not rows:
+        return ""
+    counts = shown_counts(rows)
+    labels = ["env", "agent", "task metric (R_ext) × w_ext", "token penalty", "engagement (R_eng) × w_eng",
+              "R*", "ITR judge", *counts]  # fmt: skip
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
+
+    def row(r: dict[str, Any]) -> str:
+        cells = (
+            html.escape(r["env_id"]), html.escape(r["agent"]),
+            f"{r['task_metric']:.3f} <small>× {r['w_ext']:g}</small>", f"−{r['token_penalty']:.3f}",
+            f"{r['engagement']:.3f} <small>× {r['w_eng']:g}</small>", f"{r['total']:.3f}", html.escape(r["judge"]),
+            *(f"{r['counts'][n]:.2f}" if r["counts"] else "n/a" for n in counts),
+        )  # fmt: skip
+        return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+    note = (
+        "Means per scored episode. R* = w_ext·R_ext − token penalty + w_eng·R_eng, episode by episode, "
+        "so each row's parts add up to its R*. The counts (per episode) are the heuristic judge's: "
+        f"R_eng = (answered − {IGNORED_COST:g} × ignored) / questions judged, and 0 before a solution "
+        "is proposed; unanswered: a question the reply brought nothing new for; missed: new information "
+        "the user volunteered after a solution; ignored: an answer the user had to repeat. "
+        "Each transcript below spells out its own."
+    )
+    table = f"<table id='reward-parts' class='fit'><thead><tr>{head}</tr></thead><tbody>{''.join(map(row, rows))}</tbody></table>"
+    return f"<h2>R* and its parts</h2>{_fit(table)}<p class='note'>{html.escape(note)}</p>"
 
 
 def _changes(changes: list[dict[str, Any]] | None) -> str:
@@ -109,9 +167,8 @@ def _changes(changes: list[dict[str, Any]] | None) -> str:
         + "</tr>"
         for c in changes
     )
-    return (
-        f"<h2>Against {html.escape(changes[0]['base'])} (relative change)</h2>"
-        f"<table id='compare'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<h2>Against {html.escape(changes[0]['base'])} (relative change)</h2>" + _fit(
+        f"<table id='compare' class='fit'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -205,4 +262,10 @@ def _transcript(record: dict[str, Any]) -> str:
         ("questions / user tokens / cost", f"{record.get('questions')} / {record.get('user_tokens')} / {record.get('cost', 0):.4f}"),
     )  # fmt: skip
     table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in parts)
-    return f"<details><summary>{html.escape(title)}</summary><table class='parts'>{table}</table>{turns}</details>"
+    from collab_env.cli.render import explain_reward  # the same words as `collab-env show`
+
+    why = "".join(f"<li>{html.escape(line)}</li>" for line in explain_reward(reward, record.get("metric")))
+    return (
+        f"<details><summary>{html.escape(title)}</summary><table class='parts'>{table}</table>"
+        f"<ul class='note'>{why}</ul>{turns}</details>"
+    )

@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
             ),
             (
                 "collab-env show runs/first --html",
-                "write runs/first/report.html, one file to open in a browser",
+                "write runs/first/report.html, one file to open in a browser (with the run's --compare)",
             ),
         ),
     )
@@ -98,7 +98,20 @@ def _write_report(args: argparse.Namespace, console: Console, header: dict, reco
     if not all(p.exists() for p in plots):
         plots = write_plots(rows, records, run_dir)
     options = CompareOptions(**config_kwargs(args, CompareOptions))
-    changes = comparison(rows, header, options, sorted({r["agent"] for r in records}))
+    agents = sorted({r["agent"] for r in records})
+    if options.compare is None:
+        options.compare = _run_compare(header, agents, console)
+    changes = comparison(rows, header, options, agents)
     write_html(header, rows, records, plots, path, changes=changes)
     console.print(f"wrote {path} (a single file: open it in a browser)")
     return 0
+
+
+def _run_compare(header: dict, agents: list[str], console: Console) -> str | None:
+    """The ``--compare`` the bench run was given (its log header keeps it), so that its report shows
+    the same comparison as its results.md; ``None`` when it had none, or names a run now gone."""
+    base = (header.get("config") or {}).get("compare")
+    if base is None or base in agents or Path(base).exists():
+        return base
+    console.print(f"the run was compared with {base}, which is no longer there: the report leaves it out")
+    return None
