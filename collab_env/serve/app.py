@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from collab_env.serve.runner import EnvRunner
 from collab_env.serve.store import SessionStore
 
 logger = logging.getLogger(__name__)
+#: The interpreter's thread switch interval in a server process (seconds; see :func:`serve`).
+SWITCH_INTERVAL_S = 0.0005
 
 CONTRACTS = ("openenv", "nemo-gym")
 
@@ -237,6 +240,11 @@ def serve(
             ready(f"http://{options.host}:{port}")
         await task
 
+    # The worker threads that step envs share the interpreter's lock with the event loop, which
+    # waits up to one switch interval (5 ms by default) each time it needs the lock back; a step
+    # takes several such hand-overs, so a shorter interval is what keeps one session's long step
+    # from delaying another's by tens of milliseconds (benchmarks/serve_stall.py).
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     try:
         import uvloop  # uvicorn's own choice of loop when it is installed (the [serve] extra brings it)
     except ImportError:

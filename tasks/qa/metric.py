@@ -52,6 +52,8 @@ _OR = re.compile(r"\bor\b", re.I)
 #: The words on each side of an "or" that are read as its sides (a longer clause part is cut to
 #: the words nearest the "or"), so that reading a reply stays linear in its length.
 _SIDE_WORDS = 40
+#: "or"s read in one sentence: a sentence offering more alternatives commits to none of them.
+_ALTERNATIVES_READ = 16
 _WORD_SPAN = re.compile(r"\S+")
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
 _YES = frozenset({"yes", "yeah", "yep", "yup", "correct", "indeed", "sure", "right", "absolutely", "definitely",
@@ -139,7 +141,9 @@ def _joins_alternatives(sentence: str, golds: list[str]) -> bool:
     spans = [m.span() for m in _WORD_SPAN.finditer(sentence)]
     starts, ends = [a for a, _ in spans], [b for _, b in spans]
     read = 0
-    for match in _OR.finditer(sentence):
+    for n, match in enumerate(_OR.finditer(sentence)):
+        if n == _ALTERNATIVES_READ:
+            return True  # read at most this many: the cost of a step stays that of a short reply
         start, end = match.span()
         said = normalize_answer(" ".join(CLAUSE.split(sentence[read:start]))).split()
         if any(w in _NEGATION for w in said):
