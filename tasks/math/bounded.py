@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -66,6 +67,7 @@ class BoundedCall:
         self._lock = threading.Lock()  # one call at a time on the one child
         self._child: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._owner = os.getpid()  # a forked process starts its own child (it cannot use ours)
 
     def __call__(self, *args: Any) -> Any:
         """``fn(*args)`` computed in the child, or ``default`` when it overran the deadline."""
@@ -82,6 +84,8 @@ class BoundedCall:
             return self.default
 
     def _ready(self) -> Connection:
+        if self._owner != os.getpid():  # forked since: the child and the pipe are the parent's
+            self._child, self._conn, self._owner = None, None, os.getpid()
         if self._child is not None and self._child.is_alive() and self._conn is not None:
             return self._conn
         self.close()

@@ -235,3 +235,28 @@ def test_an_answer_sympy_cannot_finish_is_graded_wrong_in_a_worker_thread(answer
     thread.start()
     thread.join(120)  # the bounded worker's start and deadline; the point is that it ends at all
     assert results == [False]
+
+
+_SHARED: list = []  # a BoundedCall a forked child inherits
+
+
+def _call_inherited(queue) -> None:
+    queue.put(_SHARED[0](21))
+
+
+def test_a_bounded_call_made_in_a_forked_process_starts_its_own_worker():
+    import multiprocessing
+
+    from collab_env.tasks.math.bounded import BoundedCall
+
+    _SHARED[:] = [BoundedCall(_double)]
+    try:
+        assert _SHARED[0](1) == 2  # the parent's worker is up
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_call_inherited, args=(queue,))
+        child.start()
+        assert queue.get(timeout=120) == 42
+        child.join(60)
+    finally:
+        _SHARED[0].close()
