@@ -15,6 +15,9 @@ from collab_env.benchmarks.harness.summary import SCORED, primary_reveal
 #: The heuristic judge's counts, always shown (the others only where a row has some).
 SHOWN_COUNTS = ("answered", "unanswered", "missed", "ignored")
 
+#: The columns of a parts table before the counts (:func:`cells_of` fills them).
+LABELS = ("env", "agent", "task metric × w_ext", "token penalty", "engagement × w_eng", "R*", "ITR judge")
+
 
 def reward_parts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The mean of each part of R* per scored episode, per env and agent, in the log's order.
@@ -76,3 +79,41 @@ def shown_counts(rows: list[dict[str, Any]]) -> list[str]:
     from collab_env.rewards.engagement import COUNTS
 
     return [n for n in COUNTS if n in SHOWN_COUNTS or any(r["counts"].get(n) for r in rows)]
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """R*'s parts as a Markdown table (for results.md), with the line saying how they add up.
+
+    Args:
+        rows: Rows of :func:`reward_parts`.
+    """
+    counts = shown_counts(rows)
+    lines = [
+        "R* and its parts (means per scored episode; R* = w_ext·R_ext − token penalty + w_eng·R_eng, "
+        "episode by episode, so each row's parts add up to its R*; the counts are per episode):",
+        "",
+        "| " + " | ".join([*LABELS, *counts]) + " |",
+        "|---" * (len(LABELS) + len(counts)) + "|",
+    ]
+    for r in rows:
+        cells = [*cells_of(r), *(f"{r['counts'][n]:.2f}" if r["counts"] else "n/a" for n in counts)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def cells_of(row: dict[str, Any]) -> list[str]:
+    """A row's env, agent, weighted parts, R* and judge as text (3 decimals; weights as given).
+
+    >>> cells_of({"env_id": "e", "agent": "a", "task_metric": 0.5, "w_ext": 1.0, "token_penalty": 0.01,
+    ...           "engagement": 0.25, "w_eng": 2.0, "total": 0.99, "judge": "heuristic"})
+    ['e', 'a', '0.500 × 1', '−0.010', '0.250 × 2', '0.990', 'heuristic']
+    """
+    return [
+        row["env_id"],
+        row["agent"],
+        f"{row['task_metric']:.3f} × {row['w_ext']:g}",
+        f"−{row['token_penalty']:.3f}",
+        f"{row['engagement']:.3f} × {row['w_eng']:g}",
+        f"{row['total']:.3f}",
+        row["judge"],
+    ]

@@ -104,6 +104,10 @@ class BenchConfig:
         reveal: Conditions each episode is played in: ``default`` (as the task asks it) and
             ``all`` (fully specified: the opening states every facet, the control); with both,
             the summary reports the cost of underspecification per agent.
+        parts: Report R*'s parts per env and agent beside the summary: task metric × w_ext, the
+            token penalty, engagement × w_eng and engagement's counts per episode (answered,
+            unanswered, missed, ignored), in the terminal and in results.md and results.json
+            (the report only: a resume keeps it, and may change it).
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -124,6 +128,7 @@ class BenchConfig:
     compare: str | None = None
     repeats: int = 1
     reveal: list[str] = field(default_factory=lambda: ["default"])
+    parts: bool = False
 
     def __post_init__(self) -> None:
         if not self.envs:

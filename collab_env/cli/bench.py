@@ -22,6 +22,8 @@ from rich.table import Table
 
 from collab_env.benchmarks.harness.log import check_same_users, read_log
 from collab_env.benchmarks.harness.log import header as log_header
+from collab_env.benchmarks.harness.parts import LABELS, cells_of, reward_parts, shown_counts
+from collab_env.benchmarks.harness.parts import markdown as parts_markdown
 from collab_env.benchmarks.harness.plots import write_plots
 from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, run_bench, upgrade_record
 from collab_env.benchmarks.harness.summary import (
@@ -191,9 +193,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from collab_env.benchmarks.harness.reliability import controls
 
     tables = controls(records)
-    write_results(rows, out, header, changes, tables)
+    parts = reward_parts(records) if config.parts else []
+    write_results(rows, out, header, changes, with_parts(tables, parts))
     write_plots(rows, records, out)
     print_summary(console, rows, header)
+    if parts:
+        print_parts(console, parts)
     if tables[0]:  # the cost of underspecification and pass^k, where the run measured them
         console.print(tables[0], markup=False, highlight=False, soft_wrap=True)
     for change in changes or []:
@@ -329,5 +334,38 @@ def print_summary(console: Console, rows: list[dict[str, Any]], header: dict[str
         errors = f"[red]{r['agent_errors']}[/]" if r.get("agent_errors") else "0"
         table.add_row(r["env_id"], escape(r["agent"]), r["metric"], str(r["episodes"]), lost, errors, *stats)
     if not console.is_terminal:  # a file or a pipe: no terminal width to fit, print the table whole
+        console = Console(file=console.file, width=max(console.width, 160), highlight=False)
+    console.print(table)
+
+
+def with_parts(tables: tuple[str, dict[str, Any]], parts: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The controls' Markdown and JSON for the results files, with R*'s parts after them if asked."""
+    if not parts:
+        return tables
+    text, data = tables
+    return f"{text}\n{parts_markdown(parts)}" if text else parts_markdown(parts), {
+        **data,
+        "reward_parts": parts,
+    }
+
+
+def print_parts(console: Console, rows: list[dict[str, Any]]) -> None:
+    """Print R*'s parts per env and agent (``bench --parts``): each row's weighted parts add up to R*.
+
+    Args:
+        console: Where to print.
+        rows: Rows of :func:`~collab_env.benchmarks.harness.parts.reward_parts`.
+    """
+    counts = shown_counts(rows)
+    table = Table(
+        title="R* = task metric × w_ext − token penalty + engagement × w_eng (means per scored episode)",
+        caption="engagement's counts: per episode, from the heuristic ITR judge (n/a for another judge)",
+    )
+    for name in (*LABELS, *counts):
+        table.add_column(name, justify="left" if name in ("env", "agent", "ITR judge") else "right")
+    for r in rows:
+        shown = (f"{r['counts'][n]:.2f}" if r["counts"] else "n/a" for n in counts)
+        table.add_row(*map(escape, cells_of(r)), *shown)
+    if not console.is_terminal:  # as the summary: printed whole into a file or a pipe
         console = Console(file=console.file, width=max(console.width, 160), highlight=False)
     console.print(table)

@@ -83,3 +83,35 @@ def test_each_verdict_is_said_in_words(parts, metric, expected):
 def test_an_llm_judges_evidence_is_shown_as_given():
     parts = {**_parts(), "engagement_judge": "openai:judge", "engagement_details": {"rating": 4, "raw": "ok"}}
     assert "engagement (openai:judge): rating 4, raw ok" in explain_reward(parts)
+
+
+def test_bench_parts_prints_parts_that_add_up_to_r_star(tmp_path, capsys):
+    out = _run(
+        ["bench", "--envs", "CollabQA-v0", "--episodes", "2", "--parts", "--out", str(tmp_path / "run")],
+        capsys,
+    )
+    number = r"(-?[\d.]+)"
+    rows = re.findall(
+        rf"│ CollabQA-v0 │ (\w+)\s+│\s+{number} × {number} │\s+−{number} │\s+{number} × {number} │\s+{number} │"
+        rf" heuristic │\s+{number} │\s+{number} │\s+{number} │\s+{number} │",
+        out,
+    )
+    assert {r[0] for r in rows} == {"passive", "clarify"}, out
+    summary = dict(
+        re.findall(rf"│ CollabQA-v0 │ (\w+)\s+│ accuracy .*│ {number}±[\d.]+ │ [\d.]+±[\d.]+ │$", out, re.M)
+    )
+    for agent, metric, w_ext, penalty, engagement, w_eng, total, *counts in rows:
+        parts = float(w_ext) * float(metric) - float(penalty) + float(w_eng) * float(engagement)
+        assert parts == pytest.approx(float(total), abs=2e-3), (agent, out)  # 3 decimals each
+        assert total == summary[agent], (agent, out)  # the summary's R* mean
+        assert all(float(c) >= 0 for c in counts)
+    for name in ("answered", "unanswered", "missed", "ignored"):
+        assert name in out
+    assert "R* and its parts" in (tmp_path / "run" / "results.md").read_text()
+
+
+def test_bench_shows_no_parts_unless_asked(tmp_path, capsys):
+    out = _run(["bench", "--envs", "CollabQA-v0", "--episodes", "1", "--out", str(tmp_path / "run")], capsys)
+    assert (
+        "token penalty" not in out and "R* and its parts" not in (tmp_path / "run" / "results.md").read_text()
+    )
