@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -270,6 +271,10 @@ def _defaults(out: str | Path, config: dict[str, Any]) -> dict[str, Any]:
     if not torch.cuda.is_available():
         defaults["use_cpu"] = True
     options = {**defaults, **config}
+    if _has_activation_checkpointing() and "activation_checkpointing" not in options:
+        # TRL's default (checkpointing on) under transformers' current name: TRL sets the old
+        # name, gradient_checkpointing, which transformers >= 5 warns about (a FutureWarning)
+        options["activation_checkpointing"] = options.pop("gradient_checkpointing", True)
     for logger in [options["report_to"]] if isinstance(options["report_to"], str) else options["report_to"]:
         if logger not in ("none", "all") and importlib.util.find_spec(logger) is None:
             raise ConfigError(
@@ -278,7 +283,21 @@ def _defaults(out: str | Path, config: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def _has_activation_checkpointing() -> bool:
+    """Whether ``TrainingArguments`` names checkpointing ``activation_checkpointing`` (transformers >= 5)."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    return any(f.name == "activation_checkpointing" for f in dataclasses.fields(TrainingArguments))
+
+
 def _run(trainer: Any, out: str | Path) -> Any:
-    trainer.train()
+    with warnings.catch_warnings():
+        # transformers' Trainer and TRL call the model's gradient_checkpointing_enable/_disable and
+        # is_gradient_checkpointing, which transformers >= 5 deprecates (FutureWarning): their
+        # internals, not the caller's options, so not the caller's to fix
+        warnings.filterwarnings("ignore", r"`(is_)?gradient_checkpointing\w*` is deprecated", FutureWarning)
+        trainer.train()
     trainer.save_model(str(out))
     return trainer

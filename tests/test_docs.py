@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,14 +21,31 @@ _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_python_examples_run(path, monkeypatch, tmp_path):
+def test_python_examples_run(path, monkeypatch, tmp_path, capfd, caplog):
+    """Each page's examples run, and (but the slow pages') print no warning a user would read as failure."""
     blocks = _BLOCK.findall(path.read_text())
     if not blocks:
         pytest.skip(f"{path.name} has no Python example")
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__docs__"}
-    for block in blocks:
-        exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - our own docs
+    with warnings.catch_warnings(record=True) as caught:
+        _python_default_filters()
+        for block in blocks:
+            exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - our own docs
+    if str(path.relative_to(ROOT)) in SLOW_DOCS:
+        return
+    stderr = capfd.readouterr().err.splitlines()
+    stderr += [str(warnings.formatwarning(w.message, w.category, w.filename, w.lineno)) for w in caught]
+    stderr += [f"{r.levelname}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [line for line in stderr if "warning" in line.lower()], "\n".join(stderr)
+
+
+def _python_default_filters() -> None:
+    """The warnings a user's ``python`` shows (pytest shows more): FutureWarning and UserWarning,
+    not DeprecationWarning (meant for developers) outside ``__main__``."""
+    warnings.simplefilter("default")
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.filterwarnings("ignore", category=category)
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
