@@ -9,7 +9,8 @@ spins for a second in one worker, the loop keeps answering the others, whose ste
 other workers. An env that calls a model (an LLM user or judge) is awaited through its async API
 (:mod:`collab_env.aio`): its model calls are in flight together on the loop, and the scripted
 work between them (reading a 20,000-character message, grading it, the guards) runs in worker
-threads (:data:`collab_env.aio.OFFLOAD_CPU`).
+threads (:data:`collab_env.aio.OFFLOAD_CPU`) when the message is long (:data:`OFFLOAD_CHARS`):
+a short one costs the loop about a millisecond, less than the threads' hand-overs would.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import gymnasium as gym
 from collab_env import aio
 from collab_env.errors import ConfigError
 
+#: Messages at least this long have a model-calling env's scripted work stepped in worker threads.
+OFFLOAD_CHARS = 1000
 #: Attributes through which an env layer holds a part that may call a model.
 MODEL_PARTS = ("user", "engagement_judge", "extractor", "policy")
 
@@ -54,13 +57,14 @@ class EnvRunner:
     async def reset(self, env: gym.Env, seed: int | None, options: dict[str, Any] | None) -> tuple:
         """``env.reset(seed=seed, options=options)``."""
         if self._is_awaited(env):
-            return await _offloaded(aio.reset_async(env, seed=seed, options=options), bool(self.threads))
+            return await _offloaded(aio.reset_async(env, seed=seed, options=options), False)  # our opening
         return await self._sync(functools.partial(env.reset, seed=seed, options=options))
 
     async def step(self, env: gym.Env, action: str) -> tuple:
         """``env.step(action)``."""
         if self._is_awaited(env):
-            return await _offloaded(aio.step_async(env, action), bool(self.threads))
+            long = isinstance(action, str) and len(action) >= OFFLOAD_CHARS
+            return await _offloaded(aio.step_async(env, action), bool(self.threads) and long)
         return await self._sync(functools.partial(env.step, action))
 
     def close(self) -> None:
