@@ -262,7 +262,7 @@ def _transcript(record: dict[str, Any]) -> str:
         ("questions / user tokens / cost", f"{record.get('questions')} / {record.get('user_tokens')} / {record.get('cost', 0):.4f}"),
     )  # fmt: skip
     table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in parts)
-    from collab_env.cli.render import explain_reward  # the same words as `collab-env show`
+    from collab_env.rewards.explain import explain_reward  # the same words as `collab-env show`
 
     why = "".join(f"<li>{html.escape(line)}</li>" for line in explain_reward(reward, record.get("metric")))
     return (
