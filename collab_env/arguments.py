@@ -36,6 +36,8 @@ import typing
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from collab_env import pyast
+
 #: Field name -> option name, where the field's own name would read badly on a command line.
 FLAG_NAMES = {"env_id": "env", "model_options": "model-option", "datasets": "dataset"}
 
@@ -208,7 +210,7 @@ def attribute_docs(cls: type) -> dict[str, str]:
 def _field_docstrings(cls: type) -> dict[str, str]:
     """``{field: docstring}`` of the fields followed by a string literal in the class body."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        tree = pyast.parse(textwrap.dedent(inspect.getsource(cls)))
     except (OSError, TypeError, SyntaxError):  # no source (a class built at run time)
         return {}
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []

@@ -28,11 +28,7 @@ def test_python_examples_run(path, monkeypatch, tmp_path, capfd, caplog):
     if not blocks:
         pytest.skip(f"{path.name} has no Python example")
     monkeypatch.chdir(tmp_path)
-    # A user runs a page in a fresh interpreter: ids it registers that an earlier test of this
-    # process registered too are taken out of the registry while it runs (no "Overriding" warning).
-    for env_id in re.findall(r'register\(id="([^"]+)"', path.read_text()):
-        if env_id in gym.registry:
-            monkeypatch.delitem(gym.registry, env_id)
+    _fresh_interpreter(path, monkeypatch)
     namespace: dict = {"__name__": "__docs__"}
     with warnings.catch_warnings(record=True) as caught:
         _python_default_filters()
@@ -44,6 +40,14 @@ def test_python_examples_run(path, monkeypatch, tmp_path, capfd, caplog):
     stderr += [str(warnings.formatwarning(w.message, w.category, w.filename, w.lineno)) for w in caught]
     stderr += [f"{r.levelname}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
     assert not [line for line in stderr if "warning" in line.lower()], "\n".join(stderr)
+
+
+def _fresh_interpreter(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user runs a page in a fresh interpreter: ids it registers that an earlier run in this
+    process registered too are taken out of the registry while it runs (no "Overriding" warning)."""
+    for env_id in re.findall(r'register\(id="([^"]+)"', path.read_text()):
+        if env_id in gym.registry:
+            monkeypatch.delitem(gym.registry, env_id)
 
 
 def _python_default_filters() -> None:
@@ -62,6 +66,7 @@ def test_python_examples_run_twice_in_one_folder(path, monkeypatch, tmp_path):
         pytest.skip(f"{path.name} has no Python example")
     monkeypatch.chdir(tmp_path)
     for _ in range(2):
+        _fresh_interpreter(path, monkeypatch)
         namespace: dict = {"__name__": "__docs__"}
         for block in blocks:
             exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - our own docs

@@ -40,6 +40,7 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
+from collab_env import pyast
 from collab_env.errors import SandboxError
 from collab_env.sandbox import SandboxResult, run_python
 
@@ -110,7 +111,7 @@ def run_harness(
     result = run_python(script(solution, tests, per_test_s, nonce, helpers), timeout_s=timeout_s, **limits)
     line = next((ln for ln in reversed(result.stdout.splitlines()) if ln.startswith(nonce)), None)
     if line is not None:
-        return ast.literal_eval(line[len(nonce) :]), ""  # written by the harness: a dict of str/None
+        return pyast.literal_eval(line[len(nonce) :]), ""  # written by the harness: a dict of str/None
     raise_if_host_stalled(result, "the test run")
     return None, f"the test run {result.stop_reason()}: {result.stderr[-200:]}"
 
@@ -137,6 +138,7 @@ class _GuardWith(ast.NodeTransformer):
         return node
 
 
+@functools.lru_cache(maxsize=256)
 def guard_with_statements(source: str) -> str:
     """``source`` with each ``with`` statement's context manager passed through :data:`GUARD`.
 
@@ -146,7 +148,7 @@ def guard_with_statements(source: str) -> str:
     Source that does not parse is returned as it is (the harness reports its ``SyntaxError``).
     """
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except SyntaxError:
         return source
     return ast.unparse(ast.fix_missing_locations(_GuardWith().visit(tree)))

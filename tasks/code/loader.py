@@ -14,7 +14,6 @@ are not installed is rejected with the missing modules named (``task.rejected``)
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import json
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 
 from collab_env.tasks.datasets import DatasetTask, require
 
+from collab_env import pyast
 from collab_env.errors import DatasetError
 from collab_env.facets import contents
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
@@ -180,7 +180,7 @@ class BigCodeBenchDataset(DatasetTask, CodeTask):
 
 def _libs(text: Any, where: str) -> list[str]:
     try:
-        libs = ast.literal_eval(text) if isinstance(text, str) else text
+        libs = pyast.literal_eval(text) if isinstance(text, str) else text
     except (ValueError, SyntaxError) as exc:
         raise DatasetError(f"{where}: field 'libs' is not a Python list ({exc})") from exc
     if not isinstance(libs, list | tuple) or not all(isinstance(lib, str) for lib in libs):

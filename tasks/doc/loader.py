@@ -12,7 +12,6 @@ The metric is the family's: sentence BLEU of the draft against the article.
 
 from __future__ import annotations
 
-import ast
 import csv
 import re
 import sys
@@ -21,6 +20,7 @@ from typing import Any, ClassVar
 
 from collab_env.tasks.datasets import DatasetTask, data_suffix, open_text, read_records, require
 
+from collab_env import pyast
 from collab_env.errors import DatasetError
 from collab_env.facets import contents
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
@@ -119,7 +119,7 @@ def _tags(raw: Any) -> list[str]:
         return [str(t) for t in raw]
     if isinstance(raw, str) and raw.strip().startswith("["):
         try:
-            value = ast.literal_eval(raw)
+            value = pyast.literal_eval(raw)
             return [str(t) for t in value] if isinstance(value, list | tuple) else []
         except (ValueError, SyntaxError):
             return []
