@@ -50,9 +50,10 @@ from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
 from collab_env.types import ends_chat
-from collab_env.users import LLMUser, guards
-from collab_env.users.llm import RETRY_REMINDERS
-from collab_env.users.protocol import parse_grounded, partial_message
+from collab_env.users import LLMUser
+from collab_env.users.llm import guards
+from collab_env.users.llm.protocol import parse_grounded, partial_message
+from collab_env.users.llm.user import RETRY_REMINDERS
 
 # The rule of issue 23's check, written before the run and apart from the guards: a user message
 # that speaks as the assistant or narrates the conversation.

@@ -4,7 +4,7 @@
   document-creation conversations (``../shared/data/simarena/``: the intent is the hidden goal,
   the person's turns replayed against the assistant's recorded responses), and the
   clarification answers of Abg-CoQA (``../shared/data/qa/``: the answer to the annotators'
-  clarifying question). A rejection is any guard rule (:func:`collab_env.users.guards.check`).
+  clarifying question). A rejection is any guard rule (:func:`collab_env.users.llm.guards.check`).
   These goals come without facets, so the guards that need facets (a goal dump, a contradicted
   detail) cannot fire on them; the others (the assistant's voice, narration, solving, length,
   empty) are what is measured here.
@@ -46,7 +46,7 @@ from collab_env.benchmarks import parse_args, save_results
 
 import collab_env
 from collab_env.types import TaskInstance
-from collab_env.users import guards
+from collab_env.users.llm import guards
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -23,7 +23,7 @@ import pytest
 
 import collab_env  # noqa: F401  (registers the envs)
 from collab_env.rewards import HeuristicEngagement
-from collab_env.users import guards, protocol
+from collab_env.users.llm import guards, protocol
 
 SMALL, LARGE = 2_000, 20_000
 #: Largest ratio of the times at LARGE and SMALL characters (10 for an exactly linear path).

@@ -1,4 +1,4 @@
-"""Build collab_env/users/profiles.jsonl from SimulatorArena's user profiles (MIT).
+"""Build collab_env/users/llm/profiles.jsonl from SimulatorArena's user profiles (MIT).
 
 Source: github.com/microsoft/SimulatorArena, commit e9f677c4, files
 data/user_simulator_profiles/document_creation/preferences.json (GPT-4o extracted preferences of the
@@ -53,7 +53,7 @@ def main(repo: str) -> None:
     root = Path(repo) / "data" / "user_simulator_profiles"
     prefs = json.loads((root / "document_creation" / "preferences.json").read_text())
     maths = list(json.loads((root / "math_tutoring" / "knowledge_state.json").read_text()).values())
-    out = Path(__file__).resolve().parents[2] / "collab_env" / "users" / "profiles.jsonl"
+    out = Path(__file__).resolve().parents[2] / "collab_env" / "users" / "llm" / "profiles.jsonl"
     with out.open("w") as f:
         for rank, (key, items) in enumerate(sorted(prefs.items())):
             kept = [

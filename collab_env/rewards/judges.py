@@ -95,7 +95,7 @@ def _ask(
     Returns:
         The converted value of ``key`` and the whole verdict.
     """
-    from collab_env.users.llm import first_json_object
+    from collab_env.users.llm.protocol import first_json_object
 
     raw, why = "", f"no JSON with {key!r}"
     for _ in range(attempts):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 
-from collab_env.users import guards
+from collab_env.users.llm import guards
 
 KETTLE = "math-test-00170"
 

@@ -1,4 +1,4 @@
-"""The words by which a message shows whose it is: the lexicon of :mod:`collab_env.users.guards`.
+"""The words by which a message shows whose it is: the lexicon of :mod:`collab_env.users.llm.guards`.
 
 Each pattern is one register that a user's message never has (the assistant's service phrases,
 narration of the conversation, the deliverable's own frame) or a form the guards look for (a

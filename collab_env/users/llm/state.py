@@ -8,10 +8,10 @@ from typing import Any
 
 from collab_env.llm.base import ChatResult
 from collab_env.types import ChatMessage, TaskInstance
-from collab_env.users import guards
 from collab_env.users.base import ReplyRequest
-from collab_env.users.profiles import Profile
-from collab_env.users.protocol import partial_message
+from collab_env.users.llm import guards
+from collab_env.users.llm.profiles import Profile
+from collab_env.users.llm.protocol import partial_message
 
 #: Rules after which the reply is used as it is (a dump or a long message is still the user's).
 MILD = (None, "goal_dump", "long", "early_end")
@@ -24,10 +24,10 @@ class LLMUserState:
     """Per-episode state of an LLM user.
 
     Attributes:
-        profile: The episode's person (:mod:`~collab_env.users.profiles`), or ``None``.
+        profile: The episode's person (:mod:`~collab_env.users.llm.profiles`), or ``None``.
         opening: ``"model"`` (written by the model) or ``"template"`` (the task's sentence).
         turn: Replies written so far.
-        drifts: Replies rejected by a guard (:mod:`collab_env.users.guards`), all rules.
+        drifts: Replies rejected by a guard (:mod:`collab_env.users.llm.guards`), all rules.
         drift_kinds: The same, per rule (``assistant_voice``, ``solving``...).
         accepted_drifts: Replies used although every attempt drifted, per rule (then repaired:
             their drifting sentences dropped).

@@ -5,11 +5,11 @@ puts the instruction last, with the answer's format: a small model given a trans
 the prompt continues the transcript instead of answering (issue 18: 58 of 58 first attempts).
 With ``prompt="swapped"`` the conversation is sent as chat messages with the roles swapped
 instead (the model speaks as the ``assistant``). What the model answers, and how it is read, is
-the protocol (:mod:`~collab_env.users.protocol`): ``grounded`` by default, the paper's free
+the protocol (:mod:`~collab_env.users.llm.protocol`): ``grounded`` by default, the paper's free
 ``roleplay`` on request.
 
 A reply that cannot be used is retried with a reminder that says why: not JSON, cut off at
-``max_tokens``, or one of the :mod:`~collab_env.users.guards` broken. Guards never cost an
+``max_tokens``, or one of the :mod:`~collab_env.users.llm.guards` broken. Guards never cost an
 episode: after the retries the mildest reply is used (its drifting sentences dropped, or, with
 none left, the goal's own answer to what was asked) and the drift is recorded in ``info``. Only
 a failed model call (the endpoint) loses the episode.
@@ -39,11 +39,11 @@ from collab_env.types import (
     canonical_ending,
     ends_chat,
 )
-from collab_env.users import guards, protocol
 from collab_env.users.base import ReplyRequest, UserSimulator
-from collab_env.users.llm_state import LLMUserState, Pending, fallback_text
-from collab_env.users.profiles import Profile, draw_profile
-from collab_env.users.protocol import delimit, first_json_object, parse_reply
+from collab_env.users.llm import guards, protocol
+from collab_env.users.llm.profiles import Profile, draw_profile
+from collab_env.users.llm.protocol import delimit, first_json_object, parse_reply
+from collab_env.users.llm.state import LLMUserState, Pending, fallback_text
 
 if TYPE_CHECKING:
     from collab_env.task import Task

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from collab_env.facets import match_facets, questions
 from collab_env.types import ChatMessage, TaskInstance
-from collab_env.users import register
+from collab_env.users.llm import register
 
 #: What a reminder tells the model for each broken rule.
 REMINDERS = {

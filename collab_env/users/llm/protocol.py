@@ -20,20 +20,20 @@ the chat by writing the termination signal itself.
 Both put the guidance of the reference simulator in our words: minimal effort, knowledge
 background, occasional mistakes (in the grounded protocol only in the wording: typos, unclear
 phrasing, never a false detail), personal preferences (from a profile, see
-:mod:`~collab_env.users.profiles`).
+:mod:`~collab_env.users.llm.profiles`).
 """
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
+from collab_env import pyast
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance, canonical_ending, ends_chat
-from collab_env.users import guards
+from collab_env.users.llm import guards
 
 PROTOCOLS = ("grounded", "roleplay")
 
@@ -291,7 +291,7 @@ def _first_object(text: str, key: str = "response") -> dict[str, Any] | None:
 def _load(candidate: str, key: str) -> dict[str, Any] | None:
     # JSON first; then Python literals, which models write with single quotes, True and None.
     # strict=False: models write raw newlines inside strings, which strict JSON forbids.
-    for loader in (functools.partial(json.loads, strict=False), ast.literal_eval):
+    for loader in (functools.partial(json.loads, strict=False), pyast.literal_eval):
         try:
             value = loader(candidate)
         except (ValueError, SyntaxError):
