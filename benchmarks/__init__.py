@@ -2,7 +2,7 @@
 
 Each script takes ``--out`` and writes under ``runs/benchmarks/`` of the working folder by
 default, never into the checkout's tracked ``benchmarks/results/`` unless ``--out`` says so.
-The policy benchmark harness (``collab-env bench``) is :mod:`collab_env.benchmarks.harness`.
+The policy benchmark harness (``collab-env bench``) is :mod:`collab_env.harness`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collab_env.benchmarks import save_results
-from collab_env.benchmarks.harness.log import read_log
+
+from collab_env.harness.log import read_log
 
 SERVER = (
     "import sys, time; from collab_env.testing.fake_models import SmallModelUser; "

@@ -109,8 +109,9 @@ def model_speed(args: Args, checkpoint: Path) -> dict:
 def bench_run(args: Args, checkpoint: Path) -> dict:
     """Part 3: ``collab-env bench`` with an ``hf:`` agent in several workers."""
     import transformers
-    from collab_env.benchmarks.harness.log import read_log
-    from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
+
+    from collab_env.harness.log import read_log
+    from collab_env.harness.runner import BenchConfig, run_bench
 
     loads = 0
     load = transformers.AutoModelForCausalLM.from_pretrained

@@ -23,6 +23,7 @@ PACKAGES = {"collab_env": "collab_env", "tasks": "collab_env.tasks", "agents": "
 #: Package prefix -> layer, most specific first.
 LAYERS = (
     ("collab_env.cli", 4),
+    ("collab_env.harness", 3),
     ("collab_env.benchmarks", 3),
     ("collab_env.agents", 2),
     ("collab_env.tasks", 1),

@@ -1,6 +1,6 @@
 """``collab-env bench``: benchmark agents on the envs; table, results files, plots, episode log.
 
-Options: every field of :class:`~collab_env.benchmarks.harness.runner.BenchConfig`, its ``env``
+Options: every field of :class:`~collab_env.harness.runner.BenchConfig`, its ``env``
 flattened into the environment's options (:class:`~collab_env.config.EnvConfig`'s, without
 ``--env`` and ``--dataset``: a run takes several envs, ``--envs``, and a data set per family).
 ``--resume --out DIR`` takes every option that is not given from the run's log header.
@@ -20,13 +20,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from collab_env.benchmarks.harness.log import check_same_users, read_log
-from collab_env.benchmarks.harness.log import header as log_header
-from collab_env.benchmarks.harness.parts import LABELS, cells_of, reward_parts, shown_counts
-from collab_env.benchmarks.harness.parts import markdown as parts_markdown
-from collab_env.benchmarks.harness.plots import write_plots
-from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, run_bench, upgrade_record
-from collab_env.benchmarks.harness.summary import (
+from collab_env.cli.options import add_config_options, build_config, config_kwargs, examples, merge_configs
+from collab_env.errors import ConfigError
+from collab_env.harness.log import check_same_users, read_log
+from collab_env.harness.log import header as log_header
+from collab_env.harness.parts import LABELS, cells_of, reward_parts, shown_counts
+from collab_env.harness.parts import markdown as parts_markdown
+from collab_env.harness.plots import write_plots
+from collab_env.harness.runner import BenchConfig, RunStopped, run_bench, upgrade_record
+from collab_env.harness.summary import (
     COLUMNS,
     SCORED,
     compare,
@@ -37,8 +39,6 @@ from collab_env.benchmarks.harness.summary import (
     summarise,
     write_results,
 )
-from collab_env.cli.options import add_config_options, build_config, config_kwargs, examples, merge_configs
-from collab_env.errors import ConfigError
 
 #: BenchConfig fields that describe this invocation, not the run (never read from a log header).
 _INVOCATION = ("out", "resume", "retry_lost", "workers", "executor", "ray_address")
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     out = Path(config.out)
     rows = summarise(records)
     changes = comparison(rows, header, options, config.agents)
-    from collab_env.benchmarks.harness.reliability import controls
+    from collab_env.harness.reliability import controls
 
     tables = controls(records)
     parts = reward_parts(records) if config.parts else []
@@ -313,7 +313,7 @@ def print_summary(console: Console, rows: list[dict[str, Any]], header: dict[str
 
     Args:
         console: Where to print.
-        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
+        rows: Rows of :func:`~collab_env.harness.summary.summarise`.
         header: The log's header, for the caption naming versions, user simulator and judge.
     """
     table = Table(title="collab-env bench: mean ± 95% CI", caption=provenance(header) if header else None)
@@ -354,7 +354,7 @@ def print_parts(console: Console, rows: list[dict[str, Any]]) -> None:
 
     Args:
         console: Where to print.
-        rows: Rows of :func:`~collab_env.benchmarks.harness.parts.reward_parts`.
+        rows: Rows of :func:`~collab_env.harness.parts.reward_parts`.
     """
     counts = shown_counts(rows)
     table = Table(

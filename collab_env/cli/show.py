@@ -57,7 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Print the episodes of one seed (every env and agent, or those asked), or write the report."""
-    from collab_env.benchmarks.harness.log import read_log
+    from collab_env.harness.log import read_log
 
     header, records = read_log(args.log)
     options = CompareOptions(**config_kwargs(args, CompareOptions))
@@ -86,9 +86,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _write_report(args: argparse.Namespace, console: Console, header: dict, records: list[dict]) -> int:
-    from collab_env.benchmarks.harness.plots import PLOTS, write_plots
-    from collab_env.benchmarks.harness.report import write_html
-    from collab_env.benchmarks.harness.summary import summarise
+    from collab_env.harness.plots import PLOTS, write_plots
+    from collab_env.harness.report import write_html
+    from collab_env.harness.summary import summarise
 
     log = Path(args.log)
     run_dir = log if log.is_dir() else log.parent

@@ -29,7 +29,7 @@ def _importable(monkeypatch):
         "openai:m@https://api.example.com/v1#proactive",
         "hf:/models/my-checkpoint",
         "hf:./ckpt#proactive",
-        "tests.benchmarks.harness.sample_agents:echo_agent",
+        "tests.harness.sample_agents:echo_agent",
     ],
 )
 def test_good_specs_are_accepted_as_written(spec):
@@ -59,10 +59,10 @@ def test_bad_specs_name_the_spec_and_what_is_expected(spec, complaint):
 
 def test_callables_and_factories_build_agents():
     env = gym.make("CollabQA-v0")
-    from tests.benchmarks.harness import sample_agents
+    from tests.harness import sample_agents
 
-    assert build_agent("tests.benchmarks.harness.sample_agents:echo_agent", env) is sample_agents.echo_agent
-    assert build_agent("tests.benchmarks.harness.sample_agents:factory", env)([]) == "Answer: qa"
+    assert build_agent("tests.harness.sample_agents:echo_agent", env) is sample_agents.echo_agent
+    assert build_agent("tests.harness.sample_agents:factory", env)([]) == "Answer: qa"
     assert build_agent("passive", env)([{"role": "user", "content": "Which market?"}])
 
 
@@ -70,11 +70,11 @@ def test_callables_and_factories_build_agents():
     ("spec", "complaint"),
     [
         (
-            "tests.benchmarks.harness.sample_agents:missing",
-            "cannot import 'missing' from 'tests.benchmarks.harness.sample_agents'",
+            "tests.harness.sample_agents:missing",
+            "cannot import 'missing' from 'tests.harness.sample_agents'",
         ),
         ("no_such_module_xyz:agent", "cannot import 'agent' from 'no_such_module_xyz'"),
-        ("tests.benchmarks.harness.sample_agents:not_callable", "is a int, not a callable"),
+        ("tests.harness.sample_agents:not_callable", "is a int, not a callable"),
         ("hf:/no/such/checkpoint", "no checkpoint at /no/such/checkpoint"),
     ],
 )
@@ -100,10 +100,9 @@ def test_openai_spec_end_to_end_against_a_loopback_server(tmp_path):
     server_module = pytest.importorskip(
         "collab_env.testing.openai_server", reason="the loopback OpenAI server is not in this checkout"
     )
-    from collab_env.benchmarks.harness.log import read_log
-    from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
-
     from collab_env.cli.bench import Tally
+    from collab_env.harness.log import read_log
+    from collab_env.harness.runner import BenchConfig, run_bench
 
     with server_module.LoopbackServer(reply=lambda m: "Which market do you mean?") as server:
         spec = f"openai:loopback@{server.base_url}#proactive"

@@ -76,7 +76,7 @@ def test_case2_a_loopback_endpoint_needs_no_key(tmp_path, capsys, monkeypatch):
 
 def test_case2_a_run_that_lost_every_episode_says_why_and_exits_1(tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
-    spec = "tests.benchmarks.harness.sample_agents:outage"
+    spec = "tests.harness.sample_agents:outage"
     assert main(["bench", *SMALL, "--agents", spec, "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "2 episodes lost" in out and "2 × collab_env.errors.ModelCallError" in out

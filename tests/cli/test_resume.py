@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from collab_env.benchmarks.harness.log import read_log
 
 from collab_env.cli import main
+from collab_env.harness.log import read_log
 
 RUN = ["--envs", "CollabQA-v0,CollabMath-v0", "--agents", "passive,clarify", "--episodes", "3", "--seed", "4"]
 

@@ -12,12 +12,12 @@ import threading
 import time
 
 import pytest
-from collab_env.benchmarks.harness.runner import BenchConfig, RunStopped, read_log, run_bench
 
 from collab_env import llm
 from collab_env.cli import main
 from collab_env.config import EnvConfig
 from collab_env.errors import EndpointDown, ModelCallError
+from collab_env.harness.runner import BenchConfig, RunStopped, read_log, run_bench
 from collab_env.llm import OpenAIChat
 from collab_env.llm.breaker import breaker_for
 from collab_env.testing.fake_models import SmallModelUser

@@ -16,12 +16,12 @@ import time
 
 import gymnasium as gym
 import pytest
-from collab_env.benchmarks.harness.runner import BenchConfig, read_log, run_bench
-from collab_env.benchmarks.harness.summary import summarise
 
 from collab_env import llm
 from collab_env.config import EnvConfig
 from collab_env.errors import ModelCallError
+from collab_env.harness.runner import BenchConfig, read_log, run_bench
+from collab_env.harness.summary import summarise
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.types import TERMINATION_SIGNAL
@@ -127,7 +127,7 @@ def test_a_benchmark_through_faults_accounts_for_every_episode(tmp_path, quick_r
             3,
             out=str(tmp_path),
             workers=2,
-            env=EnvConfig(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
+            env=EnvConfig.from_kwargs(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
         )
         _, records = read_log(run_bench(config))
     ok = [r for r in records if r["status"] == "ok"]
@@ -148,7 +148,7 @@ def test_a_benchmark_whose_user_model_never_emits_json_loses_no_episode_and_logs
             2,
             out=str(tmp_path),
             workers=2,
-            env=EnvConfig(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
+            env=EnvConfig.from_kwargs(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
         )
         _, records = read_log(run_bench(config))
     assert [r["status"] for r in records] == ["ok", "ok"], records

@@ -12,12 +12,12 @@ import json
 
 import gymnasium as gym
 import pytest
-from collab_env.benchmarks.harness.runner import BenchConfig, read_log
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import collab_env
 from collab_env.errors import CollabEnvError, ConfigError, EpisodeError
+from collab_env.harness.runner import BenchConfig, read_log
 from collab_env.llm import CachedChat
 from collab_env.rewards import RewardConfig
 from collab_env.types import TERMINATION_SIGNAL

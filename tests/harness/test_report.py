@@ -10,9 +10,9 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
 from collab_env.cli import main
+from collab_env.harness.runner import BenchConfig, run_bench
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +33,8 @@ def test_show_renders_a_transcript_with_its_reward_parts(run_dir, capsys):
 
 
 def test_show_marks_a_lost_episode(tmp_path, capsys, monkeypatch):
-    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[3]))
-    run_bench(
-        BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 1, out=str(tmp_path))
-    )
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    run_bench(BenchConfig(["CollabQA-v0"], ["tests.harness.sample_agents:crash"], 1, out=str(tmp_path)))
     assert main(["show", str(tmp_path / "episodes.jsonl")]) == 0
     assert "lost (not scored)" in capsys.readouterr().out
 
@@ -172,10 +170,8 @@ def test_html_report_compares_sorts_filters_and_lists_episodes_in_seed_order(run
 
 
 def test_html_report_of_a_run_that_lost_everything_says_so(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[3]))
-    run_bench(
-        BenchConfig(["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:outage"], 2, out=str(tmp_path))
-    )
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    run_bench(BenchConfig(["CollabQA-v0"], ["tests.harness.sample_agents:outage"], 2, out=str(tmp_path)))
     assert main(["show", str(tmp_path), "--html"]) == 0
     page = (tmp_path / "report.html").read_text()
     assert "No episode was scored: all 2 were lost" in page and "2 × collab_env.errors.ModelCallError" in page
@@ -185,7 +181,7 @@ def test_html_report_of_a_run_that_lost_everything_says_so(tmp_path, monkeypatch
 def test_the_turns_plot_of_a_run_with_the_reveal_control_draws_the_tables_condition_only(
     monkeypatch, tmp_path
 ):
-    from collab_env.benchmarks.harness import plots
+    from collab_env.harness import plots
 
     drawn = []
     monkeypatch.setattr(plots, "_turns", lambda plt, scored, agents, path: drawn.extend(scored))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from collab_env.benchmarks.harness.log import read_log
-from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
 from collab_env.cli import main
 from collab_env.config import EnvConfig
+from collab_env.harness.log import read_log
+from collab_env.harness.runner import BenchConfig, run_bench
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.types import TERMINATION_SIGNAL

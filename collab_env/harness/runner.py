@@ -8,7 +8,7 @@ it, for every agent, so agents are compared on the same tasks. Episodes run in a
 and they need no ``if __name__ == "__main__"`` guard, pickle nothing and load a local checkpoint
 once. ``executor="processes"`` suits agents that are CPU-bound Python; ``executor="ray"`` sends
 episodes to a Ray cluster. Every finished episode is appended to the log at once
-(:mod:`collab_env.benchmarks.harness.log`); one that crashes, or that a failed model call ended
+(:mod:`collab_env.harness.log`); one that crashes, or that a failed model call ended
 (``info["error"]``), is recorded as ``lost`` with the traceback, and the run goes on. An endpoint
 that is down (its circuit breaker open, :mod:`collab_env.llm.breaker`) stops the run instead: no
 new episode starts, those in flight finish (fast: the breaker refuses their calls), and
@@ -32,15 +32,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from collab_env.agents.specs import check_spec
-from collab_env.benchmarks.harness.episode import USER_COUNTS, _base, play
-from collab_env.benchmarks.harness.inflight import LoopWorkers, episodes_in_flight
-from collab_env.benchmarks.harness.log import EpisodeRecord, Key, key, prepare, read_log
-
 import collab_env
+from collab_env.agents.specs import check_spec
 from collab_env.config import EnvConfig
 from collab_env.env import REVEAL
 from collab_env.errors import ConfigError, EndpointDown
+from collab_env.harness.episode import USER_COUNTS, _base, play
+from collab_env.harness.inflight import LoopWorkers, episodes_in_flight
+from collab_env.harness.log import EpisodeRecord, Key, key, prepare, read_log
 from collab_env.registration import check_env_id, family_of
 
 log = logging.getLogger(__name__)
@@ -108,6 +107,9 @@ class BenchConfig:
             token penalty, engagement × w_eng and engagement's counts per episode (answered,
             unanswered, missed, ignored), in the terminal and in results.md and results.json
             (the report only: a resume keeps it, and may change it).
+        agent_options: KEY=VALUE options of a model agent's model (--agent.KEY VALUE, or
+            --model-option agent.KEY=VALUE): max_tokens, temperature, timeout_s, concurrency,
+            max_retries or cache.
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -129,6 +131,7 @@ class BenchConfig:
     repeats: int = 1
     reveal: list[str] = field(default_factory=lambda: ["default"])
     parts: bool = False
+    agent_options: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.envs:
@@ -209,7 +212,12 @@ class BenchConfig:
         ``env_options`` at the top).
         """
         record = upgrade_record(record)
-        return cls(**{**record, "env": EnvConfig.from_dict(record["env"])})
+        env = dict(record["env"])
+        options = [o for o in env.get("model_options", ()) if o.startswith("agent.")]
+        if options:  # a log of before the agent's options were the command's
+            env["model_options"] = [o for o in env["model_options"] if o not in options]
+            record["agent_options"] = [*record.get("agent_options", ()), *(o[len("agent.") :] for o in options)]
+        return cls(**{**record, "env": EnvConfig.from_dict(env)})
 
     def _check_datasets(self) -> None:
         families = {family_of(e) for e in self.envs}
@@ -293,7 +301,7 @@ def _run_threads(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any
     """Episodes in ``config.workers`` threads, yielded as they finish.
 
     With a model in the loop, each worker is an event loop that keeps its episodes in flight
-    together, up to the endpoints' limits (:mod:`~collab_env.benchmarks.harness.inflight`); an
+    together, up to the endpoints' limits (:mod:`~collab_env.harness.inflight`); an
     all-scripted run plays one episode per thread at a time.
     """
     per_worker = episodes_in_flight(config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from collab_env.benchmarks.harness.summary import SCORED, primary_reveal
+from collab_env.harness.summary import SCORED, primary_reveal
 
 #: The heuristic judge's counts, always shown (the others only where a row has some).
 SHOWN_COUNTS = ("answered", "unanswered", "missed", "ignored")
@@ -24,7 +24,7 @@ def reward_parts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Episodes lost to the infrastructure are left out, as in the summary; those the agent failed
     (R_ext 0, R* 0) are averaged in. Of a run with the reveal control, only the summary's
-    condition counts (:func:`~collab_env.benchmarks.harness.summary.primary_reveal`).
+    condition counts (:func:`~collab_env.harness.summary.primary_reveal`).
 
     Args:
         records: The episode records of a run.

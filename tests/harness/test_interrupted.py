@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from collab_env.benchmarks.harness.runner import read_log
 
+from collab_env.harness.runner import read_log
 from collab_env.testing.interrupt import kill_and_resume
 
 pytestmark = pytest.mark.slow

@@ -7,14 +7,15 @@ import json
 import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
-from collab_env.benchmarks.harness.log import read_log
-from collab_env.benchmarks.harness.reliability import pass_hat_k, reliability, underspecification
-from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
 
 import collab_env
+from collab_env.builders import with_parts
 from collab_env.cli import main
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
+from collab_env.harness.log import read_log
+from collab_env.harness.reliability import pass_hat_k, reliability, underspecification
+from collab_env.harness.runner import BenchConfig, run_bench
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
@@ -57,7 +58,7 @@ def test_reveal_all_reaches_an_llm_user_on_loopback():
     seen = []
     with LoopbackServer(reply=lambda m: seen.append(m) or _user_reply(m)) as server:
         user = LLMUser(OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01))
-        env = gym.make("CollabMath-v0", split="test", user=user)
+        env = with_parts("CollabMath-v0", split="test", user=user)
         result = run_episode(env, make_agent("clarify", env), seed=0, reveal="all")
     instance = env.unwrapped.instance
     assert result.terminated and all(f.statement in result.messages[0]["content"] for f in instance.facets)

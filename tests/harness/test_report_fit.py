@@ -10,10 +10,10 @@ import struct
 import subprocess
 
 import pytest
-from collab_env.benchmarks.harness.log import read_log
-from collab_env.benchmarks.harness.parts import reward_parts
 
 from collab_env.cli import main
+from collab_env.harness.log import read_log
+from collab_env.harness.parts import reward_parts
 
 LAPTOP = 1280  # px: the width of the laptop screen the report must fit
 
@@ -112,8 +112,8 @@ def _png_size(path):
 
 def test_the_frontier_plots_labels_do_not_overlap(run_dir):
     plt = pytest.importorskip("matplotlib.pyplot")
-    from collab_env.benchmarks.harness.plots import efficiency_figure
-    from collab_env.benchmarks.harness.summary import summarise
+    from collab_env.harness.plots import efficiency_figure
+    from collab_env.harness.summary import summarise
 
     rows = summarise(read_log(run_dir)[1])
     fig = efficiency_figure(plt, rows, ["passive", "clarify"])

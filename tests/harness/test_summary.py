@@ -7,8 +7,9 @@ import json
 import math
 
 import pytest
-from collab_env.benchmarks.harness.log import read_log
-from collab_env.benchmarks.harness.summary import compare, describe, markdown, stat, summarise, write_results
+
+from collab_env.harness.log import read_log
+from collab_env.harness.summary import compare, describe, markdown, stat, summarise, write_results
 
 HEADER = {
     "type": "header",

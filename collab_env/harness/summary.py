@@ -102,7 +102,7 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (env, agent), in the order they first appear.
 
     Args:
-        records: Episode records (as :func:`collab_env.benchmarks.harness.log.read_log` returns
+        records: Episode records (as :func:`collab_env.harness.log.read_log` returns
             them); of a run with the reveal control, only those played as the task asks them
             (:func:`primary_reveal`). Repeats are averaged in as episodes.
 
@@ -138,7 +138,7 @@ def primary_reveal(records: list[dict[str, Any]]) -> str:
     """The condition the summary table reports: ``"default"``, or ``"all"`` in a run of only the control.
 
     The fully specified episodes of a run with both conditions are reported apart
-    (:func:`collab_env.benchmarks.harness.reliability.underspecification`), never mixed in.
+    (:func:`collab_env.harness.reliability.underspecification`), never mixed in.
     """
     reveals = {r.get("reveal", "default") for r in records}
     return "all" if reveals == {"all"} else "default"
@@ -177,7 +177,7 @@ def compare_runs(
     """Each (env, agent) of a run against the same (env, agent) of another run ``base``.
 
     Check first that both runs had the same user simulator
-    (:func:`~collab_env.benchmarks.harness.log.check_same_users`).
+    (:func:`~collab_env.harness.log.check_same_users`).
 
     Args:
         rows: Rows of :func:`summarise` of this run.
@@ -298,7 +298,7 @@ def write_results(
     Each file is written atomically (:mod:`collab_env.fileio`). Every file names the versions:
     the Markdown's first line, the CSV's ``collab_env``, ``task_version`` and ``user_version``
     columns, the JSON's ``header`` (the log's). ``controls`` (the Markdown and the JSON of
-    :func:`collab_env.benchmarks.harness.reliability.controls`: the cost of underspecification
+    :func:`collab_env.harness.reliability.controls`: the cost of underspecification
     and the reliability over repeats) is appended to the Markdown and merged into the JSON.
     """
     extra, extra_json = controls or ("", {})

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
-from collab_env.agents.specs import build_agent
-from collab_env.benchmarks.harness.log import EpisodeRecord, Key
 
+from collab_env.agents.specs import build_agent
 from collab_env.aio import act
 from collab_env.errors import ModelCallError
 from collab_env.facets import questions
+from collab_env.harness.log import EpisodeRecord, Key
 from collab_env.rollout import run_episode, run_episode_async
 from collab_env.tokens import count_tokens
 
@@ -87,7 +87,7 @@ def _setup(job: Key, config: Any) -> tuple[EpisodeRecord, Any, Any]:
         record["task_id"] = task.task_id(config.env.split, (config.seed + k) % size) if size else None
         if size is None and config.repeats > 1:  # repeats replay one instance: pin it
             record["task_id"] = task.task_id(config.env.split, config.seed + k)
-        agent = CheckedAgent(build_agent(spec, env), env)
+        agent = CheckedAgent(build_agent(spec, env, config.agent_options), env)
     except Exception:
         return {**record, "status": "lost", "error": traceback.format_exc()}, None, None
     return record, env, agent

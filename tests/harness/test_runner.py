@@ -11,16 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from collab_env.benchmarks.harness.log import read_log
-from collab_env.benchmarks.harness.runner import BenchConfig, run_bench
-from collab_env.benchmarks.harness.summary import markdown, summarise
 
 from collab_env.cli import main
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
+from collab_env.harness.log import read_log
+from collab_env.harness.runner import BenchConfig, run_bench
+from collab_env.harness.summary import markdown, summarise
 from collab_env.testing.openai_server import LoopbackServer
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,7 @@ def test_every_agent_plays_seed_s_plus_k_which_is_test_instance_s_plus_k(tmp_pat
 
 def test_a_crashing_agent_fails_its_episodes_and_they_count_in_the_mean(tmp_path):
     config = BenchConfig(
-        ["CollabQA-v0"], ["clarify", "tests.benchmarks.harness.sample_agents:crash"], 2, out=str(tmp_path)
+        ["CollabQA-v0"], ["clarify", "tests.harness.sample_agents:crash"], 2, out=str(tmp_path)
     )
     _, records = read_log(run_bench(config))
     failed = [r for r in records if r["agent"] != "clarify"]
@@ -77,17 +77,13 @@ def test_a_crashing_agent_fails_its_episodes_and_they_count_in_the_mean(tmp_path
 
 @pytest.mark.parametrize(("agent", "complaint"), [("not_text", "not a str"), ("rambler", "characters long")])
 def test_an_invalid_action_is_the_agents_failure_not_a_lost_episode(tmp_path, agent, complaint):
-    config = BenchConfig(
-        ["CollabMath-v0"], [f"tests.benchmarks.harness.sample_agents:{agent}"], 1, out=str(tmp_path)
-    )
+    config = BenchConfig(["CollabMath-v0"], [f"tests.harness.sample_agents:{agent}"], 1, out=str(tmp_path))
     [record] = read_log(run_bench(config))[1]
     assert record["status"] == "agent_error" and complaint in record["error"] and record["turns"] == 0
 
 
 def test_summary_table_has_a_column_for_agent_errors(tmp_path):
-    config = BenchConfig(
-        ["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:crash"], 1, out=str(tmp_path)
-    )
+    config = BenchConfig(["CollabQA-v0"], ["tests.harness.sample_agents:crash"], 1, out=str(tmp_path))
     table = markdown(summarise(read_log(run_bench(config))[1]))
     assert "| lost | agent errors |" in table and "| 1 | 0 | 1 |" in table
 
@@ -131,9 +127,7 @@ def test_lost_episodes_are_kept_on_resume_and_run_again_with_retry_lost(tmp_path
     flag = tmp_path / "outage"
     flag.touch()
     monkeypatch.setenv("FLAKY_FLAG", str(flag))
-    config = BenchConfig(
-        ["CollabQA-v0"], ["tests.benchmarks.harness.sample_agents:flaky"], 3, out=str(tmp_path / "run")
-    )
+    config = BenchConfig(["CollabQA-v0"], ["tests.harness.sample_agents:flaky"], 3, out=str(tmp_path / "run"))
     log = run_bench(config)
     assert [r["status"] for r in read_log(log)[1]] == ["lost"] * 3
     config.resume = True
@@ -174,7 +168,7 @@ def test_bad_configurations_fail_before_anything_runs(kwargs, complaint, tmp_pat
 
 def test_processes_give_the_same_episodes_and_survive_a_dying_worker(tmp_path):
     common = {"envs": ["CollabMath-v0"], "episodes": 3, "workers": 2}
-    agents = ["clarify", "tests.benchmarks.harness.sample_agents:die"]
+    agents = ["clarify", "tests.harness.sample_agents:die"]
     threads = read_log(run_bench(BenchConfig(**common, agents=["clarify"], out=str(tmp_path / "t"))))[1]
     procs = read_log(
         run_bench(BenchConfig(**common, agents=agents, out=str(tmp_path / "p"), executor="processes"))
@@ -231,7 +225,7 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
             1,
             out=str(tmp_path),
             workers=1,
-            env=EnvConfig(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic"),
+            env=EnvConfig.from_kwargs(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic"),
         )
         _, records = read_log(run_bench(config))
     (record,) = records
@@ -244,14 +238,14 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
 
 
 def test_one_worker_keeps_its_episodes_in_flight_and_plays_what_a_serial_run_plays(tmp_path):
-    from collab_env.benchmarks.harness.episode import play
+    from collab_env.harness.episode import play
 
     def reply(messages, request):  # a user who answers by its seed and ends the chat at its third reply
         done = json.dumps(messages).count("ASSISTANT:") >= 3
         return json.dumps({"reveal": [], "message": f"it is for team {request['seed'] % 7}", "done": done})
 
     with LoopbackServer(reply=reply, latency_s=0.1) as server:
-        env = EnvConfig(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic")
+        env = EnvConfig.from_kwargs(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic")
         config = BenchConfig(
             ["CollabDoc-v0"], ["clarify", "passive"], 3, out=str(tmp_path), workers=1, env=env
         )

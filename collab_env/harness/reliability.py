@@ -23,7 +23,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from collab_env.benchmarks.harness.summary import SCORED, Stat, stat
+from collab_env.harness.summary import SCORED, Stat, stat
 
 
 def _groups(records: list[dict[str, Any]], reveal: str) -> dict[tuple[str, str], list[dict[str, Any]]]:

@@ -11,9 +11,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from collab_env.benchmarks.harness.summary import COLUMNS, lost_reasons, provenance
-
 from collab_env.fileio import atomic_write_text
+from collab_env.harness.summary import COLUMNS, lost_reasons, provenance
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1em;max-width:1200px;color:#222}
@@ -47,11 +46,11 @@ def write_html(
 
     Args:
         header: The log's header (versions, configuration).
-        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
+        rows: Rows of :func:`~collab_env.harness.summary.summarise`.
         records: The episode records (each becomes a collapsible transcript).
         plots: PNG files to embed (missing ones are skipped).
         path: Where to write the HTML.
-        changes: Rows of :func:`~collab_env.benchmarks.harness.summary.compare` (``--compare``).
+        changes: Rows of :func:`~collab_env.harness.summary.compare` (``--compare``).
     """
     scored = [r for r in records if r["status"] == "ok"]
     ordered = sorted(records, key=lambda r: (r["seed"], r["env_id"], r["agent"]))
@@ -115,8 +114,7 @@ def _summary(rows: list[dict[str, Any]]) -> str:
 
 def _parts(records: list[dict[str, Any]]) -> str:
     """R*'s parts per env and agent (means per scored episode) and engagement's counts."""
-    from collab_env.benchmarks.harness.parts import reward_parts, shown_counts
-
+    from collab_env.harness.parts import reward_parts, shown_counts
     from collab_env.rewards.engagement import IGNORED_COST
 
     rows = reward_parts(records)
@@ -174,7 +172,7 @@ def _changes(changes: list[dict[str, Any]] | None) -> str:
 
 def _controls(records: list[dict[str, Any]]) -> str:
     """The cost of underspecification and pass^k tables, where the run measured them."""
-    from collab_env.benchmarks.harness.reliability import controls
+    from collab_env.harness.reliability import controls
 
     out = []
     for block in controls(records)[0].split("\n\n"):

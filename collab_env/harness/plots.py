@@ -7,9 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from collab_env.benchmarks.harness.summary import primary_reveal
-
 from collab_env.fileio import atomic_path
+from collab_env.harness.summary import primary_reveal
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ def write_plots(rows: list[dict[str, Any]], records: list[dict[str, Any]], out: 
     - ``efficiency.png``: task metric against tokens read (thousands), per env and agent.
 
     Args:
-        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
+        rows: Rows of :func:`~collab_env.harness.summary.summarise`.
         records: The episode records (for the turn distribution; of a run with the reveal
             control, those of the table's condition, as :func:`~.summary.primary_reveal` says).
         out: Directory to write to.
@@ -109,7 +108,7 @@ def efficiency_figure(plt: Any, rows: list[dict[str, Any]], agents: list[str]) -
 
     Args:
         plt: ``matplotlib.pyplot``.
-        rows: Rows of :func:`~collab_env.benchmarks.harness.summary.summarise`.
+        rows: Rows of :func:`~collab_env.harness.summary.summarise`.
         agents: The agents in colour order.
 
     Returns:
