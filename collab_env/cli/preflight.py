@@ -1,111 +1,96 @@
-"""Fail before work: resolve every agent spec, data set and endpoint before the first episode.
+"""Fail before work: resolve every agent spec, data set and model before the first episode.
 
 A run that cannot succeed (an agent module that does not import, a data file that is not there,
-an endpoint that is down, refuses the key, or has no key at all) stops here with one line that
-says what is wrong, instead of losing every episode to the same cause.
+an endpoint that is down, refuses the key, or has no key at all, a checkpoint that is not on
+disk) stops here with one line that says what is wrong, instead of losing every episode to the
+same cause.
 
-One request per endpoint and model: a one-token chat completion, sent once. A 401/403 (the key),
-a 404 (the model) and a connection failure are fatal; a 429 or 5xx is left to the episodes'
-retries. A URL without ``http://`` or ``https://`` is refused before any request. A judge model is
-then asked once to score a two-turn conversation: one that cannot produce a score (no JSON, no
-number) would lose every episode at its end.
+Each model (the user simulator's, the judge's, a model agent's) is checked once, by its backend's
+probe (:data:`collab_env.llm.backends.BACKENDS`), where it really is: an ``openai:MODEL@URL`` at
+its URL (a bare name at ``--base-url``), one one-token chat completion (a 401/403, a 404 and a
+connection failure are fatal; a 429 or 5xx is left to the episodes' retries; a URL without
+``http://`` or ``https://`` is refused before any request); an ``hf:PATH`` checkpoint on this
+machine, without loading it. A judge model is then asked once to score a two-turn conversation:
+one that cannot produce a score (no JSON, no number) would lose every episode at its end.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
 
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
+from collab_env.llm.backends import parse_model, probe_backend
 
-log = logging.getLogger(__name__)
-_LOOPBACK = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
-_TIMEOUT_S = 15.0
+#: ``judge_model`` value that names the offline heuristic judge: no model to check.
+_HEURISTIC = "heuristic"
 
 
-def endpoints(envs: Iterable[EnvConfig], agents: Sequence[str] = ()) -> list[tuple[str, str | None, str]]:
-    """The (model, base URL, role) of every endpoint a run calls, once each.
+def _role_models(env: EnvConfig) -> list[tuple[str, str, str | None]]:
+    """The (role, model, base URL) of each user or judge model the env calls, as its config names
+    them: the one place that reads the config's model fields.
+
+    >>> _role_models(EnvConfig("CollabQA-v0", user_model="m", base_url="http://h:1/v1"))
+    [('user', 'm', 'http://h:1/v1')]
+    """
+    found = [("user", env.user_model, env.base_url), ("judge", env.judge_model, env.base_url)]
+    return [(role, model, url) for role, model, url in found if model not in (None, _HEURISTIC)]
+
+
+def model_target(model: str, base_url: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The backend and target fields of a user, judge or agent model: a name in the grammar of
+    :mod:`collab_env.llm.backends`, else a bare name at the OpenAI-compatible ``base_url``.
+
+    >>> model_target("m", "http://h:1/v1"), model_target("hf:/ckpt", "http://h:1/v1")
+    (('openai', {'model': 'm', 'url': 'http://h:1/v1'}), ('hf', {'path': '/ckpt'}))
+    """
+    return parse_model(model) or ("openai", {"model": model, "url": base_url})
+
+
+def check_model(model: str, role: str, base_url: str | None = None) -> None:
+    """Check that a model can serve the run where it really is, by its backend's probe.
+
+    Args:
+        model: ``openai:MODEL@URL``, ``hf:PATH``... or a bare name at ``base_url``.
+        role: Who calls it (``"user"``, ``"judge"``, ``"agent SPEC"``), for the message.
+        base_url: The OpenAI-compatible endpoint of a bare name (``None``: ``OPENAI_BASE_URL``,
+            else OpenAI's).
+
+    Raises:
+        ConfigError: one line naming the role, the model, where it is and what is wrong.
+    """
+    probe_backend(*model_target(model, base_url), role)
+
+
+def models(envs: Iterable[EnvConfig], agents: Sequence[str] = ()) -> list[tuple[str, str, str | None]]:
+    """The (role, model, base URL) of every model a run calls, once each (by where it is).
 
     Args:
         envs: The run's environment configs (user simulator and judge models).
-        agents: The run's agent specs (``openai:MODEL@URL`` ones call an endpoint).
+        agents: The run's agent specs (model specs, ``openai:M@URL`` or ``hf:PATH``, call one).
 
-    >>> endpoints([EnvConfig("CollabQA-v0", user_model="m", base_url="http://h:1/v1")], ["clarify"])
-    [('m', 'http://h:1/v1', 'user')]
+    >>> models([EnvConfig("CollabQA-v0", user_model="m", base_url="http://h:1/v1")], ["clarify"])
+    [('user', 'm', 'http://h:1/v1')]
     """
-    from collab_env.agents.specs import openai_endpoint
+    from collab_env.agents.specs import uses_model
 
-    found: dict[tuple[str, str | None], str] = {}
-    for env in envs:
-        for role, model in (("user", env.user_model), ("judge", env.judge_model)):
-            if model is not None:
-                found.setdefault((model, env.base_url), role)
-    for spec in agents:
-        target = openai_endpoint(spec)
-        if target is not None:
-            found.setdefault(target, f"agent {spec}")
-    return [(model, url, role) for (model, url), role in found.items()]
+    named = [found for env in envs for found in _role_models(env)]
+    # a model spec is the model's name, then '#STYLE' (which no backend's target contains)
+    named += [(f"agent {s}", s.strip().partition("#")[0], None) for s in agents if uses_model(s)]
+    once: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[str, str, str | None]] = {}
+    for role, model, url in named:
+        backend, fields = model_target(model, url)
+        once.setdefault((backend, tuple(sorted(fields.items()))), (role, model, url))
+    return list(once.values())
 
 
-def check_endpoint(model: str, base_url: str | None, role: str) -> None:
-    """Send one tiny request to an endpoint; raise if it cannot serve the run.
-
-    Raises:
-        ConfigError: naming the role, model and URL, for a missing key, a refused key,
-            an unknown model or an endpoint that cannot be reached.
-    """
-    import openai
-
-    url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-    check_url(url, role)
-    key = os.environ.get("OPENAI_API_KEY")
-    where = f"{role} model {model!r} at {url}"
-    if not key and urlparse(url).hostname not in _LOOPBACK:
-        raise ConfigError(
-            f"{where}: OPENAI_API_KEY is not set; export it (any value, e.g. EMPTY, for a server "
-            "that takes no key)"
-        )
-    client = openai.OpenAI(base_url=url, api_key=key or "EMPTY", max_retries=0, timeout=_TIMEOUT_S)
-    try:
-        client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=1
-        )
-    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-        raise ConfigError(f"{where}: the key was refused ({exc.status_code}); check OPENAI_API_KEY") from exc
-    except openai.NotFoundError as exc:
-        raise ConfigError(
-            f"{where}: not found (404): is the model served there, and the URL .../v1?"
-        ) from exc
-    except openai.APIConnectionError as exc:
-        raise ConfigError(f"{where}: cannot connect ({exc.__cause__ or exc}); is the server up?") from exc
-    except openai.APIError as exc:  # 429, 5xx, a malformed body: transient, the episodes retry
-        log.warning("%s answered the preflight request with %s; going on", where, exc)
-
-
-def check_url(url: str, role: str = "model") -> None:
-    """Refuse an endpoint URL without an ``http://`` or ``https://`` scheme.
-
-    Raises:
-        ConfigError: naming the URL and how to write it.
-
-    >>> check_url("localhost:8000/v1", "user")
-    Traceback (most recent call last):
-    ...
-    collab_env.errors.ConfigError: user endpoint 'localhost:8000/v1' has no http:// or https:// scheme; write http://localhost:8000/v1
-    """
-    if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
-        raise ConfigError(
-            f"{role} endpoint {url!r} has no http:// or https:// scheme; write http://{url.split('://')[-1]}"
-        )
-
-
-def check_judge(env: EnvConfig) -> None:
-    """Ask the env's judge model once to score a short conversation.
+def check_judge(env: EnvConfig, model: str, base_url: str | None = None) -> None:
+    """Ask the env's judge (``model``, a bare name at ``base_url`` or a named one) once to score
+    a short conversation.
 
     Raises:
         ConfigError: if it cannot produce a score (its output has no usable score), naming it.
@@ -118,13 +103,14 @@ def check_judge(env: EnvConfig) -> None:
         {"role": "user", "content": "Can you help me write a short note?"},
         {"role": "assistant", "content": "Sure. Who is the note for, and what should it say?"},
     ]
+    where = f"judge model {model!r}" + (f" at {base_url}" if parse_model(model) is None else "")
     try:
         judge(made.task, None, messages)
     except ModelCallError as exc:
         raise ConfigError(
-            f"judge model {env.judge_model!r} at {env.base_url}: it could not score a conversation, "
-            f"so every episode would be lost at its end ({exc}); use a model that follows the "
-            "rubric's JSON format, or leave out --judge-model for the heuristic"
+            f"{where}: it could not score a conversation, so every episode would be lost at its "
+            f"end ({exc}); use a model that follows the rubric's JSON format, or leave out "
+            "--judge-model for the heuristic"
         ) from exc
     finally:
         made.close()
@@ -169,7 +155,8 @@ def _last_ray_cluster() -> str | None:
 
 
 def preflight(envs: Iterable[EnvConfig], agents: Sequence[str] = ()) -> None:
-    """Resolve agent specs and data sets (``env.dataset``), then check each endpoint once.
+    """Resolve agent specs, check each model once (:func:`check_model`), then load data sets
+    (``env.dataset``) and ask each judge model to score once.
 
     Args:
         envs: The run's environment configs.
@@ -184,13 +171,15 @@ def preflight(envs: Iterable[EnvConfig], agents: Sequence[str] = ()) -> None:
     envs = list(envs)
     for spec in agents:
         resolve_spec(spec)
+    for role, model, url in models(envs, agents):
+        check_model(model, role, url)
     for env in envs:
         if env.dataset is not None:
             env.make().close()  # loads (and caches) the data set, with its own errors
-    for model, url, role in endpoints(envs, agents):
-        check_endpoint(model, url, role)
-    judged: set[tuple[str, str | None]] = set()
+    judged: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
     for env in envs:
-        if env.judge_model is not None and (env.judge_model, env.base_url) not in judged:
-            judged.add((env.judge_model, env.base_url))
-            check_judge(env)
+        for role, model, url in _role_models(env):
+            backend, fields = model_target(model, url)
+            if role == "judge" and (backend, tuple(sorted(fields.items()))) not in judged:
+                judged.add((backend, tuple(sorted(fields.items()))))
+                check_judge(env, model, url)

@@ -9,7 +9,9 @@ imported on first use (so naming a backend loads neither the openai client nor t
 
 A new backend (a vLLM offline engine, say) is one module with a ``build(target, options)``
 function and one row here; the chat model it returns declares its capabilities
-(:func:`json_mode`, :func:`bounds_tokens`) instead of being recognised by its class.
+(:func:`json_mode`, :func:`bounds_tokens`) instead of being recognised by its class. The row's
+probe is what the command line's preflight runs before any work (:func:`probe_backend`): one
+one-token request to an endpoint, a look at a checkpoint directory.
 
 >>> parse_model("openai:qwen@http://localhost:8000/v1")
 ('openai', {'model': 'qwen', 'url': 'http://localhost:8000/v1'})
@@ -38,6 +40,10 @@ class Backend:
         options: The model options (``--model-option`` keys) this backend takes.
         check: ``module:function`` called as ``function(fields)`` to check a target without
             building its model (raises ``ConfigError``), or ``None``.
+        probe: ``module:function`` called as ``function(fields, role)`` before a run: checks that
+            the model can serve it where it really is (an endpoint answers a one-token request; a
+            checkpoint is on disk), without building it; raises ``ConfigError``, one line that
+            starts with ``role``. ``None``: nothing to probe.
     """
 
     target: str
@@ -45,6 +51,7 @@ class Backend:
     build: str
     options: frozenset[str]
     check: str | None = None
+    probe: str | None = None
 
 
 #: Every backend, by the name that prefixes its models.
@@ -54,6 +61,7 @@ BACKENDS: dict[str, Backend] = {
         "'openai:MODEL', 'openai:MODEL@BASE_URL' with BASE_URL starting http:// or https://",
         "collab_env.llm.openai_chat:build",
         frozenset({"max_tokens", "temperature", "timeout_s", "concurrency", "max_retries"}),
+        probe="collab_env.llm.openai_probe:probe",
     ),
     "hf": Backend(
         r"(?P<path>[^#]*[^#\s])",
@@ -61,6 +69,7 @@ BACKENDS: dict[str, Backend] = {
         "collab_env.llm.hf_chat:build",
         frozenset({"max_tokens", "temperature", "concurrency"}),
         check="collab_env.llm.hf_chat:check",
+        probe="collab_env.llm.hf_chat:probe",
     ),
 }
 
@@ -124,6 +133,22 @@ def check_model(spec: str) -> None:
         _function(BACKENDS[parsed[0]].check)(parsed[1])
 
 
+def probe_backend(name: str, fields: dict[str, Any], role: str) -> None:
+    """Run backend ``name``'s probe on parsed ``fields``: can the model serve a run where it is?
+
+    Args:
+        name: A backend of :data:`BACKENDS`.
+        fields: The target's fields (:func:`parse_model`'s second item).
+        role: Who calls the model, for the message (``"user"``, ``"judge"``, ``"agent SPEC"``).
+
+    Raises:
+        ConfigError: one line, starting with ``role``, naming the model, where it is and what
+            is wrong.
+    """
+    if BACKENDS[name].probe is not None:
+        _function(BACKENDS[name].probe)(fields, role)
+
+
 def _function(target: str) -> Any:
     """The function of a ``module:function`` string, imported now."""
     module, _, function = target.partition(":")
@@ -170,4 +195,5 @@ __all__ = [
     "innermost",
     "json_mode",
     "parse_model",
+    "probe_backend",
 ]

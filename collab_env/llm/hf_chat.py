@@ -290,3 +290,30 @@ def check(target: dict[str, Any]) -> None:
     """
     if not os.path.isdir(target["path"]):
         raise ConfigError(f"model 'hf:{target['path']}': no checkpoint directory at {target['path']!r}")
+
+
+#: Files of which a checkpoint directory has one: a model's config, or a PEFT adapter's.
+CONFIG_FILES = ("config.json", "adapter_config.json")
+
+
+def probe(target: dict[str, Any], role: str) -> None:
+    """The ``hf`` backend's preflight, on this machine only (no torch, no network): the checkpoint
+    directory exists and holds a model config.
+
+    Args:
+        target: The parsed ``hf:PATH`` (``path``).
+        role: Who calls the model (``"user"``, ``"judge"``, ``"agent SPEC"``), for the message.
+
+    Raises:
+        ConfigError: starting with ``role``, naming the path and what is missing.
+    """
+    try:
+        check(target)
+    except ConfigError as exc:
+        raise ConfigError(f"{role} {exc}") from exc
+    path = target["path"]
+    if not any((Path(path) / name).is_file() for name in CONFIG_FILES):
+        raise ConfigError(
+            f"{role} model 'hf:{path}': {path!r} holds no config.json, so it is not a "
+            "transformers checkpoint (save one with save_pretrained)"
+        )
