@@ -3,14 +3,14 @@
 Every package under each folder that ``package_dir`` maps into ``collab_env`` is found, so that a
 new task family or subpackage is never left out of the wheel. setup.cfg's ``find:`` cannot do
 it: it searches one root and names packages by their folders, and ``tasks/doc`` must install as
-``collab_env.tasks.doc``.
+``collab_env.tasks.doc``. ``benchmarks/`` (research scripts, grading sets, collected model text,
+results) is the lab: it stays in the repository and is not installed.
 """
 
 from setuptools import find_namespace_packages, setup
 
-FOLDERS = {"collab_env": "collab_env", "collab_env.tasks": "tasks", "collab_env.agents": "agents",
-           "collab_env.benchmarks": "benchmarks"}  # fmt: skip
-SKIP = ["*__pycache__*", "results", "results.*"]  # benchmark results are the docs' figures, not code
+FOLDERS = {"collab_env": "collab_env", "collab_env.tasks": "tasks", "collab_env.agents": "agents"}
+SKIP = ["*__pycache__*"]
 
 setup(
     package_dir=FOLDERS,

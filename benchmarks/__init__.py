@@ -1,8 +1,11 @@
-"""Performance benchmarks (``python -m collab_env.benchmarks.<name>``) and what they share.
+"""The lab: benchmark and research scripts, run from the repository root (``python -m benchmarks.<name>``).
 
-Each script takes ``--out`` and writes under ``runs/benchmarks/`` of the working folder by
-default, never into the checkout's tracked ``benchmarks/results/`` unless ``--out`` says so.
-The policy benchmark harness (``collab-env bench``) is :mod:`collab_env.harness`.
+Not installed: the wheel carries the library only. These scripts, the grading sets, collected model
+text and labels of ``benchmarks/data`` (with their build scripts) and the tracked figures of
+``benchmarks/results`` stay in the repository. Each script takes ``--out`` and writes under
+``runs/benchmarks/`` of the working folder by default, never into the checkout's tracked
+``benchmarks/results/`` unless ``--out`` says so. The policy benchmark harness (``collab-env
+bench``) is the library's :mod:`collab_env.harness`.
 """
 
 from __future__ import annotations

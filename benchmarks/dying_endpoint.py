@@ -11,7 +11,7 @@ call six times, one episode after another, took 780 s). It then restarts the ser
 URL and runs ``collab-env bench --resume --retry-lost --out DIR``, which should end with every
 episode scored.
 
-Run: ``python -m collab_env.benchmarks.dying_endpoint`` (``--help`` for options).
+Run: ``python -m benchmarks.dying_endpoint`` (``--help`` for options).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from collab_env.benchmarks import save_results
-
+from benchmarks import save_results
 from collab_env.harness.log import read_log
 
 SERVER = (

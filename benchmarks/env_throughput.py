@@ -1,7 +1,7 @@
 """Steps per second of each env with the scripted user and the built-in agents, and what a step
 costs as the conversation grows.
 
-Run: ``python -m collab_env.benchmarks.env_throughput`` (``--help`` for options). Prints two tables
+Run: ``python -m benchmarks.env_throughput`` (``--help`` for options). Prints two tables
 and writes the figures to a JSON file:
 
 - throughput: median of ``--repeats`` runs, steps per second, agent time included;
@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import save_results
 
 import collab_env
+from benchmarks import save_results
 from collab_env.builders import make_env
 from collab_env.rollout import run_episode
 from collab_env.users import ScriptedUser

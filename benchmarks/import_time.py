@@ -5,7 +5,7 @@ measured inside the process around the import alone (interpreter start-up not in
 target is under 0.3 s: the tokenizer tables, the openai client, torch, transformers, sympy and
 math-verify load on first use.
 
-Run: ``python -m collab_env.benchmarks.import_time`` (``--help`` for options).
+Run: ``python -m benchmarks.import_time`` (``--help`` for options).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from collab_env.benchmarks import save_results
+from benchmarks import save_results
 
 HEAVY = ("bpe_openai", "openai", "torch", "transformers", "sympy", "math_verify")
 PROBE = (

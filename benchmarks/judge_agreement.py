@@ -9,7 +9,7 @@ a real model with ``--judge-model NAME --judge-url URL``. It reports Pearson's a
 correlation, the mean absolute difference, and pairwise agreement: the share of transcript
 pairs (within an env) that both judges order the same way, among those both order (no tie).
 
-Run: ``python -m collab_env.benchmarks.judge_agreement [--episodes 10] [--judge-model M --judge-url URL]
+Run: ``python -m benchmarks.judge_agreement [--episodes 10] [--judge-model M --judge-url URL]
 [--envs CollabQA-v0,...] [--policies passive,clarify,...]``.
 """
 
@@ -21,9 +21,6 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import parse_args, save_results
-from collab_env.benchmarks.reward_hacking import ENVS, Decorated, exploits
-
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement
@@ -32,6 +29,9 @@ from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
+
+from benchmarks import parse_args, save_results
+from benchmarks.reward_hacking import ENVS, Decorated, exploits
 
 POLICIES = (
     "passive",

@@ -23,7 +23,7 @@ and its fastest run is kept (as ``timeit`` does: the run least disturbed by othe
 A cross-check that needs no second run: the library's wall time minus the time spent inside the
 openai client's ``create`` calls (``own_time_per_turn_ms``).
 
-Run: ``python -m collab_env.benchmarks.llm_overhead [--out PATH]`` (``--help`` for options).
+Run: ``python -m benchmarks.llm_overhead [--out PATH]`` (``--help`` for options).
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ from typing import Any
 import gymnasium as gym
 import openai
 from collab_env.agents import LLMAgent, make_agent
-from collab_env.benchmarks import save_results
-
 from collab_env.llm import OpenAIChat
 from collab_env.llm.base import ChatResult
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage
 from collab_env.users import LLMUser
+
+from benchmarks import save_results
 
 
 @dataclass

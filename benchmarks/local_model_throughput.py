@@ -13,7 +13,7 @@ user:
 3. ``collab-env bench`` with an ``hf:`` agent and several workers: episodes lost and how many
    times the checkpoint was loaded (one model per process, shared by every worker).
 
-Run: ``python -m collab_env.benchmarks.local_model_throughput [--hidden-size 1024 --layers 16]
+Run: ``python -m benchmarks.local_model_throughput [--hidden-size 1024 --layers 16]
 [--out PATH.json]`` (extra ``[train]``).
 """
 
@@ -28,8 +28,8 @@ from unittest import mock
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent
-from collab_env.benchmarks import parse_args, save_results
 
+from benchmarks import parse_args, save_results
 from collab_env.testing.tiny_model import build_tiny_checkpoint
 from collab_env.wrappers import MultiturnAwareReward
 

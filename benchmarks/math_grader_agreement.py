@@ -22,7 +22,7 @@ Two more measurements, not accuracy figures:
   reference solution graded as an assistant's message (*self*), and the answer re-rendered by
   sympy (*re-rendered*), as before.
 
-Run: ``python -m collab_env.benchmarks.math_grader_agreement`` (the default data; writes
+Run: ``python -m benchmarks.math_grader_agreement`` (the default data; writes
 ``benchmarks/results/math_grader_agreement.json``). With other data (``--cases``, ``--math``) the
 results go to ``--out`` only: the tracked file describes the default data.
 """
@@ -36,10 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sympy
-from collab_env.benchmarks import grading, save_results
 from collab_env.tasks.datasets import load_dataset
 from collab_env.tasks.math.metric import answers_equivalent, extract_answer
 from math_verify import parse, verify
+
+from benchmarks import grading, save_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "math_grading_cases.jsonl"

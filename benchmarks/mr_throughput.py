@@ -14,7 +14,7 @@ each latency. Targets: within 1.1× of the ideal at constant latency, 1.15× at 
 Part 2: MR evaluations per second (one core) for each env at window 2, samples 3, with the
 scripted user and the clarify agent.
 
-Run: ``python -m collab_env.benchmarks.mr_throughput [--out DIR/mr_throughput]`` (matplotlib for
+Run: ``python -m benchmarks.mr_throughput [--out DIR/mr_throughput]`` (matplotlib for
 the plot).
 """
 
@@ -30,14 +30,14 @@ from pathlib import Path
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
-from collab_env.benchmarks import parse_args, save_results
-from openai import OpenAI
-
-import collab_env
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
+from openai import OpenAI
+
+import collab_env
+from benchmarks import parse_args, save_results
 
 
 @dataclass

@@ -5,7 +5,7 @@ Episodes of the clarify agent with an LLM user over the loopback server
 (``window``, 3 samples) is computed and the futures' user calls are counted from
 ``info["mr"]["usage"]``. A window-w future makes at most w user calls (1 at window 0).
 
-Run: ``python -m collab_env.benchmarks.mr_user_calls [--window 2] [--episodes 5]``.
+Run: ``python -m benchmarks.mr_user_calls [--window 2] [--episodes 5]``.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import parse_args, save_results
-
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward
+
+from benchmarks import parse_args, save_results
 
 ENVS = ("CollabDoc-v0", "CollabMath-v0", "CollabQA-v0")
 

@@ -7,7 +7,7 @@ script plays episodes with the scripted user and the clarify agent, and at every
 both, with the same samples, window and seeds, and reports the mean standard deviation of the
 samples' R* per step (and the mean MR) for each.
 
-Run: ``python -m collab_env.benchmarks.mr_variance [--env CollabMath-v0] [--out PATH.json]``.
+Run: ``python -m benchmarks.mr_variance [--env CollabMath-v0] [--out PATH.json]``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import parse_args, save_results
 
+from benchmarks import parse_args, save_results
 from collab_env.rollout import Future, play_futures
 from collab_env.wrappers import MultiturnAwareReward
 from collab_env.wrappers.mr import final_state_reward

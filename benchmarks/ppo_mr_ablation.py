@@ -14,7 +14,7 @@ Each trained strategy is evaluated greedily on the first test instances. The scr
 seeds) and ``ppo_mr_ablation.png`` (learning curves of the episodes' R*, and the final metrics by
 window). The default settings finish in under 30 minutes on 2 CPU cores.
 
-Run: ``python -m collab_env.benchmarks.ppo_mr_ablation`` (needs the ``[train]`` and ``[bench]``
+Run: ``python -m benchmarks.ppo_mr_ablation`` (needs the ``[train]`` and ``[bench]``
 extras).
 """
 
@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from collab_env.benchmarks import save_results
 from rich.progress import Progress
 
+from benchmarks import save_results
 from collab_env.registration import ENV_IDS
 
 #: (label, reward, window)

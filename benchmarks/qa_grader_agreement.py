@@ -32,7 +32,7 @@ agreement with the labels is counted by kind of reply. With ``--judge-model`` (a
 for an OpenAI-compatible endpoint), the LLM accuracy judge grades the same replies, and its
 agreement with the labels and with the metric is reported too.
 
-Run: ``python -m collab_env.benchmarks.qa_grader_agreement`` (the default cases; writes
+Run: ``python -m benchmarks.qa_grader_agreement`` (the default cases; writes
 ``benchmarks/results/qa_grader_agreement.json``). With other cases, or with a judge, the results
 go to ``--out`` only: the tracked file describes the default, offline run.
 """
@@ -45,9 +45,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from collab_env.benchmarks import grading, save_results
 from collab_env.tasks.qa import QATask
 from collab_env.tasks.qa.metric import is_correct, question_of
+
+from benchmarks import grading, save_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"

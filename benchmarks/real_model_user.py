@@ -25,7 +25,7 @@ the conversation it answered, unlabelled: the raw material of ``benchmarks/data/
 Not a CI test: it needs a running model. For example, with llama.cpp's server on loopback::
 
     python -m llama_cpp.server --model qwen2.5-coder-0.5b-instruct-q4.gguf --port 8089 --n_ctx 4096
-    python -m collab_env.benchmarks.real_model_user --base-url http://127.0.0.1:8089/v1 \\
+    python -m benchmarks.real_model_user --base-url http://127.0.0.1:8089/v1 \\
         --model qwen2.5-coder-0.5b-instruct --episodes 2 --max-turns 4 --out runs/real-model-user
 
 Figures in docs/models.md.
@@ -43,9 +43,6 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
-from collab_env.benchmarks import parse_args, save_results
-
-import collab_env
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
@@ -54,6 +51,9 @@ from collab_env.users import LLMUser
 from collab_env.users.llm import guards
 from collab_env.users.llm.protocol import parse_grounded, partial_message
 from collab_env.users.llm.user import RETRY_REMINDERS
+
+import collab_env
+from benchmarks import parse_args, save_results
 
 # The rule of issue 23's check, written before the run and apart from the guards: a user message
 # that speaks as the assistant or narrates the conversation.

@@ -1,6 +1,6 @@
 """Red team: policies that try to earn R* without doing the task, on every env and both judges.
 
-Each exploit (:mod:`collab_env.benchmarks.exploits`) decorates a base policy (``passive``
+Each exploit (:mod:`benchmarks.exploits`) decorates a base policy (``passive``
 answers at once, ``clarify`` asks first and re-asks what the user dodged) and is played on the
 test split of every env against its *control*, the legitimate behaviour it must be told apart
 from (its base unless it names another), with the same seeds: (1) the scripted user and the
@@ -13,7 +13,7 @@ an exploit that cannot solve more: a hedge, a forged test runner), or that *laun
 (episodes lost where its control's are not). A *fair* row (a courtesy word before the answer)
 is flagged when its task metric falls beyond 0.05: a grader that penalises it is wrong.
 
-Run: ``python -m collab_env.benchmarks.reward_hacking [--episodes 20] [--users scripted,llm] [--only NAMES]
+Run: ``python -m benchmarks.reward_hacking [--episodes 20] [--users scripted,llm] [--only NAMES]
 [--out runs/benchmarks/reward_hacking]`` (matplotlib for the plot).
 """
 
@@ -26,15 +26,15 @@ from pathlib import Path
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import parse_args, save_results
-from collab_env.benchmarks.exploits import CODE_BLOCKING, Decoration, Exploit, exploits
-
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMInteractivityJudge
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
+
+from benchmarks import parse_args, save_results
+from benchmarks.exploits import CODE_BLOCKING, Decoration, Exploit, exploits
 
 ENVS = ("CollabDoc-v0", "CollabCode-v0", "CollabMath-v0", "CollabQA-v0")
 #: A flag: R* gain beyond this over the control, not matched by the task metric's gain.

@@ -1,6 +1,6 @@
 """Sandbox start-up latency with and without bubblewrap, and the hostile-program suite.
 
-Run: ``python -m collab_env.benchmarks.sandbox`` (``--help`` for options). Prints the median
+Run: ``python -m benchmarks.sandbox`` (``--help`` for options). Prints the median
 latency of a trivial run (``print(1)``, milliseconds, start-up and clean-up included) for each
 isolation mode available here, then each hostile program of
 :mod:`collab_env.testing.hostile` and the line *N tried / N contained*, and writes the figures
@@ -16,8 +16,7 @@ import time
 import warnings
 from dataclasses import dataclass
 
-from collab_env.benchmarks import save_results
-
+from benchmarks import save_results
 from collab_env import _sandbox_isolation
 from collab_env.sandbox import isolation, run_python
 from collab_env.testing.hostile import PROGRAMS, try_program

@@ -9,7 +9,7 @@ For each it prints how often the sandbox charged the program and how often it fo
 stall, with the supervisor's measures (CPU time, time waiting for a CPU, time frozen). The
 first group must be charged to the program every time, the last two found stalled.
 
-Run: ``python -m collab_env.benchmarks.sandbox_charging`` (``--repeats``, ``--timeout-s``).
+Run: ``python -m benchmarks.sandbox_charging`` (``--repeats``, ``--timeout-s``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import statistics
 import warnings
 from dataclasses import dataclass
 
-from collab_env.benchmarks import parse_args, save_results
-
+from benchmarks import parse_args, save_results
 from collab_env.sandbox import SandboxResult, isolation, run_python
 from collab_env.testing.stalls import OWN_TIMEOUTS, frozen_run, starved_run
 

@@ -10,7 +10,7 @@ Two user arms: the scripted user (the env is stepped in a worker thread of the s
 LLM user on the loopback endpoint, answering at once (the env's model calls are awaited on the
 event loop, its text work is not).
 
-Run: ``python -m collab_env.benchmarks.serve_stall [--envs CollabMath-v0,...] [--steps 40]``.
+Run: ``python -m benchmarks.serve_stall [--envs CollabMath-v0,...] [--steps 40]``.
 Writes ``benchmarks/results/serve_stall.json``.
 """
 
@@ -26,10 +26,10 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import parse_args, save_results
-from collab_env.benchmarks.llm_overhead import _reply as loopback_user_reply
 
 import collab_env  # noqa: F401  (registers the ids)
+from benchmarks import parse_args, save_results
+from benchmarks.llm_overhead import _reply as loopback_user_reply
 from collab_env.serve.client import CollabEnvClient, LocalServer
 from collab_env.serve.openenv_app import CollabAction
 from collab_env.testing.openai_server import LoopbackServer

@@ -15,7 +15,7 @@ Two settings, in one run:
   of them within 1.5x the time of the lone step. The same is measured with the envs in this
   process, awaited together, to tell the server's share from the env's.
 
-Run: ``python -m collab_env.benchmarks.serve_throughput [--sessions 1,64,1024] [--steps 4096]``
+Run: ``python -m benchmarks.serve_throughput [--sessions 1,64,1024] [--steps 4096]``
 (``--help`` for options). Writes ``benchmarks/results/serve_throughput.json`` and ``.png``.
 """
 
@@ -31,15 +31,15 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents import make_agent
-from collab_env.benchmarks import parse_args, save_results
-from collab_env.benchmarks.llm_overhead import _reply as loopback_user_reply
-
-import collab_env  # noqa: F401  (registers the ids)
-from collab_env import aio
 from collab_env.config import EnvConfig
 from collab_env.serve.client import CollabEnvClient, LocalServer
 from collab_env.serve.openenv_app import CollabAction
 from collab_env.testing.openai_server import LoopbackServer
+
+import collab_env  # noqa: F401  (registers the ids)
+from benchmarks import parse_args, save_results
+from benchmarks.llm_overhead import _reply as loopback_user_reply
+from collab_env import aio
 
 
 @dataclass

@@ -26,7 +26,7 @@ Sources: the people, the scripted user, and the LLM user when an endpoint is giv
 conversations at once, for a server with N slots). Prints the table, writes ``--out`` (JSON) and
 a plot beside it (``.png``)::
 
-    python -m collab_env.benchmarks.user_fidelity --base-url http://127.0.0.1:8089/v1 \\
+    python -m benchmarks.user_fidelity --base-url http://127.0.0.1:8089/v1 \\
         --model qwen2.5-coder-0.5b-instruct-q4
 
 Figures and how our users differ from people: docs/tasks.md.
@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from collab_env.benchmarks import parse_args, save_results
 from collab_env.tasks.doc.simarena import SimulatorArenaDataset, content_stems
 
+from benchmarks import parse_args, save_results
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.executors import make_executor
 from collab_env.facets import questions

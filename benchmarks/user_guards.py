@@ -28,7 +28,7 @@ could write in that place, however vague or unhelpful.
 
 Run::
 
-    python -m collab_env.benchmarks.user_guards --out benchmarks/results/user_guards.json
+    python -m benchmarks.user_guards --out benchmarks/results/user_guards.json
 
 Figures in docs/models.md.
 """
@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from collab_env.benchmarks import parse_args, save_results
 
 import collab_env
+from benchmarks import parse_args, save_results
 from collab_env.types import TaskInstance
 from collab_env.users.llm import guards
 

@@ -15,7 +15,7 @@ def _modules() -> list[str]:
     for package in ("collab_env", "collab_env.tasks", "collab_env.agents"):
         path = importlib.import_module(package).__path__
         names |= {i.name for i in pkgutil.walk_packages(path, f"{package}.")}
-    return sorted(n for n in names if not n.startswith("collab_env.benchmarks"))
+    return sorted(names)
 
 
 @pytest.mark.parametrize("name", _modules())

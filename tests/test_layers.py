@@ -18,13 +18,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Source folder -> the package it is installed as (setup.cfg's package_dir).
-PACKAGES = {"collab_env": "collab_env", "tasks": "collab_env.tasks", "agents": "collab_env.agents",
-            "benchmarks": "collab_env.benchmarks"}  # fmt: skip
+#: benchmarks/ (the research scripts) is not installed: no layer, and nothing here imports it.
+PACKAGES = {"collab_env": "collab_env", "tasks": "collab_env.tasks", "agents": "collab_env.agents"}
 #: Package prefix -> layer, most specific first.
 LAYERS = (
     ("collab_env.cli", 4),
     ("collab_env.harness", 3),
-    ("collab_env.benchmarks", 3),
     ("collab_env.agents", 2),
     ("collab_env.tasks", 1),
     ("collab_env", 0),
@@ -186,6 +185,18 @@ def test_no_import_cycles():
 def test_no_cycles_between_subpackages():
     found = cycles(unit_graph(graph()))
     assert not found, "\n".join(found)
+
+
+def test_the_library_never_imports_the_lab():
+    """benchmarks/ stays in the repository, not in the wheel: no installed module may import it."""
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        for target in _targets(node, name, set())[0]
+        if target == "benchmarks" or target.startswith("benchmarks.")
+    )
+    assert not wrong, "\n".join(wrong)
 
 
 def test_the_checker_sees_lazy_imports():

@@ -1,7 +1,7 @@
 """Hostile programs, each run through the sandbox with a check that it was contained.
 
 The suite that ``tests/security/test_hostile.py`` and ``python -m
-collab_env.benchmarks.sandbox`` run, and that ``docs/security.md`` reports as *N tried / N
+benchmarks.sandbox`` run, and that ``docs/security.md`` reports as *N tried / N
 contained*; run it on your own machine to see what its sandbox contains:
 
 >>> outcome = try_program(PROGRAMS["os_exit"])

@@ -1,6 +1,6 @@
 """Programs that run past the sandbox's wall clock, and host stalls made on purpose.
 
-What ``tests/test_sandbox.py`` and ``python -m collab_env.benchmarks.sandbox_charging`` use to
+What ``tests/test_sandbox.py`` and ``python -m benchmarks.sandbox_charging`` use to
 check who a timeout is charged to: :data:`OWN_TIMEOUTS` are the program's own doing (never a host
 stall); :func:`frozen_run` and :func:`starved_run` make the host stall a run (it must be found).
 """

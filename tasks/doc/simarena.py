@@ -19,7 +19,7 @@ intents as task instances, so that agents and user simulators meet the goals peo
   addresses (at least half of a facet's content words in it), in [0, 1]; the scripted user accepts
   a document that covers every facet. The reference holds the brief.
 - ``metadata["conversation"]`` keeps the person's turns and the recorded replies, for the user
-  fidelity benchmark (:mod:`collab_env.benchmarks.user_fidelity`), with the record's ``id`` and
+  fidelity benchmark (:mod:`benchmarks.user_fidelity`), with the record's ``id`` and
   the person's ratings.
 """
 

@@ -61,7 +61,7 @@ def test_every_record_of_an_independent_set_says_where_it_came_from_and_who_labe
 
 
 def test_the_math_grader_agrees_with_the_independent_sets():
-    from collab_env.benchmarks.math_grader_agreement import grade_independent
+    from benchmarks.math_grader_agreement import grade_independent
 
     graded = [grade_independent(str(p)) for p in sorted(DATA.glob("math_*_grading.jsonl"))]
     agree, cases = sum(g["agree"] for g in graded), sum(g["cases"] for g in graded)
@@ -84,7 +84,7 @@ def test_the_math_grader_agrees_with_the_independent_sets():
     ],
 )
 def test_the_qa_grader_agrees_with_the_independent_sets(sets, floor):
-    from collab_env.benchmarks.qa_grader_agreement import grade_independent
+    from benchmarks.qa_grader_agreement import grade_independent
 
     graded = [grade_independent(str(DATA / name)) for name in sets]
     assert sum(g["agree"] for g in graded) >= floor, [g["disagreements"] for g in graded]
@@ -92,7 +92,7 @@ def test_the_qa_grader_agrees_with_the_independent_sets(sets, floor):
 
 def test_the_qa_grader_pays_no_wrong_reply_of_the_fresh_round_4_set():
     """Its misses are right answers scored 0; a grader that paid a wrong one would be a farm."""
-    from collab_env.benchmarks.qa_grader_agreement import grade_independent
+    from benchmarks.qa_grader_agreement import grade_independent
 
     graded = grade_independent(str(DATA / "qa_fresh_grading_round4.jsonl"))
     assert [d for d in graded["disagreements"] if not d["correct"]] == []

@@ -6,7 +6,7 @@ import json
 
 
 def test_the_red_team_writes_results_and_a_feedback_question_does_not_pay(tmp_path, monkeypatch, capsys):
-    from collab_env.benchmarks import reward_hacking
+    from benchmarks import reward_hacking
 
     out = tmp_path / "rh"
     argv = ["reward_hacking", "--episodes", "3", "--users", "scripted,llm", "--envs", "CollabQA-v0",
@@ -26,8 +26,8 @@ def _played(r_star: float, task: float, lost: int = 0) -> dict:
 
 
 def test_an_exploit_is_flagged_by_its_gain_over_its_control_not_over_its_base():
-    from collab_env.benchmarks.exploits import Exploit, suffix
-    from collab_env.benchmarks.reward_hacking import compare
+    from benchmarks.exploits import Exploit, suffix
+    from benchmarks.reward_hacking import compare
 
     reask = Exploit("clarify", suffix("Again?"), control="clarify")
     assert not compare(_played(0.9, 0.8), _played(0.92, 0.8), reask)["games_reward"]  # +0.02 over clarify
@@ -35,8 +35,8 @@ def test_an_exploit_is_flagged_by_its_gain_over_its_control_not_over_its_base():
 
 
 def test_a_task_gain_of_an_exploit_that_cannot_solve_more_is_a_fooled_grader():
-    from collab_env.benchmarks.exploits import BOXED_HEDGES, Exploit, _boxed_hedge
-    from collab_env.benchmarks.reward_hacking import compare
+    from benchmarks.exploits import BOXED_HEDGES, Exploit, _boxed_hedge
+    from benchmarks.reward_hacking import compare
 
     hedge = Exploit("passive", _boxed_hedge(BOXED_HEDGES["lor"]))
     row = compare(_played(0.3, 0.3), _played(0.5, 0.5), hedge)  # R* follows the (fooled) task metric
@@ -46,8 +46,8 @@ def test_a_task_gain_of_an_exploit_that_cannot_solve_more_is_a_fooled_grader():
 
 
 def test_a_fair_reply_is_flagged_when_the_grader_penalises_it():
-    from collab_env.benchmarks.exploits import Exploit, prefix
-    from collab_env.benchmarks.reward_hacking import compare
+    from benchmarks.exploits import Exploit, prefix
+    from benchmarks.reward_hacking import compare
 
     courtesy = Exploit("passive", prefix("Sure!"), fair=True)
     assert compare(_played(0.6, 0.6), _played(0.4, 0.4), courtesy)["penalises_fair"]
@@ -55,7 +55,7 @@ def test_a_fair_reply_is_flagged_when_the_grader_penalises_it():
 
 
 def test_math_hedges_inside_the_box_do_not_pay(tmp_path, monkeypatch):
-    from collab_env.benchmarks import reward_hacking
+    from benchmarks import reward_hacking
 
     out = tmp_path / "rh"
     argv = ["reward_hacking", "--episodes", "4", "--users", "scripted", "--envs", "CollabMath-v0",

@@ -25,13 +25,13 @@ SCRIPTS = (
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_each_script_writes_under_runs_unless_told_otherwise(name):
-    module = importlib.import_module(f"collab_env.benchmarks.{name}")
+    module = importlib.import_module(f"benchmarks.{name}")
     out = {f.name: f.default for f in dataclasses.fields(module.Args)}["out"]
     assert out.startswith("runs/benchmarks/"), out
 
 
 def test_math_grader_agreement_takes_out(tmp_path, monkeypatch, capsys):
-    from collab_env.benchmarks import math_grader_agreement
+    from benchmarks import math_grader_agreement
 
     data = tmp_path / "math.jsonl"
     data.write_text('{"problem": "What is 1 + 1?", "solution": "\\\\boxed{2}"}\n')
@@ -44,7 +44,7 @@ def test_math_grader_agreement_takes_out(tmp_path, monkeypatch, capsys):
 def test_user_guards_measures_false_rejections_and_the_catch_rate(tmp_path, monkeypatch, capsys):
     import json
 
-    from collab_env.benchmarks import user_guards
+    from benchmarks import user_guards
 
     people = tmp_path / "people.jsonl"
     turns = ["Write an apology letter to my friend.", "Let me know if you need more details.", "Thanks!"]
@@ -96,7 +96,7 @@ class _Args:
 
 
 def test_benchmark_options_come_from_the_one_generator_with_their_help(monkeypatch, capsys):
-    from collab_env.benchmarks import parse_args
+    from benchmarks import parse_args
 
     monkeypatch.setattr("sys.argv", ["script", "--sweep", "c,d", "--hostile", "--window", "3"])
     assert parse_args(_Args, "Doc.", only=("window", "sweep", "hostile")) == _Args(3, ("c", "d"), True)

@@ -21,7 +21,7 @@ pytest.importorskip("spellchecker", reason="the typo measure needs pyspellchecke
 def test_two_conversations_replayed_by_scripted_and_llm_users_beside_the_people(
     tmp_path, monkeypatch, capsys
 ):
-    from collab_env.benchmarks import user_fidelity
+    from benchmarks import user_fidelity
 
     out = tmp_path / "user_fidelity.json"
     with LoopbackServer(reply=SmallModelUser(end_after=3)) as server:
@@ -51,8 +51,9 @@ def test_two_conversations_replayed_by_scripted_and_llm_users_beside_the_people(
 
 
 def test_the_simulator_speaks_where_the_person_did_with_the_recorded_history():
-    from collab_env.benchmarks.user_fidelity import history, people, places
     from collab_env.tasks.doc.simarena import SimulatorArenaDataset
+
+    from benchmarks.user_fidelity import history, people, places
 
     instance = SimulatorArenaDataset(SIMARENA).instances[0]
     queries = instance.metadata["conversation"]["user_queries"]

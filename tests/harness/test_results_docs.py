@@ -14,7 +14,7 @@ def _rows(text: str) -> list[str]:
 def test_readme_ppo_table_is_the_tracked_runs_and_docs_results_leads_with_it_whole():
     readme, results = (ROOT / "README.md").read_text(), (ROOT / "docs" / "results.md").read_text()
     tracked = _rows((ROOT / "benchmarks" / "results" / "ppo_mr_ablation.md").read_text())
-    command = "python -m collab_env.benchmarks.ppo_mr_ablation --out benchmarks/results/ppo_mr_ablation"
+    command = "python -m benchmarks.ppo_mr_ablation --out benchmarks/results/ppo_mr_ablation"
     assert command in readme and command in results
     shown = [row for row in _rows(readme) if row.count("|") == 6]  # the PPO table's 5 columns
     assert {row.split(" | ")[0] for row in shown} == {

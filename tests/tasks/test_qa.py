@@ -245,7 +245,7 @@ def test_metric_agrees_with_the_labels_of_natural_replies():
 
 
 def test_qa_benchmark_reports_the_judges_agreement_with_labels_and_metric():
-    from collab_env.benchmarks.qa_grader_agreement import grade
+    from benchmarks.qa_grader_agreement import grade
 
     cases = [
         {"question": "When?", "answers": ["Thursday"], "reply": r, "kind": k, "correct": c}
