@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2
 #: The env fields that a header's ``run`` names on their own (the rest that differ from the
-#: defaults are its ``env_options``: a user or judge other than the default, whole).
-_ENV_IN_RUN = ("split",)
+#: defaults are its ``env_options``).
+_ENV_IN_RUN = ("split", "user_model", "base_url", "judge_model")
 Key = tuple[str, str, int, int, str]  # (env id, agent spec, episode index, repeat, reveal)
 
 
@@ -98,16 +98,16 @@ def header(config: BenchConfig) -> dict[str, Any]:
         "seed": config.seed,
         "seeds": [config.seed, config.seed + config.episodes - 1],
         "split": config.env.split,
-        "user": config.env.user.model or config.env.user.kind,
+        "user": config.env.user_model or "scripted",
         "user_version": user_version(env.user for env in envs.values()),
-        "judge": config.env.judge.model or config.env.judge.kind,  # a user model judges by default
+        "judge": config.env.judge.model
+        if config.env.judge
+        else "heuristic",  # a user model judges by default
         "collab_env": collab_env.__version__,
     }
     env_options = config.env.changed(leave=("env_id", "dataset", *_ENV_IN_RUN))
-    if env_options:  # max turns, reward weights, the parts' options: they change the numbers
+    if env_options:  # max turns, reward weights, model options: they change the numbers
         run["env_options"] = env_options
-    if config.agent_options:  # the agent's model options change the numbers too
-        run["agent_options"] = list(config.agent_options)
     if config.repeats > 1:  # recorded only when used, so logs of runs without them still resume
         run["repeats"] = config.repeats
     if config.reveal != ["default"]:

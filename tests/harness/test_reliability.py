@@ -9,7 +9,6 @@ import pytest
 from collab_env.agents import make_agent
 
 import collab_env
-from collab_env.builders import with_parts
 from collab_env.cli import main
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
@@ -58,7 +57,7 @@ def test_reveal_all_reaches_an_llm_user_on_loopback():
     seen = []
     with LoopbackServer(reply=lambda m: seen.append(m) or _user_reply(m)) as server:
         user = LLMUser(OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01))
-        env = with_parts("CollabMath-v0", split="test", user=user)
+        env = gym.make("CollabMath-v0", split="test", user=user)
         result = run_episode(env, make_agent("clarify", env), seed=0, reveal="all")
     instance = env.unwrapped.instance
     assert result.terminated and all(f.statement in result.messages[0]["content"] for f in instance.facets)
