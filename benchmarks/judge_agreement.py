@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 from collab_env.agents import make_agent
+
+from benchmarks import parse_args, save_results
+from benchmarks.reward_hacking import ENVS, Decorated, exploits
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement
@@ -29,9 +32,6 @@ from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
-
-from benchmarks import parse_args, save_results
-from benchmarks.reward_hacking import ENVS, Decorated, exploits
 
 POLICIES = (
     "passive",

@@ -39,14 +39,14 @@ from typing import Any
 import gymnasium as gym
 import openai
 from collab_env.agents import LLMAgent, make_agent
+
+from benchmarks import save_results
 from collab_env.llm import OpenAIChat
 from collab_env.llm.base import ChatResult
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage
 from collab_env.users import LLMUser
-
-from benchmarks import save_results
 
 
 @dataclass

@@ -30,14 +30,14 @@ from pathlib import Path
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
-from collab_env.llm import OpenAIChat
-from collab_env.testing.openai_server import LoopbackServer
-from collab_env.users import LLMUser
-from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
 from openai import OpenAI
 
 import collab_env
 from benchmarks import parse_args, save_results
+from collab_env.llm import OpenAIChat
+from collab_env.testing.openai_server import LoopbackServer
+from collab_env.users import LLMUser
+from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
 
 
 @dataclass

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 from collab_env.agents import make_agent
+
+from benchmarks import parse_args, save_results
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward
-
-from benchmarks import parse_args, save_results
 
 ENVS = ("CollabDoc-v0", "CollabMath-v0", "CollabQA-v0")
 

@@ -43,6 +43,9 @@ from typing import Any
 
 import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
+
+import collab_env
+from benchmarks import parse_args, save_results
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
@@ -51,9 +54,6 @@ from collab_env.users import LLMUser
 from collab_env.users.llm import guards
 from collab_env.users.llm.protocol import parse_grounded, partial_message
 from collab_env.users.llm.user import RETRY_REMINDERS
-
-import collab_env
-from benchmarks import parse_args, save_results
 
 # The rule of issue 23's check, written before the run and apart from the guards: a user message
 # that speaks as the assistant or narrates the conversation.

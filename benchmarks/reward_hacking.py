@@ -26,15 +26,15 @@ from pathlib import Path
 
 import gymnasium as gym
 from collab_env.agents import make_agent
+
+from benchmarks import parse_args, save_results
+from benchmarks.exploits import CODE_BLOCKING, Decoration, Exploit, exploits
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMInteractivityJudge
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.testing.scripted_llm import ScriptedLLM
 from collab_env.users import LLMUser
-
-from benchmarks import parse_args, save_results
-from benchmarks.exploits import CODE_BLOCKING, Decoration, Exploit, exploits
 
 ENVS = ("CollabDoc-v0", "CollabCode-v0", "CollabMath-v0", "CollabQA-v0")
 #: A flag: R* gain beyond this over the control, not matched by the task metric's gain.
