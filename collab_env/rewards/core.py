@@ -173,6 +173,44 @@ def assistant_tokens(messages: Sequence[ChatMessage]) -> int:
     return sum(count_tokens(m["content"]) for m in messages if m["role"] == "assistant")
 
 
+def _tallied(
+    task: Task, messages: Sequence[ChatMessage], completion: str | None, tally: ConversationTally | None
+) -> tuple[Sequence[ChatMessage], ConversationTally, int]:
+    """The conversation as scored, its tally brought up to date, and the assistant tokens charged.
+
+    A ``completion`` is appended as the assistant's last turn, its tokens not charged, and the
+    conversation is then read in full (``tally`` never read it).
+
+    Raises:
+        ValueError: if ``tally`` was made for another conversation or task.
+    """
+    if completion is not None:
+        messages, tally = [*messages, {"role": "assistant", "content": completion}], None
+    if tally is None:
+        tally = ConversationTally(task, messages)
+    elif not tally.reads(task, messages):
+        raise ValueError("tally was made for another conversation or task; pass that conversation's own")
+    tally.update()
+    tokens = tally.tokens - (count_tokens(completion) if completion is not None else 0)
+    return messages, tally, tokens
+
+
+def _engagement(
+    judge: EngagementJudge,
+    task: Task,
+    instance: TaskInstance,
+    messages: Sequence[ChatMessage],
+    tally: ConversationTally,
+    pending: bool,
+) -> tuple[float | None, dict[str, Any]]:
+    """The judge's score and details; ``None`` while a judge that reads once, at the end, is pending."""
+    if pending and not getattr(judge, "per_step", True):
+        return None, {"pending": "judged once, at the end of the episode"}
+    if type(judge) is HeuristicEngagement:  # the tally holds its reading (a subclass reads in full)
+        return tally.engagement.score(tally.final_solution() is not None)
+    return judge(task, instance, messages)
+
+
 def conversation_reward(
     task: Task,
     instance: TaskInstance,
@@ -214,26 +252,11 @@ def conversation_reward(
     """
     config = config or RewardConfig()
     judge = judge or HeuristicEngagement()
-    if completion is not None:  # scored as the assistant's last turn, its tokens not charged
-        messages, tally = [*messages, {"role": "assistant", "content": completion}], None
-    if tally is None:
-        tally = ConversationTally(task, messages)
-    elif not tally.reads(task, messages):
-        raise ValueError("tally was made for another conversation or task; pass that conversation's own")
-    tally.update()
-    tokens = tally.tokens - (count_tokens(completion) if completion is not None else 0)
-    if extractor is not None and not pending:
-        solution = extractor(task, messages)
-    else:
-        solution = tally.final_solution()
+    messages, tally, tokens = _tallied(task, messages, completion, tally)
+    solution = extractor(task, messages) if extractor is not None and not pending else tally.final_solution()
     metric = task.score(instance, solution) if solution is not None else 0.0
     penalty = min(config.token_penalty * tokens / 1000, config.penalty_cap)
-    if pending and not getattr(judge, "per_step", True):
-        engagement, details = None, {"pending": "judged once, at the end of the episode"}
-    elif type(judge) is HeuristicEngagement:  # the tally holds its reading (a subclass reads in full)
-        engagement, details = tally.engagement.score(tally.final_solution() is not None)
-    else:
-        engagement, details = judge(task, instance, messages)
+    engagement, details = _engagement(judge, task, instance, messages, tally, pending)
     total = config.w_ext * metric - penalty + config.w_eng * (engagement or 0.0)
     return RewardBreakdown(
         total=total,

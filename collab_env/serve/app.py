@@ -201,45 +201,10 @@ def serve(
         ready: Called with the server's base URL once it listens.
         stopped: Called with the shutdown report (one record per session that was open).
     """
-    import uvicorn
-
     if options.describe is not None:  # build_app wrote the files; nothing is served
         logger.warning("wrote %s (--describe: not serving)", ", ".join(map(str, app.state.described)))
         return
-    store: SessionStore = app.state.store
-    config = uvicorn.Config(
-        app, host=options.host, port=options.port, ws_max_size=options.max_body_bytes, log_level="warning",
-        timeout_graceful_shutdown=options.shutdown_grace_s, backlog=4096,
-        ws_per_message_deflate=options.ws_compression,
-    )  # fmt: skip
-
-    class Server(uvicorn.Server):
-        draining: asyncio.Task | None = None
-
-        def handle_exit(self, sig: int, frame: Any) -> None:
-            if self.draining is not None:  # a second signal: stop now
-                return super().handle_exit(sig, frame)
-            self.draining = loop.create_task(drain())
-
-    async def drain() -> None:
-        app.state.shutdown_report = await store.shutdown(options.shutdown_grace_s)
-        server.should_exit = True
-
-    server = Server(config)
-
-    async def main() -> None:
-        task = asyncio.create_task(server.serve())
-        if options.parent_pid is not None:
-            exit_ = lambda: server.handle_exit(signal.SIGTERM, None)  # noqa: E731
-            watcher = asyncio.create_task(watch_parent(options.parent_pid, exit_))
-            task.add_done_callback(lambda _: watcher.cancel())
-        while not server.started and not task.done():
-            await asyncio.sleep(0.02)
-        if server.started and ready is not None:
-            port = server.servers[0].sockets[0].getsockname()[1]
-            ready(f"http://{options.host}:{port}")
-        await task
-
+    server = _draining_server(app, options)
     # The worker threads that step envs share the interpreter's lock with the event loop, which
     # waits up to one switch interval (5 ms by default) each time it needs the lock back; a step
     # takes several such hand-overs, so a shorter interval is what keeps one session's long step
@@ -250,7 +215,49 @@ def serve(
     except ImportError:
         uvloop = None
     with asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None) as runner:
-        loop = runner.get_loop()
-        runner.run(main())
+        server.event_loop = runner.get_loop()
+        runner.run(_run_server(server, options, ready))
     if stopped is not None:
         stopped(app.state.shutdown_report or [])
+
+
+def _draining_server(app: Any, options: ServeOptions) -> Any:
+    """A uvicorn server whose first signal drains ``app``'s sessions, then stops; a second stops it now."""
+    import uvicorn
+
+    store: SessionStore = app.state.store
+    config = uvicorn.Config(
+        app, host=options.host, port=options.port, ws_max_size=options.max_body_bytes, log_level="warning",
+        timeout_graceful_shutdown=options.shutdown_grace_s, backlog=4096,
+        ws_per_message_deflate=options.ws_compression,
+    )  # fmt: skip
+
+    class Server(uvicorn.Server):
+        draining: asyncio.Task | None = None
+        event_loop: asyncio.AbstractEventLoop  # the loop that runs it, set by serve()
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.draining is not None:  # a second signal: stop now
+                return super().handle_exit(sig, frame)
+            self.draining = self.event_loop.create_task(self.drain())
+
+        async def drain(self) -> None:
+            app.state.shutdown_report = await store.shutdown(options.shutdown_grace_s)
+            self.should_exit = True
+
+    return Server(config)
+
+
+async def _run_server(server: Any, options: ServeOptions, ready: Callable[[str], None] | None) -> None:
+    """Serve until ``server`` stops or ``options.parent_pid`` dies; give ``ready`` its URL once it listens."""
+    task = asyncio.create_task(server.serve())
+    if options.parent_pid is not None:
+        exit_ = lambda: server.handle_exit(signal.SIGTERM, None)  # noqa: E731
+        watcher = asyncio.create_task(watch_parent(options.parent_pid, exit_))
+        task.add_done_callback(lambda _: watcher.cancel())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if server.started and ready is not None:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        ready(f"http://{options.host}:{port}")
+    await task
