@@ -50,8 +50,8 @@ def upgrade_record(saved: dict[str, Any]) -> dict[str, Any]:
     from collab_env.config import EnvConfig
 
     moved = ("env_id", "max_turns", "w_eng", "env_options")
-    env = EnvConfig(
-        saved["env_id"], max_turns=saved.get("max_turns", 6), w_eng=saved.get("w_eng"),
+    env = EnvConfig.from_kwargs(
+        env_id=saved["env_id"], max_turns=saved.get("max_turns", 6), w_eng=saved.get("w_eng"),
         **saved.get("env_options", {}),
     )  # fmt: skip
     return {**{k: v for k, v in saved.items() if k not in moved}, "env": env.as_dict()}

@@ -24,7 +24,7 @@ import importlib
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -89,12 +89,15 @@ def check_spec(spec: str) -> str:
     raise ConfigError(f"bad agent spec {spec!r}: expected {SPEC_FORMS}")
 
 
-def build_agent(spec: str, env: gym.Env) -> Agent:
+def build_agent(spec: str, env: gym.Env, options: Sequence[str] | Mapping[str, Any] = ()) -> Agent:
     """Build the agent named by ``spec`` for ``env``.
 
     Args:
         spec: An agent spec (see the module docstring).
         env: The env the agent will play in (built-in agents and factories read its task family).
+        options: The options of a model agent's model, ``KEY=VALUE`` (a command's
+            ``--agent.KEY VALUE``) or a mapping: ``max_tokens``, ``temperature``, ``timeout_s``,
+            ``concurrency``, ``max_retries``, ``cache``.
 
     Returns:
         A callable ``agent(messages) -> str``. A model-backed agent's ``model.usage`` counts the
@@ -111,9 +114,9 @@ def build_agent(spec: str, env: gym.Env) -> Agent:
         from collab_env.agents.llm import LLMAgent
 
         model, style = _model_and_style(spec)
-        options = tuple(sorted(agent_options(env, parse_model(model)[0]).items()))
+        typed = tuple(sorted(agent_options(parse_model(model)[0], options).items()))
         with _BUILDING:  # episodes starting together in worker threads get the one model
-            shared = _shared_model(model, options)
+            shared = _shared_model(model, typed)
         return LLMAgent(MeteredChat(shared), style=style or "base")
     target = resolve_spec(spec)
     return target(env) if getattr(target, "agent_factory", False) else target
@@ -177,22 +180,28 @@ def openai_endpoint(spec: str) -> tuple[str, str | None] | None:
     return (parsed[1]["model"], parsed[1]["url"]) if parsed else None
 
 
-def agent_options(env: gym.Env, backend: str) -> dict[str, Any]:
-    """The options of a ``backend`` agent's model: the agent role's, as the env's config types them
-    (:attr:`~collab_env.config.EnvConfig.agent`: the defaults and ``--model-option agent.KEY=VALUE``).
+def agent_options(backend: str, given: Sequence[str] | Mapping[str, Any] = ()) -> dict[str, Any]:
+    """The options of a ``backend`` agent's model: the agent role's defaults, then ``given``.
 
     The defaults apply where the backend takes the option (a checkpoint has no timeout), but
     ``max_tokens``: :class:`~collab_env.agents.llm.LLMAgent` bounds each call by it (a
     checkpoint's own default is the same), so a checkpoint's shared model stays the one that
     ``HFChat.shared(path)`` loads. An option given that the backend does not take is passed on,
     for the backend to refuse by name.
-    """
-    from collab_env.config import EnvConfig
 
-    config = getattr(env.unwrapped, "config", None) or EnvConfig()
-    typed = {k: v for k, v in config.agent.options().items() if k != "max_tokens"}
+    >>> agent_options("openai", ["timeout_s=7"])["timeout_s"]
+    7.0
+
+    Raises:
+        ConfigError: for an unknown key or a bad value, naming it.
+    """
+    from collab_env.model_config import ModelConfig, parse_model_options
+
+    items = [f"{k}={v}" for k, v in given.items()] if isinstance(given, Mapping) else list(given)
+    typed_given = parse_model_options([f"agent.{item}" for item in items]).get("agent", {})
+    typed = {k: v for k, v in ModelConfig.for_role("agent", None).options().items() if k != "max_tokens"}
     taken = {k: v for k, v in typed.items() if k in BACKENDS[backend].options}
-    return {**taken, **config.given_options("agent")}  # with the cache file, when given
+    return {**taken, **typed_given}  # with the cache file, when given
 
 
 _BUILDING = threading.Lock()

@@ -61,6 +61,8 @@ class SynthConfig:
         seed: First seed.
         min_gap: Smallest MR gap between chosen and rejected kept as a DPO pair.
         temperature: Sampling temperature of a model agent (candidates must differ).
+        agent_options: KEY=VALUE options of a model agent's model (--agent.KEY VALUE):
+            max_tokens, timeout_s, concurrency, max_retries or cache.
     """
 
     env: EnvConfig | str = field(
@@ -74,16 +76,19 @@ class SynthConfig:
     seed: int = 0
     min_gap: float = 0.05
     temperature: float = 1.0
+    agent_options: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if isinstance(self.env, str):
             self.env = EnvConfig(self.env)
         if not isinstance(self.env, EnvConfig):
             raise ConfigError(f"env must be an EnvConfig or an env id, got {self.env!r}")
-        if "temperature" in self.env.given_options("agent"):  # one knob: candidates sample at temperature
+        if any(
+            o.strip().startswith("temperature") for o in self.agent_options
+        ):  # one knob: candidates sample at temperature
             raise ConfigError(
                 "the agent's candidates are sampled at temperature (--temperature); drop the model "
-                "option agent.temperature"
+                "option agent.temperature (--agent.temperature)"
             )
         for name in ("candidates", "samples", "episodes"):
             if getattr(self, name) < 1:
@@ -284,14 +289,16 @@ def upgrade_stamp(stamp: dict[str, Any]) -> dict[str, Any]:
     if "env" in stamp or "env_id" not in stamp:
         return stamp
     old = {k: v for k, v in stamp.items() if k not in ("env_id", "split", "env_options")}
-    env = EnvConfig(stamp["env_id"], split=stamp.get("split", "train"), **stamp.get("env_options", {}))
+    env = EnvConfig.from_kwargs(
+        env_id=stamp["env_id"], split=stamp.get("split", "train"), **stamp.get("env_options", {})
+    )
     return {**old, "env": env.as_dict()}
 
 
 def _build_agent(config: SynthConfig, env: Any) -> Any:
     from collab_env.agents.specs import build_agent
 
-    agent = build_agent(config.agent, env)
+    agent = build_agent(config.agent, env, config.agent_options)
     if hasattr(agent, "sampling"):
         agent.sampling.setdefault("temperature", config.temperature)
     return agent

@@ -48,8 +48,9 @@ class CollabInteraction(_Base):
     (default ``"collab"``), ``reward`` (``"final"``: the turn score is 0 until the last turn,
     which scores R*; ``"turn"``: each turn scores the change of R*; ``"mr"``: each turn scores
     its multiturn-aware reward), and any :class:`~collab_env.config.EnvConfig` field
-    (``max_turns``, ``split``, ``dataset``, ``user_model``, ``base_url``, ``judge_model``,
-    ``model_options``, ``w_ext``, ``w_eng``, ``token_penalty``), so the env of the rollouts is
+    (``max_turns``, ``split``, ``dataset``, ``user`` and ``judge`` as ``{kind, model, options}``,
+    ``w_ext``, ``w_eng``, ``token_penalty``; yesterday's ``user_model``, ``base_url``,
+    ``judge_model`` and ``model_options`` are read as aliases), so the env of the rollouts is
     exactly the one described, as everywhere else.
 
     With ``reward: mr``: ``window`` (default 2) and ``samples`` (default 3), verl's CollabLLM
@@ -75,7 +76,7 @@ class CollabInteraction(_Base):
                 "interaction reward mr needs `policy`: the agent spec of the policy under training "
                 "(e.g. openai:MODEL@http://localhost:8000/v1, the rollout engine's server)"
             )
-        fields = {f.name for f in dataclasses.fields(EnvConfig)}
+        fields = {f.name for f in dataclasses.fields(EnvConfig)} | set(EnvConfig.CLI_ALIASES)
         unknown = set(config) - fields - {"name", "reward", "window", "samples", "policy", "env_id"}
         if unknown:
             raise ConfigError(
@@ -83,9 +84,7 @@ class CollabInteraction(_Base):
             )
         env = {k: v for k, v in config.items() if k in fields}
         env["reward_mode"] = "turn" if config.get("reward") == "turn" else "final"
-        if "model_options" in env:
-            env["model_options"] = tuple(env["model_options"])
-        self.env_config = EnvConfig(**env)
+        self.env_config = EnvConfig.from_kwargs(**env)
         self._envs: dict[str, gym.Env] = {}
 
     async def start_interaction(self, instance_id: str | None = None, **kwargs: Any) -> str:

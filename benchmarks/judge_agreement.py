@@ -19,11 +19,11 @@ import itertools
 import statistics
 from dataclasses import dataclass
 
-import gymnasium as gym
 from collab_env.agents import make_agent
 
 from benchmarks import parse_args, save_results
 from benchmarks.reward_hacking import ENVS, Decorated, exploits
+from collab_env.builders import with_parts
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement
@@ -109,7 +109,7 @@ def measure(args: Args, base_url: str, failed: list[dict]) -> list[dict]:
     judge, heuristic, rows = LLMInteractivityJudge(judge_chat), HeuristicEngagement(), []
     for env_id in args.envs.split(","):
         user = LLMUser(OpenAIChat("loopback-user", base_url=base_url))
-        env = gym.make(env_id, split="test", user=user, engagement_judge=heuristic)
+        env = with_parts(env_id, split="test", user=user, judge=heuristic)
         task, table = env.unwrapped.task, exploits(env.unwrapped.task.drafter)
         for name in args.policies.split(","):
             if name in table:

@@ -36,11 +36,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import gymnasium as gym
 import openai
 from collab_env.agents import LLMAgent, make_agent
 
 from benchmarks import save_results
+from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.llm.base import ChatResult
 from collab_env.rollout import run_episode
@@ -115,7 +115,7 @@ class Recorded(OpenAIChat):
 def run_library(base_url: str, llm_agent: bool, episodes: int) -> tuple[float, int, Log]:
     """Seconds for ``episodes`` episodes (after an untimed one), turns, and what the models sent."""
     log = Log()
-    env = gym.make("CollabDoc-v0", split="test", user=LLMUser(Recorded(base_url, log)))
+    env = with_parts("CollabDoc-v0", split="test", user=LLMUser(Recorded(base_url, log)))
     agent = LLMAgent(Recorded(base_url, log)) if llm_agent else make_agent("clarify", env)
     run_episode(env, agent, seed=10_000)  # loads what loads on first use
     log.requests.clear()

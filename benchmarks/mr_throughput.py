@@ -34,6 +34,7 @@ from openai import OpenAI
 
 import collab_env
 from benchmarks import parse_args, save_results
+from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.users import LLMUser
@@ -82,7 +83,9 @@ class Endpoint:
         )
         self.process.start()
         base_url = self.here.recv()
-        self.env = gym.make("CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=base_url)))
+        self.env = with_parts(
+            "CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=base_url))
+        )
         self.policy = LLMAgent(OpenAIChat("policy", base_url=base_url))
         self.obs, _ = self.env.reset(seed=0)
         self.client = OpenAI(base_url=base_url, api_key="loopback", max_retries=0)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-import gymnasium as gym
 from collab_env.agents import make_agent
 
 from benchmarks import parse_args, save_results
+from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement
 from collab_env.testing.openai_server import LoopbackServer
@@ -42,7 +42,7 @@ def count(args: Args, base_url: str) -> dict:
     rows = {}
     for env_id in ENVS:
         user = LLMUser(OpenAIChat("user", base_url=base_url))
-        env = gym.make(env_id, split="test", user=user, engagement_judge=HeuristicEngagement())
+        env = with_parts(env_id, split="test", user=user, judge=HeuristicEngagement())
         agent = make_agent("clarify", env)
         wrapped, calls = MultiturnAwareReward(env, agent, window=args.window, samples=args.samples), []
         for seed in range(args.episodes):

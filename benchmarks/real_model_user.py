@@ -41,11 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 from collab_env.agents import LLMAgent, make_agent
 
 import collab_env
 from benchmarks import parse_args, save_results
+from collab_env.builders import with_parts
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
@@ -209,7 +209,7 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
     model = Recorder(chat)
     user = LLMUser(model, prompt=args.prompt, json_mode=bool(args.json_mode), protocol=args.protocol,
                    opening=args.opening)  # fmt: skip
-    env = gym.make(env_id, split="test", max_turns=args.max_turns, user=user, judge_model="heuristic")
+    env = with_parts(env_id, split="test", max_turns=args.max_turns, user=user, judge_model="heuristic")
     model.env = env
     if agent_name == "model":
         agent = LLMAgent(OpenAIChat(args.model, base_url=args.base_url, concurrency=1), style="proactive")

@@ -29,6 +29,7 @@ from collab_env.agents import make_agent
 
 from benchmarks import parse_args, save_results
 from benchmarks.exploits import CODE_BLOCKING, Decoration, Exploit, exploits
+from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMInteractivityJudge
 from collab_env.rollout import run_episode
@@ -82,7 +83,7 @@ def make_env(env_id: str, users: str, base_url: str | None) -> gym.Env:
         return gym.make(env_id, split="test")
     user = LLMUser(OpenAIChat("loopback-user", base_url=base_url))
     judge = LLMInteractivityJudge(OpenAIChat("loopback-judge", base_url=base_url))
-    return gym.make(env_id, split="test", user=user, engagement_judge=judge)
+    return with_parts(env_id, split="test", user=user, judge=judge)
 
 
 class Decorated:

@@ -249,8 +249,8 @@ def main() -> None:
         )
         endpoint.start()
         base_url = here.recv()
-        config = EnvConfig(
-            args.env, user_model="loopback", base_url=base_url, model_options=("user.concurrency=256",)
+        config = EnvConfig.from_kwargs(
+            env_id=args.env, user_model="loopback", base_url=base_url, model_options=("user.concurrency=256",)
         )
         server = LocalServer(args.env, "--user-model", "loopback", "--base-url", base_url,
                              "--model-option", "user.concurrency=256", "--max-sessions", str(args.llm_sessions + 2))  # fmt: skip

@@ -17,9 +17,9 @@ which options a user typed (``bench --resume`` takes the rest from the run's log
 >>> from collab_env.config import EnvConfig
 >>> parser = argparse.ArgumentParser()
 >>> _ = add_config_options(parser, EnvConfig, skip={"dataset"})
->>> args = parser.parse_args(["--env", "CollabMath-v0", "--model-option", "user.max_tokens=9"])
+>>> args = parser.parse_args(expand_paths(["--env", "CollabMath-v0", "--user", "llm", "--user.model", "m"]))
 >>> config_kwargs(args, EnvConfig)
-{'env_id': 'CollabMath-v0', 'model_options': ('user.max_tokens=9',)}
+{'env_id': 'CollabMath-v0', 'user': {'kind': 'llm', 'model': 'm', 'options': {}}}
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import dataclasses
 import inspect
 import itertools
 import re
+import sys
 import textwrap
 import types
 import typing
@@ -39,7 +40,12 @@ from typing import Any
 from collab_env import pyast
 
 #: Field name -> option name, where the field's own name would read badly on a command line.
-FLAG_NAMES = {"env_id": "env", "model_options": "model-option", "datasets": "dataset"}
+FLAG_NAMES = {
+    "env_id": "env",
+    "model_options": "model-option",
+    "datasets": "dataset",
+    "agent_options": "agent-option",
+}
 
 
 def flag(name: str) -> str:
@@ -88,6 +94,9 @@ def add_config_options(
     for f in dataclasses.fields(cls):
         if f.name in skip or not f.init:
             continue
+        if f.metadata.get("part"):
+            added += _add_part_options(parser, f, docs, prefix)
+            continue
         inner = nested_config(hints[f.name])
         if inner is not None:
             group = parser
@@ -100,7 +109,86 @@ def add_config_options(
             )  # fmt: skip
             continue
         added.append(_add_option(parser, f, hints[f.name], docs, defaults, prefix, f.name in required))
+    for name, help_text in getattr(cls, "CLI_ALIASES", {}).items():
+        if name not in skip:
+            many = name == "model_options"
+            parser.add_argument(flag(name), dest=prefix + name, default=None, help=help_text,
+                                metavar="ROLE.KEY=VALUE" if many else flag(name)[2:].upper().replace("-", "_"),
+                                **({"action": "extend", "type": _comma_list} if many else {}))  # fmt: skip
     return added
+
+
+def _add_part_options(parser: Any, f: dataclasses.Field, docs: dict[str, str], prefix: str) -> list[str]:
+    """``--user KIND`` and ``--user.KEY VALUE`` (read as ``--user-option KEY=VALUE``) of a part field."""
+    dest = prefix + f.name
+    parser.add_argument(
+        f"--{f.name}", dest=dest, default=None, metavar="KIND", help=_plain(docs.get(f.name, ""))
+    )
+    parser.add_argument(
+        f"--{f.name}-option", dest=dest + "_options", action="append", default=None,
+        metavar="KEY=VALUE", help=f"an option of the {f.name} or its model: --{f.name}.model M, --{f.name}.KEY VALUE",
+    )  # fmt: skip
+    return [dest]
+
+
+#: The parts whose options the command line writes by path (``--user.model M``).
+PATH_PARTS = ("user", "judge", "agent")
+
+
+def expand_paths(argv: Sequence[str]) -> list[str]:
+    """``--user.KEY VALUE`` / ``--user.KEY=VALUE`` as ``--user-option KEY=VALUE`` (also ``judge``,
+    ``agent``), and an agent's ``--model-option agent.KEY=VALUE`` as ``--agent-option KEY=VALUE``.
+
+    >>> expand_paths(["--user", "llm", "--user.model", "m", "--judge.max-tokens=9"])
+    ['--user', 'llm', '--user-option', 'model=m', '--judge-option', 'max_tokens=9']
+    >>> expand_paths(["--model-option", "agent.max_tokens=9", "--model-option=user.max_tokens=3"])
+    ['--agent-option', 'max_tokens=9', '--model-option=user.max_tokens=3']
+    """
+    out, items = [], list(argv)
+    while items:
+        token = items.pop(0)
+        part, dot, key = token[2:].partition(".") if token.startswith("--") else ("", "", "")
+        if dot and part in PATH_PARTS and key:
+            key, eq, value = key.partition("=")
+            if not eq:
+                value = items.pop(0) if items else ""
+            out += [f"--{part}-option", f"{key.replace('-', '_')}={value}"]
+        elif token == "--model-option" and items and items[0].startswith("agent."):
+            out += ["--agent-option", items.pop(0)[len("agent.") :]]
+        elif token.startswith("--model-option=agent."):
+            out += ["--agent-option", token[len("--model-option=agent.") :]]
+        else:
+            out.append(token)
+    return out
+
+
+def part_value(kind: str | None, options: Sequence[str] | None) -> dict[str, Any] | None:
+    """A part's description from ``--user KIND`` and its ``KEY=VALUE`` options (``None``: not given).
+
+    A model given without a kind is the ``llm`` kind's.
+
+    >>> part_value(None, ["model=m", "protocol=roleplay"])
+    {'kind': 'llm', 'model': 'm', 'options': {'protocol': 'roleplay'}}
+    >>> part_value("heuristic", None)
+    {'kind': 'heuristic', 'options': {}}
+    """
+    if kind is None and not options:
+        return None
+    pairs = dict(_key_value(item) for item in options or ())
+    model = pairs.pop("model", None)
+    value = {"kind": kind or ("llm" if model else None), "model": model, "options": pairs}
+    return {k: v for k, v in value.items() if v is not None}
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    from collab_env.errors import ConfigError
+
+    key, eq, value = item.partition("=")
+    if not eq or not key.strip():
+        raise ConfigError(
+            f"option {item!r} must read KEY=VALUE (written --PART.KEY VALUE), e.g. protocol=roleplay"
+        )
+    return key.strip().replace("-", "_"), value.strip()
 
 
 def _add_option(
@@ -137,6 +225,13 @@ def config_kwargs(
     for f in dataclasses.fields(cls):
         if f.name in skip or not f.init:
             continue
+        if f.metadata.get("part"):
+            value = part_value(
+                getattr(args, prefix + f.name, None), getattr(args, f"{prefix}{f.name}_options", None)
+            )
+            if value is not None:
+                out[f.name] = value
+            continue
         inner = nested_config(hints[f.name])
         if inner is not None:
             given = config_kwargs(args, inner, prefix=f"{prefix}{f.name}.")
@@ -146,6 +241,9 @@ def config_kwargs(
         value = getattr(args, prefix + f.name, None)
         if value is not None:
             out[f.name] = tuple(value) if _origin(hints[f.name]) is tuple else value
+    for name in getattr(cls, "CLI_ALIASES", {}):
+        if name not in skip and getattr(args, prefix + name, None) is not None:
+            out[name] = getattr(args, prefix + name)
     return out
 
 
@@ -160,9 +258,11 @@ def build_config(cls: type, given: dict[str, Any]) -> Any:
     kwargs = dict(given)
     for f in dataclasses.fields(cls):
         inner = nested_config(hints[f.name]) if f.init else None
-        if inner is not None and isinstance(kwargs.get(f.name), dict):
-            kwargs[f.name] = inner(**{**config_values(_default(f)), **kwargs[f.name]})
-    return cls(**kwargs)
+        if inner is not None and isinstance(kwargs.get(f.name), dict) and not f.metadata.get("part"):
+            kwargs[f.name] = getattr(inner, "from_kwargs", inner)(
+                **{**config_values(_default(f)), **kwargs[f.name]}
+            )
+    return getattr(cls, "from_kwargs", cls)(**kwargs)
 
 
 def merge_configs(saved: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -293,7 +393,8 @@ def parse_config(
     """
     parser = argparse.ArgumentParser(description=description.split("\n")[0])
     add_config_options(parser, cls, skip=skip)
-    return cls(**config_kwargs(parser.parse_args(argv), cls))
+    args = parser.parse_args(expand_paths(sys.argv[1:] if argv is None else argv))
+    return build_config(cls, config_kwargs(args, cls))
 
 
 __all__ = [
@@ -303,8 +404,10 @@ __all__ = [
     "build_config",
     "config_kwargs",
     "config_values",
+    "expand_paths",
     "flag",
     "merge_configs",
     "nested_config",
     "parse_config",
+    "part_value",
 ]

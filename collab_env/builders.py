@@ -1,9 +1,11 @@
 """The one factory of environments: :func:`make_env`, the registered entry point.
 
-:class:`~collab_env.env.CollabEnv` takes only its parts (a task, a user simulator, a reward, a
-judge...). ``make_env`` builds those parts from names, an id's preset or an
-:class:`~collab_env.config.EnvConfig`, and records the ``EnvConfig`` that describes the env
-(``env.unwrapped.config``), so that every replay rebuilds exactly that env.
+Two doors build an env, each with one vocabulary. :class:`~collab_env.env.CollabEnv` takes
+objects (a task, a user simulator, a judge, an extractor...). ``gym.make(id, **fields)`` takes a
+description, the fields of :class:`~collab_env.config.EnvConfig`, and calls ``make_env``, which
+builds the parts that description names and records it as ``env.unwrapped.config``; since the
+fields are ``gym.make``'s keyword arguments, ``env.spec`` records them too, and
+``gym.make(env.spec)`` rebuilds the same env.
 
 >>> env = make_env("math", split="test", max_turns=3)
 >>> env.config.env_id, env.config.max_turns, type(env).__name__
@@ -13,11 +15,9 @@ judge...). ``make_env`` builds those parts from names, an id's preset or an
 from __future__ import annotations
 
 import functools
-import logging
-from collections.abc import Callable
 from typing import Any
 
-from collab_env.config import EnvConfig, ModelConfig
+from collab_env.config import EnvConfig
 from collab_env.env import CollabEnv
 from collab_env.errors import ConfigError
 from collab_env.registration import (
@@ -29,110 +29,116 @@ from collab_env.registration import (
     env_task,
     family_of,
 )
-from collab_env.rewards import EngagementJudge, RewardConfig
+from collab_env.rewards import RewardConfig
 from collab_env.task import Task, resolve
-from collab_env.users import ScriptedUser, UserSimulator
-
-logger = logging.getLogger(__name__)
 
 
 def make_env(
     task: Task | str,
-    user: UserSimulator | str = "scripted",
-    reward: RewardConfig | None = None,
-    reward_mode: str = "final",
-    max_turns: int = 10,
-    split: str = "train",
-    engagement_judge: EngagementJudge | None = None,
+    *,
+    config: EnvConfig | None = None,
     max_message_chars: int = 20_000,
     render_mode: str | None = None,
-    task_kwargs: dict[str, Any] | None = None,
-    user_model: str | None = None,
-    base_url: str | None = None,
-    judge_model: str | None = None,
-    extractor: Callable[[Task, list], str | None] | None = None,
-    dataset: str | None = None,
-    config: EnvConfig | None = None,
+    **fields: Any,
 ) -> CollabEnv:
-    """A :class:`~collab_env.env.CollabEnv` from parts, names or a config (what ``gym.make`` calls).
+    """The env that ``fields`` describe (what ``gym.make(id, **fields)`` calls).
 
     Args:
-        task: A :class:`~collab_env.task.Task`, a family name (``"doc"``) or ``"module:Class"``.
-        user: ``"scripted"`` or a :class:`~collab_env.users.UserSimulator`.
-        reward: Weights of R*.
-        reward_mode: ``"final"`` or ``"turn"``.
-        max_turns: Assistant turns before truncation.
-        split: ``"train"`` (unlimited) or ``"test"`` (fixed) instances.
-        engagement_judge: Judge of R_eng; the offline heuristic by default.
+        task: What the id presets: a family name (``"doc"``), ``"module:Class"`` or a Task.
+        config: An :class:`~collab_env.config.EnvConfig`, instead of its fields.
         max_message_chars: Longest accepted message.
         render_mode: ``"ansi"`` or ``"human"``.
-        task_kwargs: Keyword arguments for the task class when ``task`` is a name.
-        user_model: Shortcut for ``user=LLMUser(OpenAIChat(user_model, base_url))``: the user is
-            played by that model (episodes are then not deterministic).
-        base_url: The OpenAI-compatible endpoint of ``user_model`` (and ``judge_model``).
-        judge_model: Shortcut for ``engagement_judge=LLMInteractivityJudge(OpenAIChat(judge_model,
-            base_url))``: R_eng from an LLM judge, asked once per episode, at its end.
-        extractor: Pulls the final solution out of the conversation; default: the family's.
-        dataset: A public data set instead of the built-in instances, as ``NAME:PATH`` (e.g.
-            ``"math:/data/MATH/test"``; see :mod:`collab_env.tasks.datasets`).
-        config: An :class:`~collab_env.config.EnvConfig` describing the whole env; the other
-            arguments must then keep their defaults.
-
-    Returns:
-        The env; its ``config`` is ``config``, or the ``EnvConfig`` of describable parts, else ``None``.
+        **fields: The fields of :class:`~collab_env.config.EnvConfig` but ``env_id`` (the id's),
+            or yesterday's aliases (``user_model``, ``judge_model``, ``base_url``, ``model_options``).
 
     Raises:
-        ConfigError: for a bad argument, naming it.
+        ConfigError: for a bad field, naming it; for an object (a user, a judge: ``CollabEnv(...)``).
     """
-    if config is not None:
-        task, kwargs = from_config(config, task, locals())
-        reward, reward_mode, max_turns, split = (
-            kwargs["reward"],
-            config.reward_mode,
-            config.max_turns,
-            config.split,
-        )
-        user_model, base_url, judge_model, dataset = (
-            config.user_model, config.base_url, config.judge_model, config.dataset
-        )  # fmt: skip
-    if reward is not None and not isinstance(reward, RewardConfig):
-        raise ConfigError(f"reward must be a RewardConfig, got {type(reward).__name__}")
-    built = make_task(task, **(task_kwargs or {}))
-    if dataset is not None:
-        built = resolve(DATASET_LOADER)(dataset, family=built.name)
-    if base_url is not None and user_model is None and judge_model is None:
-        raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
-    models = _models(config, user_model, judge_model, base_url)
-    simulator = make_user(user, models["user"])
-    judge = default_judge(make_judge(engagement_judge, models["judge"]), simulator, models["judge of user"])
+    config = described(task, config, fields)
+    built = make_task(task)
+    if config.dataset is not None:
+        built = resolve(DATASET_LOADER)(config.dataset, family=built.name)
+    weights = {
+        k: getattr(config, k) for k in ("w_ext", "w_eng", "token_penalty") if getattr(config, k) is not None
+    }
     env = CollabEnv(
-        built,
-        user=simulator,
-        reward=reward, judge=judge, extractor=extractor, reward_mode=reward_mode, max_turns=max_turns,
-        split=split, max_message_chars=max_message_chars, render_mode=render_mode,
+        built, user=config.user.build(), judge=config.judge.build(), split=config.split,
+        reward=RewardConfig(**{**REWARD_WEIGHTS.get(built.name, {}), **weights}), reward_mode=config.reward_mode,
+        max_turns=config.max_turns, max_message_chars=max_message_chars, render_mode=render_mode,
     )  # fmt: skip
-    env.config = config or describe(
-        task, user, engagement_judge if judge_model is None else None, extractor, task_kwargs, split,
-        dataset, max_turns, user_model, judge_model, base_url, reward, reward_mode,
-    )  # fmt: skip
+    env.config = config
     return env
 
 
-def _models(
-    config: EnvConfig | None, user_model: str | None, judge_model: str | None, base_url: str | None
-) -> dict[str, ModelConfig | None]:
-    """The typed configs of the user's and the judge's models, and of a judge on the user's model.
+def with_parts(env_id: str, task: Task | None = None, dataset: str | None = None, **parts: Any) -> CollabEnv:
+    """The objects door with an id: ``CollabEnv`` on the id's task (or ``task``), with ``parts``.
 
-    An env built from a config takes its typed models; one built from names types them here.
+    For parts that are objects, not descriptions (a user simulator or judge built in Python, an
+    extractor, a task with arguments); the env then describes nothing (``config`` is ``None``).
+
+    >>> from collab_env.users import ScriptedUser
+    >>> env = with_parts("CollabMath-v0", user=ScriptedUser(patience=(4,)), split="test")
+    >>> env.user.patience, env.config
+    ((4,), None)
+
+    Args:
+        env_id: A registered id.
+        task: The task object (default: the id's).
+        dataset: A public data set instead of the task's instances (``NAME:PATH``).
+        **parts: :class:`~collab_env.env.CollabEnv`'s keyword arguments (``user``, ``judge``,
+            ``extractor``, ``reward``, ``split``, ``max_turns``...).
+    """
+    task = task or make_task(env_task(env_id))
+    if dataset is not None:
+        task = resolve(DATASET_LOADER)(dataset, family=task.name)
+    return CollabEnv(task, **parts)
+
+
+def described(task: Task | str, config: EnvConfig | None, fields: dict[str, Any]) -> EnvConfig:
+    """The config of an env made for ``task``: ``config``, or the one ``fields`` describe.
+
+    Raises:
+        ConfigError: for both, for a config of another task, or for a bad field.
     """
     if config is None:
-        config = EnvConfig(user_model=user_model, judge_model=judge_model, base_url=base_url)
-    explicit = config.judge_model is not None
-    return {
-        "user": config.user,
-        "judge": config.judge if explicit else None,
-        "judge of user": None if explicit else config.judge,
-    }
+        env_id = fields.pop("env_id", None)  # a user's "module:Id", which a replay must import
+        if env_id is not None and env_task(env_id) is not task and env_task(env_id) != task:
+            raise ConfigError(f"env_id {env_id!r} presets another task than {task!r}")
+        return EnvConfig.from_kwargs(env_id=env_id or env_id_of(task), **fields)
+    if fields:
+        raise ConfigError(f"pass config=... alone, or its fields without it, not both: {sorted(fields)}")
+    if not isinstance(config, EnvConfig):
+        raise ConfigError(f"config must be an EnvConfig, got {type(config).__name__}")
+    if env_task(config.env_id) != task:
+        raise ConfigError(
+            f"config is for {config.env_id} ({family_of(config.env_id)}), not for task {task!r}"
+        )
+    return config
+
+
+def env_id_of(task: Task | str) -> str:
+    """The registered id that presets ``task`` (ours, or a user's registered with the factory).
+
+    Raises:
+        ConfigError: for a task no id presets (an object goes to ``CollabEnv(...)``).
+    """
+    ids = [env_id for env_id, family in ENV_IDS.items() if family == task] or _user_ids(task)
+    if not ids:
+        raise ConfigError(
+            f"no registered id presets task {task!r}: register one (docs/custom_tasks.md), or build "
+            "the env from objects with CollabEnv(task, user=..., ...)"
+        )
+    return ids[0]
+
+
+def _user_ids(task: Task | str) -> list[str]:
+    """The ids of users' own families that preset ``task`` (registered with the factory)."""
+    import gymnasium
+
+    return [
+        spec.id for spec in gymnasium.registry.values()
+        if spec.entry_point == ENTRY_POINT and spec.id not in ENV_IDS and spec.kwargs.get("task") is task
+    ]  # fmt: skip
 
 
 @functools.cache
@@ -153,132 +159,3 @@ def make_task(task: Task | str, **kwargs: Any) -> Task:
         return _cached_task(task, tuple(sorted(kwargs.items())))
     except TypeError as exc:
         raise ConfigError(f"cannot build task {task!r} with {kwargs}: {exc}") from exc
-
-
-def from_config(config: EnvConfig, task: Task | str, given: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The task family and reward of ``config``, after checking no other argument was changed."""
-    if not isinstance(config, EnvConfig):
-        raise ConfigError(f"config must be an EnvConfig, got {type(config).__name__}")
-    family = env_task(config.env_id)
-    if isinstance(task, str) and task != family:
-        raise ConfigError(f"config is for {config.env_id} ({family}), but the env was made for task {task!r}")
-    defaults = {
-        "user": "scripted", "reward": None, "reward_mode": "final", "max_turns": 10, "split": "train",
-        "engagement_judge": None, "task_kwargs": None, "user_model": None, "base_url": None,
-        "judge_model": None, "extractor": None, "dataset": None,
-    }  # fmt: skip
-    changed = sorted(name for name, value in defaults.items() if given[name] != value)
-    if changed:
-        raise ConfigError(f"pass config=... alone, or these arguments without it: {', '.join(changed)}")
-    weights = {
-        k: getattr(config, k) for k in ("w_ext", "w_eng", "token_penalty") if getattr(config, k) is not None
-    }
-    defaults = REWARD_WEIGHTS.get(family_of(config.env_id), {})
-    return family, {"reward": RewardConfig(**{**defaults, **weights})}
-
-
-def describe(task, user, judge, extractor, task_kwargs, split, dataset, max_turns, user_model, judge_model,
-              base_url, reward, reward_mode) -> EnvConfig | None:  # fmt: skip
-    """The :class:`EnvConfig` of an env built from describable parts, else ``None``."""
-    ids = [env_id for env_id, family in ENV_IDS.items() if family == task] or _user_ids(task)
-    if not ids or user != "scripted" or judge is not None or extractor is not None or task_kwargs:
-        return None
-    reward = reward or RewardConfig(**REWARD_WEIGHTS.get(getattr(task, "name", task), {}))
-    return EnvConfig(
-        ids[0], split=split, dataset=dataset, max_turns=max_turns, user_model=user_model,
-        judge_model=judge_model, base_url=base_url, w_ext=reward.w_ext, w_eng=reward.w_eng,
-        token_penalty=reward.token_penalty, reward_mode=reward_mode,
-    )  # fmt: skip
-
-
-def _user_ids(task: Task | str) -> list[str]:
-    """The ids of users' own families that preset ``task`` (registered with the factory)."""
-    import gymnasium
-
-    return [
-        spec.id for spec in gymnasium.registry.values()
-        if spec.entry_point == ENTRY_POINT and spec.id not in ENV_IDS and spec.kwargs.get("task") is task
-    ]  # fmt: skip
-
-
-def chat_model(config: ModelConfig) -> Any:
-    """The chat model of a user or judge, built by the backend registry.
-
-    ``config.model`` is a name in the one grammar (``hf:PATH``, ``openai:MODEL@URL``...) or, as
-    ``--user-model`` takes it, the bare name of a model at the OpenAI-compatible ``base_url``.
-    An endpoint's concurrency is one limit for every role on it (:mod:`collab_env.llm.limits`):
-    the default leaves it as it is, a ``ROLE.concurrency`` setting sets it.
-    """
-    from collab_env.llm.backends import BACKENDS, build_backend, parse_model
-    from collab_env.llm.limits import DEFAULT_CONCURRENCY
-
-    parsed = parse_model(config.model) or ("openai", {"model": config.model, "url": config.base_url})
-    taken = {k: v for k, v in config.options().items() if k in BACKENDS[parsed[0]].options}
-    if parsed[0] == "openai" and taken.get("concurrency") == DEFAULT_CONCURRENCY:
-        del taken["concurrency"]  # the default: the endpoint keeps the limit another role may have set
-    from collab_env.llm.cache import with_cache
-
-    return with_cache(build_backend(parsed[0], parsed[1], taken), config.cache)
-
-
-#: ``judge_model`` value that names the offline heuristic judge (an explicit choice with an LLM user).
-HEURISTIC_JUDGE = "heuristic"
-
-
-def make_judge(judge: EngagementJudge | None, model: ModelConfig | None) -> EngagementJudge | None:
-    """The engagement judge: ``judge``, an LLM judge on ``model``, or the heuristic by name (not both)."""
-    if model is None:
-        return judge
-    if judge is not None:
-        raise ConfigError("pass either engagement_judge=... or judge_model=..., not both")
-    if model.model == HEURISTIC_JUDGE:
-        from collab_env.rewards import HeuristicEngagement
-
-        return HeuristicEngagement()
-    from collab_env.rewards.judges import LLMInteractivityJudge
-
-    return LLMInteractivityJudge(chat_model(model))
-
-
-def default_judge(
-    judge: EngagementJudge | None, user: UserSimulator, model: ModelConfig | None
-) -> EngagementJudge | None:
-    """The judge when none was given: with a user played by a model, the LLM judge on that model.
-
-    The heuristic reads words, so with a model writing the user's replies it judges text it was
-    not measured on (docs/reward.md gives their agreement). With a user model and no judge, the
-    LLM interactivity judge runs on the user's model and endpoint (``model``: with the judge
-    role's options); the heuristic stays available by name (``judge_model="heuristic"``), which
-    results files then record. An env given a user object keeps the judge it is given (the
-    heuristic when none is), with a warning when that user is an LLM user.
-    """
-    if judge is not None:
-        return judge
-    if model is not None:
-        from collab_env.rewards.judges import LLMInteractivityJudge
-
-        return LLMInteractivityJudge(chat_model(model))
-    from collab_env.users import LLMUser
-
-    if isinstance(user, LLMUser):
-        logger.warning(
-            "an LLM user is judged by the word heuristic; pass engagement_judge=LLMInteractivityJudge(...) "
-            "or judge_model=%r to say so",
-            HEURISTIC_JUDGE,
-        )
-    return None
-
-
-def make_user(user: UserSimulator | str, model: ModelConfig | None) -> UserSimulator:
-    """The user simulator: ``user``, the scripted one, or an LLM user on ``model``."""
-    if model is not None:
-        if user != "scripted":
-            raise ConfigError("pass either user=... or user_model=..., not both")
-        from collab_env.users import LLMUser
-
-        return LLMUser(chat_model(model), json_mode=model.json_mode)
-    if isinstance(user, UserSimulator):
-        return user
-    if user == "scripted":
-        return ScriptedUser()
-    raise ConfigError(f"user must be 'scripted' or a UserSimulator, got {user!r}")

@@ -1,156 +1,51 @@
-"""One description of an environment: :class:`EnvConfig`, and the typed config of each model.
+"""One description of an environment: :class:`EnvConfig`.
 
 An ``EnvConfig`` names everything that makes an environment what it is: the id, the split, the
-data set, who plays the user, who judges engagement, the reward weights and the turn limit.
-``gym.make(config.env_id, config=config)`` (or :meth:`EnvConfig.make`) builds it, every command
-builds it from the same flags, and every replay (MR by env id, GRPO's MR reward, the verl
-adapter) rebuilds exactly that environment from ``env.unwrapped.config``.
+data set, who plays the user, who judges engagement, the reward weights and the turn limit. Its
+fields are the keyword arguments of ``gym.make``, so ``env.spec`` records them:
+``gym.make(env_id, **fields)``, :meth:`EnvConfig.make` and ``gym.make(env.spec)`` build the
+same env, whose ``env.unwrapped.config`` is this description. Every command builds it from the
+same flags, and every replay (MR by env id, GRPO's MR reward, the verl adapter) rebuilds exactly
+that environment from it.
 
-The models are named as a user types them (``user_model``, ``judge_model``, ``base_url``, and
-the ``ROLE.KEY=VALUE`` model options of the command line's ``--model-option``: ``max_tokens``,
-``temperature``, ``timeout_s``, ``concurrency``, ``max_retries``, ``cache``, the user's
-``json_mode``); the config turns them, once, into one typed :class:`ModelConfig` per role
-(``config.user``, ``config.judge``, ``config.agent``), which is what every part reads:
+The user and the judge are parts (:mod:`collab_env.parts`): a kind, the model it calls and its
+options. A model is described only inside the part that calls it:
 
->>> cfg = EnvConfig("CollabMath-v0", user_model="qwen", base_url="http://localhost:8000/v1",
-...                 model_options=("user.max_tokens=256", "user.temperature=0.7"))
->>> cfg.user.max_tokens, cfg.user.temperature, cfg.judge.model, cfg.judge.max_tokens
-(256, 0.7, 'qwen', 512)
+>>> cfg = EnvConfig("CollabMath-v0", user=UserSpec("llm", "openai:qwen@http://localhost:8000/v1",
+...                                                 {"max_tokens": 256, "protocol": "roleplay"}))
+>>> cfg.user.model_config().max_tokens, cfg.judge.kind, cfg.judge.model
+(256, 'llm', 'openai:qwen@http://localhost:8000/v1')
+
+Yesterday's fields are read as aliases (:func:`aliased_parts`): ``user_model``, ``judge_model``,
+``base_url`` and ``model_options`` (``ROLE.KEY=VALUE``, role ``user`` or ``judge``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from collab_env.errors import ConfigError
+from collab_env.model_config import MODEL_OPTIONS, ROLE_DEFAULTS, ROLES, ModelConfig, parse_model_options
+from collab_env.parts import JudgeSpec, UserSpec
 
 if TYPE_CHECKING:
     import gymnasium as gym
 
-ROLES = ("user", "judge", "agent")
-
-#: Per-role defaults. Every call is bounded: a model that never stops (it happens with small
-#: models) costs at most ``max_tokens``. The user writes a JSON object with a short message; the
-#: judge a short verdict; the agent may write a whole document or function. ``None`` leaves the
-#: knob to the agent's backend: the endpoint's temperature (greedy for a local checkpoint), and
-#: 64 calls in flight to an endpoint or 8 conversations per batch of a checkpoint.
-ROLE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "user": {"max_tokens": 512, "temperature": 1.0, "timeout_s": 120.0, "concurrency": 64, "max_retries": 5},
-    "judge": {"max_tokens": 512, "temperature": 0.0, "timeout_s": 120.0, "concurrency": 64, "max_retries": 5},
-    "agent": {
-        "max_tokens": 2048,
-        "temperature": None,
-        "timeout_s": 300.0,
-        "concurrency": None,
-        "max_retries": 5,
-    },
-}
-_TYPES = {
-    "max_tokens": int,
-    "temperature": float,
-    "timeout_s": float,
-    "concurrency": int,
-    "max_retries": int,
-    "cache": str,  # a SQLite response cache file (collab_env.llm.CachedChat)
-    "json_mode": int,  # user role: 1 asks the endpoint for a JSON object, 0 does not (default: endpoints do)
-}
-
-
-def parse_model_options(options: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
-    """``("user.max_tokens=256", ...)`` as ``{"user": {"max_tokens": 256}, ...}``, checked.
-
-    Raises:
-        ConfigError: naming the option, for an unknown role or key, or a bad value.
-
-    >>> parse_model_options(["judge.temperature=0", "agent.concurrency=8"])
-    {'judge': {'temperature': 0.0}, 'agent': {'concurrency': 8}}
-    """
-    parsed: dict[str, dict[str, Any]] = {}
-    for option in options:
-        target, sep, value = str(option).partition("=")
-        role, dot, key = target.strip().partition(".")
-        if not sep or not dot:
-            raise ConfigError(f"model option {option!r} must read ROLE.KEY=VALUE, e.g. user.max_tokens=256")
-        if role not in ROLES:
-            raise ConfigError(f"model option {option!r}: role must be one of {ROLES}, got {role!r}")
-        if key not in _TYPES:
-            raise ConfigError(f"model option {option!r}: key must be one of {sorted(_TYPES)}, got {key!r}")
-        try:
-            typed = _TYPES[key](value.strip())
-        except ValueError as exc:
-            raise ConfigError(f"model option {option!r}: {value!r} is not a {_TYPES[key].__name__}") from exc
-        if key == "cache":
-            if not typed:
-                raise ConfigError(f"model option {option!r}: cache needs a file path")
-        elif key == "json_mode" and typed not in (0, 1):
-            raise ConfigError(f"model option {option!r}: json_mode must be 0 or 1, got {typed}")
-        elif typed < 0 or (key in ("max_tokens", "concurrency", "timeout_s") and typed <= 0):
-            raise ConfigError(f"model option {option!r}: {key} must be positive, got {typed}")
-        parsed.setdefault(role, {})[key] = typed
-    return parsed
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """One model a run calls (the user simulator's, the engagement judge's or the agent's), typed.
-
-    Attributes:
-        model: The model: a bare name at ``base_url``, or a name in the one grammar of
-            :mod:`collab_env.llm.backends` (``hf:PATH``, ``openai:MODEL@URL``); ``None`` for
-            the agent, whose spec names its model.
-        base_url: The OpenAI-compatible endpoint of a bare name.
-        max_tokens: Longest completion of one call.
-        temperature: Sampling temperature (``None``: the backend's).
-        timeout_s: Timeout of one attempt, in seconds.
-        concurrency: Calls in flight at once, for every conversation that uses the model
-            (``None``: the backend's).
-        max_retries: Retries of a transient failure.
-        json_mode: Ask for a JSON object (``None``: when the model can); the user's only.
-        cache: A SQLite response cache file (:class:`~collab_env.llm.CachedChat`), or ``None``.
-
-    >>> ModelConfig.for_role("judge", "qwen", "http://localhost:8000/v1", max_tokens=64).options()["max_tokens"]
-    64
-    """
-
-    model: str | None
-    base_url: str | None = None
-    max_tokens: int = 512
-    temperature: float | None = 1.0
-    timeout_s: float = 120.0
-    concurrency: int | None = 64
-    max_retries: int = 5
-    json_mode: bool | None = None
-    cache: str | None = None
-
-    @classmethod
-    def for_role(
-        cls, role: str, model: str | None, base_url: str | None = None, **overrides: Any
-    ) -> ModelConfig:
-        """The model of ``role`` with the role's defaults (:data:`ROLE_DEFAULTS`), then ``overrides``."""
-        options = {**ROLE_DEFAULTS[role], **overrides}
-        if "json_mode" in options:
-            options["json_mode"] = bool(options["json_mode"])
-        return cls(model, base_url, **options)
-
-    def options(self) -> dict[str, Any]:
-        """The backend's model options: the call bounds and sampling defaults that are set (not
-        ``json_mode`` nor ``cache``, which wrap the model)."""
-        keys = ("max_tokens", "temperature", "timeout_s", "concurrency", "max_retries")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-
-
-#: The EnvConfig fields that name the models (what :attr:`EnvConfig.user`, ``judge`` and ``agent`` type).
-MODEL_FIELDS = ("user_model", "judge_model", "base_url", "model_options")
+#: The aliases of yesterday's fields (what :func:`aliased_parts` reads).
+ALIASES = ("user_model", "judge_model", "base_url", "model_options")
+#: ``judge_model`` value that names the offline heuristic judge.
+HEURISTIC_JUDGE = "heuristic"
 
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """Everything that makes a collaboration environment what it is.
+    """Everything that makes a collaboration environment what it is (the kwargs of ``gym.make``).
 
     The help of each field is written once, here: the command line shows it (each field is the
-    option of its name, ``env_id`` is ``--env``, ``model_options`` is ``--model-option``).
+    option of its name, ``env_id`` is ``--env``; ``user`` and ``judge`` are ``--user KIND``
+    with ``--user.model M`` and ``--user.KEY VALUE``, and the same for ``--judge``).
 
     Attributes:
         env_id: Environment id (see `collab-env list`).
@@ -158,38 +53,33 @@ class EnvConfig:
         dataset: A public data set instead of the built-in instances, NAME:PATH with NAME one of
             math, bigcodebench, abgcoqa, medium, simarena (e.g. math:data/MATH/test).
         max_turns: Assistant turns before truncation.
-        user_model: Model that plays the user (default: scripted).
-        judge_model: Model that scores engagement, or 'heuristic' (default: the heuristic with the
-            scripted user, the user's model with --user-model).
-        base_url: OpenAI-compatible endpoint of --user-model and --judge-model.
-        model_options: ROLE.KEY=VALUE (repeatable): role user, judge or agent; key max_tokens,
-            temperature, timeout_s, concurrency, max_retries or cache (a response cache file), or
-            user.json_mode=0|1.
+        user: Who plays the user: scripted (offline) or llm (a model: --user.model), with the
+            kind's options (--user.protocol roleplay, --user.max_tokens 256...).
+        judge: Who scores engagement: heuristic (offline) or llm (a model: --judge.model);
+            default: the heuristic with an offline user, the user's model with a model user.
         w_ext: Weight of the task metric in R* (default: the task's).
         w_eng: Weight of engagement in R* (default: the task's).
         token_penalty: λ, penalty per thousand assistant tokens (default: the task's).
         reward_mode: final: R* once, at the end; turn: its change each turn.
-        user: The user's model, typed (``None``: the scripted user); set from the fields above.
-        judge: The engagement judge's model, typed: ``judge_model``, else the user's model
-            (``None``: the offline heuristic); set from the fields above.
-        agent: The options of a model agent's model (its spec names the model), typed.
     """
 
     env_id: str = "CollabDoc-v0"
     split: str = field(default="train", metadata={"choices": ("train", "test")})
     dataset: str | None = None
     max_turns: int = 10
-    user_model: str | None = None
-    judge_model: str | None = None
-    base_url: str | None = None
-    model_options: tuple[str, ...] = ()
+    user: UserSpec = field(default_factory=UserSpec, metadata={"part": True})
+    judge: JudgeSpec | None = field(default=None, metadata={"part": True})
     w_ext: float | None = None
     w_eng: float | None = None
     token_penalty: float | None = None
     reward_mode: str = field(default="final", metadata={"choices": ("final", "turn")})
-    user: ModelConfig | None = field(init=False, repr=False, compare=False)
-    judge: ModelConfig | None = field(init=False, repr=False, compare=False)
-    agent: ModelConfig = field(init=False, repr=False, compare=False)
+    #: The command line's options for yesterday's fields (read by :meth:`from_kwargs`).
+    CLI_ALIASES: ClassVar[dict[str, str]] = {
+        "user_model": "the same as --user llm --user.model MODEL",
+        "judge_model": "the same as --judge llm --judge.model MODEL (heuristic: --judge heuristic)",
+        "base_url": "the endpoint of a bare --user-model / --judge-model name",
+        "model_options": "ROLE.KEY=VALUE (repeatable): the same as --ROLE.KEY VALUE, ROLE user, judge or agent",
+    }
 
     def __post_init__(self) -> None:
         from collab_env.registration import check_env_id
@@ -201,52 +91,69 @@ class EnvConfig:
             raise ConfigError(f"max_turns must be an int >= 1, got {self.max_turns!r}")
         if self.reward_mode not in ("final", "turn"):
             raise ConfigError(f"reward_mode must be 'final' or 'turn', got {self.reward_mode!r}")
-        if self.base_url is not None and self.user_model is None and self.judge_model is None:
-            raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
-        object.__setattr__(self, "model_options", tuple(self.model_options))
-        given = parse_model_options(self.model_options)  # checked once; typed below, once
-        object.__setattr__(self, "_given", given)
-        user = self.user_model and ModelConfig.for_role(
-            "user", self.user_model, self.base_url, **given.get("user", {})
+        user = UserSpec.of(self.user)
+        object.__setattr__(self, "user", user)
+        object.__setattr__(
+            self, "judge", default_judge(user) if self.judge is None else JudgeSpec.of(self.judge)
         )
-        judge_model = self.judge_model or self.user_model  # with an LLM user, its model judges
-        judge = judge_model and ModelConfig.for_role(
-            "judge", judge_model, self.base_url, **given.get("judge", {})
-        )
-        object.__setattr__(self, "user", user or None)
-        object.__setattr__(self, "judge", judge or None)
-        object.__setattr__(self, "agent", ModelConfig.for_role("agent", None, **given.get("agent", {})))
 
-    def given_options(self, role: str) -> dict[str, Any]:
-        """The model options of ``role`` that ``model_options`` sets (no defaults).
+    @classmethod
+    def from_kwargs(cls, **fields: Any) -> EnvConfig:
+        """The config of ``gym.make``'s keyword arguments, yesterday's aliases read
+        (:func:`aliased_parts`).
 
-        >>> EnvConfig(model_options=("agent.max_tokens=100",)).given_options("agent")
-        {'max_tokens': 100}
+        >>> EnvConfig.from_kwargs(env_id="CollabQA-v0", user_model="m", base_url="http://h:1/v1").user.model
+        'openai:m@http://h:1/v1'
+
+        Raises:
+            ConfigError: for an unknown field, or an alias given with the part it describes.
         """
-        if role not in ROLES:
-            raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
-        return dict(self._given.get(role, {}))
+        aliases = {k: fields.pop(k) for k in ALIASES if fields.get(k) not in (None, (), [])}
+        fields = {k: v for k, v in fields.items() if k not in ALIASES}
+        if set(aliases) == {"base_url"} and any(fields.get(k) is not None for k in ("user", "judge")):
+            fields.update(moved_parts(fields.get("user"), fields.get("judge"), aliases["base_url"]))
+        elif aliases:  # a default part (a template's, a record's) gives way to the alias
+            for name, spec in (("user", UserSpec), ("judge", JudgeSpec)):
+                if fields.get(name) is not None and spec.of(fields[name]) == spec():
+                    del fields[name]
+            fields.update(aliased_parts(fields.get("user"), fields.get("judge"), **aliases))
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(fields) - set(names))
+        if unknown:
+            raise ConfigError(f"an EnvConfig has no field {', '.join(unknown)}; its fields are {names}")
+        return cls(**fields)
 
     def make(self, **overrides: Any) -> gym.Env:
-        """``gym.make(self.env_id, config=self)``; ``overrides`` replace fields first."""
+        """``gym.make(self.env_id, **fields)``; ``overrides`` replace fields first."""
         import gymnasium as gym
 
         config = self.replace(**overrides) if overrides else self
-        return gym.make(config.env_id, config=config)
+        return gym.make(config.env_id, **config.kwargs())
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``gym.make`` that describe this env: every field but
+        ``env_id``, which the id gives, unless it names the module that registers it
+        (``"module:Id"``, which a replay in another process must import)."""
+        keep = ":" in self.env_id
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if keep or f.name != "env_id"}
 
     def replace(self, **changes: Any) -> EnvConfig:
-        """A copy with ``changes`` applied (checked again, the typed models built again)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` applied (checked again; aliases read, as :meth:`of` does)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if "judge" not in changes and self.judge == default_judge(self.user):
+            fields["judge"] = None  # a default judge follows the user
+        if set(changes) & set(ALIASES):
+            fields.update(dict.fromkeys(("user", "judge")) if "user_model" in changes else {"judge": None})
+        return EnvConfig.from_kwargs(**{**fields, **changes})
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the fields (what results files and logs record; the typed models
-        follow from them).
+        """A JSON-ready dict of the fields (what results files and logs record).
 
-        >>> EnvConfig("CollabQA-v0", max_turns=4).as_dict()["max_turns"]
-        4
+        >>> EnvConfig("CollabQA-v0", max_turns=4).as_dict()["user"]
+        {'kind': 'scripted', 'model': None, 'options': {}}
         """
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
-        out["model_options"] = list(self.model_options)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out.update(user=self.user.as_dict(), judge=self.judge.as_dict())
         return out
 
     def changed(self, *, leave: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -260,23 +167,128 @@ class EnvConfig:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> EnvConfig:
-        """The config that :meth:`as_dict` recorded.
+        """The config that :meth:`as_dict` recorded (an older record's aliases read too).
 
         Raises:
             ConfigError: for a field that ``EnvConfig`` does not have.
         """
-        names = {f.name for f in dataclasses.fields(cls) if f.init}
-        unknown = sorted(set(record) - names)
-        if unknown:
-            raise ConfigError(
-                f"an EnvConfig has no field {', '.join(unknown)}; its fields are {sorted(names)}"
-            )
-        return cls(**record)
+        return cls.from_kwargs(**record)
 
     @property
     def nondeterministic(self) -> bool:
         """Whether a model plays the user or judges (episodes then depend on the endpoint)."""
-        return self.user is not None or self.judge_model not in (None, "heuristic")
+        return self.user.model is not None or self.judge.model is not None
 
 
-__all__ = ["MODEL_FIELDS", "ROLES", "ROLE_DEFAULTS", "EnvConfig", "ModelConfig", "parse_model_options"]
+def default_judge(user: UserSpec) -> JudgeSpec:
+    """The judge of an env that names none: the heuristic with an offline user; with a user
+    played by a model, the LLM judge on that model (the heuristic reads words, and was not
+    measured on a model's replies: docs/reward.md)."""
+    if user.model is None:
+        return JudgeSpec()
+    return JudgeSpec("llm", user.model)
+
+
+def aliased_parts(
+    user: Any = None,
+    judge: Any = None,
+    *,
+    user_model: str | None = None,
+    judge_model: str | None = None,
+    base_url: str | None = None,
+    model_options: tuple[str, ...] | list[str] = (),
+) -> dict[str, Any]:
+    """The ``user`` and ``judge`` parts that yesterday's fields describe.
+
+    ``user_model`` is an LLM user on that model, ``judge_model`` an LLM judge (``"heuristic"``:
+    the offline one), ``base_url`` the endpoint of a bare model name, ``model_options`` the
+    ``user.*`` and ``judge.*`` options of those models.
+
+    >>> aliased_parts(user_model="m", base_url="http://h:1/v1", model_options=["judge.max_tokens=9"])["judge"]
+    JudgeSpec(kind='llm', model='openai:m@http://h:1/v1', options=(('max_tokens', 9),))
+
+    Raises:
+        ConfigError: for an alias given with the part it describes, ``base_url`` without a
+            model, or an ``agent.*`` option (the agent's options are the command's).
+    """
+    given = parse_model_options(model_options)
+    if "agent" in given:
+        raise ConfigError(
+            "agent model options are the command's, not the env's: give them to the command "
+            "(--model-option agent.KEY=VALUE) or to build_agent(..., options=...)"
+        )
+    if base_url is not None and user_model is None and judge_model is None:
+        raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
+    out: dict[str, Any] = {}
+    if user_model is not None or "user" in given:
+        if user is not None:
+            raise ConfigError("pass user=... or user_model / user.* model options, not both")
+        if user_model is None:
+            raise ConfigError("user.* model options set the user's model: pass user_model too")
+        out["user"] = UserSpec("llm", _with_url(user_model, base_url), given.get("user", {}))
+    if judge_model is not None or "judge" in given:
+        if judge is not None:
+            raise ConfigError("pass judge=... or judge_model / judge.* model options, not both")
+        model = judge_model or (out["user"].model if "user" in out else None)
+        if model == HEURISTIC_JUDGE or model is None:
+            if "judge" in given:
+                raise ConfigError(
+                    "judge.* model options set the judge's model: pass judge_model or user_model"
+                )
+            out["judge"] = JudgeSpec()
+        else:
+            out["judge"] = JudgeSpec("llm", _with_url(model, base_url), given.get("judge", {}))
+    return out
+
+
+def moved_parts(user: Any, judge: Any, base_url: str) -> dict[str, Any]:
+    """The parts whose endpoint model is served at ``base_url`` instead (a resume's new address).
+
+    >>> moved_parts(UserSpec("llm", "openai:m@http://a:1/v1"), JudgeSpec(), "http://b:2/v1")
+    {'user': UserSpec(kind='llm', model='openai:m@http://b:2/v1', options=())}
+
+    Raises:
+        ConfigError: if no part calls an endpoint model.
+    """
+    from collab_env.llm.backends import parse_model
+    from collab_env.parts import replace
+
+    out = {}
+    for name, cls, part in (("user", UserSpec, user), ("judge", JudgeSpec, judge)):
+        spec = cls.of(part) if part is not None else None
+        parsed = parse_model(spec.model) if spec is not None and spec.model else None
+        if parsed is not None and parsed[0] == "openai":
+            out[name] = replace(spec, model=_with_url(parsed[1]["model"], base_url))
+    if not out:
+        raise ConfigError("base_url is the endpoint of user_model or judge_model; pass one of them too")
+    return out
+
+
+def _with_url(model: str, base_url: str | None) -> str:
+    """A bare model name at ``base_url`` as the grammar writes it (``openai:NAME@URL``)."""
+    from collab_env.llm.backends import parse_model
+
+    if base_url is None or parse_model(model) is not None:
+        return model
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"endpoint {base_url!r} has no http:// or https:// scheme; write http://{base_url.split('://')[-1]}"
+        )
+    return f"openai:{model}@{base_url}"
+
+
+__all__ = [
+    "ALIASES",
+    "HEURISTIC_JUDGE",
+    "MODEL_OPTIONS",
+    "ROLES",
+    "ROLE_DEFAULTS",
+    "EnvConfig",
+    "JudgeSpec",
+    "ModelConfig",
+    "UserSpec",
+    "aliased_parts",
+    "default_judge",
+    "moved_parts",
+    "parse_model_options",
+]

@@ -64,9 +64,10 @@ class CollabEnv(gym.Env[list, str]):
     :attr:`in_progress` and :meth:`append_action` are what rollout code reads and does.
 
     ## Arguments
-    The env takes its parts, as Jumanji's envs do; :func:`~collab_env.builders.make_env` (the
-    registered entry point, what ``gym.make`` calls) builds them from names, an id or an
-    :class:`~collab_env.config.EnvConfig`.
+    The env takes its parts (objects), as Jumanji's envs do: the objects door. The description
+    door is ``gym.make(id, **fields)``: :func:`~collab_env.builders.make_env` (the registered
+    entry point) builds the parts that an :class:`~collab_env.config.EnvConfig`'s fields name and
+    records that description as :attr:`config`.
 
     Args:
         task: The :class:`~collab_env.task.Task` (family) whose instances are played.
@@ -83,8 +84,8 @@ class CollabEnv(gym.Env[list, str]):
 
     Attributes:
         config: The :class:`~collab_env.config.EnvConfig` that describes the env, set by the
-            factory when its parts are describable (``None`` otherwise), so that a replay
-            (``env.unwrapped.config.make()``) rebuilds the same env.
+            factory (``None`` for an env built from objects), so that a replay
+            (``env.unwrapped.config.make()``, or ``gym.make(env.spec)``) rebuilds the same env.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}

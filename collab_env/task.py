@@ -71,6 +71,16 @@ class Task(abc.ABC):
     accept_threshold: ClassVar[float] = 1.0
     test_size: ClassVar[int] = 200
 
+    def __deepcopy__(self, memo: dict) -> Task:
+        """The task itself: a task is shared, never copied.
+
+        A task holds no episode state (only caches of generated instances and metric results,
+        which then serve every env), and ``gym.make`` deep-copies an id's registered keyword
+        arguments on every call: a user's registered task object stays that object, so every
+        env of the id shares it and the factory knows which id it presets.
+        """
+        return self
+
     # -- generation -------------------------------------------------------------------------
 
     @abc.abstractmethod

@@ -1,4 +1,5 @@
-"""The one factory: every env of the library is built by make_env, the registered entry point."""
+"""The one factory: every env of the library is built by make_env, the registered entry point
+(descriptions), or by with_parts (objects)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def _direct_constructions() -> set[tuple[str, str]]:
 
 
 def test_only_the_factory_constructs_collab_env_and_branch_copies():
-    assert _direct_constructions() == {("collab_env/builders.py", "make_env")}
+    assert _direct_constructions() == {
+        ("collab_env/builders.py", "make_env"),
+        ("collab_env/builders.py", "with_parts"),
+    }
     branch = ast.get_source_segment(
         (ROOT / "collab_env/env.py").read_text(encoding="utf-8"),
         next(
@@ -65,13 +69,8 @@ def test_only_the_factory_constructs_collab_env_and_branch_copies():
 def test_every_id_is_made_by_the_factory_and_describes_itself(env_id):
     assert gym.spec(env_id).entry_point == "collab_env.builders:make_env"
     env = gym.make(env_id, split="test", max_turns=4)
-    assert env.unwrapped.config == EnvConfig(env_id, split="test", max_turns=4, **_weights(env))
+    assert env.unwrapped.config == EnvConfig(env_id, split="test", max_turns=4)  # one record, either door
     assert env.unwrapped.config.make().unwrapped.config == env.unwrapped.config
-
-
-def _weights(env: gym.Env) -> dict[str, float]:
-    reward = env.unwrapped.reward_config
-    return {"w_ext": reward.w_ext, "w_eng": reward.w_eng, "token_penalty": reward.token_penalty}
 
 
 def test_branch_shares_the_parts_and_copies_the_episode():

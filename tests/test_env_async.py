@@ -16,6 +16,7 @@ import pytest
 from collab_env.agents import make_agent
 
 from collab_env import aio
+from collab_env.builders import with_parts
 from collab_env.errors import ConfigError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode, run_episode_async
@@ -76,7 +77,7 @@ def test_episodes_on_one_loop_keep_their_user_calls_in_flight_together():
     together = Together(6, _grounded)
     with LoopbackServer(reply=together) as server:
         user = LLMUser(OpenAIChat("user", base_url=server.base_url), opening="template")
-        envs = [gym.make("CollabDoc-v0", split="test", user=user) for _ in range(6)]
+        envs = [with_parts("CollabDoc-v0", split="test", user=user) for _ in range(6)]
 
         async def play(env, seed):
             await aio.reset_async(env, seed=seed)

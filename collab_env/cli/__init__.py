@@ -39,10 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     import gymnasium as gym
 
+    from collab_env.arguments import expand_paths
     from collab_env.errors import CollabEnvError
 
     _import_like_python_m()
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(expand_paths(sys.argv[1:] if argv is None else argv))
     console = Console(highlight=False)
     try:
         return args.run(args, console)

@@ -26,12 +26,15 @@ class EpisodeOptions:
         seed: Episode seed; on the test split, seed k plays instance k (mod the split's size).
         task_id: Play this task instance instead, e.g. doc-test-00003.
         json: Print the episode as JSON instead of a transcript.
+        agent_options: KEY=VALUE options of a model agent's model, also written --agent.KEY VALUE:
+            max_tokens, temperature, timeout_s, concurrency, max_retries or cache.
     """
 
     agent: str = "clarify"
     seed: int = 0
     task_id: str | None = None
     json: bool = field(default=False)
+    agent_options: tuple[str, ...] = ()
 
 
 def add_env_argument(p: argparse.ArgumentParser) -> None:
@@ -81,7 +84,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     config = episode_env_config(args)
     preflight([config], [options.agent])
     env = config.make()
-    result = run_episode(env, build_agent(options.agent, env), seed=options.seed, task_id=options.task_id)
+    result = run_episode(
+        env,
+        build_agent(options.agent, env, options.agent_options),
+        seed=options.seed,
+        task_id=options.task_id,
+    )
     error = next((i["error"] for i in result.infos if "error" in i), None)
     if error is not None:
         console.print(
@@ -89,7 +97,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
         return 1
     if options.json:
-        console.print_json(json.dumps(_episode_json(result, config.env_id, options)))
+        console.print_json(
+            json.dumps({**_episode_json(result, config.env_id, options), "env": config.as_dict()})
+        )
         return 0
     console.rule(f"{config.env_id} · {result.task_id} · agent {escape(options.agent)} · seed {options.seed}")
     print_transcript(console, result.messages)

@@ -66,7 +66,7 @@ def env_config(args: argparse.Namespace, defaults: dict[str, Any] | None = None,
     """
     from collab_env.config import EnvConfig
 
-    return EnvConfig(**{**(defaults or {}), **config_kwargs(args, EnvConfig), **fixed})
+    return EnvConfig.from_kwargs(**{**(defaults or {}), **config_kwargs(args, EnvConfig), **fixed})
 
 
 __all__ = [

@@ -26,19 +26,16 @@ from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
 from collab_env.llm.backends import parse_model, probe_backend
 
-#: ``judge_model`` value that names the offline heuristic judge: no model to check.
-_HEURISTIC = "heuristic"
-
 
 def _role_models(env: EnvConfig) -> list[tuple[str, str, str | None]]:
-    """The (role, model, base URL) of each user or judge model the env calls, as its config names
-    them: the one place that reads the config's model fields.
+    """The (role, model, base URL) of each user or judge model the env calls, as its parts name
+    them (the URL is in the model's name): the one place that reads the config's parts.
 
-    >>> _role_models(EnvConfig("CollabQA-v0", user_model="m", base_url="http://h:1/v1"))
-    [('user', 'm', 'http://h:1/v1')]
+    >>> _role_models(EnvConfig.from_kwargs(env_id="CollabQA-v0", user_model="m", base_url="http://h:1/v1"))
+    [('user', 'openai:m@http://h:1/v1', None), ('judge', 'openai:m@http://h:1/v1', None)]
     """
-    found = [("user", env.user_model, env.base_url), ("judge", env.judge_model, env.base_url)]
-    return [(role, model, url) for role, model, url in found if model not in (None, _HEURISTIC)]
+    found = [("user", env.user.model, None), ("judge", env.judge.model, None)]
+    return [(role, model, url) for role, model, url in found if model is not None]
 
 
 def model_target(model: str, base_url: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -73,8 +70,8 @@ def models(envs: Iterable[EnvConfig], agents: Sequence[str] = ()) -> list[tuple[
         envs: The run's environment configs (user simulator and judge models).
         agents: The run's agent specs (model specs, ``openai:M@URL`` or ``hf:PATH``, call one).
 
-    >>> models([EnvConfig("CollabQA-v0", user_model="m", base_url="http://h:1/v1")], ["clarify"])
-    [('user', 'm', 'http://h:1/v1')]
+    >>> models([EnvConfig.from_kwargs(env_id="CollabQA-v0", user_model="m", base_url="http://h:1/v1")], ["clarify"])
+    [('user', 'openai:m@http://h:1/v1', None)]
     """
     from collab_env.agents.specs import uses_model
 

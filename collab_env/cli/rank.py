@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     config = ranking_config(args, RANK_DEFAULTS)
     preflight([config.env], [config.agent])
     env = config.env.make()
-    agent = build_agent(config.agent, env)
+    agent = build_agent(config.agent, env, config.agent_options)
     if hasattr(agent, "sampling"):
         agent.sampling.setdefault("temperature", config.temperature)
     out = RankRun(**config_kwargs(args, RankRun)).out

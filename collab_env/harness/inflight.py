@@ -23,21 +23,26 @@ from collab_env.harness.log import Key
 from collab_env.llm.limits import DEFAULT_CONCURRENCY
 
 
+def agent_options_given(config: Any) -> dict[str, Any]:
+    """The agent's model options a run sets (``KEY=VALUE`` items), typed."""
+    from collab_env.model_config import parse_model_options
+
+    return parse_model_options([f"agent.{o}" for o in config.agent_options]).get("agent", {})
+
+
 def episodes_in_flight(config: Any) -> int:
     """Episodes one worker keeps in flight: 1 for an all-scripted run, else the concurrency limit
     of the endpoints it calls (each episode has one call in flight at a time): the largest
     ``ROLE.concurrency`` the run sets, or the default limit."""
-    from collab_env.builders import HEURISTIC_JUDGE
-
     models, given = False, []
     for env_id in config.envs:
         env_config = config.env_config(env_id)
-        roles = {"user": env_config.user_model, "judge": env_config.judge_model}
-        roles = {role: m for role, m in roles.items() if m is not None and m != HEURISTIC_JUDGE}
-        if any(uses_model(spec) for spec in config.agents):
-            roles["agent"] = "agent"
-        models = models or bool(roles)
-        given += [env_config.given_options(role).get("concurrency") for role in roles]
+        parts = [part for part in (env_config.user, env_config.judge) if part.model is not None]
+        given += [part.model_options().get("concurrency") for part in parts]
+        models = models or bool(parts)
+    if any(uses_model(spec) for spec in config.agents):
+        models = True
+        given += [agent_options_given(config).get("concurrency")]
     if not models:
         return 1
     return max((n for n in given if n), default=DEFAULT_CONCURRENCY)

@@ -27,9 +27,22 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2
 #: The env fields that a header's ``run`` names on their own (the rest that differ from the
-#: defaults are its ``env_options``).
-_ENV_IN_RUN = ("split", "user_model", "base_url", "judge_model")
+#: defaults are its ``env_options``: a user or judge other than the default, whole).
+_ENV_IN_RUN = ("split",)
 Key = tuple[str, str, int, int, str]  # (env id, agent spec, episode index, repeat, reveal)
+
+
+def _named(model: str | None) -> str | None:
+    """A model as a run's identity names it: an endpoint's model by its name, not its URL (a
+    resume may find it at another address).
+
+    >>> _named("openai:qwen@http://127.0.0.1:8000/v1"), _named("hf:/models/q"), _named(None)
+    ('qwen', 'hf:/models/q', None)
+    """
+    from collab_env.llm.backends import parse_model
+
+    parsed = parse_model(model) if model else None
+    return parsed[1]["model"] if parsed and parsed[0] == "openai" else model
 
 
 class EpisodeRecord(TypedDict, total=False):
@@ -98,16 +111,19 @@ def header(config: BenchConfig) -> dict[str, Any]:
         "seed": config.seed,
         "seeds": [config.seed, config.seed + config.episodes - 1],
         "split": config.env.split,
-        "user": config.env.user_model or "scripted",
+        "user": _named(config.env.user.model) or config.env.user.kind,
         "user_version": user_version(env.user for env in envs.values()),
-        "judge": config.env.judge.model
-        if config.env.judge
-        else "heuristic",  # a user model judges by default
+        "judge": _named(config.env.judge.model) or config.env.judge.kind,  # a user model judges by default
         "collab_env": collab_env.__version__,
     }
     env_options = config.env.changed(leave=("env_id", "dataset", *_ENV_IN_RUN))
-    if env_options:  # max turns, reward weights, model options: they change the numbers
+    for part in ("user", "judge"):  # where a model is served does not change the numbers
+        if part in env_options:
+            env_options[part] = {**env_options[part], "model": _named(env_options[part]["model"])}
+    if env_options:  # max turns, reward weights, the parts' options: they change the numbers
         run["env_options"] = env_options
+    if config.agent_options:  # the agent's model options change the numbers too
+        run["agent_options"] = list(config.agent_options)
     if config.repeats > 1:  # recorded only when used, so logs of runs without them still resume
         run["repeats"] = config.repeats
     if config.reveal != ["default"]:

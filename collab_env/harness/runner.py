@@ -107,6 +107,9 @@ class BenchConfig:
             token penalty, engagement × w_eng and engagement's counts per episode (answered,
             unanswered, missed, ignored), in the terminal and in results.md and results.json
             (the report only: a resume keeps it, and may change it).
+        agent_options: KEY=VALUE options of a model agent's model (--agent.KEY VALUE, or
+            --model-option agent.KEY=VALUE): max_tokens, temperature, timeout_s, concurrency,
+            max_retries or cache.
     """
 
     envs: list[str] = field(default_factory=lambda: list(collab_env.ENV_IDS))
@@ -128,6 +131,7 @@ class BenchConfig:
     repeats: int = 1
     reveal: list[str] = field(default_factory=lambda: ["default"])
     parts: bool = False
+    agent_options: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.envs:
@@ -208,7 +212,15 @@ class BenchConfig:
         ``env_options`` at the top).
         """
         record = upgrade_record(record)
-        return cls(**{**record, "env": EnvConfig.from_dict(record["env"])})
+        env = dict(record["env"])
+        options = [o for o in env.get("model_options", ()) if o.startswith("agent.")]
+        if options:  # a log of before the agent's options were the command's
+            env["model_options"] = [o for o in env["model_options"] if o not in options]
+            record["agent_options"] = [
+                *record.get("agent_options", ()),
+                *(o[len("agent.") :] for o in options),
+            ]
+        return cls(**{**record, "env": EnvConfig.from_dict(env)})
 
     def _check_datasets(self) -> None:
         families = {family_of(e) for e in self.envs}

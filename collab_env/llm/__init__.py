@@ -48,7 +48,7 @@ def bounded(role: str, model: Any, sampling: dict[str, Any]) -> dict[str, Any]:
     call runs until the context is full (issue 18: one ran 3,628 tokens, 515 s). A local
     ``HFChat`` has its own bound (its ``max_tokens`` default).
     """
-    from collab_env.config import ROLE_DEFAULTS
+    from collab_env.model_config import ROLE_DEFAULTS
 
     if bounds_tokens(model) or sampling.get("max_tokens") is not None:
         return dict(sampling)

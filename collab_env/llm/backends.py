@@ -185,12 +185,32 @@ def bounds_tokens(model: Any) -> bool:
     return bool(getattr(innermost(model), "bounds_tokens", True))
 
 
+def chat_model(config: Any) -> Any:
+    """The chat model of a part's :class:`~collab_env.model_config.ModelConfig` (a user's, a
+    judge's), with its options and response cache.
+
+    ``config.model`` is a name in the grammar (``hf:PATH``, ``openai:MODEL@URL``...) or the bare
+    name of a model at the OpenAI-compatible ``config.base_url`` (``None``: ``OPENAI_BASE_URL``,
+    else OpenAI's). An endpoint's concurrency is one limit for every role on it
+    (:mod:`collab_env.llm.limits`): the default leaves it as it is, a ``concurrency`` option sets it.
+    """
+    from collab_env.llm.cache import with_cache
+    from collab_env.llm.limits import DEFAULT_CONCURRENCY
+
+    parsed = parse_model(config.model) or ("openai", {"model": config.model, "url": config.base_url})
+    taken = {k: v for k, v in config.options().items() if k in BACKENDS[parsed[0]].options}
+    if parsed[0] == "openai" and taken.get("concurrency") == DEFAULT_CONCURRENCY:
+        del taken["concurrency"]  # the default: the endpoint keeps the limit another role may have set
+    return with_cache(build_backend(parsed[0], parsed[1], taken), config.cache)
+
+
 __all__ = [
     "BACKENDS",
     "Backend",
     "bounds_tokens",
     "build_backend",
     "build_model",
+    "chat_model",
     "check_model",
     "innermost",
     "json_mode",

@@ -10,10 +10,10 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from collab_env.config import ROLE_DEFAULTS
 from collab_env.errors import ConfigError
 from collab_env.llm.base import ChatResult, Usage, per_call_params
 from collab_env.llm.batching import BatchingQueue
+from collab_env.model_config import ROLE_DEFAULTS
 from collab_env.types import ChatMessage
 
 #: Sampling parameters ``generate`` reads; calls that differ in them never share a generate call.

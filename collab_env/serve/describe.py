@@ -10,7 +10,6 @@ description of the NeMo Gym resources server (docs/serving.md lists its keys).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,8 +62,8 @@ def describe_env(env: gym.Env, options: Any, name: str) -> dict[str, Any]:
     if mode == "turn":  # each step pays R*'s change
         low, high = low - high, high - low
     high = high if high > low else low + 1.0  # a range must be increasing, even with every weight at 0
-    user = config.user if config is not None else None
-    judge = config.judge if config is not None else None
+    user = config.user.model_config() if config is not None else None
+    judge = config.judge.model_config() if config is not None else None
     split = base.split
     return {
         "name": name, "version": __version__, "description": f"{DESCRIPTION} ({base.task.name} task)",
@@ -141,13 +140,17 @@ def _model_pin(model: Any, offline: str) -> dict[str, Any]:
     """A model's pin (name, endpoint, sampling), or ``{"model": offline}`` without one."""
     if model is None:
         return {"model": offline}
-    keys = ("model", "base_url", "temperature", "max_tokens")
-    return {k: getattr(model, k) for k in keys}
+    from collab_env.llm.backends import parse_model
+
+    pin = {k: getattr(model, k) for k in ("model", "temperature", "max_tokens")}
+    parsed = parse_model(model.model)
+    if parsed is not None and parsed[0] == "openai":  # the endpoint's model by its name, and where
+        return {**pin, "model": parsed[1]["model"], "base_url": parsed[1]["url"]}
+    return {**pin, "base_url": None}
 
 
 def _config_fields(config: Any) -> dict[str, Any] | None:
     """The EnvConfig's own fields (what rebuilds the env), JSON- and YAML-ready."""
     if config is None:
         return None
-    fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.init}
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+    return config.as_dict()

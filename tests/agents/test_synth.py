@@ -123,11 +123,8 @@ def test_a_synth_run_killed_at_random_points_and_resumed_equals_an_uninterrupted
 
 
 def test_the_candidates_temperature_is_one_knob_not_two():
-    from collab_env.config import EnvConfig
-
-    env = EnvConfig("CollabDoc-v0", model_options=("agent.temperature=0.2",))
     with pytest.raises(ConfigError, match=r"drop the model option agent\.temperature"):
-        SynthConfig(env, "clarify")
+        SynthConfig("CollabDoc-v0", "clarify", agent_options=("temperature=0.2",))
 
 
 def test_episodes_of_a_model_agent_are_ranked_together_and_write_what_a_serial_run_writes(

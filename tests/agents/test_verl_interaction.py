@@ -79,7 +79,7 @@ def test_mr_futures_are_played_by_the_configured_policy_endpoint_with_the_config
                   "policy": f"openai:policy@{server.base_url}", "user_model": "user", "base_url": server.base_url,
                   "judge_model": "heuristic"}  # fmt: skip
         interaction = CollabInteraction(config)
-        assert interaction.env_config.user_model == "user"
+        assert interaction.env_config.user.model == f"openai:user@{server.base_url}"
         _, scores, _ = asyncio.run(rollout(interaction, row, lambda m: "Who is the audience?"))
     assert seen["policy"] >= 2 and seen["user"] >= 2 + 2 * len(scores)  # real replies and sampled ones
     with pytest.raises(ConfigError, match="needs `policy`"):

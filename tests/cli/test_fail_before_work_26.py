@@ -50,14 +50,16 @@ def test_case7_a_judge_that_cannot_score_is_found_by_preflight_asking_it_once(tm
     with LoopbackServer(reply=lambda m: "What a lovely conversation!") as server:
         argv = ["bench", *SMALL, "--judge-model", "j", "--base-url", server.base_url, "--out", str(tmp_path)]
         assert main(argv) == 2
-    _one_line_error(capsys.readouterr().out, "judge model 'j' at")
+    _one_line_error(capsys.readouterr().out, "judge model 'openai:j@http")
     assert not (tmp_path / "episodes.jsonl").exists()
 
 
 def test_case7_envs_with_a_model_backed_user_and_judge_pickle_and_deepcopy():
     score = json.dumps({"thought": "asks", "score": 0.5})
     with LoopbackServer(reply=lambda m: score) as server:
-        env = EnvConfig("CollabQA-v0", user_model="u", judge_model="j", base_url=server.base_url).make()
+        env = EnvConfig.from_kwargs(
+            env_id="CollabQA-v0", user_model="u", judge_model="j", base_url=server.base_url
+        ).make()
         for copied in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
             judge = copied.unwrapped.engagement_judge
             assert judge.model is not env.unwrapped.engagement_judge.model  # rebuilt, not shared

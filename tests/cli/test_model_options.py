@@ -37,9 +37,9 @@ def test_an_agent_built_from_a_spec_takes_the_agent_role_defaults():
     import gymnasium as gym
     from collab_env.agents.specs import build_agent
 
-    from collab_env.config import ROLE_DEFAULTS, EnvConfig
+    from collab_env.config import ROLE_DEFAULTS
 
     default = build_agent("openai:m@http://127.0.0.1:9/v1", gym.make("CollabQA-v0")).model.model
     assert default._client_kwargs["timeout"] == ROLE_DEFAULTS["agent"]["timeout_s"] == 300.0
-    given = EnvConfig("CollabQA-v0", model_options=("agent.timeout_s=7",)).make()
-    assert build_agent("openai:m@http://127.0.0.1:9/v1", given).model.model._client_kwargs["timeout"] == 7.0
+    given = build_agent("openai:m@http://127.0.0.1:9/v1", gym.make("CollabQA-v0"), ["timeout_s=7"])
+    assert given.model.model._client_kwargs["timeout"] == 7.0

@@ -12,7 +12,7 @@ import pytest
 
 from collab_env.cli import main
 from collab_env.cli.preflight import check_model, models, preflight
-from collab_env.config import EnvConfig
+from collab_env.config import EnvConfig, JudgeSpec, UserSpec
 from collab_env.errors import ConfigError
 from collab_env.llm.backends import BACKENDS, _function
 from collab_env.testing.openai_server import LoopbackServer
@@ -105,7 +105,10 @@ def test_a_tiny_checkpoint_passes_the_local_check(tmp_path, no_key):
     from collab_env.testing.tiny_model import build_tiny_checkpoint
 
     checkpoint = build_tiny_checkpoint(tmp_path / "tiny")
-    preflight([EnvConfig("CollabMath-v0", user_model=f"hf:{checkpoint}")], [f"hf:{checkpoint}#proactive"])
+    preflight(
+        [EnvConfig("CollabMath-v0", user=UserSpec("llm", f"hf:{checkpoint}"), judge=JudgeSpec())],
+        [f"hf:{checkpoint}#proactive"],
+    )
 
 
 def test_a_bare_name_at_base_url_still_runs_there(no_key, capsys):
@@ -118,12 +121,12 @@ def test_a_bare_name_at_base_url_still_runs_there(no_key, capsys):
 def test_each_model_is_checked_once_by_where_it_is_and_the_heuristic_is_no_model():
     url = "http://127.0.0.1:8000/v1"
     envs = [
-        EnvConfig("CollabQA-v0", user_model="m", judge_model="heuristic", base_url=url),
-        EnvConfig("CollabQA-v0", user_model=f"openai:m@{url}", judge_model="hf:/ckpt"),
+        EnvConfig.from_kwargs(env_id="CollabQA-v0", user_model="m", judge_model="heuristic", base_url=url),
+        EnvConfig.from_kwargs(env_id="CollabQA-v0", user_model=f"openai:m@{url}", judge_model="hf:/ckpt"),
     ]
     agents = ["clarify", f"openai:m@{url}#proactive", "hf:/ckpt", "openai:a"]
     assert models(envs, agents) == [
-        ("user", "m", url),
+        ("user", f"openai:m@{url}", None),
         ("judge", "hf:/ckpt", None),
         ("agent openai:a", "openai:a", None),
     ]

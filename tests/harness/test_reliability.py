@@ -9,6 +9,7 @@ import pytest
 from collab_env.agents import make_agent
 
 import collab_env
+from collab_env.builders import with_parts
 from collab_env.cli import main
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
@@ -57,7 +58,7 @@ def test_reveal_all_reaches_an_llm_user_on_loopback():
     seen = []
     with LoopbackServer(reply=lambda m: seen.append(m) or _user_reply(m)) as server:
         user = LLMUser(OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01))
-        env = gym.make("CollabMath-v0", split="test", user=user)
+        env = with_parts("CollabMath-v0", split="test", user=user)
         result = run_episode(env, make_agent("clarify", env), seed=0, reveal="all")
     instance = env.unwrapped.instance
     assert result.terminated and all(f.statement in result.messages[0]["content"] for f in instance.facets)
@@ -117,7 +118,7 @@ def test_bench_repeats_send_distinct_seeds_to_an_llm_user(tmp_path):
             out=str(tmp_path),
             repeats=3,
             workers=1,
-            env=EnvConfig(
+            env=EnvConfig.from_kwargs(
                 split="test", user_model="fake-user", judge_model="heuristic", base_url=server.base_url
             ),
         )

@@ -225,7 +225,9 @@ def test_the_llm_users_counts_reach_the_log_and_the_summary(tmp_path):
             1,
             out=str(tmp_path),
             workers=1,
-            env=EnvConfig(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic"),
+            env=EnvConfig.from_kwargs(
+                split="test", user_model="u", base_url=server.base_url, judge_model="heuristic"
+            ),
         )
         _, records = read_log(run_bench(config))
     (record,) = records
@@ -245,7 +247,9 @@ def test_one_worker_keeps_its_episodes_in_flight_and_plays_what_a_serial_run_pla
         return json.dumps({"reveal": [], "message": f"it is for team {request['seed'] % 7}", "done": done})
 
     with LoopbackServer(reply=reply, latency_s=0.1) as server:
-        env = EnvConfig(split="test", user_model="u", base_url=server.base_url, judge_model="heuristic")
+        env = EnvConfig.from_kwargs(
+            split="test", user_model="u", base_url=server.base_url, judge_model="heuristic"
+        )
         config = BenchConfig(
             ["CollabDoc-v0"], ["clarify", "passive"], 3, out=str(tmp_path), workers=1, env=env
         )

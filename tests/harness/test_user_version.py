@@ -48,7 +48,7 @@ def runs(tmp_path_factory):
             1,
             out=str(llm),
             workers=1,
-            env=EnvConfig(
+            env=EnvConfig.from_kwargs(
                 split="test", user_model="fake-user", judge_model="heuristic", base_url=server.base_url
             ),
         )

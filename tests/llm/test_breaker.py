@@ -117,7 +117,7 @@ def test_run_bench_raises_run_stopped_naming_what_was_not_started(tmp_path, quic
             out=str(tmp_path),
             workers=2,
             # a limit of 2: a worker keeps 2 episodes in flight
-            env=EnvConfig(
+            env=EnvConfig.from_kwargs(
                 split="test", user_model="u", base_url=server.base_url, model_options=("user.concurrency=2",)
             ),
         )

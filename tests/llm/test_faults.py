@@ -127,7 +127,9 @@ def test_a_benchmark_through_faults_accounts_for_every_episode(tmp_path, quick_r
             3,
             out=str(tmp_path),
             workers=2,
-            env=EnvConfig(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
+            env=EnvConfig.from_kwargs(
+                split="test", user_model="u", judge_model="heuristic", base_url=server.base_url
+            ),
         )
         _, records = read_log(run_bench(config))
     ok = [r for r in records if r["status"] == "ok"]
@@ -148,7 +150,9 @@ def test_a_benchmark_whose_user_model_never_emits_json_loses_no_episode_and_logs
             2,
             out=str(tmp_path),
             workers=2,
-            env=EnvConfig(split="test", user_model="u", judge_model="heuristic", base_url=server.base_url),
+            env=EnvConfig.from_kwargs(
+                split="test", user_model="u", judge_model="heuristic", base_url=server.base_url
+            ),
         )
         _, records = read_log(run_bench(config))
     assert [r["status"] for r in records] == ["ok", "ok"], records

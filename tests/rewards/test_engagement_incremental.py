@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-import gymnasium as gym
 import numpy as np
 import pytest
 from collab_env.agents.scripted import ClarifyAgent
 
+from collab_env.builders import with_parts
 from collab_env.facets import MAX_CREDITED_QUESTIONS, questions
 from collab_env.registration import ENV_IDS
 from collab_env.rewards import HeuristicEngagement, conversation_reward
@@ -116,7 +116,7 @@ class _Mixed:
 
 def _episodes(env_id: str, seeds: range):
     """(env, messages) after every step of mixed-policy episodes, with the step's info."""
-    env = gym.make(env_id, split="test", max_turns=8, user=ScriptedUser(patience=(2, 4, 8)))
+    env = with_parts(env_id, split="test", max_turns=8, user=ScriptedUser(patience=(2, 4, 8)))
     for seed in seeds:
         policy = _Mixed(env.unwrapped.task.drafter, seed)
         messages, _ = env.reset(seed=seed)

@@ -8,6 +8,7 @@ import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
 
+from collab_env.builders import with_parts
 from collab_env.config import EnvConfig
 from collab_env.errors import ModelCallError
 from collab_env.harness.runner import BenchConfig, read_log, run_bench
@@ -57,7 +58,7 @@ def test_solution_extractor_feeds_the_task_metric():
     task = gym.make("CollabMath-v0").unwrapped.task
     answer = task.instance("test", 0).reference.answer
     with LoopbackServer(reply=lambda m: json.dumps({"thought": "last turn", "solution": answer})) as server:
-        env = gym.make("CollabMath-v0", split="test", extractor=LLMSolutionExtractor(_model(server)))
+        env = with_parts("CollabMath-v0", split="test", extractor=LLMSolutionExtractor(_model(server)))
         env.reset(seed=0, options={"task_id": "math-test-00000"})
         env.step("I think it is about right.")
         parts = env.unwrapped.conversation_reward()
@@ -124,7 +125,9 @@ def test_bench_with_an_llm_user_and_judge(tmp_path):
             2,
             out=str(tmp_path),
             workers=1,
-            env=EnvConfig(split="test", user_model="user", base_url=server.base_url, judge_model="judge"),
+            env=EnvConfig.from_kwargs(
+                split="test", user_model="user", base_url=server.base_url, judge_model="judge"
+            ),
         )
         header, records = read_log(run_bench(config))
     assert header["run"]["user"] == "user" and header["run"]["judge"] == "judge"
@@ -150,7 +153,9 @@ def test_a_user_model_is_judged_by_the_llm_judge_on_its_endpoint_unless_the_heur
     url = "http://127.0.0.1:9/v1"
     judge = gym.make("CollabQA-v0", user_model="u", base_url=url).unwrapped.engagement_judge
     assert isinstance(judge, LLMInteractivityJudge) and judge.name == "llm:u"
-    config = EnvConfig("CollabQA-v0", user_model="u", judge_model="heuristic", base_url=url)
+    config = EnvConfig.from_kwargs(
+        env_id="CollabQA-v0", user_model="u", judge_model="heuristic", base_url=url
+    )
     env = config.make().unwrapped
-    assert isinstance(env.engagement_judge, HeuristicEngagement) and env.config.judge_model == "heuristic"
-    assert gym.make("CollabQA-v0").unwrapped.engagement_judge is None  # the heuristic, scripted user
+    assert isinstance(env.engagement_judge, HeuristicEngagement) and env.config.judge.kind == "heuristic"
+    assert type(gym.make("CollabQA-v0").unwrapped.engagement_judge) is HeuristicEngagement  # scripted user

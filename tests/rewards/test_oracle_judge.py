@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
 
+from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMInteractivityJudge
 from collab_env.rollout import run_episode
@@ -23,7 +23,7 @@ def endpoint():
 def _env(env_id, endpoint):
     user = LLMUser(OpenAIChat("user", base_url=endpoint.base_url))
     judge = LLMInteractivityJudge(OpenAIChat("judge", base_url=endpoint.base_url))
-    return gym.make(env_id, split="test", user=user, engagement_judge=judge)
+    return with_parts(env_id, split="test", user=user, judge=judge)
 
 
 def test_the_oracle_judges_the_instance_the_user_described_among_those_sharing_an_opening(endpoint):

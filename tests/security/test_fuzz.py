@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import collab_env
+from collab_env.builders import with_parts
 from collab_env.errors import CollabEnvError, ConfigError, EpisodeError
 from collab_env.harness.runner import BenchConfig, read_log
 from collab_env.llm import CachedChat
@@ -113,7 +114,7 @@ def test_nonsense_reward_weights_are_a_config_error_or_a_reward_in_range(weights
         config = RewardConfig(**weights)
     except ConfigError:
         return
-    env = gym.make("CollabQA-v0", reward=config)
+    env = with_parts("CollabQA-v0", reward=config)
     env.reset(seed=0)
     reward = env.step(f"Answer: anything {TERMINATION_SIGNAL}")[1]
     assert -config.penalty_cap <= reward <= config.w_ext + config.w_eng

@@ -14,6 +14,7 @@ import gymnasium as gym
 import pytest
 
 import collab_env
+from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.types import TERMINATION_SIGNAL
@@ -59,7 +60,7 @@ def test_the_llm_user_prompt_keeps_the_hidden_goal_delimited():
 
     with LoopbackServer(reply=reply) as server:
         user = LLMUser(OpenAIChat("u", base_url=server.base_url, backoff_s=0.01))
-        env = gym.make("CollabMath-v0", split="test", user=user)
+        env = with_parts("CollabMath-v0", split="test", user=user)
         env.reset(seed=0)
         for injection in INJECTIONS:
             env.step(injection)

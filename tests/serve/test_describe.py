@@ -46,7 +46,7 @@ def test_describe_writes_files_openenvs_validator_accepts(tmp_path):
 
 
 def test_an_llm_user_and_judge_are_pinned_and_the_env_declared_not_deterministic(tmp_path):
-    config = EnvConfig("CollabDoc-v0", user_model="qwen", base_url="http://127.0.0.1:9/v1",
+    config = EnvConfig.from_kwargs(env_id="CollabDoc-v0", user_model="qwen", base_url="http://127.0.0.1:9/v1",
                        model_options=("judge.temperature=0",))  # fmt: skip
     write_description(tmp_path, config.make, ServeOptions(), "CollabDoc-v0")
     _assert_openenv_validates(tmp_path)

@@ -19,7 +19,7 @@ from collab_env.tasks.code import task as task_module
 from collab_env.tasks.code.metric import HELPERS, raise_if_host_stalled, run_tests
 from collab_env.tasks.code.templates import NAME_STATEMENT, TEMPLATES, render
 
-from collab_env.builders import make_env
+from collab_env.builders import make_env, make_task, with_parts
 from collab_env.errors import ConfigError, SandboxError
 from collab_env.facets import match_facets
 from collab_env.rollout import run_episode
@@ -374,7 +374,7 @@ def test_code_that_defeats_the_harness_guards_fails_its_tests_rather_than_being_
 
 @pytest.mark.slow
 def test_a_proposal_that_sleeps_past_the_sandbox_clock_scores_0_with_its_reason_in_info():
-    env = gym.make("CollabCode-v0", split="test", task_kwargs={"timeout_s": 1.5})
+    env = with_parts("CollabCode-v0", split="test", task=make_task("code", timeout_s=1.5))
     env.reset(seed=0)
     name = env.unwrapped._state.instance.reference.entry_point
     code = _HOSTILE_SOLUTIONS["sleep_ignoring_sigalrm"].replace("def f():", f"def {name}(*args, **kwargs):")

@@ -15,6 +15,7 @@ from collab_env.tasks.datasets import load_dataset
 from collab_env.tasks.math.loader import split_sentences
 from collab_env.tasks.math.metric import answers_equivalent, extract_answer, last_boxed
 
+from collab_env.builders import with_parts
 from collab_env.errors import ConfigError, DatasetError
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
@@ -60,7 +61,7 @@ def test_clarify_and_an_llm_user_play_each_real_data_set(name):
     revealed = [f.statement for f in task.instances[ambiguous].hidden_facets]
     assert any(s in m["content"] for m in result.messages for s in revealed)  # the scripted user told one
     with LoopbackServer(reply=user_reply) as server:
-        llm_env = gym.make(env_id, split="test", dataset=shared_spec(name), user=_user(server))
+        llm_env = with_parts(env_id, split="test", dataset=shared_spec(name), user=_user(server))
         played = run_episode(llm_env, make_agent("clarify", llm_env), seed=0)
     assert played.terminated and played.infos[-1]["user"]["simulator"] == "llm"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
 
 import collab_env
+from collab_env.builders import with_parts
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
@@ -28,7 +28,7 @@ def _user(server, **kwargs):
 
 def test_the_reply_is_held_to_a_json_schema_of_the_instances_facet_ids():
     with LoopbackServer(reply=lambda m: _reply(["price_a"], "notebooks are 3 each")) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         env.step("How much is a notebook?")
     fmt = server.bodies[-1]["response_format"]
@@ -40,7 +40,7 @@ def test_the_reply_is_held_to_a_json_schema_of_the_instances_facet_ids():
 
 def test_a_revealed_detail_the_message_leaves_out_is_told_in_the_goals_words():
     with LoopbackServer(reply=lambda m: _reply(["price_a", "nonsense"], "oh right, sorry")) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, *_, info = env.step("How much is a notebook?")
     assert obs[-1]["content"] == "oh right, sorry Each notebook costs $3."
@@ -49,7 +49,7 @@ def test_a_revealed_detail_the_message_leaves_out_is_told_in_the_goals_words():
 
 def test_done_ends_the_chat_without_the_model_writing_the_signal():
     with LoopbackServer(reply=lambda m: _reply(message="great, thanks!", done=True)) as server:
-        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabDoc-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, _, terminated, *_ = env.step("Here is your product description: ...")
     assert terminated and obs[-1]["content"] == f"great, thanks! {TERMINATION_SIGNAL}"
@@ -58,7 +58,7 @@ def test_done_ends_the_chat_without_the_model_writing_the_signal():
 def test_a_stated_detail_the_goal_contradicts_is_retried_with_a_reminder():
     replies = iter([_reply([], "each notebook costs $5"), _reply(["price_a"], "they were 3 dollars")])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, *_, info = env.step("How much is a notebook?")
     assert "not your goal's" in server.bodies[1]["messages"][-1]["content"]
@@ -68,7 +68,7 @@ def test_a_stated_detail_the_goal_contradicts_is_retried_with_a_reminder():
 @pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
 def test_the_model_writes_the_opening_from_the_hidden_goal(env_id):
     with LoopbackServer(reply=lambda m: _reply(message="hey, can you help me with something?")) as server:
-        env = gym.make(env_id, split="test", user=_user(server))
+        env = with_parts(env_id, split="test", user=_user(server))
         obs, _ = env.reset(seed=0)
     instance = env.unwrapped.instance
     assert obs[0]["content"].endswith("hey, can you help me with something?")
@@ -80,7 +80,7 @@ def test_the_model_writes_the_opening_from_the_hidden_goal(env_id):
 def test_an_opening_that_asks_then_gives_the_goal_away_keeps_only_its_request():
     message = "Can you help me work out my change? I bought 2 notebooks at $3 and 2 pens at $2."
     with LoopbackServer(reply=lambda m: _reply(message=message)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
         obs, _ = env.reset(seed=0)
         assert server.requests == 2  # rejected twice: the request is kept, the details dropped
     assert obs[0]["content"] == "Can you help me work out my change?"
@@ -90,7 +90,7 @@ def test_an_opening_that_gives_the_goal_away_falls_back_to_the_templates():
     with LoopbackServer(
         reply=lambda m: _reply(message="I bought 2 notebooks at $3 and 2 pens at $2.")
     ) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
         obs, _ = env.reset(seed=0)
         assert server.requests == 2
     assert obs[0]["content"] == env.unwrapped.instance.opening
@@ -98,7 +98,7 @@ def test_an_opening_that_gives_the_goal_away_falls_back_to_the_templates():
 
 def test_the_episodes_profile_is_drawn_from_the_split_and_recorded_in_every_info():
     with LoopbackServer(reply=lambda m: _reply(message="it's for the team")) as server:
-        env = gym.make("CollabDoc-v0", split="test", max_turns=2, user=_user(server))
+        env = with_parts("CollabDoc-v0", split="test", max_turns=2, user=_user(server))
         result = run_episode(env, make_agent("clarify", env), seed=0)
     test_ids = {p.id for p in load_profiles("test")}
     profiles = {i["user"]["profile"] for i in result.infos if "user" in i}
@@ -111,7 +111,7 @@ def test_the_papers_free_roleplay_is_kept_as_an_option():
     reply = json.dumps({"thought": "fine", "response": f"thanks! {TERMINATION_SIGNAL}"})
     with LoopbackServer(reply=lambda m: reply) as server:
         user = _user(server, protocol="roleplay", opening="template")
-        env = gym.make("CollabQA-v0", split="test", user=user)
+        env = with_parts("CollabQA-v0", split="test", user=user)
         env.reset(seed=0)
         *_, terminated, _, info = env.step("Hana went on Thursday.")
     assert terminated and info["user"]["protocol"] == "roleplay"
@@ -144,7 +144,7 @@ def test_an_endpoint_that_refuses_json_schema_gets_the_same_schema_as_json_objec
         model = _RefusesJsonSchema(OpenAIChat("small", base_url=server.base_url, backoff_s=0.01))
         user = LLMUser(model, json_mode=True, opening="template")
         version = user.version
-        env = gym.make("CollabMath-v0", split="test", user=user)
+        env = with_parts("CollabMath-v0", split="test", user=user)
         env.reset(seed=0)
         obs, *_ = env.step("How much is a notebook?")
         env.step("And how many did you buy?")
@@ -157,7 +157,7 @@ def test_an_endpoint_that_refuses_json_schema_gets_the_same_schema_as_json_objec
 def test_ending_the_chat_while_still_giving_details_is_asked_once_then_believed():
     replies = iter([_reply(["price_a"], "they are 3 each", done=True), _reply(["price_a"], "3 each")])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, _, terminated, _, info = env.step("How much is a notebook?")
     assert not terminated and "3" in obs[-1]["content"] and info["user"]["drift_kinds"] == {"early_end": 1}
@@ -167,7 +167,7 @@ def test_ending_the_chat_while_still_giving_details_is_asked_once_then_believed(
     )
     again = iter([_reply(["price_a"], "3 each, bye", done=True)] * 2)
     with LoopbackServer(reply=lambda m: next(again)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         _, _, terminated, *_ = env.step("How much is a notebook?")
     assert terminated and server.requests == 2
@@ -176,7 +176,7 @@ def test_ending_the_chat_while_still_giving_details_is_asked_once_then_believed(
 def test_ending_the_chat_while_asking_the_assistant_something_is_asked_once():
     replies = iter([_reply([], "what tone should it have?", done=True), _reply([], "fine, go on")])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabDoc-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, _, terminated, _, info = env.step("Who is the audience?")
     assert not terminated and obs[-1]["content"] == "fine, go on"
@@ -187,7 +187,7 @@ def test_an_end_whose_message_is_all_the_assistants_voice_is_retried_not_believe
     voice = _reply([], "I'm sorry, but as an AI assistant, I don't have personal preferences.", done=True)
     replies = iter([voice, _reply(["audience"], "it's for our volunteers")])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabDoc-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, _, terminated, _, info = env.step("Who is the audience?")
     assert not terminated and "volunteers" in obs[-1]["content"]
@@ -199,7 +199,7 @@ def test_an_early_end_used_after_the_retries_keeps_only_the_users_sentences():
     voice = _reply([], "I'm sorry, but as an AI assistant, I can't assist with that.", done=True)
     replies = iter([first, voice, voice])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabDoc-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabDoc-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, *_ = env.step("Before I start: What tone should it have?")
     assert "enough information" not in obs[-1]["content"] and "What tone" not in obs[-1]["content"]
@@ -208,7 +208,7 @@ def test_an_early_end_used_after_the_retries_keeps_only_the_users_sentences():
 def test_ending_before_the_assistant_answered_is_asked_once_and_the_prompt_says_no_answer_yet():
     replies = iter([_reply([], "ok thanks, bye", done=True), _reply(["price_a"], "3 each")])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         _, _, terminated, _, info = env.step("Sure, I can help with that. Let me think about it.")
     assert not terminated and info["user"]["drift_kinds"] == {"early_end": 1}
@@ -217,13 +217,13 @@ def test_ending_before_the_assistant_answered_is_asked_once_and_the_prompt_says_
 
 def test_the_prompt_names_the_details_a_proposed_answer_misses_and_a_full_answer_ends_at_once():
     with LoopbackServer(reply=lambda m: _reply([], "perfect, thanks", done=True)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         _, _, terminated, *_ = env.step("The change is \\boxed{90}.")
         prompt = server.bodies[-1]["messages"][-1]["content"]
     assert terminated and server.requests == 1 and "has every detail of yours" in prompt
     with LoopbackServer(reply=lambda m: _reply(["price_a"], "no, notebooks are 3 each")) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         env.step("The change is \\boxed{12}.")
         prompt = server.bodies[-1]["messages"][-1]["content"]
@@ -232,7 +232,7 @@ def test_the_prompt_names_the_details_a_proposed_answer_misses_and_a_full_answer
 
 def test_end_chat_is_offered_once_the_assistant_answers_or_after_long_without_an_answer():
     with LoopbackServer(reply=lambda m: _reply(["price_a"], "hmm, 3 each i think")) as server:
-        env = gym.make("CollabMath-v0", split="test", max_turns=5, user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", max_turns=5, user=_user(server, opening="template"))
         env.reset(seed=0)
         for message in (
             "How much is a notebook?",
@@ -253,7 +253,7 @@ def test_an_end_never_confirmed_by_a_usable_reply_does_not_end_the_chat():
     voice = _reply([], "I'm glad I could help you.", done=True)
     replies = iter([first, voice, voice])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, opening="template"))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, opening="template"))
         env.reset(seed=0)
         obs, _, terminated, _, info = env.step("How much is a notebook?")
     assert not terminated and obs[-1]["content"] == "they are 3 each"

@@ -9,6 +9,7 @@ import pytest
 from collab_env.agents import make_agent
 
 import collab_env
+from collab_env.builders import with_parts
 from collab_env.cli import main
 from collab_env.llm import CachedChat, OpenAIChat
 from collab_env.rollout import run_episode
@@ -39,7 +40,7 @@ def _user(server, **kwargs):
 @pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
 def test_an_episode_of_each_env_completes(env_id):
     with LoopbackServer(reply=user_reply) as server:
-        env = gym.make(env_id, split="test", user=_user(server, opening="model"))
+        env = with_parts(env_id, split="test", user=_user(server, opening="model"))
         result = run_episode(env, make_agent("clarify", env), seed=0)
     assert result.terminated and result.messages[-1]["content"].endswith(TERMINATION_SIGNAL)
     assert (
@@ -54,7 +55,7 @@ def test_an_episode_of_each_env_completes(env_id):
 def test_the_hidden_goal_reaches_the_model_but_not_the_agent():
     seen = []
     with LoopbackServer(reply=lambda m: seen.append(m) or user_reply(m)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server))
         obs, _ = env.reset(seed=0)
         obs, *_ = env.step("How much does each item cost?")
     request = env.unwrapped.instance.request
@@ -83,7 +84,7 @@ def test_role_drift_is_retried_with_a_reminder_and_counted():
         ]
     )
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabCode-v0", user=_user(server))
+        env = with_parts("CollabCode-v0", user=_user(server))
         env.reset(seed=0)
         *_, info = env.step("What should the function be called?")
         assert server.requests == 2
@@ -92,7 +93,7 @@ def test_role_drift_is_retried_with_a_reminder_and_counted():
 
 def test_output_that_never_parses_is_read_as_a_plain_message_not_a_lost_episode():
     with LoopbackServer(reply=lambda m: "which one? the second i think") as server:
-        env = gym.make("CollabQA-v0", user=_user(server, max_attempts=2))
+        env = with_parts("CollabQA-v0", user=_user(server, max_attempts=2))
         env.reset(seed=0)
         obs, *_, info = env.step("Which one do you mean?")
         assert server.requests == 2
@@ -103,7 +104,7 @@ def test_output_that_never_parses_is_read_as_a_plain_message_not_a_lost_episode(
 def test_drift_on_every_attempt_is_repaired_recorded_and_never_loses_the_episode():
     text = "The assistant asked about the price, which I didn't give. I will write the function now."
     with LoopbackServer(reply=lambda m: json.dumps({"reveal": [], "message": text, "done": False})) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=3))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, max_attempts=3))
         env.reset(seed=0)
         obs, _, _, truncated, info = env.step("How much does each notebook cost?")
     assert "error" not in info and not truncated and server.requests == 3
@@ -115,7 +116,7 @@ def test_drift_on_every_attempt_is_repaired_recorded_and_never_loses_the_episode
 def test_only_an_endpoint_failure_loses_the_episode():
     with LoopbackServer(faults=[500] * 10) as server:
         model = OpenAIChat("user-model", base_url=server.base_url, backoff_s=0.01, max_retries=1)
-        env = gym.make("CollabQA-v0", user=LLMUser(model, opening="template"))
+        env = with_parts("CollabQA-v0", user=LLMUser(model, opening="template"))
         env.reset(seed=0)
         _, _, terminated, truncated, info = env.step("Which one do you mean?")
     assert truncated and not terminated and "error" in info and "reward" not in info
@@ -126,7 +127,7 @@ def test_with_a_cache_a_second_run_makes_no_call_and_repeats_the_transcript(tmp_
     with LoopbackServer(reply=user_reply) as server:
         for _ in range(2):
             model = CachedChat(OpenAIChat("user-model", base_url=server.base_url), tmp_path / "cache.sqlite")
-            env = gym.make("CollabDoc-v0", split="test", user=LLMUser(model, temperature=1.0))
+            env = with_parts("CollabDoc-v0", split="test", user=LLMUser(model, temperature=1.0))
             transcripts.append(run_episode(env, make_agent("clarify", env), seed=1).messages)
             calls.append(server.requests)
     assert calls[0] > 0 and calls[1] == calls[0]

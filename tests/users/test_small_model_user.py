@@ -6,10 +6,10 @@ from __future__ import annotations
 import itertools
 import json
 
-import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
 
+from collab_env.builders import with_parts
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
@@ -27,7 +27,7 @@ def _user(server, chat=None, **kwargs):
 
 
 def _play(server, env_id="CollabDoc-v0", agent="clarify", seed=0, **kwargs):
-    env = gym.make(env_id, split="test", max_turns=6, user=_user(server, **kwargs))
+    env = with_parts(env_id, split="test", max_turns=6, user=_user(server, **kwargs))
     return run_episode(env, make_agent(agent, env), seed=seed)
 
 
@@ -35,7 +35,7 @@ def _play(server, env_id="CollabDoc-v0", agent="clarify", seed=0, **kwargs):
 def test_every_user_call_is_bounded_and_a_cut_off_reply_is_diagnosed_as_such():
     replies = iter([unbounded([]), REPLY])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server, max_attempts=2))
         env.reset(seed=0)
         *_, info = env.step("Who is it for?")
     first, second = server.bodies
@@ -96,7 +96,7 @@ def test_single_bracket_termination_ends_the_episode():
 def test_drift_is_retried_with_a_reminder_naming_it_and_counted(bad, rule):
     replies = iter([json.dumps({"thought": "", "response": bad}), REPLY])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server))
         env.reset(seed=0, options={"task_id": "math-test-00170"})  # the $40 kettle, 10% off, 8% tax
         obs, *_, info = env.step("Sure, what would you like to know?")
     assert obs[-1]["content"] == "its for my team" and server.requests == 2
@@ -111,7 +111,7 @@ def test_a_quoted_draft_is_not_drift_and_no_episode_is_lost_to_it():
     draft = "```python\ndef total(price):\n    return price * 0.9 * 1.08\n```"
     reply = json.dumps({"thought": "", "response": f"you wrote\n{draft}\nwhere does 0.9 come from?"})
     with LoopbackServer(reply=lambda m: reply) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server))
         env.reset(seed=0)
         _, _, _, truncated, info = env.step(f"Here is a start:\n{draft}")
     assert not truncated and "error" not in info and info["user"]["drifts"] == 0
@@ -151,7 +151,7 @@ def test_an_endpoint_reply_may_set_its_finish_reason():
 
 def test_a_failed_attempt_is_counted_in_the_episodes_calls_as_the_server_saw_it():
     with LoopbackServer(reply=lambda m: REPLY, faults=[500]) as server:
-        env = gym.make("CollabMath-v0", split="test", user=_user(server))
+        env = with_parts("CollabMath-v0", split="test", user=_user(server))
         env.reset(seed=0)
         *_, info = env.step("Who is it for?")
     assert info["user"]["calls"] == server.requests == 2
@@ -161,7 +161,7 @@ def test_a_turn_lost_to_the_user_model_still_reports_its_counts():
     # The first attempt is not the JSON asked for; the retry's endpoint fails (500, no retry left).
     with LoopbackServer(reply=lambda m: "USER: sure", faults=[None, 500, 500]) as server:
         user = _user(server, chat={"max_retries": 1}, max_attempts=2)
-        env = gym.make("CollabMath-v0", split="test", user=user)
+        env = with_parts("CollabMath-v0", split="test", user=user)
         env.reset(seed=0)
         *_, truncated, info = env.step("Who is it for?")
     assert truncated and "error" in info

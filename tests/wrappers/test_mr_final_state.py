@@ -8,6 +8,7 @@ import gymnasium as gym
 import pytest
 from collab_env.agents import make_agent
 
+from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.registration import ENV_IDS
 from collab_env.rewards.judges import LLMInteractivityJudge
@@ -30,7 +31,7 @@ def _env(env_id, users, endpoint):
         return gym.make(env_id, split="test")
     user = LLMUser(OpenAIChat("user", base_url=endpoint.base_url))
     judge = LLMInteractivityJudge(OpenAIChat("judge", base_url=endpoint.base_url))
-    return gym.make(env_id, split="test", user=user, engagement_judge=judge)
+    return with_parts(env_id, split="test", user=user, judge=judge)
 
 
 def test_a_window_2_future_makes_2_user_calls_and_ends_with_the_policys_turn(endpoint):

@@ -12,7 +12,8 @@ from collab_env.agents import LLMAgent, make_agent
 from collab_env.agents.finetune import MRRewardFunction
 from collab_env.agents.ranking import sample_candidates
 
-from collab_env.config import EnvConfig
+from collab_env.builders import with_parts
+from collab_env.config import EnvConfig, JudgeSpec, UserSpec
 from collab_env.errors import ConfigError
 from collab_env.llm import CachedChat, OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer, Together
@@ -36,9 +37,8 @@ def test_eight_futures_ask_their_user_replies_together():
     real_step = {"at": float("inf")}  # the index of the real step's request; the futures' follow it
     together = Together(8, _user_json(), picks=lambda messages, n: n > real_step["at"])
     with LoopbackServer(reply=together) as server:
-        env = gym.make(
-            "CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=server.base_url))
-        )
+        user = UserSpec("llm", f"openai:user@{server.base_url}")
+        env = gym.make("CollabDoc-v0", split="test", user=user, judge=JudgeSpec())
         agent = make_agent("clarify", env)
         wrapped = MultiturnAwareReward(env, agent, window=2, samples=8)
         obs, _ = wrapped.reset(seed=0)
@@ -73,8 +73,8 @@ def test_the_grpo_reward_calls_the_configured_user_and_policy_endpoints():
         return _user_json() if role == "user" else "What tone should it have?"
 
     with LoopbackServer(reply=reply) as server:
-        config = EnvConfig(
-            "CollabDoc-v0",
+        config = EnvConfig.from_kwargs(
+            env_id="CollabDoc-v0",
             split="train",
             user_model="user",
             judge_model="heuristic",
@@ -103,9 +103,8 @@ def test_a_policy_of_another_family_is_refused():
 
 def test_the_futures_model_usage_is_counted_in_the_episode():
     with LoopbackServer(reply=lambda m: _user_json()) as server:
-        env = gym.make(
-            "CollabDoc-v0", split="test", user=LLMUser(OpenAIChat("user", base_url=server.base_url))
-        )
+        user = UserSpec("llm", f"openai:user@{server.base_url}")
+        env = gym.make("CollabDoc-v0", split="test", user=user, judge=JudgeSpec())
         agent = make_agent("clarify", env)
         wrapped = MultiturnAwareReward(env, agent, window=1, samples=3)
         obs, _ = wrapped.reset(seed=0)
@@ -128,8 +127,8 @@ def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():
         return _user_json() if _is_user_prompt(messages) else "What tone should it have?"
 
     with LoopbackServer(reply=reply) as server:
-        config = EnvConfig(
-            "CollabMath-v0", split="test", user_model="u", judge_model="j", base_url=server.base_url
+        config = EnvConfig.from_kwargs(
+            env_id="CollabMath-v0", split="test", user_model="u", judge_model="j", base_url=server.base_url
         )
         env = config.make()
         policy = LLMAgent(OpenAIChat("policy", base_url=server.base_url))
@@ -144,7 +143,7 @@ def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():
 
 def _mr_step_with_a_seeded_llm_user(server) -> dict:
     user = LLMUser(OpenAIChat("qwen", base_url=server.base_url, temperature=1.0))
-    env = gym.make("CollabMath-v0", split="test", user=user)
+    env = with_parts("CollabMath-v0", split="test", user=user)
     wrapped = MultiturnAwareReward(env, make_agent("clarify", env), window=0, samples=4, keep_futures=True)
     wrapped.reset(seed=3)
     *_, info = wrapped.step("What do you need to know exactly?")
@@ -168,7 +167,7 @@ def test_the_grpo_reward_scores_every_group_of_a_batch_at_once():
         16 * 2, _user_json(), picks=lambda messages, n: "Who is it for?" in json.dumps(messages)
     )
     with LoopbackServer(reply=together) as server:
-        config = EnvConfig("CollabDoc-v0", split="train", user_model="user", judge_model="heuristic",
+        config = EnvConfig.from_kwargs(env_id="CollabDoc-v0", split="train", user_model="user", judge_model="heuristic",
                            base_url=server.base_url)  # fmt: skip
         rows = []
         for k in range(4):
