@@ -76,7 +76,7 @@ class SynthConfig:
     seed: int = 0
     min_gap: float = 0.05
     temperature: float = 1.0
-    agent_options: list[str] = field(default_factory=list)
+    agent_options: list[str] = field(default_factory=list, metadata={"metavar": "KEY=VALUE"})
 
     def __post_init__(self) -> None:
         if isinstance(self.env, str):

@@ -34,7 +34,7 @@ class EpisodeOptions:
     seed: int = 0
     task_id: str | None = None
     json: bool = field(default=False)
-    agent_options: tuple[str, ...] = ()
+    agent_options: tuple[str, ...] = field(default=(), metadata={"metavar": "KEY=VALUE"})
 
 
 def add_env_argument(p: argparse.ArgumentParser) -> None:

@@ -78,7 +78,7 @@ def env_factory(config: Any, options: Any) -> Callable[[], Any]:
         env = config.make()
         if options.mr_window is None:
             return env
-        policy = build_agent(options.mr_policy, env)
+        policy = build_agent(options.mr_policy, env, options.agent_options)
         return MultiturnAwareReward(env, policy, window=options.mr_window, samples=options.mr_samples)
 
     return make_env

@@ -131,7 +131,7 @@ class BenchConfig:
     repeats: int = 1
     reveal: list[str] = field(default_factory=lambda: ["default"])
     parts: bool = False
-    agent_options: list[str] = field(default_factory=list)
+    agent_options: list[str] = field(default_factory=list, metadata={"metavar": "KEY=VALUE"})
 
     def __post_init__(self) -> None:
         if not self.envs:

@@ -48,6 +48,7 @@ class ServeOptions:
         mr_window: MR computed server-side: simulated assistant turns per step (none: no MR).
         mr_samples: MR's simulated futures per step.
         mr_policy: Agent spec that plays MR's simulated assistant turns.
+        agent_options: KEY=VALUE options of a model MR policy's model (--agent.KEY VALUE).
         describe: Write openenv.yaml and NeMo Gym's manifest.yaml, describing this env (its
             reward range, determinism, pinned user, judge and task set), into this folder and
             exit without serving.
@@ -68,6 +69,7 @@ class ServeOptions:
     mr_window: int | None = None
     mr_samples: int = 3
     mr_policy: str = "clarify"
+    agent_options: list[str] = field(default_factory=list, metadata={"metavar": "KEY=VALUE"})
     describe: str | None = None
     parent_pid: int | None = None
 
