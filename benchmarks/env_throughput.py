@@ -25,9 +25,9 @@ from collab_env.agents import make_agent
 
 import collab_env
 from benchmarks import save_results
-from collab_env.builders import make_env
+from collab_env.builders import with_parts
+from collab_env.config import UserSpec
 from collab_env.rollout import run_episode
-from collab_env.users import ScriptedUser
 
 
 @dataclass
@@ -54,7 +54,7 @@ def measure(env_id: str, agent_name: str, episodes: int, first_seed: int) -> tup
     from an earlier run; the fixed test split is generated before the clock starts.
     """
     family = gym.make(env_id).unwrapped.task
-    env = make_env(type(family)(), split="test")
+    env = with_parts(env_id, task=type(family)(), split="test")
     env.task.instance("test", 0)
     agent = make_agent(agent_name, env)
     steps, start = 0, time.perf_counter()
@@ -85,7 +85,8 @@ def step_times(env_id: str, policy_name: str, turns: int, episodes: int, split: 
     Returns:
         (turn-1 times, turn-``turns`` times, seeds tried).
     """
-    env = gym.make(env_id, split=split, max_turns=turns, user=ScriptedUser(patience=(10 * turns,)))
+    user = UserSpec("scripted", options={"patience": (10 * turns,)})
+    env = gym.make(env_id, split=split, max_turns=turns, user=user)
     task = env.unwrapped.task
     policy = long_policy(policy_name, task.drafter)
     first, last, seed = [], [], 0

@@ -29,13 +29,10 @@ from collab_env.agents import make_agent
 
 from benchmarks import parse_args, save_results
 from benchmarks.exploits import CODE_BLOCKING, Decoration, Exploit, exploits
-from collab_env.builders import with_parts
-from collab_env.llm import OpenAIChat
-from collab_env.rewards.judges import LLMInteractivityJudge
+from collab_env.config import JudgeSpec, UserSpec
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 from collab_env.testing.scripted_llm import ScriptedLLM
-from collab_env.users import LLMUser
 
 ENVS = ("CollabDoc-v0", "CollabCode-v0", "CollabMath-v0", "CollabQA-v0")
 #: A flag: R* gain beyond this over the control, not matched by the task metric's gain.
@@ -81,9 +78,10 @@ def make_env(env_id: str, users: str, base_url: str | None) -> gym.Env:
     """The env of one arm: scripted user and default judge, or LLM user and LLM judge."""
     if users == "scripted":
         return gym.make(env_id, split="test")
-    user = LLMUser(OpenAIChat("loopback-user", base_url=base_url))
-    judge = LLMInteractivityJudge(OpenAIChat("loopback-judge", base_url=base_url))
-    return with_parts(env_id, split="test", user=user, judge=judge)
+    user = UserSpec("llm", f"openai:loopback-user@{base_url}")
+    return gym.make(
+        env_id, split="test", user=user, judge=JudgeSpec("llm", f"openai:loopback-judge@{base_url}")
+    )
 
 
 class Decorated:
