@@ -77,3 +77,24 @@ def test_a_bad_part_is_one_line_naming_it(flags, says, capsys):
     assert main([*EPISODE, *flags]) == 2
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and says in " ".join(out.split()), out
+
+
+def test_bench_takes_the_parts_by_path_records_them_and_resumes(tmp_path):
+    from collab_env.harness.log import read_log
+
+    out = str(tmp_path / "run")
+    with LoopbackServer(reply=ScriptedLLM(["qa"])) as server:
+        model = f"openai:oracle@{server.base_url}"
+        argv = ["bench", "--envs", "CollabQA-v0", "--agents", "clarify", "--episodes", "2", "--max-turns", "2",
+                "--out", out, "--user", "llm", "--user.model", model, "--user.opening", "template",
+                "--judge", "heuristic"]  # fmt: skip
+        assert main(argv) == 0
+        header, records = read_log(tmp_path / "run" / "episodes.jsonl")
+        assert header["config"]["env"]["user"] == {
+            "kind": "llm",
+            "model": model,
+            "options": {"opening": "template"},
+        }
+        assert header["run"]["user"] == "oracle" and len(records) == 2
+        assert main(["bench", "--out", out, "--resume", "--episodes", "3"]) == 2  # another run: refused
+        assert main(["bench", "--out", out, "--resume"]) == 0  # the same run, from its log alone
