@@ -32,12 +32,12 @@ COLLAB_RANGE = range(36, 61)
 ABG_RANGE = range(12, 21)
 
 
-def collab_problems() -> list[dict]:
-    """CollabQA-v0 test instances 36 to 60."""
+def collab_problems(indices: range = COLLAB_RANGE) -> list[dict]:
+    """CollabQA-v0 test instances ``indices`` (round 4: 36 to 60)."""
     env = gym.make("CollabQA-v0", split="test")
     task = env.unwrapped.task
     problems = []
-    for index in COLLAB_RANGE:
+    for index in indices:
         inst = task.instance("test", index)
         ref = inst.reference
         passage, question = inst.opening.split("\n\nQuestion: ", 1)
@@ -60,8 +60,8 @@ def collab_problems() -> list[dict]:
     return problems
 
 
-def abg_problems() -> list[dict]:
-    """Abg-CoQA shared-sample instances 12 to 20 (those that exist)."""
+def abg_problems(indices: range = ABG_RANGE) -> list[dict]:
+    """Abg-CoQA shared-sample instances ``indices``, those that exist (round 4: 12 to 20)."""
     raw = {}
     for line in ABG_PATH.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -69,7 +69,7 @@ def abg_problems() -> list[dict]:
             raw[record["id"]] = record
     dataset = load_dataset(f"abgcoqa:{ABG_PATH}")
     problems = []
-    for inst in dataset.instances[ABG_RANGE.start : ABG_RANGE.stop]:
+    for inst in dataset.instances[indices.start : indices.stop]:
         ref = inst.reference
         record = raw[inst.metadata["abgcoqa_id"]]
         question = inst.opening.rsplit("My question: ", 1)[-1]
@@ -98,8 +98,9 @@ def abg_problems() -> list[dict]:
     return problems
 
 
-def main() -> None:
-    problems = collab_problems() + abg_problems()
+def main(collab: range = COLLAB_RANGE, abg: range = ABG_RANGE) -> None:
+    """Print the problems of ``collab`` and ``abg`` (``--json``: one JSON object per problem)."""
+    problems = collab_problems(collab) + abg_problems(abg)
     if "--json" in sys.argv[1:]:
         for p in problems:
             print(json.dumps(p, ensure_ascii=False))

@@ -21,106 +21,11 @@ JSON object per problem). The replies and labels are data in the JSONL, not gene
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
+# The problems are read as round 4's script reads them (a sibling module: this runs as a script).
+from build_qa_fresh_round4 import main
 
-import gymnasium as gym
-from collab_env.tasks.datasets import load_dataset
-
-import collab_env  # noqa: F401  (registers the environments)
-
-ABG_PATH = Path("/work/shared/data/qa/abg_coqa_test_sample.jsonl")
 COLLAB_RANGE = range(80, 110)
 ABG_RANGE = range(0, 12)
 
-
-def collab_problems() -> list[dict]:
-    """CollabQA-v0 test instances 80 to 109."""
-    env = gym.make("CollabQA-v0", split="test")
-    task = env.unwrapped.task
-    problems = []
-    for index in COLLAB_RANGE:
-        inst = task.instance("test", index)
-        ref = inst.reference
-        passage, question = inst.opening.split("\n\nQuestion: ", 1)
-        answers = {ref.intended: ref.answer}
-        other = next(r for r in ref.readings if r != ref.intended)
-        answers[other] = ref.other_answers[0]
-        problems.append(
-            {
-                "task_id": inst.task_id,
-                "source": "collabqa-test",
-                "passage": passage,
-                "question": question,
-                "readings": [{"name": r, "answer": [answers[r]]} for r in ref.readings],
-                "intended": ref.intended,
-                "gold": [ref.answer],
-                "others": list(ref.other_answers),
-            }
-        )
-    env.close()
-    return problems
-
-
-def abg_problems() -> list[dict]:
-    """Abg-CoQA shared-sample instances 0 to 11."""
-    raw = {}
-    for line in ABG_PATH.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            raw[record["id"]] = record
-    dataset = load_dataset(f"abgcoqa:{ABG_PATH}")
-    problems = []
-    for inst in dataset.instances[ABG_RANGE.start : ABG_RANGE.stop]:
-        ref = inst.reference
-        record = raw[inst.metadata["abgcoqa_id"]]
-        question = inst.opening.rsplit("My question: ", 1)[-1]
-        history = inst.opening[len(record["story"].strip()) :].rsplit("My question:", 1)[0].strip()
-        clar = record.get("clarification_turn") or {}
-        intended = inst.facets[0].value if inst.facets else "the question as asked"
-        readings = [{"name": intended, "answer": list(ref.answers)}]
-        if ref.other_answers:
-            readings.append({"name": "other reading", "answer": list(ref.other_answers)})
-        problems.append(
-            {
-                "task_id": inst.task_id,
-                "abgcoqa_id": record["id"],
-                "source": "abgcoqa-sample",
-                "passage": ref.story,
-                "history": history,
-                "question": question,
-                "clarifying_question": clar.get("question", ""),
-                "options": [o.get("clr_ans") for o in clar.get("answers", []) if isinstance(o, dict)],
-                "readings": readings,
-                "intended": intended,
-                "gold": list(ref.answers),
-                "others": list(ref.other_answers),
-            }
-        )
-    return problems
-
-
-def main() -> None:
-    problems = collab_problems() + abg_problems()
-    if "--json" in sys.argv[1:]:
-        for p in problems:
-            print(json.dumps(p, ensure_ascii=False))
-        return
-    for p in problems:
-        print("=" * 78)
-        print(f"{p['task_id']}  ({p['source']})")
-        print(p["passage"])
-        if p.get("history"):
-            print("--- conversation so far ---")
-            print(p["history"])
-        print(f"QUESTION: {p['question']}")
-        if p.get("clarifying_question"):
-            print(f"clarifying question: {p['clarifying_question']}  options: {p['options']}")
-        for r in p["readings"]:
-            print(f"  reading {r['name']!r}: {r['answer']}")
-        print(f"INTENDED: {p['intended']}")
-
-
 if __name__ == "__main__":
-    main()
+    main(COLLAB_RANGE, ABG_RANGE)
