@@ -12,6 +12,10 @@ Each takes a checkpoint directory (a real model on a GPU, or the tiny random mod
 :mod:`collab_env.testing.tiny_model` on a CPU, as the tests do) and writes the trained model to
 ``out``. Keyword arguments beyond the named ones go to the TRL config (``SFTConfig``...), so any
 TRL option is reachable. The TRL versions these were written against: 1.x (see setup.cfg).
+
+What they print: the training steps' bar and a line of losses per logging step, or nothing with
+``progress=False``; never the bars of the steps around training (loading and saving the weights,
+reading and tokenizing the data set, :mod:`collab_env.hf_progress`).
 """
 
 from __future__ import annotations
@@ -26,45 +30,56 @@ from typing import Any
 from collab_env.aio import gather, run_sync
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError
+from collab_env.hf_progress import no_progress_bars
 from collab_env.types import Agent, ChatMessage
 from collab_env.wrappers import multiturn_aware_reward_async
 
 logger = logging.getLogger(__name__)
+#: Whose progress bars the fine-tuning functions turn off around training (collab_env.hf_progress).
+_LIBRARIES = ("transformers", "datasets")
 
 
-def sft(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any) -> Any:
+def sft(
+    checkpoint: str | Path, data: str | Path, out: str | Path, progress: bool = True, **config: Any
+) -> Any:
     """Supervised fine-tuning on the best-path turns; returns the trained TRL trainer.
 
     Args:
         checkpoint: The model to start from (a directory with weights and tokenizer).
         data: ``sft.jsonl``, or the ``collab-env synth`` directory holding it.
         out: Where checkpoints and the final model go.
+        progress: Show the training steps' bar and losses.
         **config: ``trl.SFTConfig`` options (``max_steps``, ``learning_rate``...).
     """
     check_checkpoint(checkpoint)
     from trl import SFTConfig, SFTTrainer
 
-    dataset = _load(data, "sft.jsonl")
-    check_chat_template(_tokenizer(checkpoint), dataset[0]["prompt"] + dataset[0]["completion"])
-    args = SFTConfig(**_defaults(out, config))
-    return _run(SFTTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
+    with no_progress_bars(*_LIBRARIES):
+        dataset = _load(data, "sft.jsonl")
+        check_chat_template(_tokenizer(checkpoint), dataset[0]["prompt"] + dataset[0]["completion"])
+        args = SFTConfig(**_defaults(out, config, progress))
+        return _run(SFTTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
 
 
-def dpo(checkpoint: str | Path, data: str | Path, out: str | Path, **config: Any) -> Any:
+def dpo(
+    checkpoint: str | Path, data: str | Path, out: str | Path, progress: bool = True, **config: Any
+) -> Any:
     """Offline DPO on the MR preference pairs; returns the trained TRL trainer.
 
     Args:
         checkpoint: The model to start from; it is also the frozen reference model.
         data: ``dpo.jsonl``, or the ``collab-env synth`` directory holding it.
         out: Where checkpoints and the final model go.
+        progress: Show the training steps' bar and losses.
         **config: ``trl.DPOConfig`` options (``beta``, ``max_steps``...).
     """
     check_checkpoint(checkpoint)
     from trl import DPOConfig, DPOTrainer
 
-    dataset = _load(data, "dpo.jsonl")
-    args = DPOConfig(**_defaults(out, config))
-    return _run(DPOTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
+    with no_progress_bars(*_LIBRARIES):
+        dataset = _load(data, "dpo.jsonl")
+        args = DPOConfig(**_defaults(out, config, progress))
+        return _run(DPOTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
 
 
 class MRRewardFunction:
@@ -138,7 +153,12 @@ def _text(completion: Any) -> str:
 
 
 def grpo(
-    checkpoint: str | Path, data: str | Path, out: str | Path, reward: MRRewardFunction, **config: Any
+    checkpoint: str | Path,
+    data: str | Path,
+    out: str | Path,
+    reward: MRRewardFunction,
+    progress: bool = True,
+    **config: Any,
 ) -> Any:
     """Online RL: GRPO on conversation states, each sampled response rewarded by its MR.
 
@@ -148,15 +168,17 @@ def grpo(
             ``sft.jsonl`` of a synth run serves; its completions are ignored).
         out: Where checkpoints and the final model go.
         reward: The MR reward function.
+        progress: Show the training steps' bar and losses.
         **config: ``trl.GRPOConfig`` options (``num_generations``, ``max_completion_length``...).
     """
     check_checkpoint(checkpoint)
     from trl import GRPOConfig, GRPOTrainer
 
-    dataset = _load(data, "sft.jsonl").select_columns(["prompt", "task_id", "seed"])
-    args = GRPOConfig(**_defaults(out, config))
-    trainer = GRPOTrainer(model=str(checkpoint), reward_funcs=[reward], args=args, train_dataset=dataset)
-    return _run(trainer, out)
+    with no_progress_bars(*_LIBRARIES):
+        dataset = _load(data, "sft.jsonl").select_columns(["prompt", "task_id", "seed"])
+        args = GRPOConfig(**_defaults(out, config, progress))
+        trainer = GRPOTrainer(model=str(checkpoint), reward_funcs=[reward], args=args, train_dataset=dataset)
+        return _run(trainer, out)
 
 
 def check_chat_template(tokenizer: Any, conversation: Sequence[ChatMessage]) -> None:
@@ -250,11 +272,12 @@ def _tokenizer(checkpoint: str | Path) -> Any:
     return AutoTokenizer.from_pretrained(str(checkpoint))
 
 
-def _defaults(out: str | Path, config: dict[str, Any]) -> dict[str, Any]:
+def _defaults(out: str | Path, config: dict[str, Any], progress: bool = True) -> dict[str, Any]:
     """Our defaults under the caller's options.
 
     TensorBoard logs when it is installed (``report_to``: ``"tensorboard"``, ``"wandb"``, ``"none"``),
-    a checkpoint every 500 steps in ``out`` (the last two kept), CPU when there is no GPU.
+    a checkpoint every 500 steps in ``out`` (the last two kept), CPU when there is no GPU, the
+    steps' bar as ``progress`` says (``disable_tqdm``).
 
     Raises:
         ConfigError: for a ``report_to`` whose package is not installed.
@@ -267,6 +290,7 @@ def _defaults(out: str | Path, config: dict[str, Any]) -> dict[str, Any]:
         "output_dir": str(out), "logging_steps": 1, "save_strategy": "steps", "save_steps": 500,
         "save_total_limit": 2,
         "report_to": "tensorboard" if importlib.util.find_spec("tensorboard") else "none",
+        "disable_tqdm": not progress,
     }  # fmt: skip
     if not torch.cuda.is_available():
         defaults["use_cpu"] = True
@@ -293,6 +317,11 @@ def _has_activation_checkpointing() -> bool:
 
 
 def _run(trainer: Any, out: str | Path) -> Any:
+    """Train, then save the model to ``out``; without the steps' bar, without their loss lines too."""
+    if trainer.args.disable_tqdm:
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # it prints each logging step's dict in the bar's place
     with warnings.catch_warnings():
         # transformers' Trainer and TRL call the model's gradient_checkpointing_enable/_disable and
         # is_gradient_checkpointing, which transformers >= 5 deprecates (FutureWarning): their

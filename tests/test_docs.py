@@ -19,11 +19,14 @@ DOCS = [
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 ]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+#: A tqdm bar's line: ``Map: 100%|██| 10/10 [00:00<00:00, 233.81 examples/s]``, ``2 examples [00:00, 9 examples/s]``.
+_BAR = re.compile(r"%\||\w/s\]")
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_python_examples_run(path, monkeypatch, tmp_path, capfd, caplog):
-    """Each page's examples run, and (but the slow pages') print no warning a user would read as failure."""
+    """Each page's examples run, and (but the slow pages') print no warning a user would read as
+    failure, nor a progress bar that the example did not ask for."""
     blocks = _BLOCK.findall(path.read_text())
     if not blocks:
         pytest.skip(f"{path.name} has no Python example")
@@ -36,10 +39,13 @@ def test_python_examples_run(path, monkeypatch, tmp_path, capfd, caplog):
             exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - our own docs
     if str(path.relative_to(ROOT)) in SLOW_DOCS:
         return
-    stderr = capfd.readouterr().err.splitlines()
+    page = path.relative_to(ROOT)
+    stderr = capfd.readouterr().err.splitlines()  # a bar's redraws (\r) split too
+    bars = [line for line in stderr if _BAR.search(line)]
+    assert not bars, f"{page} prints {len(bars)} progress bar lines on stderr:\n" + "\n".join(bars[:20])
     stderr += [str(warnings.formatwarning(w.message, w.category, w.filename, w.lineno)) for w in caught]
     stderr += [f"{r.levelname}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
-    assert not [line for line in stderr if "warning" in line.lower()], "\n".join(stderr)
+    assert not [line for line in stderr if "warning" in line.lower()], f"{page} warns:\n" + "\n".join(stderr)
 
 
 def _fresh_interpreter(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from collab_env.errors import ConfigError
+from collab_env.hf_progress import no_progress_bars
 from collab_env.llm.base import ChatResult, Usage, per_call_params
 from collab_env.llm.batching import BatchingQueue
 from collab_env.model_config import ROLE_DEFAULTS
@@ -249,7 +250,8 @@ def _load(model: Any, tokenizer: Any, device: str | None, dtype: Any) -> tuple[A
         if not Path(model).exists():
             raise ConfigError(f"no checkpoint at {model} (HFChat loads local checkpoints only)")
         tokenizer = tokenizer or str(model)
-        model = AutoModelForCausalLM.from_pretrained(str(model), dtype=dtype, local_files_only=True)
+        with no_progress_bars("transformers"):  # no "Loading weights" bar inside an agent's first call
+            model = AutoModelForCausalLM.from_pretrained(str(model), dtype=dtype, local_files_only=True)
     if tokenizer is None:
         raise ConfigError("pass the tokenizer with an already-loaded model")
     if isinstance(tokenizer, str | Path):

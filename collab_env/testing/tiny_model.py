@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from collab_env.hf_progress import no_progress_bars
+
 #: The corpus the tokenizer is trained on, in the chat format of the envs.
 CORPUS = (
     "user: who is the audience ?",
@@ -63,6 +65,7 @@ def build_tiny_checkpoint(
     with torch.random.fork_rng(devices=[]):  # seed the weights without touching the caller's RNG
         torch.manual_seed(seed)
         model = transformers.LlamaForCausalLM(config)
-    model.save_pretrained(path)
+    with no_progress_bars("transformers"):  # a few kilobytes: no "Writing model shards" bar
+        model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
