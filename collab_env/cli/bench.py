@@ -1,6 +1,6 @@
 """``collab-env bench``: benchmark agents on the envs; table, results files, plots, episode log.
 
-Options: every field of :class:`~collab_env.harness.runner.BenchConfig`, its ``env``
+Options: every field of :class:`~collab_env.harness.config.BenchConfig`, its ``env``
 flattened into the environment's options (:class:`~collab_env.config.EnvConfig`'s, without
 ``--env`` and ``--dataset``: a run takes several envs, ``--envs``, and a data set per family).
 ``--resume --out DIR`` takes every option that is not given from the run's log header.
@@ -22,12 +22,14 @@ from rich.table import Table
 
 from collab_env.cli.options import add_config_options, build_config, config_kwargs, examples, merge_configs
 from collab_env.errors import ConfigError
+from collab_env.harness.config import BenchConfig, upgrade_record
+from collab_env.harness.executors import RunStopped
 from collab_env.harness.log import check_same_users, read_log
 from collab_env.harness.log import header as log_header
 from collab_env.harness.parts import LABELS, cells_of, reward_parts, shown_counts
 from collab_env.harness.parts import markdown as parts_markdown
 from collab_env.harness.plots import write_plots
-from collab_env.harness.runner import BenchConfig, RunStopped, run_bench, upgrade_record
+from collab_env.harness.runner import run_bench
 from collab_env.harness.summary import (
     COLUMNS,
     SCORED,

@@ -22,7 +22,7 @@ from collab_env.fileio import atomic_write_text
 from collab_env.jsonl import cut_torn_line, read_jsonl
 
 if TYPE_CHECKING:
-    from collab_env.harness.runner import BenchConfig
+    from collab_env.harness.config import BenchConfig
 
 
 SCHEMA_VERSION = 2

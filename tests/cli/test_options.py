@@ -33,7 +33,7 @@ def test_every_command_takes_the_environment_options_by_the_same_names(command):
 @pytest.mark.parametrize(
     ("command", "module", "name"),
     [("train", "collab_env.agents.train", "TrainConfig"), ("synth", "collab_env.agents.synth", "SynthConfig"),
-     ("bench", "collab_env.harness.runner", "BenchConfig"),
+     ("bench", "collab_env.harness.config", "BenchConfig"),
      ("serve", "collab_env.serve.app", "ServeOptions")],
 )  # fmt: skip
 def test_every_field_of_a_command_config_is_an_option(command, module, name):

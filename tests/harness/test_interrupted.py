@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from collab_env.harness.runner import read_log
+from collab_env.harness.log import read_log
 from collab_env.testing.interrupt import kill_and_resume
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,9 @@ from collab_env import llm
 from collab_env.cli import main
 from collab_env.config import EnvConfig
 from collab_env.errors import EndpointDown, ModelCallError
-from collab_env.harness.runner import BenchConfig, RunStopped, read_log, run_bench
+from collab_env.harness.executors import RunStopped
+from collab_env.harness.log import read_log
+from collab_env.harness.runner import BenchConfig, run_bench
 from collab_env.llm import OpenAIChat
 from collab_env.llm.breaker import breaker_for
 from collab_env.testing.fake_models import SmallModelUser

@@ -20,7 +20,8 @@ import pytest
 from collab_env import llm
 from collab_env.config import EnvConfig
 from collab_env.errors import ModelCallError
-from collab_env.harness.runner import BenchConfig, read_log, run_bench
+from collab_env.harness.log import read_log
+from collab_env.harness.runner import BenchConfig, run_bench
 from collab_env.harness.summary import summarise
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer

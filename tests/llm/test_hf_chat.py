@@ -184,7 +184,8 @@ def test_threads_building_the_shared_model_load_it_once(checkpoint, loads, at_on
 
 
 def test_bench_runs_an_hf_spec(checkpoint, tmp_path, loads):
-    from collab_env.harness.runner import BenchConfig, read_log, run_bench
+    from collab_env.harness.log import read_log
+    from collab_env.harness.runner import BenchConfig, run_bench
 
     config = BenchConfig(["CollabQA-v0"], [f"hf:{checkpoint}"], 1, out=str(tmp_path), workers=1)
     _, records = read_log(run_bench(config))
@@ -212,7 +213,8 @@ print(len(errors), len({{id(m) for m in models}}), errors)
 
 
 def test_bench_with_8_workers_loses_no_episode_and_loads_once(checkpoint, tmp_path, loads):
-    from collab_env.harness.runner import BenchConfig, read_log, run_bench
+    from collab_env.harness.log import read_log
+    from collab_env.harness.runner import BenchConfig, run_bench
 
     model = HFChat.shared(str(checkpoint))  # the model the bench's agent spec will get
     calls = generate_calls(model)

@@ -123,7 +123,8 @@ def test_llm_agent_sends_its_system_prompt():
 
 
 def test_bench_runs_an_openai_spec_end_to_end(tmp_path):
-    from collab_env.harness.runner import BenchConfig, read_log, run_bench
+    from collab_env.harness.log import read_log
+    from collab_env.harness.runner import BenchConfig, run_bench
 
     with LoopbackServer(reply=lambda m: "Answer: the market") as server:
         spec = f"openai:loopback@{server.base_url}#proactive"

@@ -11,7 +11,8 @@ from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.config import EnvConfig
 from collab_env.errors import ModelCallError
-from collab_env.harness.runner import BenchConfig, read_log, run_bench
+from collab_env.harness.log import read_log
+from collab_env.harness.runner import BenchConfig, run_bench
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMAccuracyJudge, LLMInteractivityJudge, LLMSolutionExtractor
 from collab_env.rollout import run_episode

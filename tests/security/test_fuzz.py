@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import collab_env
 from collab_env.builders import with_parts
 from collab_env.errors import CollabEnvError, ConfigError, EpisodeError
-from collab_env.harness.runner import BenchConfig, read_log
+from collab_env.harness.config import BenchConfig
+from collab_env.harness.log import read_log
 from collab_env.llm import CachedChat
 from collab_env.rewards import RewardConfig
 from collab_env.types import TERMINATION_SIGNAL

@@ -279,7 +279,7 @@ def test_a_byte_order_mark_is_tolerated_in_csv_and_json_lines(tmp_path):
 
 
 def test_a_dataset_for_an_env_not_in_the_run_is_an_error(tmp_path):
-    from collab_env.harness.runner import BenchConfig
+    from collab_env.harness.config import BenchConfig
 
     (tmp_path / "m.jsonl").write_text('{"problem": "What is 1 + 1?", "solution": "\\\\boxed{2}"}\n')
     with pytest.raises(ConfigError, match="is for the math family, and no env of that family is in envs"):
