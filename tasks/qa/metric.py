@@ -14,7 +14,11 @@ or one part of a person's name that no other name in the passage shares ("Matthe
 Moon"). A reply whose first sentence states the answer may go on to justify it at any length.
 Given the other readings' answers, a reply may also name the intended reading in its own words
 (:mod:`.reading`: "She signaled to them." for "She lifted her hand, and signaled them to sit").
-A reply that hedges
+The reply and every reading's answers are first read alike through general normalisations
+(:mod:`.normal`: "Tues." is Tuesday, "Harbor" harbour, "twenty twelve" 2012), and a reply that
+names more than one reading's answer is graded by the part it commits to (:mod:`.commitment`:
+after "so"/"actually"/"you mean ...", less a parenthesis, a negated clause, "after the 2010
+wedding"). A reply that hedges
 ("either X or Y", "X or maybe Y", "depending on which you mean", "yes and no", "I'm not sure"),
 offers alternatives ("Monday or Thursday": an "or" between a gold answer and another answer of
 its kind, outside a negation), or also states another reading's answer, in any of its
@@ -27,11 +31,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from itertools import pairwise
 
 from collab_env.facets import stems
 
-from .reading import names_reading
+from .commitment import committed
+from .normal import canonical
+from .reading import names_by_part, names_reading, uncounted, underived
 from .text import CLAUSE, content, normalize_answer, sentences, token_f1
 
 F1_THRESHOLD = 0.8
@@ -76,24 +81,8 @@ _NUMBER_WORDS = frozenset(
     "thousand million billion half dozen january february march april may june july august september "
     "october november december monday tuesday wednesday thursday friday saturday sunday".split()
 )
-#: Spelled-out counts: the count of a noun ("two captains") that a reply naming the noun may omit.
-_COUNTS = frozenset(
-    stems(
-        "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred dozen"
-    )
-)
 #: Words of a polar question that a reply restating it need not repeat.
 _NOT_RESTATED = frozenset(stems(" ".join(_AUXILIARY) + " who what when where why how which whose whom"))
-#: Endings that derive a noun from a noun or adjective without changing what it names ("the
-#: captaincy", "nervousness"); not "-ship" or "-hood", whose nouns name another thing ("friendship",
-#: "neighbourhood").
-_DERIVED = ("ness", "cy")
-#: The shortest stem a derived word is read back to: "lunacy" is not "Luna".
-_MIN_BASE = 5
-#: A capitalised word: a part of a name when the passage never writes it in lower case.
-_CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
-#: A person's name as a gold answer: capitalised words only ("Matthew Moon", "Fray.").
-_NAME = re.compile(r"(?:[A-Z][\w'\-]*\.?\s*)+")
 _QUESTION = re.compile(r"^[^\S\n]*+(?:my\s++)?question\s*+:\s*+(?P<q>.*\S)[^\S\n]*$", re.I | re.M)
 
 
@@ -225,60 +214,11 @@ def states(reply: str, gold: str, question: str | None = None, context: str | No
 def _states_words(reply: str, gold: str, context: str | None) -> bool:
     """Whether ``reply`` holds the gold's content words (see :func:`states`), or a part that names it."""
     have = content(reply)
-    need = _uncounted(content(gold), have)
-    said = set(have) | {_underived(w) for w in have}
+    need = uncounted(content(gold), have)
+    said = set(have) | {underived(w) for w in have}
     if need and set(need) <= said and len(have) <= len(need) + MAX_EXTRA_WORDS:
         return True
-    return _names_by_part(have, gold, context)
-
-
-def _underived(word: str) -> str:
-    """``word`` without a derivational ending ("captaincy" -> "captain"), else itself."""
-    for ending in _DERIVED:
-        if word.endswith(ending) and len(word) - len(ending) >= _MIN_BASE:
-            return stems(word[: -len(ending)])[0]
-    return word
-
-
-def _names_by_part(have: list[str], gold: str, context: str | None) -> bool:
-    """Whether a reply made of part of a gold answer's words still names it.
-
-    A noun phrase is named by its head, its last word, with at least half of its words ("loaf"
-    for "a rye loaf", "paint" for "a can of paint"; not "farm" for "hire it out to fools to
-    farm"). A person is named by any part of the name when the passage (``context``) writes
-    that part next to no other name ("Matthew" for "Matthew Moon"; not "Moon" where a "Jane
-    Moon" is mentioned too); without the passage, a name's parts do not count.
-    """
-    need = content(gold)
-    if len(set(need)) < 2 or not have or not set(have) <= set(need):
-        return False
-    if not _NAME.fullmatch(gold.strip()):
-        return need[-1] in have and 2 * len(set(have)) >= len(set(need))
-    return context is not None and _unshared(set(have), set(need), context)
-
-
-def _unshared(parts: set[str], name: set[str], context: str) -> bool:
-    """Whether every name word that ``context`` writes next to one of ``parts`` is in ``name``."""
-    lower = set(content(" ".join(re.findall(r"\b[a-z][\w'\-]*", context))))  # no name is written so
-    tokens = [(m.start(), m.end(), content(m[0])) for m in _CAPITALISED.finditer(context)]
-    for (_, end, word), (start, _, after) in pairwise(tokens):
-        if not word or not after or context[end:start].strip():  # not adjacent
-            continue
-        for one, other in ((word[0], after[0]), (after[0], word[0])):
-            if one in parts and other not in lower and other not in name:
-                return False
-    return True
-
-
-def _uncounted(need: list[str], have: list[str]) -> list[str]:
-    """The gold's content words less its counts of a following noun, when the reply gives no count.
-
-    Only spelled-out counts: digits are often years or codes ("the 2012 Games"), not counts.
-    """
-    counts = {w for w, after in pairwise(need) if w in _COUNTS and after not in _COUNTS}
-    if not counts or any(w in _COUNTS or w.isdigit() for w in have):
-        return need
-    return [w for w in need if w not in counts]
+    return names_by_part(have, gold, context)
 
 
 def is_correct(
@@ -308,16 +248,36 @@ def is_correct(
     >>> is_correct("Thursday. " + "I checked the passage again. " * 9 + "Monday.", ["Thursday"], others=["Monday"])
     False
     """
-    golds, parts = list(golds), [prediction, *sentences(prediction)]
-    if hedges(prediction, golds) or any(states(p, o, question, context) for o in others for p in parts):
+    prediction, golds, others = (
+        canonical(prediction),
+        [canonical(g) for g in golds],
+        [canonical(o) for o in others],
+    )
+    question, context = (
+        canonical(question) if question else question,
+        canonical(context) if context else context,
+    )
+    if hedges(prediction, golds):
         return False
-    norm = normalize_answer(prediction)
+    readings = [*golds, *others]  # what the committed part is read against: every reading, alike
+    negated = any(_polar(r) is not None or set(normalize_answer(r).split()) & _NEGATION for r in readings)
+    asserted = committed(prediction, lambda text: _names_any(text, readings, question, context), not negated)
+    parts = [asserted, *sentences(asserted)]
+    if any(states(p, o, question, context) for o in others for p in parts):
+        return False
+    norm = normalize_answer(asserted)
     return any(
         norm == normalize_answer(g)
-        or token_f1(prediction, g) >= threshold
-        or states(prediction, g, question, context)
+        or token_f1(asserted, g) >= threshold
+        or states(asserted, g, question, context)
         for g in golds
-    ) or names_reading(prediction, golds, others, question)
+    ) or names_reading(asserted, golds, others, question)
+
+
+def _names_any(text: str, answers: list[str], question: str | None, context: str | None) -> bool:
+    """Whether ``text`` (or one of its sentences) states one of ``answers``."""
+    parts = [text, *sentences(text)]
+    return any(states(p, a, question, context) for a in answers for p in parts)
 
 
 def question_of(request: str) -> str | None:

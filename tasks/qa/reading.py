@@ -11,13 +11,18 @@ not to go?" for "Conservative host Bill O'Reilly". Such a reply names the intend
 - the question asks who, and the reply names, whole, a name of two words or more that the gold
   names.
 
-Either way the reply may hold no word that only another reading's answer has.
+Either way the reply may hold no word that only another reading's answer has. A reply may also
+name a gold answer by a part of it (:func:`names_by_part`): a noun phrase's head, a name's part
+the passage gives no one else; and leave out a count of what it names (:func:`uncounted`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import pairwise
+
+from collab_env.facets import stems
 
 from .text import content, sentences
 
@@ -77,3 +82,71 @@ def _names_whole(first: str, gold: str, question: str | None) -> bool:
     if not question or not _WHO.search(question):
         return False
     return any(name in first for name in _FULL_NAME.findall(gold))
+
+
+#: Counts of a noun ("two captains", read "2 captains" by :func:`.normal.canonical`) that a reply
+#: naming the noun may omit: up to 100 (a larger number is a year or a code: "the 2012 Games").
+COUNTS = frozenset(
+    stems(
+        "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred dozen"
+    )
+) | {str(n) for n in range(1, 101)}
+
+#: Endings that derive a noun from a noun or adjective without changing what it names ("the
+#: captaincy", "nervousness"); not "-ship" or "-hood", whose nouns name another thing ("friendship",
+#: "neighbourhood").
+_DERIVED = ("ness", "cy")
+#: The shortest stem a derived word is read back to: "lunacy" is not "Luna".
+_MIN_BASE = 5
+#: A capitalised word: a part of a name when the passage never writes it in lower case.
+_CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
+#: A person's name as a gold answer: capitalised words only ("Matthew Moon", "Fray.").
+_NAME = re.compile(r"(?:[A-Z][\w'\-]*\.?\s*)+")
+#: A noun phrase opened by an article, named by its head alone ("a balloon" for "a hot air balloon").
+_ARTICLE = re.compile(r"^\s*(?:a|an|the)\s", re.I)
+
+
+def underived(word: str) -> str:
+    """``word`` without a derivational ending ("captaincy" -> "captain"), else itself."""
+    for ending in _DERIVED:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_BASE:
+            return stems(word[: -len(ending)])[0]
+    return word
+
+
+def names_by_part(have: list[str], gold: str, context: str | None) -> bool:
+    """Whether a reply made of part of a gold answer's words still names it.
+
+    A noun phrase is named by its head, its last word, with at least half of its words ("loaf"
+    for "a rye loaf", "paint" for "a can of paint"; not "farm" for "hire it out to fools to
+    farm"), or alone when an article opens it ("balloon" for "a hot air balloon"). A person is named by any part of the name when the passage (``context``) writes
+    that part next to no other name ("Matthew" for "Matthew Moon"; not "Moon" where a "Jane
+    Moon" is mentioned too); without the passage, a name's parts do not count.
+    """
+    need = content(gold)
+    if len(set(need)) < 2 or not have or not set(have) <= set(need):
+        return False
+    if not _NAME.fullmatch(gold.strip()):
+        return need[-1] in have and (2 * len(set(have)) >= len(set(need)) or bool(_ARTICLE.match(gold)))
+    return context is not None and _unshared(set(have), set(need), context)
+
+
+def _unshared(parts: set[str], name: set[str], context: str) -> bool:
+    """Whether every name word that ``context`` writes next to one of ``parts`` is in ``name``."""
+    lower = set(content(" ".join(re.findall(r"\b[a-z][\w'\-]*", context))))  # no name is written so
+    tokens = [(m.start(), m.end(), content(m[0])) for m in _CAPITALISED.finditer(context)]
+    for (_, end, word), (start, _, after) in pairwise(tokens):
+        if not word or not after or context[end:start].strip():  # not adjacent
+            continue
+        for one, other in ((word[0], after[0]), (after[0], word[0])):
+            if one in parts and other not in lower and other not in name:
+                return False
+    return True
+
+
+def uncounted(need: list[str], have: list[str]) -> list[str]:
+    """The gold's content words less its counts of a following noun, when the reply gives no count."""
+    counts = {w for w, after in pairwise(need) if w in COUNTS and after not in COUNTS}
+    if not counts or any(w in COUNTS or w.isdigit() for w in have):
+        return need
+    return [w for w in need if w not in counts]

@@ -71,8 +71,9 @@ def test_the_math_grader_agrees_with_the_independent_sets():
 @pytest.mark.parametrize(
     ("sets", "floor"),
     [
-        # the fresh round-4 set, written and labelled blind to the grader (issue 40): 155/170
-        (("qa_fresh_grading_round4.jsonl",), 155),
+        # the round-4 set, written and labelled blind to the grader (issue 40): 155/170 before the
+        # grading by meaning was written from its misses, 166/170 after (seen since)
+        (("qa_fresh_grading_round4.jsonl",), 166),
         # the round-3 set, the accuracy figure docs/tasks.md quotes (141/144, 97.9%)
         (("qa_model_grading_round3.jsonl",), 141),
         # the annotator set, whose misses issue 40's rules were written from (135/150 before): 142/150
