@@ -164,22 +164,6 @@ def resolve_spec(spec: str) -> Any:
     return target
 
 
-def openai_endpoint(spec: str) -> tuple[str, str | None] | None:
-    """The (model, base URL) an ``openai:`` spec calls, else ``None``.
-
-    >>> openai_endpoint("openai:qwen@http://localhost:8000/v1#proactive"), openai_endpoint("clarify")
-    (('qwen', 'http://localhost:8000/v1'), None)
-    """
-    spec = spec.strip()
-    if not spec.startswith("openai:"):
-        return None
-    try:
-        parsed = parse_model(_model_and_style(spec)[0])
-    except ConfigError:
-        return None
-    return (parsed[1]["model"], parsed[1]["url"]) if parsed else None
-
-
 def agent_options(backend: str, given: Sequence[str] | Mapping[str, Any] = ()) -> dict[str, Any]:
     """The options of a ``backend`` agent's model: the agent role's defaults, then ``given``.
 
