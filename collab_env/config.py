@@ -268,8 +268,11 @@ def _with_url(model: str, base_url: str | None) -> str:
     """A bare model name at ``base_url`` as the grammar writes it (``openai:NAME@URL``)."""
     from collab_env.llm.backends import parse_model
 
-    if base_url is None or parse_model(model) is not None:
-        return model
+    parsed = parse_model(model)
+    if base_url is None or (parsed is not None and (parsed[0] != "openai" or parsed[1]["url"])):
+        return model  # no endpoint given, or the model names where it is
+    if parsed is not None:  # 'openai:NAME' without its address: the one given
+        model = parsed[1]["model"]
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"endpoint {base_url!r} has no http:// or https:// scheme; write http://{base_url.split('://')[-1]}"

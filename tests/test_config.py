@@ -63,6 +63,8 @@ def test_yesterdays_fields_are_read_as_aliases_of_the_parts():
     assert config.user == UserSpec("llm", f"openai:m@{URL}", {"temperature": 0.3})
     assert config.judge == JudgeSpec("llm", f"openai:m@{URL}", {"max_tokens": 9})
     assert EnvConfig.from_kwargs(user_model="m", judge_model="heuristic").judge == JudgeSpec()
+    assert EnvConfig.from_kwargs(user_model="openai:m", base_url=URL).user.model == f"openai:m@{URL}"
+    assert EnvConfig.from_kwargs(user_model="hf:/ckpt", base_url=URL).user.model == "hf:/ckpt"
     with pytest.raises(ConfigError, match="agent model options are the command's"):
         EnvConfig.from_kwargs(model_options=("agent.max_tokens=3",))
     with pytest.raises(ConfigError, match="not both"):
