@@ -8,10 +8,10 @@ The reply commits to what it asserts:
 
 - after its last commitment or correction cue ("so", "therefore", "actually", "you mean ...",
   "the answer is"), when what follows names a reading's answer; else the whole reply;
-- less its asides: text in parentheses, a clause that is negated ("not Thursday", "he didn't
-  get anything"), and a clause opened by a word that sets its answer against another ("after
-  the 2010 wedding", "rather than", "unlike", "besides"), when what is left still names a
-  reading's answer.
+- less its asides: text in parentheses that does not hedge, what a negation opens ("not
+  Thursday", "he didn't get anything"), what a word that sets its answer against another opens
+  ("after the 2010 wedding", "rather than", "unlike", "besides"), and a cleft ("it was Ivan who
+  went on Thursday"), when what is left still names a reading's answer.
 
 Which part is asserted is read from the reply and the set of every reading's answers, never from
 which of them is intended: the same part is graded under each reading, so a reply that is right
@@ -28,7 +28,8 @@ from collections.abc import Callable
 #: What introduces the answer a reply settles on after naming others.
 _CUE = re.compile(
     r"\b(?:so|therefore|thus|hence|actually|correction|in short|in other words|i mean|you mean|you meant|"
-    r"you asked about|you're asking about|you are asking about|the answer is|my answer is|final answer)\b",
+    r"you asked about|you're asking about|you are asking about|the answer is|my answer is|final answer|"
+    r"sorry|wait|oops|i meant|scratch that|make that)\b",
     re.I,
 )
 _PARENTHESES = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
@@ -39,9 +40,14 @@ _NEGATION = frozenset(
 )
 #: Words that set what follows them in a clause against the answer ("after the 2010 wedding").
 _CONTRAST = frozenset("after before than unlike besides except instead rather opposed apart since".split())
+#: A cleft that sets a person's answer apart from the one asserted ("Ivan was the one who went on
+#: Thursday", "it was Julia who went on Tuesday").
+_CLEFT = re.compile(r"\bthe one who\b|\bit was [A-Z][\w'\-]* who\b", re.I)
 _WORD = re.compile(r"[A-Za-z'\u2019]+")
 _ENDS = ",.;:!?\n\u2013\u2014 \t"
 #: Words of a parenthesis that leaves an answer open: no aside, but part of what the reply says.
+#: The fewest words of a parenthesis that sets something apart ("(Ivan went on Thursday)").
+_ASIDE_WORDS = 3
 _UNSURE = re.compile(r"\b(?:or|maybe|perhaps|possibly|probably|might|could)\b", re.I)
 
 
@@ -92,6 +98,8 @@ def without_asides(text: str, negations_only: bool = False) -> str:
     kept = []
     for clause in _CLAUSE.finditer(text if negations_only else _PARENTHESES.sub(_aside_parenthesis, text)):
         body, end = clause[0], clause[0].rstrip(_ENDS)
+        if not negations_only and _CLEFT.search(end):
+            continue  # "it was Julia who went on Tuesday": named to set apart
         keep, at = [], 0
         words = list(_WORD.finditer(end))
         for n, word in enumerate(words):
@@ -115,5 +123,7 @@ def _opens_aside(word: str, following: str) -> bool:
 
 
 def _aside_parenthesis(match: re.Match) -> str:
-    """A parenthesis is an aside, gone, unless it hedges ("(maybe Tuesday)", "(or Tuesday)")."""
-    return match[0] if _UNSURE.search(match[0]) else ""
+    """A parenthesis is an aside, gone, unless it hedges ("(maybe Tuesday)", "(or Tuesday)") or
+    is a bare answer ("Wednesday (Tuesday)": two readings' answers side by side)."""
+    bare = len(_WORD.findall(match[0])) < _ASIDE_WORDS
+    return match[0] if bare or _UNSURE.search(match[0]) else ""

@@ -47,7 +47,7 @@ MAX_EXTRA_WORDS = 15
 #: read by :func:`_either_or`, in linear time.
 _HEDGE = re.compile(
     r"\b(?:depends|depending|not sure|unsure|unclear|can't tell|cannot tell|hard to say|"
-    r"if you mean|whereas|on the other hand|yes and no|don't know|do not know|no idea|unknown|"
+    r"if you mean|unless you|whereas|on the other hand|yes and no|don't know|do not know|no idea|unknown|"
     r"or (?:maybe|perhaps|possibly|probably)|or (?:it|that|she|he|they) (?:could|might|may))\b",
     re.I,
 )

@@ -35,8 +35,10 @@ ABBREVIATIONS = {
     **{"capt": "Captain", "col": "Colonel", "gen": "General", "lt": "Lieutenant", "sgt": "Sergeant"},
     **{"gov": "Governor", "sen": "Senator", "pres": "President", "prof": "Professor", "jr": "Junior"},
 }
-#: An abbreviation's period is dropped where the sentence goes on ("Tues. or Thurs.").
-_ABBREVIATION = re.compile(r"\b(?P<w>[A-Z][a-z]{1,4})\b(?:\.(?=[ \t]+[a-z]))?")
+#: An abbreviation's period is dropped where the sentence goes on ("Tues. or Thurs.", "Oct. 5").
+_ABBREVIATION = re.compile(r"\b(?P<w>[A-Za-z][a-z]{1,4}|[A-Z]{2,5})\b(?:\.(?=[ \t]+[a-z0-9]))?")
+#: Abbreviations read in any case ("tues", "THURS"): no English word is written so.
+UNAMBIGUOUS = frozenset("tue tues thu thur thurs fri weds jan feb apr jun jul aug sept oct nov dec".split())
 #: British spellings read as American: "harbour" -> "harbor", "centre" -> "center" (at least three
 #: letters before the ending: "your", "four" and "tour" stay).
 _OUR = re.compile(r"\b([A-Za-z]{3,})our(s|ed|ing|ite|ites|able|ably|ful)?\b")
@@ -62,8 +64,8 @@ def canonical(text: str) -> str:
     ('Tuesday.', 'Harbor', 'the harbor', 'a hot air balloon')
     >>> canonical("Born in twenty twelve, forty-two days late."), canonical("They wed in Sept.")
     ('Born in 2012, 42 days late.', 'They wed in September.')
-    >>> canonical("Tues. or Thurs."), canonical("on Sun."), canonical("Fray.")
-    ('Tuesday or Thursday.', 'on Sunday.', 'Fray.')
+    >>> canonical("Tues. or Thurs."), canonical("on Sun."), canonical("Fray."), canonical("on tues, not the SAT")
+    ('Tuesday or Thursday.', 'on Sunday.', 'Fray.', 'on Tuesday, not the SAT')
     """
     text = _HYPHEN.sub(" ", text)
     text = _ABBREVIATION.sub(_expand, text)
@@ -73,7 +75,11 @@ def canonical(text: str) -> str:
 
 def _expand(match: re.Match) -> str:
     """The word an abbreviation stands for, else the match unchanged."""
-    word = ABBREVIATIONS.get(match["w"].lower())
+    written = match["w"]
+    lower = written.lower()
+    if lower not in UNAMBIGUOUS and not (written[0].isupper() and written[1:].islower()):
+        return match[0]  # "they wed", "the SAT": capitalised words only, but for the unambiguous
+    word = ABBREVIATIONS.get(lower)
     return word if word is not None else match[0]
 
 

@@ -49,6 +49,7 @@ def test_number_words_are_read_as_digits(text, digits):
 def test_abbreviation_of_the_intended_answer_is_accepted_and_of_the_other_refused():
     assert _day("Wed.") and _day("Weds") and _day("On Wed., to the harbour.")
     assert not _day("Tues.") and not _day("Tue") and not _day("Tues. or Wed.")
+    assert _day("on weds") and not _day("on tues")  # the unambiguous ones in any case
     assert canonical("They wed in June.") == "They wed in June."  # lower case: no abbreviation
 
 
@@ -80,6 +81,7 @@ def test_both_readings_named_then_the_intended_chosen_is_accepted_the_other_refu
         "Julia went on Tuesday, Elena on Wednesday. Since you mean Elena: Wednesday.",
         "Julia went on Tuesday and Elena on Wednesday. You asked about Elena, so: Wednesday.",
         "Tuesday. Actually, no: Wednesday.",
+        "Tuesday, sorry, Wednesday.",
     ):
         assert _day(reply) and not _day(reply, *reversed(DAYS)), reply
 
@@ -92,6 +94,9 @@ def test_both_readings_named_without_a_choice_is_a_hedge_under_either_reading():
         "Tuesday or Wednesday.",
         "Not Tuesday, not Wednesday.",
         "Wednesday (maybe Tuesday).",
+        "Wednesday (Tuesday).",
+        "Wednesday, unless you mean Julia (she went on Tuesday).",
+        "Julia was the one who went on Tuesday; Elena was the one who went on Wednesday.",
         "Not only Tuesday but also Wednesday.",
         "Tuesday or Wednesday, so Wednesday.",
         "Wednesday.\n\nI read the passage again. I read the passage again.\n\nThen again: Tuesday.",
@@ -106,6 +111,8 @@ def test_the_other_reading_set_aside_leaves_the_asserted_answer():
         "Not Tuesday but Wednesday.",
         "Wednesday rather than Tuesday.",
         "Wednesday, the day after Julia's Tuesday trip.",
+        "Wednesday; it was Julia who went on Tuesday.",
+        "It wasn't Tuesday; it was Wednesday.",
     ):
         assert _day(reply) and not _day(reply, *reversed(DAYS)), reply
     reply = "Luca was born in 2012, two years after the 2010 wedding."
