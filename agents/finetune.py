@@ -57,8 +57,8 @@ def sft(
     with no_progress_bars(*_LIBRARIES):
         dataset = _load(data, "sft.jsonl")
         check_chat_template(_tokenizer(checkpoint), dataset[0]["prompt"] + dataset[0]["completion"])
-        args = SFTConfig(**_defaults(out, config, progress))
-        return _run(SFTTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
+        args = trl_config(SFTConfig, out, progress, **config)
+        return run_trainer(SFTTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
 
 
 def dpo(
@@ -78,8 +78,8 @@ def dpo(
 
     with no_progress_bars(*_LIBRARIES):
         dataset = _load(data, "dpo.jsonl")
-        args = DPOConfig(**_defaults(out, config, progress))
-        return _run(DPOTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
+        args = trl_config(DPOConfig, out, progress, **config)
+        return run_trainer(DPOTrainer(model=str(checkpoint), args=args, train_dataset=dataset), out)
 
 
 class MRRewardFunction:
@@ -176,9 +176,9 @@ def grpo(
 
     with no_progress_bars(*_LIBRARIES):
         dataset = _load(data, "sft.jsonl").select_columns(["prompt", "task_id", "seed"])
-        args = GRPOConfig(**_defaults(out, config, progress))
+        args = trl_config(GRPOConfig, out, progress, **config)
         trainer = GRPOTrainer(model=str(checkpoint), reward_funcs=[reward], args=args, train_dataset=dataset)
-        return _run(trainer, out)
+        return run_trainer(trainer, out)
 
 
 def check_chat_template(tokenizer: Any, conversation: Sequence[ChatMessage]) -> None:
@@ -272,6 +272,23 @@ def _tokenizer(checkpoint: str | Path) -> Any:
     return AutoTokenizer.from_pretrained(str(checkpoint))
 
 
+def trl_config(config_class: type, out: str | Path, progress: bool = True, **options: Any) -> Any:
+    """A TRL trainer's config (``SFTConfig``, ``DPOConfig``, ``GRPOConfig``...) with the defaults
+    that :func:`sft`, :func:`dpo` and :func:`grpo` use, under ``options``: for a trainer of your
+    own (``GRPOTrainer(environment_factory=...)``, docs/serving.md).
+
+    Args:
+        config_class: The TRL config class.
+        out: Its ``output_dir``: where checkpoints and the final model go.
+        progress: Show the training steps' bar (``disable_tqdm``).
+        **options: The config's options; they win over the defaults.
+
+    Raises:
+        ConfigError: for a ``report_to`` whose package is not installed.
+    """
+    return config_class(**_defaults(out, options, progress))
+
+
 def _defaults(out: str | Path, config: dict[str, Any], progress: bool = True) -> dict[str, Any]:
     """Our defaults under the caller's options.
 
@@ -316,8 +333,17 @@ def _has_activation_checkpointing() -> bool:
     return any(f.name == "activation_checkpointing" for f in dataclasses.fields(TrainingArguments))
 
 
-def _run(trainer: Any, out: str | Path) -> Any:
-    """Train, then save the model to ``out``; without the steps' bar, without their loss lines too."""
+def run_trainer(trainer: Any, out: str | Path | None = None) -> Any:
+    """Train a TRL trainer as :func:`sft`, :func:`dpo` and :func:`grpo` do, and return it.
+
+    Unlike a bare ``trainer.train()``: no deprecation warnings about what TRL's internals call on
+    the model (transformers >= 5's ``gradient_checkpointing*`` names), and with ``disable_tqdm``
+    no line of losses per logging step either; then the model is saved to ``out``, when given.
+
+    Args:
+        trainer: A TRL (or transformers) trainer, built with :func:`trl_config`'s config or any.
+        out: Where to save the trained model (``None``: not saved).
+    """
     if trainer.args.disable_tqdm:
         from transformers import PrinterCallback
 
@@ -328,5 +354,6 @@ def _run(trainer: Any, out: str | Path) -> Any:
         # internals, not the caller's options, so not the caller's to fix
         warnings.filterwarnings("ignore", r"`(is_)?gradient_checkpointing\w*` is deprecated", FutureWarning)
         trainer.train()
-    trainer.save_model(str(out))
+    if out is not None:
+        trainer.save_model(str(out))
     return trainer

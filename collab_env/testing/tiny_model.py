@@ -27,7 +27,13 @@ TEMPLATE = (
 
 
 def build_tiny_checkpoint(
-    path: str | Path, corpus: Sequence[str] = CORPUS, seed: int = 0, hidden_size: int = 32, layers: int = 2
+    path: str | Path,
+    corpus: Sequence[str] = CORPUS,
+    seed: int = 0,
+    hidden_size: int = 32,
+    layers: int = 2,
+    chat_template: str = TEMPLATE,
+    eos_token: str = "<eos>",
 ) -> Path:
     """Write a tiny random Llama and its tokenizer to ``path`` and return it.
 
@@ -38,6 +44,10 @@ def build_tiny_checkpoint(
         hidden_size: Width of the model (a multiple of 4; 32 is tiny, 1024 with 16 layers is
             about 0.2 B parameters with a real vocabulary, a few million here).
         layers: Transformer layers.
+        chat_template: The tokenizer's chat template (a trainer that parses tool calls wants one
+            it knows, such as TRL's ``qwen3_chat_template``).
+        eos_token: The token that ends a message, in the tokenizer and the model's config alike
+            (``"<|im_end|>"`` with a Qwen template).
 
     Raises:
         ImportError: without ``torch``, ``transformers`` and ``tokenizers`` (extra ``[train]``).
@@ -50,12 +60,12 @@ def build_tiny_checkpoint(
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tok.decoder = decoders.WordPiece(prefix="##")
     tok.train_from_iterator(
-        list(corpus), trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>", "<eos>"])
+        list(corpus), trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>", eos_token])
     )
     tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>"
+        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token=eos_token
     )
-    tokenizer.chat_template = TEMPLATE
+    tokenizer.chat_template = chat_template
     config = transformers.LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=layers,
         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=4096,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 
 import pytest
 
@@ -11,7 +12,14 @@ torch = pytest.importorskip("torch", reason="torch is not installed ('collab-env
 
 import gymnasium as gym  # noqa: E402
 from collab_env.agents import make_agent  # noqa: E402
-from collab_env.agents.finetune import MRRewardFunction, check_chat_template, dpo, grpo, sft  # noqa: E402
+from collab_env.agents.finetune import (  # noqa: E402
+    MRRewardFunction,
+    check_chat_template,
+    dpo,
+    grpo,
+    sft,
+    trl_config,
+)
 from collab_env.agents.synth import synthesize  # noqa: E402
 
 from collab_env.errors import ConfigError  # noqa: E402
@@ -89,6 +97,33 @@ def test_grpo_rewards_sampled_responses_with_mr(workspace):
     assert any("reward" in h for h in trainer.state.log_history)
 
 
+def test_progress_is_the_steps_bar_only_and_nothing_without_it(workspace, capfd):
+    checkpoint, data, root = workspace
+    sft(checkpoint, data, root / "quiet", progress=False, **SMALL)
+    quiet = capfd.readouterr()
+    assert "%|" not in quiet.err and "'loss'" not in quiet.out + quiet.err  # no bar, no loss lines
+    sft(checkpoint, data, root / "shown", **SMALL)
+    shown = capfd.readouterr().err
+    assert "2/2 [" in shown  # the training steps' bar
+    for step in ("Loading weights", "Writing model shards", "Generating train split", "Tokenizing"):
+        assert step not in shown  # the steps around training draw no bar
+
+
+def test_trl_config_gives_the_fine_tuning_defaults_without_a_deprecation_warning(tmp_path):
+    from trl import GRPOConfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        args = trl_config(GRPOConfig, tmp_path, progress=False, max_steps=3, report_to="none")
+    assert (args.output_dir, args.max_steps, args.disable_tqdm, args.save_steps) == (
+        str(tmp_path),
+        3,
+        True,
+        500,
+    )
+    assert args.use_cpu == (not torch.cuda.is_available())
+
+
 def test_a_template_that_rewrites_earlier_turns_is_refused(workspace):
     checkpoint, _, _ = workspace
     from transformers import AutoTokenizer
@@ -128,3 +163,15 @@ def test_finetune_command_runs_dpo_on_a_synth_directory(workspace):
         str(root / "x"),
     ]
     assert main(missing) == 2
+
+
+def test_a_tiny_checkpoint_takes_a_chat_template_and_its_end_of_message_token(tmp_path):
+    from transformers import AutoConfig, AutoTokenizer
+
+    path = build_tiny_checkpoint(
+        tmp_path, chat_template="{{ messages[0]['content'] }}", eos_token="<|im_end|>"
+    )
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    assert tokenizer.eos_token == "<|im_end|>"
+    assert AutoConfig.from_pretrained(path).eos_token_id == tokenizer.eos_token_id  # no realignment warning
+    assert tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False) == "hi"
