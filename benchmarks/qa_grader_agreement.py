@@ -5,9 +5,11 @@ labelled by hand before the rules changed, with provenance in each record. Now t
 round-3 set, ``benchmarks/data/qa_model_grading_round3.jsonl`` (144 replies of two real models
 in four prompt styles no earlier round used, labelled blind and committed before the round-3
 rules were written; built by ``benchmarks/data/build_model_grading_sets.py replies --round 3``,
-then ``label --round 3``), and the next fresh set, written and labelled by someone who never read
-the grader and frozen before any rule is written from it, which joins
-:data:`DEFAULT_INDEPENDENT` when it is committed (``--independent`` takes any set meanwhile).
+then ``label --round 3``), and the round-5 set, ``benchmarks/data/qa_fresh_grading_round5.jsonl``
+(180 replies to 42 problems no earlier set used, written and labelled by a helper who never read
+the grader, committed before it was graded; ``benchmarks/data/build_qa_fresh_round5.py`` dumps
+its problems). No rule may be written from round 5's misses while it is counted here; a rule that
+is moves it to the seen sets, and the next fresh set takes its place.
 
 The earlier sets were independent until rules were written from their misses, and are *seen*
 sets since (``--seen``), regression tests printed apart from the accuracy figure:
@@ -60,7 +62,9 @@ DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
 #: Sets no rule was written from. A fresh set, written and labelled blind and committed before
 #: any rule is written from it, is added here (its file name beside round 3's); once rules are
 #: written from its misses, it moves to DEFAULT_SEEN.
-DEFAULT_INDEPENDENT = tuple(str(HERE / "data" / name) for name in ("qa_model_grading_round3.jsonl",))
+DEFAULT_INDEPENDENT = tuple(
+    str(HERE / "data" / name) for name in ("qa_model_grading_round3.jsonl", "qa_fresh_grading_round5.jsonl")
+)
 #: Independent until rules were written from their misses (round 2's rules from the first two,
 #: round 3's from round 2, issue 40's from the annotator set, then grading by meaning from
 #: round 4): regression sets since.
