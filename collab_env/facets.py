@@ -18,6 +18,58 @@ from collab_env.types import ChatMessage, Facet, FacetKind
 #: redundant), and the scripted user answers at most this many: one rule that both follow.
 MAX_CREDITED_QUESTIONS = 3
 
+#: General English function words and the words of small talk (greetings, thanks, hedges, "no
+#: idea", "up to you"): they carry no information about any task. Written from general English,
+#: not from any simulator's phrases.
+FUNCTION_WORDS = (
+    "a about above after again against all also am an and any anyone anything are aren't as at be because "
+    "been before being below between both but by can can't cannot could couldn't did didn't do does doesn't "
+    "doing don't down during each either else even ever every few for from further get gets got had hadn't "
+    "has hasn't have haven't having he he's her here here's hers herself him himself his how how's i i'd "
+    "i'll i'm i've if in into is isn't it it's its itself just let let's like may maybe me might mine more "
+    "most much must my myself neither no nor not now of off on once one only or other ought our ours "
+    "ourselves out over own per perhaps quite rather really same shall she should shouldn't so some "
+    "something somewhat still such than that that's the their theirs them themselves then there there's "
+    "these they they're this those though through thus to too under until up upon us very via was wasn't "
+    "we we're we've were weren't what what's whatever when where which while who whoever whom whose why "
+    "will with won't would wouldn't yet you you'd you'll you're you've your yours yourself yourselves "
+    "yes yeah yep yup nope nah ok okay alright sure fine good great nice cool awesome perfect lovely "
+    "thanks thank cheers please sorry hi hello hey bye goodbye hmm hm um uh oh ah wow lol haha tbh btw "
+    "honestly actually basically literally probably definitely certainly totally absolutely exactly "
+    "clue idea know knew sure unsure certain think thought guess suppose believe feel mean meant say "
+    "said tell told ask asked answer question questions point thing things stuff way lot bit kind sort "
+    "decide decided choose pick prefer preference preferences care matter matters whichever works work "
+    "sounds sound seems seem looks look right wrong correct fine well better best worse worst want wanted "
+    "need needed help helps helpful make made go going come done do try again figure mind forget forgot "
+    "remember sounds see seen glad happy appreciate appreciated welcome sense check checking anywhere "
+    "anyway anyhow somewhere everywhere everything nothing someone anybody stop never always once twice "
+    "couple enough already start begin continue soon later today moment quick quickly fast keep use "
+    "hope hoping wait"
+)
+#: Words of a feedback or catch-all question that ask for nothing in particular.
+GENERIC_WORDS = (
+    "anything else more other additional further detail details specific specifics requirement "
+    "requirements constraint constraints need needs preference preferences change changes adjust "
+    "adjustment adjustments tweak tweaks modify modification edit edits revise revision update "
+    "improve improvement add mind had have in what this that look looks right good okay ok correct "
+    "want like would you me let know should could can is are does do it any there wish expect "
+    "expected satisfied happy fine work works help clarify clear question questions feedback "
+    "thoughts thought idea ideas"
+)
+
+
+def is_catch_all(question: str) -> bool:
+    """Whether a question names nothing beyond :data:`FUNCTION_WORDS` and :data:`GENERIC_WORDS`
+    ("Anything else?", "Can you tell me more?"): the engagement judge's *generic* question, and
+    the one the scripted user answers vaguely and loses patience at. One rule that both follow.
+
+    >>> is_catch_all("Can you tell me more?"), is_catch_all("Which shipping carrier do you prefer?")
+    (True, False)
+    """
+    words = stems(question.replace("\u2019", "'"))
+    return not [s for s in words if s not in _CATCH_ALL and (len(s) >= 3 or s.isdigit())]
+
+
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _SIBILANT_ES = re.compile(r"(ss|x|ch|sh|z)es$")
@@ -84,6 +136,9 @@ def mentions(text_stems: Sequence[str], keyword: str) -> bool:
         return bool(key) and key[0] in text_stems
     n = len(key)
     return any(tuple(text_stems[i : i + n]) == key for i in range(len(text_stems) - n + 1))
+
+
+_CATCH_ALL = frozenset(stems(FUNCTION_WORDS) + stems(GENERIC_WORDS))
 
 
 def match_facets(question: str, facets: Iterable[Facet], kinds: Iterable[FacetKind]) -> list[Facet]:

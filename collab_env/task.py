@@ -188,6 +188,14 @@ class Task(abc.ABC):
         low = solution.lower()
         return [f for f in instance.facets if f.value.lower() not in low]
 
+    def mention(self, instance: TaskInstance, facet: Facet, solution: str = "") -> str:
+        """What the user says to tell ``facet``, when asked or when ``solution`` (a proposed
+        solution; empty: none yet) leaves it unmet: the facet's statement by default. A family
+        whose facets are long (a clause of a person's brief) says one or two of the details the
+        solution lacks instead, as a person does.
+        """
+        return facet.statement
+
     def final_solution(self, messages: Sequence[ChatMessage]) -> str | None:
         """The last solution the assistant proposed in the conversation, or ``None``."""
         for message in reversed(messages):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from collab_env.registration import ENV_IDS
 from collab_env.rewards import IGNORED_COST, HeuristicEngagement, RewardConfig, conversation_reward
 from collab_env.rollout import run_episode
 from collab_env.testing.scripted_llm import NON_ANSWERS
 from collab_env.tokens import count_tokens
-from collab_env.users.scripted import _ACCEPT, _EVASIVE, _FILLER, _GIVE_UP, _VAGUE
+from collab_env.users.scripted import _ACCEPT, _FILLER, _GIVE_UP
 
 
 def _conv(*turns):
@@ -140,9 +140,7 @@ def test_ordinary_non_answers_an_llm_writes_are_not_information(toy_task, instan
     assert (details["answered"], details["unanswered"], score) == (0, 1, 0.0)
 
 
-@pytest.mark.parametrize(
-    "phrase", _VAGUE + _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP
-)
+@pytest.mark.parametrize("phrase", sorted(_FILLER) + list(_ACCEPT + _GIVE_UP))
 def test_scripted_users_non_answers_are_not_information_either(toy_task, instance, phrase):
     conv = _conv("Make me a widget.", "What colour?", phrase, _answer(instance), "Ok.")
     assert HeuristicEngagement()(toy_task, instance, conv)[1]["answered"] == 0
@@ -156,7 +154,7 @@ def test_the_heuristic_names_no_phrase_of_the_scripted_user():
     import collab_env.rewards.engagement as engagement
 
     source = (inspect.getsource(core) + inspect.getsource(engagement)).lower()
-    canned = _VAGUE + _EVASIVE + _FILLER["before"] + _FILLER["after"] + _ACCEPT + _GIVE_UP
+    canned = sorted(_FILLER) + list(_ACCEPT + _GIVE_UP)
     assert not [p for p in canned if p.lower().rstrip(".!?") in source]
 
 

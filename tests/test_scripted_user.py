@@ -129,3 +129,59 @@ def test_evasive_user_withholds_the_facet_without_losing_patience(toy_task):
 def test_evasiveness_choices_are_checked():
     with pytest.raises(ValueError, match="evasiveness"):
         ScriptedUser(evasiveness=(1.0,))
+
+
+def test_a_specific_question_outside_the_goal_costs_no_patience_a_catch_all_one_does(toy_task):
+    env = _env(toy_task, patience=(1,))
+    obs, _, terminated, _, info = env.step("Which shipping carrier do you prefer?")
+    assert not terminated and obs[-1]["content"] == "I don't mind, you choose."
+    assert info["user"]["events"][0] == {
+        "type": "vague", "question": "Which shipping carrier do you prefer?", "generic": False,
+    }  # fmt: skip
+    _, _, terminated, _, info = env.step("Anything else?")
+    assert terminated and info["user"]["events"][0]["generic"] is True
+
+
+def test_a_facet_is_said_once_per_reply(toy_task):
+    env = _env(toy_task)
+    colour = env.instance.facet("colour")
+    obs, *_ = env.step("What colour should it be? Which colour exactly?")
+    assert obs[-1]["content"] == colour.statement
+    env = _env(toy_task)
+    colour, size, name = env.instance.reference
+    wrong = next(c for c in ("red", "green", "blue") if c != colour)
+    obs, *_ = env.step(f"What colour? ANSWER: {wrong} {size} {name}")
+    assert obs[-1]["content"].count(env.instance.facet("colour").statement) == 1
+
+
+def test_a_chatty_user_praises_a_question_only_after_one_and_ends_with_its_ending(toy_task):
+    user = ScriptedUser(patience=(1,), styles=("chatty",), typo_rates=(0.0,), evasiveness=(0.0,))
+    for seed in range(10):
+        env = CollabEnv(toy_task, user=user)
+        env.reset(seed=seed, options={"task_id": "toy-test-00000"})
+        colour, size, name = env.instance.reference
+        wrong = next(c for c in ("red", "green", "blue") if c != colour)
+        obs, *_ = env.step(f"ANSWER: {wrong} {size} {name}")
+        reply = obs[-1]["content"]
+        assert "question" not in reply.lower() and "helps" not in reply.lower()
+        assert reply.endswith(TERMINATION_SIGNAL)
+        assert reply.replace(TERMINATION_SIGNAL, "").rstrip().endswith(("stop here.", "myself."))
+
+
+def test_a_correction_of_what_was_told_says_so(toy_task):
+    env = _env(toy_task)
+    colour, size, name = env.instance.reference
+    wrong = next(c for c in ("red", "green", "blue") if c != colour)
+    env.step("What colour?")
+    obs, *_ = env.step(f"ANSWER: {wrong} {size} {name}")
+    assert obs[-1]["content"] == f"Still not quite. {env.instance.facet('colour').statement}"
+
+
+def test_the_user_and_the_engagement_judge_share_what_a_catch_all_question_is():
+    from collab_env.facets import is_catch_all
+    from collab_env.rewards.engagement import _read_question
+
+    asked = ["Anything else?", "Can you tell me more?", "Does this look right?", "Any other requirements?",
+             "Which shipping carrier do you prefer?", "What colour?", "Who is it for?", "How big is it?"]  # fmt: skip
+    assert [is_catch_all(q) for q in asked] == [not _read_question(q).specific for q in asked]
+    assert is_catch_all("Anything else?") and not is_catch_all("What colour?")

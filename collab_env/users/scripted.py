@@ -9,21 +9,29 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from collab_env.facets import MAX_CREDITED_QUESTIONS, match_facets, questions
+from collab_env.facets import MAX_CREDITED_QUESTIONS, is_catch_all, match_facets, questions
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, Facet, TaskInstance, UserReply
 from collab_env.users.base import UserSimulator
 
 if TYPE_CHECKING:
     from collab_env.task import Task
 
-_FILLER = {
-    "before": ("Hmm, good question.", "Oh right, I forgot to say.", "Sure thing.", "Let me think... okay."),
-    "after": (
-        "Hope that helps.",
-        "Does that make sense?",
-        "Thanks for checking.",
-        "That's all I can think of.",
-    ),
+#: What a chatty or plain persona says first, by what the assistant's message did: praise of a
+#: question only after a question it answers, a word about the draft only after a draft.
+_OPENERS = {
+    "answer": ("Hmm, good question.", "Oh right, I forgot to say.", "Sure thing.", "Let me think... okay."),
+    "asked": ("Hmm, let me think.", "Let me think..."),
+    "draft": ("Thanks, I had a look.", "Okay, I see.", "Hmm, let me see."),
+    "accept": ("Oh nice.", "Ah, lovely."),
+    "other": ("Hmm, okay.",),
+}
+#: What a chatty persona adds last while the chat goes on: a person's words, never an assistant's
+#: sign-off ("Hope that helps.", "Let me know if..."); an ending (accepting, giving up) is last itself.
+_CLOSERS = {
+    "answer": ("Does that make sense?", "That's all I can think of.", "Thanks for asking."),
+    "asked": ("Sorry, I haven't thought about it much.",),
+    "draft": ("Can you try again?", "Could you try that again?", "Does that make sense?"),
+    "other": ("Thanks anyway.",),
 }
 _VAGUE = (
     "Hmm, I'm not sure. Whatever you think is best.",
@@ -41,8 +49,21 @@ _EVASIVE = (
     "Not sure, let me think about that one.",
     "Good question, I don't know yet.",
 )
+_NO_PREFERENCE = "I don't mind, you choose."
 _CONFUSED = "I'm not sure how that helps. Can you help with what I asked?"
 _TOO_MANY = "That's a lot of questions at once; I'll answer a couple."
+
+#: Every phrase of the user's own that holds nothing of the goal (the only text typos touch).
+_FILLER = frozenset(
+    (
+        *(p for ps in (*_OPENERS.values(), *_CLOSERS.values()) for p in ps),
+        *_VAGUE,
+        *_EVASIVE,
+        _NO_PREFERENCE,
+        _CONFUSED,
+        _TOO_MANY,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -87,12 +108,16 @@ class ScriptedUser(UserSimulator):
 
     For each question sentence of the assistant's message (at most ``MAX_CREDITED_QUESTIONS``
     are answered), the first facet it asks about that the assistant was not told is revealed
-    by its statement; a question about a known facet is answered again and costs patience; a
-    question about nothing in particular gets a vague answer. A proposed solution is scored
-    with the task metric: at or above the task's ``accept_threshold`` the user thanks the
-    assistant and ends the chat; below it, the user points at one unmet facet and loses
-    patience. Turns that reveal nothing cost patience too; at zero the user gives up. Every
-    chat ending carries ``TERMINATION_SIGNAL``.
+    with what the family says of it (:meth:`Task.mention`: the facet's statement, or one or two
+    of its details where facets are long); a question about a known facet is answered again and
+    costs patience, a facet already answered in the same reply is not said twice; a catch-all
+    question gets a vague answer and costs patience, a specific question about something the goal
+    does not hold gets "I don't mind, you choose." A proposed solution is scored with the task
+    metric: at or above the task's ``accept_threshold`` the user thanks the assistant and ends the
+    chat; below it, the user points at one unmet facet and loses patience. Turns that ask nothing
+    it can answer cost patience too; at zero the user gives up. The persona's filler fits what the
+    assistant's message did (praise of a question only after one, never an assistant's sign-off),
+    and an ending is the reply's last sentence. Every chat ending carries ``TERMINATION_SIGNAL``.
 
     Args:
         patience: Choices for the persona's patience (drawn per episode).
@@ -103,7 +128,7 @@ class ScriptedUser(UserSimulator):
 
     name = "scripted"
     #: Bump when the scripted user's replies change for the same instance and seed.
-    behaviour_version = "1"
+    behaviour_version = "2"
 
     def __init__(
         self,
@@ -124,7 +149,7 @@ class ScriptedUser(UserSimulator):
         """``scripted-v<behaviour>``, plus a hash of the persona choices when they are not the defaults.
 
         >>> ScriptedUser().version, ScriptedUser(patience=(5,)).version != ScriptedUser().version
-        ('scripted-v1', True)
+        ('scripted-v2', True)
         """
         choices = (self.patience, self.styles, self.typo_rates, self.evasiveness)
         if choices == _DEFAULT_CHOICES:
@@ -164,15 +189,15 @@ class ScriptedUser(UserSimulator):
         elif not events:
             parts.append(_CONFUSED)
             events.append({"type": "no_request"})
-        helpful = any(e["type"] in ("reveal", "evasive") for e in events)
-        if not accepted and (not helpful or solution is not None):
+        if _tries_patience(events, rejected=solution is not None and not accepted):
             state.patience_left -= 1
+        ending = None
         if accepted:
-            parts.append(str(rng.choice(_ACCEPT)))
+            ending = str(rng.choice(_ACCEPT))
         elif state.patience_left <= 0:
-            parts.append(str(rng.choice(_GIVE_UP)))
-        terminated = accepted or state.patience_left <= 0
-        reply = self._style(parts, state.persona, rng, facts={f.statement for f in instance.facets})
+            ending = str(rng.choice(_GIVE_UP))
+        terminated = ending is not None
+        reply = self._style(parts, ending, _context(events, accepted), state.persona, rng)
         if terminated:
             reply = f"{reply} {TERMINATION_SIGNAL}"
         info = {
@@ -201,19 +226,24 @@ class ScriptedUser(UserSimulator):
         for question in asked[:MAX_CREDITED_QUESTIONS]:
             matched = match_facets(question, instance.facets, task.facet_kinds)
             fresh = [f for f in matched if f.name not in state.told]
+            if matched and matched[0].name in _stated(events):  # answered a moment ago, in this reply
+                events.append({"type": "redundant", "facet": matched[0].name, "question": question})
+                continue
             if fresh and _facet_draw(rng, fresh[0].name, state) < state.persona.evasiveness:
                 parts.append(str(rng.choice(_EVASIVE)))
                 events.append({"type": "evasive", "facet": fresh[0].name, "question": question})
             elif fresh:
                 state.told.add(fresh[0].name)
-                parts.append(fresh[0].statement)
+                parts.append(task.mention(instance, fresh[0]))
                 events.append({"type": "reveal", "facet": fresh[0].name, "question": question})
             elif matched:
-                parts.append(f"As I said: {matched[0].statement}")
+                parts.append(f"As I said: {task.mention(instance, matched[0])}")
                 events.append({"type": "redundant", "facet": matched[0].name, "question": question})
-            else:
-                parts.append(_VAGUE[len(events) % len(_VAGUE)])
-                events.append({"type": "vague", "question": question})
+            else:  # nothing of the goal: a catch-all question tries patience, a specific one does not
+                generic = is_catch_all(question)
+                answer = _VAGUE[len(events) % len(_VAGUE)] if generic else _NO_PREFERENCE
+                parts += [answer] if answer not in parts else []
+                events.append({"type": "vague", "question": question, "generic": generic})
         return parts
 
     def _check_solution(
@@ -236,8 +266,10 @@ class ScriptedUser(UserSimulator):
         if pointed is None:
             parts.append("That's not quite what I want yet.")
         else:
+            again = pointed.name in state.told  # the assistant left out what it was told
             state.told.add(pointed.name)
-            parts.append(f"That's not quite it. {pointed.statement}")
+            said = "" if pointed.name in _stated(events) else " " + task.mention(instance, pointed, solution)
+            parts.append(f"Still not quite.{said}" if again else f"That's not quite it.{said}")
         events.append(
             {
                 "type": "proposal",
@@ -248,17 +280,60 @@ class ScriptedUser(UserSimulator):
         )
         return False
 
-    def _style(self, parts: list[str], persona: Persona, rng: np.random.Generator, facts: set[str]) -> str:
+    def _style(
+        self,
+        parts: list[str],
+        ending: str | None,
+        context: str,
+        persona: Persona,
+        rng: np.random.Generator,
+    ) -> str:
+        """The reply: the parts, the persona's filler fitting ``context``, and the ending last."""
         if persona.style == "chatty":
-            parts = [str(rng.choice(_FILLER["before"])), *parts, str(rng.choice(_FILLER["after"]))]
+            parts = [str(rng.choice(_OPENERS[context])), *parts]
+            if ending is None:
+                parts.append(str(rng.choice(_CLOSERS[context])))
         elif persona.style == "plain" and len(parts) == 1 and rng.random() < 0.5:
-            parts = [str(rng.choice(_FILLER["before"])), *parts]
+            parts = [str(rng.choice(_OPENERS[context])), *parts]
         out = []
         for part in parts:
-            if persona.typo_rate and not any(fact in part for fact in facts):
+            if persona.typo_rate and part in _FILLER:  # never in what it says about the goal
                 part = _typos(part, persona.typo_rate, rng)
             out.append(part)
+        if ending is not None:
+            out.append(_typos(ending, persona.typo_rate, rng) if persona.typo_rate else ending)
         return " ".join(out)
+
+
+def _stated(events: list[dict[str, Any]]) -> set[str]:
+    """The facets this reply has stated so far (a person does not say a thing twice in a message)."""
+    return {e["facet"] for e in events if e["type"] in ("reveal", "redundant")}
+
+
+def _tries_patience(events: list[dict[str, Any]], rejected: bool) -> bool:
+    """Whether a turn costs patience: a rejected solution, or a turn that asked the user nothing
+    it could answer (only catch-all or repeated questions, or no request at all). A specific
+    question about something outside the goal costs nothing: a person without a preference there
+    says so and is not annoyed."""
+    if rejected:
+        return True
+    if any(e["type"] == "proposal" for e in events):  # accepted
+        return False
+    return not any(e["type"] in ("reveal", "evasive") or e.get("generic") is False for e in events)
+
+
+def _context(events: list[dict[str, Any]], accepted: bool) -> str:
+    """What the assistant's message did, for the filler: ``accept``, ``answer`` (a question the user
+    answers or dodges), ``draft`` (a rejected draft), ``asked`` (only questions about nothing new)
+    or ``other``."""
+    types = {e["type"] for e in events}
+    if accepted:
+        return "accept"
+    if types & {"reveal", "evasive"}:
+        return "answer"
+    if "proposal" in types:
+        return "draft"
+    return "asked" if types & {"vague", "redundant", "too_many_questions"} else "other"
 
 
 _DEFAULT_CHOICES = ((1, 2, 3), ("terse", "plain", "chatty"), (0.0, 0.0, 0.1), (0.0, 0.1, 0.25))

@@ -47,9 +47,10 @@ class DocDrafter:
         return found
 
     def missing(self, messages: Sequence[ChatMessage]) -> list[str]:
-        """Facet kinds not stated yet."""
-        known = self.known(messages)
-        return [kind for kind in PATTERNS if kind not in known]
+        """Facet kinds not stated yet, of those that apply to the requested document type (no
+        date for a product description or a cover letter)."""
+        known, applies = self.known(messages), T.kinds(_request(messages)[0])
+        return [kind for kind in PATTERNS if kind not in known and kind in applies]
 
     def question(self, kind: str, messages: Sequence[ChatMessage] = ()) -> str:
         """A question about ``kind``."""
@@ -57,8 +58,13 @@ class DocDrafter:
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:
         """The document, rendered from what is known (defaults for the rest)."""
-        first = next((m["content"] for m in messages if m["role"] == "user"), "")
-        match = _OPENING.search(first)
-        what, topic = (match[1].lower(), match[2].strip()) if match else ("a note", "your request")
-        doc_type = next((k for k, (w, _) in T.DOC_TYPES.items() if w == what), "note")
+        doc_type, topic = _request(messages)
         return "Here is the draft:\n\n" + T.render(doc_type, topic, self.known(messages))
+
+
+def _request(messages: Sequence[ChatMessage]) -> tuple[str, str]:
+    """The document type and topic the opening asks for (``"note"`` for a type the table lacks)."""
+    first = next((m["content"] for m in messages if m["role"] == "user"), "")
+    match = _OPENING.search(first)
+    what, topic = (match[1].lower(), match[2].strip()) if match else ("a note", "your request")
+    return next((k for k, (w, _) in T.DOC_TYPES.items() if w == what), "note"), topic

@@ -30,16 +30,18 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from collab_env.tasks.datasets import DatasetTask, require
-
 from collab_env.errors import DatasetError
 from collab_env.facets import contents, stems
+from collab_env.tasks.datasets import DatasetTask, require
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
 from .task import DocTask
 from .types import DocReference
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_DETERMINERS = frozenset("a an the their your my our his her its this these those".split())
+#: Details a correction names at most (a person points at one or two things at a time).
+MAX_DETAILS = 2
 _CLAUSE = re.compile(r",?\s+\b(?:such as|including|exploring|analyzing|sharing|especially)\b\s+", re.I)
 _IMPERATIVE = frozenset(
     "write offer provide explore evaluate discuss create compose share describe explain draft give "
@@ -127,6 +129,30 @@ class SimulatorArenaDataset(DatasetTask, DocTask):
         """The facets the document does not address, in the intent's order."""
         text = content_stems(solution)
         return [f for f in instance.facets if not covers(text, f)]
+
+    def mention(self, instance: TaskInstance, facet: Facet, solution: str = "") -> str:
+        """A long facet (more than ``2 * MAX_DETAILS`` content words) is told a detail at a time:
+        the stretch of the brief from the first content word ``solution`` lacks, holding at most
+        ``MAX_DETAILS`` content words, in the first person; a short facet by its statement.
+
+        >>> facet = intent_facets("Apology: Write a sincere letter apologizing to a friend for a "
+        ...                       "misunderstanding.", "email", "Hi")[1]
+        >>> task = SimulatorArenaDataset.__new__(SimulatorArenaDataset)
+        >>> task.mention(None, facet), task.mention(None, facet, "A sincere letter.")
+        ("It's about a sincere letter.", "It's about apologizing to a friend.")
+        """
+        if len(facet.keywords) <= 2 * MAX_DETAILS:
+            return facet.statement
+        have, tokens = content_stems(solution), facet.value.split()
+        content = [bool(content_stems(t)) for t in tokens]
+        lacking = [i for i, t in enumerate(tokens) if content[i] and not content_stems(t) <= have]
+        if not lacking:
+            return facet.statement
+        start = end = lacking[0]
+        start -= start > 0 and tokens[start - 1].lower() in _DETERMINERS
+        while end < len(tokens) and sum(content[lacking[0] : end]) < MAX_DETAILS:
+            end += 1
+        return _statement(" ".join(tokens[start:end]).strip(" ,;:.!?"), main=True)
 
     def draft(self, messages: Sequence[ChatMessage]) -> str:
         """A document made of what the user said, one paragraph per message (public knowledge only)."""

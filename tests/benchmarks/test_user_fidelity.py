@@ -45,15 +45,14 @@ def test_two_conversations_replayed_by_scripted_and_llm_users_beside_the_people(
     assert people["conversations"] == llm["conversations"] == 2 and people["turns"] == 8 + 4
     assert people["ended_before_person"] == 0 and people["end_turn"] == (9 + 5) / 2
     assert llm["end_turn"] == 4 and llm["ended_before_person"] == 1.0  # the fake ends after 3 replies
-    assert llm["version"].endswith("/fake-user") and results["scripted"]["version"] == "scripted-v1"
+    assert llm["version"].endswith("/fake-user") and results["scripted"]["version"] == "scripted-v2"
     for source in results.values():
         assert all(0 <= source[k]["mean"] <= 1 for k in ("informative", "questions", "typos", "dump"))
 
 
 def test_the_simulator_speaks_where_the_person_did_with_the_recorded_history():
-    from collab_env.tasks.doc.simarena import SimulatorArenaDataset
-
     from benchmarks.user_fidelity import history, people, places
+    from collab_env.tasks.doc.simarena import SimulatorArenaDataset
 
     instance = SimulatorArenaDataset(SIMARENA).instances[0]
     queries = instance.metadata["conversation"]["user_queries"]

@@ -14,5 +14,5 @@ def fully_informed(instance):
     return [
         *opening_only(instance),
         {"role": "assistant", "content": "Could you tell me more?"},
-        {"role": "user", "content": f"Oh right, I forgot to say. {statements} Hope that helps."},
+        {"role": "user", "content": f"Oh right, I forgot to say. {statements} Does that make sense?"},
     ]

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
-from collab_env.tasks.datasets import load_dataset
-from collab_env.tasks.doc.simarena import SimulatorArenaDataset, intent_facets
 
+from collab_env.agents import make_agent
 from collab_env.errors import DatasetError
 from collab_env.rollout import run_episode
+from collab_env.tasks.datasets import load_dataset
+from collab_env.tasks.doc.simarena import (
+    MAX_DETAILS,
+    SimulatorArenaDataset,
+    content_stems,
+    covers,
+    intent_facets,
+)
 
 SIMARENA = Path(__file__).resolve().parents[3] / "shared" / "data" / "simarena" / "doc_conversations.jsonl"
 RECORD = {
@@ -90,3 +96,21 @@ def test_every_shared_conversation_loads_with_facets_and_its_recorded_replies():
     for instance in task.instances:
         conversation = instance.metadata["conversation"]
         assert instance.facets and len(conversation["ai_responses"]) == len(conversation["user_queries"])
+
+
+@pytest.mark.skipif(not SIMARENA.is_file(), reason=f"the SimulatorArena sample is absent ({SIMARENA})")
+def test_a_long_facet_is_told_one_or_two_details_at_a_time_and_they_add_up_to_it():
+    task = load_dataset(f"simarena:{SIMARENA}")
+    long = [(i, f) for i in task.instances for f in i.facets if len(f.keywords) > 2 * MAX_DETAILS]
+    assert len(long) >= 20
+    for instance, facet in long:
+        said = ""
+        while not covers(content_stems(said), facet):
+            detail = task.mention(instance, facet, said)
+            keys = set(facet.keywords) - content_stems(said)
+            new = [word for word in detail.split() if content_stems(word) & keys]  # "freeze-dried": one
+            assert 1 <= len(new) <= MAX_DETAILS, (facet.value, said, detail)
+            said = f"{said} {detail}"
+        assert not set(facet.keywords) <= content_stems(task.mention(instance, facet))  # never all at once
+    short = next(f for i in task.instances for f in i.facets if len(f.keywords) <= 2 * MAX_DETAILS)
+    assert task.mention(task.instances[0], short) == short.statement

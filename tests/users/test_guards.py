@@ -246,7 +246,7 @@ def test_the_drift_of_stop_33_is_caught(assistant, reply, rule):
         ("doc-test-00001", "Tell me what kind of chair you're looking for.", "assistant_voice"),
         ("math-test-00000", "Hello! I'm sorry if my last response was not what you were looking for.", "assistant_voice"),
         ("math-test-00000", "The answer is \\boxed{45}", "solving"),
-        ("doc-test-00002", "The audience for this launch is a group of young people.", "contradiction"),
+        ("doc-test-00000", "The audience for this launch is a group of young people.", "contradiction"),
     ],
 )  # fmt: skip
 def test_the_drift_of_stop_34s_first_fresh_set_is_caught(task_id, reply, rule):
@@ -254,9 +254,9 @@ def test_the_drift_of_stop_34s_first_fresh_set_is_caught(task_id, reply, rule):
 
 
 def test_a_goal_detail_named_with_its_own_value_or_corrected_passes():
-    assert _check_on("doc-test-00002", "Who is it for?", "The audience is our new customers.") is None
+    assert _check_on("doc-test-00000", "Who is it for?", "The audience is our new customers.") is None
     assert (
-        _check_on("doc-test-00002", "Who is it for?", "The audience is not students, it's new customers.")
+        _check_on("doc-test-00000", "Who is it for?", "The audience is not students, it's new customers.")
         is None
     )
 
