@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-from collab_env.agents import BUILTIN_AGENTS, make_agent
 
+from collab_env.agents import BUILTIN_AGENTS, make_agent
 from collab_env.errors import ConfigError
 from collab_env.llm.backends import BACKENDS, build_model, check_model, parse_model
 from collab_env.types import Agent

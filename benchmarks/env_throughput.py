@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import gymnasium as gym
-from collab_env.agents import make_agent
 
 import collab_env
 from benchmarks import save_results
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.config import UserSpec
 from collab_env.rollout import run_episode

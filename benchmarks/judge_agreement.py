@@ -19,10 +19,9 @@ import itertools
 import statistics
 from dataclasses import dataclass
 
-from collab_env.agents import make_agent
-
 from benchmarks import parse_args, save_results
 from benchmarks.reward_hacking import ENVS, Decorated, exploits
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat

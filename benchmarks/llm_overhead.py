@@ -37,9 +37,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import openai
-from collab_env.agents import LLMAgent, make_agent
 
 from benchmarks import save_results
+from collab_env.agents import LLMAgent, make_agent
 from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.llm.base import ChatResult

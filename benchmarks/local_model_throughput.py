@@ -27,9 +27,9 @@ from pathlib import Path
 from unittest import mock
 
 import gymnasium as gym
-from collab_env.agents import LLMAgent
 
 from benchmarks import parse_args, save_results
+from collab_env.agents import LLMAgent
 from collab_env.testing.tiny_model import build_tiny_checkpoint
 from collab_env.wrappers import MultiturnAwareReward
 

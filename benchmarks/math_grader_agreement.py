@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sympy
-from collab_env.tasks.datasets import load_dataset
-from collab_env.tasks.math.metric import answers_equivalent, extract_answer
 from math_verify import parse, verify
 
 from benchmarks import grading, save_results
+from collab_env.tasks.datasets import load_dataset
+from collab_env.tasks.math.metric import answers_equivalent, extract_answer
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "math_grading_cases.jsonl"

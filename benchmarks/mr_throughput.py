@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
-from collab_env.agents import LLMAgent, make_agent
 from openai import OpenAI
 
 import collab_env
 from benchmarks import parse_args, save_results
+from collab_env.agents import LLMAgent, make_agent
 from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer

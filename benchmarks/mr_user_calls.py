@@ -13,9 +13,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from collab_env.agents import make_agent
-
 from benchmarks import parse_args, save_results
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.rewards import HeuristicEngagement

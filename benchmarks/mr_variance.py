@@ -16,9 +16,9 @@ import statistics
 from dataclasses import dataclass
 
 import gymnasium as gym
-from collab_env.agents import make_agent
 
 from benchmarks import parse_args, save_results
+from collab_env.agents import make_agent
 from collab_env.rollout import Future, play_futures
 from collab_env.wrappers import MultiturnAwareReward
 from collab_env.wrappers.mr import final_state_reward

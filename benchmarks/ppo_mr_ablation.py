@@ -65,6 +65,7 @@ class Args:
 def run_one(job: tuple[str, str, str, int, int, Args]) -> dict:
     """Train and evaluate one (env, setting, seed); runs in a worker process."""
     import torch
+
     from collab_env.agents.train import TrainConfig, train
 
     torch.set_num_threads(1)

@@ -51,10 +51,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import grading, save_results
 from collab_env.tasks.qa import QATask
 from collab_env.tasks.qa.metric import is_correct, question_of
-
-from benchmarks import grading, save_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = HERE / "data" / "qa_grading_cases.jsonl"

@@ -41,10 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from collab_env.agents import LLMAgent, make_agent
-
 import collab_env
 from benchmarks import parse_args, save_results
+from collab_env.agents import LLMAgent, make_agent
 from collab_env.builders import with_parts
 from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
-from collab_env.agents import make_agent
 
 from benchmarks import parse_args, save_results
 from benchmarks.exploits import CODE_BLOCKING, Decoration, Exploit, exploits
+from collab_env.agents import make_agent
 from collab_env.config import JudgeSpec, UserSpec
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer

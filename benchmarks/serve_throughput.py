@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
-from collab_env.agents import make_agent
 
 import collab_env  # noqa: F401  (registers the ids)
 from benchmarks import parse_args, save_results
 from benchmarks.llm_overhead import _reply as loopback_user_reply
 from collab_env import aio
+from collab_env.agents import make_agent
 from collab_env.config import EnvConfig
 from collab_env.serve.client import CollabEnvClient, LocalServer
 from collab_env.serve.openenv_app import CollabAction

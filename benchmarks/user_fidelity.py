@@ -43,13 +43,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from collab_env.tasks.doc.simarena import SimulatorArenaDataset, content_stems
 
 from benchmarks import parse_args, save_results
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.executors import make_executor
 from collab_env.facets import questions
 from collab_env.harness.summary import stat
+from collab_env.tasks.doc.simarena import SimulatorArenaDataset, content_stems
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance
 from collab_env.users import LLMUser, ScriptedUser, UserSimulator
 

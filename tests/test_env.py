@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 from gymnasium.utils.env_checker import check_env
 
 import collab_env
+from collab_env.agents import make_agent
 from collab_env.env import CollabEnv
 from collab_env.errors import ConfigError, EpisodeError
 from collab_env.rewards import RewardConfig

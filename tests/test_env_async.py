@@ -13,9 +13,9 @@ import threading
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
 from collab_env import aio
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.errors import ConfigError
 from collab_env.llm import OpenAIChat

@@ -7,8 +7,8 @@ import time
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from collab_env.errors import ConfigError
 from collab_env.executors import SerialExecutor, ThreadExecutor, make_executor
 from collab_env.wrappers import multiturn_aware_reward

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+
 from collab_env.agents import BUILTIN_AGENTS, make_agent
 from collab_env.agents.specs import build_agent
-
 from collab_env.types import TERMINATION_SIGNAL, Agent, canonical_ending, ends_chat
 
 

@@ -83,8 +83,9 @@ QA_HAND: dict[int, dict[str, bool]] = {
 
 def math_people(records: list[dict]) -> list[dict]:
     """The MATH cases: each solution against its own and its neighbour's boxed answer."""
-    from collab_env.tasks.math.metric import last_boxed
     from math_verify import parse, verify
+
+    from collab_env.tasks.math.metric import last_boxed
 
     out = []
     for index, record in enumerate(records):

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 
 import gymnasium as gym
-from collab_env.tasks.datasets import load_dataset
 
 import collab_env  # noqa: F401  (registers the environments)
+from collab_env.tasks.datasets import load_dataset
 
 ABG_PATH = Path("/work/shared/data/qa/abg_coqa_test_sample.jsonl")
 COLLAB_RANGE = range(36, 61)

@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from collab_env.tasks.datasets import DatasetTask, require
-
 from collab_env import pyast
 from collab_env.errors import DatasetError
 from collab_env.facets import contents
+from collab_env.tasks.datasets import DatasetTask, require
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
 from .harness import NOT_LOADED, run_harness

@@ -18,11 +18,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
-from collab_env.tasks.datasets import DatasetTask, data_suffix, open_text, read_records, require
-
 from collab_env import pyast
 from collab_env.errors import DatasetError
 from collab_env.facets import contents
+from collab_env.tasks.datasets import DatasetTask, data_suffix, open_text, read_records, require
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
 from .task import DocTask

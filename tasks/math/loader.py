@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from collab_env.tasks.datasets import DatasetTask, require
-
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
 from .metric import last_boxed

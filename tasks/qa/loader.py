@@ -25,10 +25,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from collab_env.tasks.datasets import DatasetTask, read_records, require
-
 from collab_env.errors import DatasetError
 from collab_env.facets import contents
+from collab_env.tasks.datasets import DatasetTask, read_records, require
 from collab_env.types import ChatMessage, Facet, FacetKind, TaskInstance
 
 from .metric import F1_THRESHOLD, is_correct, normalize_answer, question_of, token_f1

@@ -6,9 +6,9 @@ import statistics
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import ClarifyAgent, PassiveAgent, make_agent
 
 import collab_env
+from collab_env.agents import ClarifyAgent, PassiveAgent, make_agent
 from collab_env.errors import ConfigError
 from collab_env.facets import questions
 from collab_env.rollout import run_episode

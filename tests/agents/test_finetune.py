@@ -11,6 +11,7 @@ pytest.importorskip("trl", reason="trl is not installed ('collab-env[train]')")
 torch = pytest.importorskip("torch", reason="torch is not installed ('collab-env[train]')")
 
 import gymnasium as gym  # noqa: E402
+
 from collab_env.agents import make_agent  # noqa: E402
 from collab_env.agents.finetune import (  # noqa: E402
     MRRewardFunction,
@@ -21,7 +22,6 @@ from collab_env.agents.finetune import (  # noqa: E402
     trl_config,
 )
 from collab_env.agents.synth import synthesize  # noqa: E402
-
 from collab_env.errors import ConfigError  # noqa: E402
 from collab_env.testing.tiny_model import build_tiny_checkpoint  # noqa: E402
 

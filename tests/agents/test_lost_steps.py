@@ -5,12 +5,12 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from collab_env.agents import make_agent
 from collab_env.agents.checkpoints import leave_out
 from collab_env.agents.finetune import MRRewardFunction
 from collab_env.agents.ranking import rank_episode
 from collab_env.agents.synth import SynthConfig, dpo_pair_kept, synthesize
-
 from collab_env.errors import ModelCallError
 
 

@@ -7,9 +7,9 @@ import json
 
 import gymnasium as gym
 import pytest
+
 from collab_env.agents import LLMAgent
 from collab_env.agents.ranking import rank_episode, sample_candidates
-
 from collab_env.cli import main
 from collab_env.errors import ConfigError
 from collab_env.llm import OpenAIChat

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from collab_env.agents.acts import COMPACT_ACTS, OPEN_QUESTION, DraftRealiser, ModelRealiser, default_acts
 from collab_env.agents.sb3 import ConversationFeatures, DialogueActs, PolicyAgent
-
 from collab_env.errors import ConfigError
 from collab_env.registration import ENV_IDS
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
-from collab_env.agents.specs import MeteredChat, build_agent, check_spec, uses_model
 
+from collab_env.agents.specs import MeteredChat, build_agent, check_spec, uses_model
 from collab_env.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ import json
 
 import gymnasium as gym
 import pytest
+
 from collab_env.agents import ClarifyAgent, PassiveAgent
 from collab_env.agents.synth import SynthConfig, synthesize
-
 from collab_env.cli import main
 from collab_env.errors import ConfigError
 from collab_env.jsonl import read_jsonl
@@ -131,7 +131,6 @@ def test_episodes_of_a_model_agent_are_ranked_together_and_write_what_a_serial_r
     tmp_path, monkeypatch
 ):
     from collab_env.agents import LLMAgent, synth
-
     from collab_env.llm import OpenAIChat
 
     def reply(messages, request):  # candidates differ by their seed

@@ -17,7 +17,6 @@ import pytest
 pytest.importorskip("stable_baselines3", reason="stable-baselines3 is not installed ('collab-env[train]')")
 
 from collab_env.agents.train import TrainConfig, train
-
 from collab_env.cli import main
 from collab_env.config import EnvConfig
 from collab_env.errors import ConfigError

@@ -12,9 +12,9 @@ import pytest
 pytest.importorskip("stable_baselines3", reason="stable-baselines3 is not installed")
 
 import torch
+
 from collab_env.agents.sb3 import DialogueActs
 from collab_env.agents.train import TrainConfig, train
-
 from collab_env.cli import main
 from collab_env.errors import ConfigError
 

@@ -6,9 +6,9 @@ import asyncio
 
 import gymnasium as gym
 import pytest
+
 from collab_env.agents import make_agent
 from collab_env.agents.verl_interaction import CollabInteraction, interaction_rows
-
 from collab_env.errors import ConfigError
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer

@@ -35,8 +35,8 @@ def test_agent_timeout_option_reaches_the_call_through_the_cli(monkeypatch, caps
 
 def test_an_agent_built_from_a_spec_takes_the_agent_role_defaults():
     import gymnasium as gym
-    from collab_env.agents.specs import build_agent
 
+    from collab_env.agents.specs import build_agent
     from collab_env.config import ROLE_DEFAULTS
 
     default = build_agent("openai:m@http://127.0.0.1:9/v1", gym.make("CollabQA-v0")).model.model

@@ -63,7 +63,6 @@ def test_a_synth_run_stamped_before_env_was_nested_still_resumes(tmp_path):
 def test_a_train_run_configured_before_env_was_nested_still_resumes_and_a_change_is_named(tmp_path):
     from collab_env.agents.checkpoints import check_resume
     from collab_env.agents.train import TrainConfig
-
     from collab_env.config import EnvConfig
     from collab_env.errors import ConfigError
 

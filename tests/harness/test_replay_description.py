@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from collab_env.config import EnvConfig, JudgeSpec, UserSpec
 from collab_env.harness.log import read_log
 from collab_env.harness.runner import BenchConfig, run_bench

@@ -119,8 +119,8 @@ def test_coroutines_calls_are_coalesced_without_a_thread_each(checkpoint):
 
 def test_an_mr_step_of_an_hf_policy_makes_at_most_two_generate_calls_per_policy_turn(checkpoint):
     import gymnasium as gym
-    from collab_env.agents import LLMAgent
 
+    from collab_env.agents import LLMAgent
     from collab_env.wrappers import MultiturnAwareReward
 
     model = HFChat(str(checkpoint), batch_size=8, max_tokens=4, temperature=1.0)

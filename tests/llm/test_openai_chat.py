@@ -9,8 +9,8 @@ import sys
 import threading
 
 import pytest
-from collab_env.agents import LLMAgent
 
+from collab_env.agents import LLMAgent
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm import CachedChat, OpenAIChat
 from collab_env.testing.openai_server import LoopbackServer

@@ -6,8 +6,8 @@ import statistics
 
 import gymnasium as gym
 import pytest
-from collab_env.agents.scripted import ClarifyAgent
 
+from collab_env.agents.scripted import ClarifyAgent
 from collab_env.registration import ENV_IDS
 from collab_env.rewards import HeuristicEngagement
 from collab_env.rollout import run_episode

@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 import pytest
-from collab_env.agents.scripted import ClarifyAgent
 
+from collab_env.agents.scripted import ClarifyAgent
 from collab_env.builders import with_parts
 from collab_env.facets import MAX_CREDITED_QUESTIONS, questions
 from collab_env.registration import ENV_IDS

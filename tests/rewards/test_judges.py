@@ -6,8 +6,8 @@ import json
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.config import EnvConfig
 from collab_env.errors import ModelCallError

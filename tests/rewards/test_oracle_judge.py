@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.rewards.judges import LLMInteractivityJudge

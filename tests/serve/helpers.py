@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-from collab_env.agents import make_agent
 
 import collab_env  # noqa: F401  (registers the ids)
+from collab_env.agents import make_agent
 
 
 def in_process(env_id: str, seeds: list[int], wrap: Any = None, **kwargs: Any) -> list[dict[str, Any]]:

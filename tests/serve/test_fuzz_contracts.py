@@ -10,10 +10,10 @@ import json
 import gymnasium as gym
 import httpx
 import websockets
-from collab_env.agents import make_agent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collab_env.agents import make_agent
 from collab_env.serve.client import RemoteEnv
 from collab_env.serve.session import ServeError
 from tests.serve.helpers import in_process, response

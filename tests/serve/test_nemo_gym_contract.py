@@ -9,8 +9,8 @@ import sys
 
 import gymnasium as gym
 import httpx
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from tests.serve.helpers import in_process, response
 
 

@@ -10,9 +10,9 @@ import sys
 import gymnasium as gym
 import pytest
 import websockets
-from collab_env.agents import make_agent
 from openenv.core.generic_client import GenericEnvClient
 
+from collab_env.agents import make_agent
 from collab_env.serve.client import CollabEnvClient, LocalServer, RemoteEnv
 from collab_env.serve.openenv_app import CollabAction
 from collab_env.serve.session import ServeError

@@ -13,17 +13,17 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
-from collab_env.agents.scripted import ClarifyAgent, PassiveAgent
-from collab_env.tasks.code import CodeTask
-from collab_env.tasks.code import task as task_module
-from collab_env.tasks.code.metric import HELPERS, raise_if_host_stalled, run_tests
-from collab_env.tasks.code.templates import NAME_STATEMENT, TEMPLATES, render
 
+from collab_env.agents.scripted import ClarifyAgent, PassiveAgent
 from collab_env.builders import make_env, make_task, with_parts
 from collab_env.errors import ConfigError, SandboxError
 from collab_env.facets import match_facets
 from collab_env.rollout import run_episode
 from collab_env.sandbox import SandboxResult
+from collab_env.tasks.code import CodeTask
+from collab_env.tasks.code import task as task_module
+from collab_env.tasks.code.metric import HELPERS, raise_if_host_stalled, run_tests
+from collab_env.tasks.code.templates import NAME_STATEMENT, TEMPLATES, render
 
 from .conftest import fully_informed, opening_only
 

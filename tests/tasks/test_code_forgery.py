@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from benchmarks.forgeries import FORGERIES, forged_solution
 from collab_env.tasks.code import CodeTask
 from collab_env.tasks.code.harness import guard_with_statements
 from collab_env.tasks.code.loader import BigCodeBenchReference, run_unittests
 from collab_env.tasks.code.metric import run_tests
 from collab_env.tasks.datasets import load_dataset
-
-from benchmarks.forgeries import FORGERIES, forged_solution
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "code" / "bigcodebench_sample.jsonl"
 needs_sample = pytest.mark.skipif(

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+
 from collab_env.agents import make_agent
+from collab_env.builders import with_parts
+from collab_env.errors import ConfigError, DatasetError
+from collab_env.rollout import run_episode
 from collab_env.tasks.code.loader import BigCodeBenchDataset
 from collab_env.tasks.datasets import load_dataset
 from collab_env.tasks.math.loader import split_sentences
 from collab_env.tasks.math.metric import answers_equivalent, extract_answer, last_boxed
-
-from collab_env.builders import with_parts
-from collab_env.errors import ConfigError, DatasetError
-from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer
 
 from ..users.test_llm_user import _user, user_reply

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from collab_env.tasks.math import MathTask
 from collab_env.tasks.math.metric import answers_equivalent, extract_answer
 

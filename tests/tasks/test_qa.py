@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from collab_env.tasks.qa import QATask
 from collab_env.tasks.qa.metric import hedges, is_correct, normalize_answer, question_of, token_f1
 from collab_env.tasks.qa.types import QAReference

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from collab_env.tasks.qa.metric import is_correct
 from collab_env.tasks.qa.normal import canonical, numbers_as_digits
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from collab_env.agents import make_agent
 
 import collab_env
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.llm import OpenAIChat

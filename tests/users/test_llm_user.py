@@ -6,9 +6,9 @@ import json
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
 import collab_env
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.cli import main
 from collab_env.llm import CachedChat, OpenAIChat

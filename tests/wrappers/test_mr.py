@@ -8,8 +8,8 @@ import time
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.rollout import run_episode
 from collab_env.testing.openai_server import LoopbackServer

@@ -6,8 +6,8 @@ import statistics
 
 import gymnasium as gym
 import pytest
-from collab_env.agents import make_agent
 
+from collab_env.agents import make_agent
 from collab_env.builders import with_parts
 from collab_env.llm import OpenAIChat
 from collab_env.registration import ENV_IDS

@@ -8,10 +8,10 @@ import threading
 
 import gymnasium as gym
 import pytest
+
 from collab_env.agents import LLMAgent, make_agent
 from collab_env.agents.finetune import MRRewardFunction
 from collab_env.agents.ranking import sample_candidates
-
 from collab_env.builders import with_parts
 from collab_env.config import EnvConfig, JudgeSpec, UserSpec
 from collab_env.errors import ConfigError
