@@ -91,8 +91,8 @@ class RayExecutor:
         except ImportError as exc:
             raise ConfigError("executor='ray' needs Ray: pip install 'collab-env[ray]'") from exc
         self._ray = ray
-        if not ray.is_initialized():
-            ray.init(address=address, **init_kwargs)
+        if not ray.is_initialized():  # Ray's start-up notices (token auth...) are not the run's: errors only
+            ray.init(address=address, **{"logging_level": "ERROR", **init_kwargs})
         self._remote = ray.remote(num_cpus=num_cpus)(_call)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:

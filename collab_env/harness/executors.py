@@ -145,7 +145,9 @@ def _run_ray(todo: list[Key], config: BenchConfig) -> Iterator[dict[str, Any]]:
         raise ConfigError("--executor ray needs Ray: pip install 'collab-env[ray]'") from exc
     if not ray.is_initialized():
         try:
-            ray.init(address=config.ray_address)
+            ray.init(
+                address=config.ray_address, logging_level="ERROR"
+            )  # Ray's start-up notices: not the run's
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = config.ray_address or "a local Ray"
             raise ConfigError(f"--executor ray: cannot start or reach {where}: {exc}") from exc
