@@ -185,3 +185,28 @@ def test_the_user_and_the_engagement_judge_share_what_a_catch_all_question_is():
              "Which shipping carrier do you prefer?", "What colour?", "Who is it for?", "How big is it?"]  # fmt: skip
     assert [is_catch_all(q) for q in asked] == [not _read_question(q).specific for q in asked]
     assert is_catch_all("Anything else?") and not is_catch_all("What colour?")
+
+
+def test_a_question_asked_twice_in_one_message_gets_one_chance_at_an_answer():
+    """The red team's ``question_twice``: the repeat is redundant, never a second draw against
+    evasion; re-asking on a later turn (the fair control) still draws again."""
+    import gymnasium as gym
+
+    from collab_env.config import UserSpec
+
+    user = UserSpec("scripted", options={"evasiveness": (0.5,)})
+    question = "How much does each notebook cost?"
+    dodged, told_later = 0, 0
+    for seed in range(40):
+        replies = []
+        for message in (question, f"{question}\n\nTo repeat: {question}"):
+            env = gym.make("CollabMath-v0", split="test", user=user)
+            env.reset(seed=seed)
+            events = env.step(message)[4]["user"]["events"]
+            replies.append(sorted({e["type"] for e in events if e["type"] in ("reveal", "evasive")}))
+        assert replies[0] == replies[1], (seed, replies)
+        if replies[0] == ["evasive"]:  # the fair control: asked again on the next turn, a new draw
+            dodged += 1
+            events = env.step(f"Sorry to press: {question}")[4]["user"]["events"]
+            told_later += any(e["type"] == "reveal" for e in events)
+    assert dodged > 0 and told_later > 0

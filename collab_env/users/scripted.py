@@ -226,6 +226,11 @@ class ScriptedUser(UserSimulator):
         for question in asked[:MAX_CREDITED_QUESTIONS]:
             matched = match_facets(question, instance.facets, task.facet_kinds)
             fresh = [f for f in matched if f.name not in state.told]
+            if matched and matched[0].name in _dodged(events):  # dodged a moment ago: no second chance
+                events.append(
+                    {"type": "evasive", "facet": matched[0].name, "question": question, "again": True}
+                )
+                continue
             if matched and matched[0].name in _stated(events):  # answered a moment ago, in this reply
                 events.append({"type": "redundant", "facet": matched[0].name, "question": question})
                 continue
@@ -308,6 +313,13 @@ class ScriptedUser(UserSimulator):
 def _stated(events: list[dict[str, Any]]) -> set[str]:
     """The facets this reply has stated so far (a person does not say a thing twice in a message)."""
     return {e["facet"] for e in events if e["type"] in ("reveal", "redundant")}
+
+
+def _dodged(events: list[dict[str, Any]]) -> set[str]:
+    """The facets this reply has dodged so far: the same question again in the same message gets
+    no second chance at an answer (else asking twice in one message would double the odds against
+    an evasive user, a farm the red team found); asked again on a later turn, it does."""
+    return {e["facet"] for e in events if e["type"] == "evasive"}
 
 
 def _tries_patience(events: list[dict[str, Any]], rejected: bool) -> bool:
