@@ -221,14 +221,13 @@ class LLMUser(UserSimulator):
         return [self._finish(p) for p in pending]
 
     def _profile(self, instance: TaskInstance, rng: np.random.Generator) -> Profile | None:
-        if self.profiles is None:
+        """The episode's person, drawn from the profiles that fit the instance's task family."""
+        if self.profiles is None or (not isinstance(self.profiles, str) and not self.profiles):
             return None
-        if isinstance(self.profiles, str):
-            split = self.profiles
-            if split == "auto":
-                split = "test" if "-test-" in instance.task_id else "train"
-            return draw_profile(rng, split)
-        return self.profiles[int(rng.integers(len(self.profiles)))] if self.profiles else None
+        split = self.profiles
+        if split == "auto":
+            split = "test" if "-test-" in instance.task_id else "train"
+        return draw_profile(rng, split, instance.family)
 
     def _send_each(self, prompts: list, per_call: list[dict[str, Any]]) -> list[ChatResult]:
         """One ``complete`` per prompt (a single reply needs no batch)."""
