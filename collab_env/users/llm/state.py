@@ -99,6 +99,8 @@ class Pending:
     #: The hidden details the assistant's last answer lacks, ``None`` when it proposed none (read
     #: once per reply: Code's are its tests, see :func:`~.protocol.unmet_by_answer`).
     unmet: list[str] | None = None
+    #: The acts open at this turn and what each gives (the ``acts`` protocol; else ``None``).
+    plan: Any = None
     problem: str | None = "start"
     raw: str = ""
     seed: int = 0

@@ -5,8 +5,8 @@ puts the instruction last, with the answer's format: a small model given a trans
 the prompt continues the transcript instead of answering (issue 18: 58 of 58 first attempts).
 With ``prompt="swapped"`` the conversation is sent as chat messages with the roles swapped
 instead (the model speaks as the ``assistant``). What the model answers, and how it is read, is
-the protocol (:mod:`~collab_env.users.llm.protocol`): ``grounded`` by default, the paper's free
-``roleplay`` on request.
+the protocol (:mod:`~collab_env.users.llm.protocol`): ``grounded`` by default, ``acts``
+(:mod:`~collab_env.users.llm.acts`) or the paper's free ``roleplay`` on request.
 
 A reply that cannot be used is retried with a reminder that says why: not JSON, cut off at
 ``max_tokens``, or one of the :mod:`~collab_env.users.llm.guards` broken. Guards never cost an
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,6 @@ import numpy as np
 
 from collab_env.aio import Steps, adrive, drive, gather
 from collab_env.errors import ConfigError, ModelCallError
-from collab_env.facets import questions
 from collab_env.llm import bounded
 from collab_env.llm import json_mode as serves_json
 from collab_env.llm.base import ChatModel, ChatResult
@@ -40,7 +38,8 @@ from collab_env.types import (
     ends_chat,
 )
 from collab_env.users.base import ReplyRequest, UserSimulator
-from collab_env.users.llm import guards, protocol
+from collab_env.users.llm import acts, guards, protocol
+from collab_env.users.llm.grounding import early_end, ground, opening_kept, opening_rule, request_line
 from collab_env.users.llm.profiles import Profile, draw_profile
 from collab_env.users.llm.protocol import delimit, first_json_object, parse_reply
 from collab_env.users.llm.state import LLMUserState, Pending, fallback_text
@@ -54,10 +53,6 @@ PROMPTS = ("data", "swapped")
 OPENINGS = ("model", "template")
 FORMATS = ("schema", "json", "none")
 _DONE = "Thanks, that's what I needed."
-# A request: what a repaired opening must still hold (a person opens by asking, or by greeting).
-_ASKS = re.compile(
-    r"\?|\b(can|could|would|will) you\b|\bplease\b|\bi(?: need|'d like| would like| want)\b|\bhelp\b", re.I
-)
 
 
 class LLMUser(UserSimulator):
@@ -73,8 +68,10 @@ class LLMUser(UserSimulator):
             we know offers it; a local ``HFChat`` does not).
         prompt: ``"data"`` (the conversation as data, the instruction last) or ``"swapped"``
             (the conversation as chat messages, roles swapped).
-        protocol: ``"grounded"`` (facts from the hidden goal, see :mod:`~.protocol`) or
-            ``"roleplay"`` (the paper's free role-play).
+        protocol: ``"grounded"`` (facts from the hidden goal, see :mod:`~.protocol`),
+            ``"acts"`` (the model picks an act the env allows and words it; the env decides the
+            facts each act tells and the ending, see :mod:`~.acts`) or ``"roleplay"`` (the
+            paper's free role-play).
         schema: With JSON on and the grounded protocol, hold the reply to its JSON schema
             (``json_schema``); ``False`` asks for plain JSON mode.
         opening: ``"model"`` (the model writes the first message from the hidden goal; the
@@ -129,8 +126,9 @@ class LLMUser(UserSimulator):
         so a changed prompt or temperature is a different user.
         """
         pinned = {
-            "guidance": protocol.GROUNDED_GUIDANCE if self.protocol == "grounded" else protocol.ROLEPLAY_GUIDANCE,
-            "format": protocol.output_format(self.protocol), "reminders": self.reminders,
+            "guidance": self._guidance(), "format": protocol.output_format(self.protocol),
+            "reminders": self.reminders, **({"acts": acts.MEANING, "opening_ask": acts.OPENING_ASK,
+                                             "keep_share": acts.KEEP_SHARE} if self.protocol == "acts" else {}),
             "format_no_end": protocol.GROUNDED_FORMAT_NO_END, "give_up_after": protocol.GIVE_UP_AFTER,
             "opening": self.opening, "profiles": self.profiles if isinstance(self.profiles, str | None) else
             [getattr(p, "id", str(p)) for p in self.profiles], "response_format": self.format,
@@ -165,7 +163,10 @@ class LLMUser(UserSimulator):
         p = (yield from self._attempts([self._pending(request, opening=True)]))[0]
         material, _, last = instance.opening.rpartition("\n\n")
         label = last.split(":", 1)[0] + ": " if ":" in last[:12] else ""
-        message = p.parsed["text"] if not p.problem else _opening_kept(p, task.facet_kinds, self.max_words)
+        if self.protocol == "acts":  # the request reworded, or the template's
+            message = "" if p.problem else p.parsed["text"]
+        else:
+            message = p.parsed["text"] if not p.problem else opening_kept(p, task.facet_kinds, self.max_words)
         if not message:
             state.opening = "template"
             return instance.opening, state
@@ -257,9 +258,7 @@ class LLMUser(UserSimulator):
             per_call = []
             for p in todo:
                 p.seed = int(p.request.rng.integers(2**31))
-                fmt = protocol.response_format(
-                    self.protocol, p.request.instance, self._mode(), self._can_end(p)
-                )
+                fmt = self._response_format(p)
                 per_call.append({"seed": p.seed, **({"response_format": fmt} if fmt else {})})
             results = yield from self._send_formatted(todo, per_call)
             for p, result in zip(todo, results, strict=True):
@@ -273,6 +272,18 @@ class LLMUser(UserSimulator):
         """Whether the reply may end the chat (:func:`~.protocol.can_end`; a written opening
         and the free role-play keep the full format)."""
         return p.opening or self.protocol != "grounded" or protocol.can_end(p.request.messages, p.unmet)
+
+    def _response_format(self, p: Pending) -> dict[str, Any] | None:
+        """The call's ``response_format``: the protocol's schema in the endpoint's spelling."""
+        if self.protocol == "acts":
+            return acts.response_format(p.plan or acts.TurnPlan(("answer",)), self._mode())
+        return protocol.response_format(self.protocol, p.request.instance, self._mode(), self._can_end(p))
+
+    def _guidance(self) -> str:
+        """The system prompt's guidance of the protocol."""
+        if self.protocol == "acts":
+            return acts.GUIDANCE
+        return protocol.GROUNDED_GUIDANCE if self.protocol == "grounded" else protocol.ROLEPLAY_GUIDANCE
 
     def _mode(self) -> str:
         """The ``response_format`` mode of the next call (the endpoint's spelling of a schema)."""
@@ -289,15 +300,15 @@ class LLMUser(UserSimulator):
                 raise
             self._schema_form = "object_schema"  # the same schema: the user's version does not change
             for p, call in zip(todo, per_call, strict=True):
-                call["response_format"] = protocol.response_format(
-                    self.protocol, p.request.instance, self._mode(), self._can_end(p)
-                )
+                call["response_format"] = self._response_format(p)
             return (yield prompts, per_call)
 
     def _read(self, raw: str) -> dict[str, Any] | None:
         """The reply as ``{"message", "done", "reveal", ...}``, or ``None`` when it does not parse."""
         if self.protocol == "grounded":
             return protocol.parse_grounded(raw)
+        if self.protocol == "acts":
+            return acts.parse(raw)
         parsed = parse_reply(raw)
         if parsed is None:
             return None
@@ -309,18 +320,22 @@ class LLMUser(UserSimulator):
     def _rule(self, p: Pending) -> str | None:
         """The guard ``p``'s parsed reply breaks (its revealed details added first), or ``None``."""
         request, parsed = p.request, p.parsed
-        parsed["text"] = ground(parsed, p) if self.protocol == "grounded" else parsed["message"]
+        if self.protocol == "acts" and not p.opening:
+            parsed["refused"] = acts.settle(parsed, p.plan)
+        parsed["text"] = ground(parsed, p) if self.protocol != "roleplay" else parsed["message"]
         if p.opening:
-            return _opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
+            rule = opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
+            kept = self.protocol != "acts" or acts.keeps_request(parsed["text"], request_line(request.instance))
+            return rule or (None if kept else "request_lost")
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
         if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
             whole = parsed["text"]
-            parsed["text"] = guards.repair(whole, *args) if self.protocol == "grounded" else whole
+            parsed["text"] = guards.repair(whole, *args) if self.protocol != "roleplay" else whole
             if (
                 whole and not parsed["text"]
             ):  # nothing of it is the user's: the end is the role it slipped into
                 return guards.check(whole, *args) or "assistant_voice"
-            return "early_end" if _early_end(p) else None
+            return "early_end" if self.protocol != "acts" and early_end(p) else None
         return guards.check(parsed["text"], *args)
 
     def _finish(self, p: Pending) -> UserReply:
@@ -330,9 +345,15 @@ class LLMUser(UserSimulator):
             lambda t: guards.repair(t, request.messages, request.instance, request.task.facet_kinds, self.max_words),
             lambda t: guards.check(t, request.messages, request.instance, request.task.facet_kinds, self.max_words),
         )  # fmt: skip
+        if p.plan is not None:  # the acts protocol: the env's verdict ends the chat, whatever was read
+            done = p.plan.acts == ("accept",) or (done and p.parsed.get("act") in acts.ENDINGS)
         fallback = not text and not done
         if fallback:
-            text = fallback_text(request.messages, request.instance, request.task.facet_kinds)
+            text = (
+                acts.fallback(p.plan, request.instance)
+                if p.plan is not None
+                else fallback_text(request.messages, request.instance, request.task.facet_kinds)
+            )
         if done:
             text = f"{text or _DONE} {TERMINATION_SIGNAL}"
         state.record(p, accepted_drift, fallback)
@@ -342,6 +363,7 @@ class LLMUser(UserSimulator):
             "simulator": self.name, "protocol": self.protocol, "raw": p.raw,
             "thought": str(p.parsed.get("thought", "")), "seed": p.seed, "revealed": revealed,
             "accepted_drift": accepted_drift, "fallback": fallback, **state.counts(),
+            **({"act": p.parsed.get("act")} if p.plan is not None else {}),
         }  # fmt: skip
         return UserReply(text, done, info)
 
@@ -350,30 +372,30 @@ class LLMUser(UserSimulator):
         unmet = (
             None if opening else protocol.unmet_by_answer(request.task, request.instance, request.messages)
         )
-        return Pending(request, self._prompt(request, opening, unmet), opening=opening, unmet=unmet)
+        plan = None
+        if self.protocol == "acts" and not opening:
+            plan = acts.turn_plan(request.messages, request.instance, request.task.facet_kinds, unmet)
+        return Pending(request, self._prompt(request, opening, unmet, plan), opening=opening, unmet=unmet, plan=plan)
 
     def _prompt(
-        self, request: ReplyRequest, opening: bool = False, unmet: list[str] | None = None
+        self,
+        request: ReplyRequest,
+        opening: bool = False,
+        unmet: list[str] | None = None,
+        plan: acts.TurnPlan | None = None,
     ) -> list[dict[str, str]]:
         """The hidden goal, the profile and the conversation (see the module docstring)."""
-        guidance = protocol.GROUNDED_GUIDANCE if self.protocol == "grounded" else protocol.ROLEPLAY_GUIDANCE
-        profile = request.state.profile
+        guidance, profile = self._guidance(), request.state.profile
         system = f"{guidance}\n\nYour profile: {profile.describe()}" if profile else guidance
-        goal = protocol.goal_text(request.task.name, request.instance, self.protocol, request.messages)
-        can_end = opening or protocol.can_end(request.messages, unmet)
-        fmt = protocol.output_format(self.protocol, can_end)
+        shown = "grounded" if self.protocol == "acts" else self.protocol  # the details listed
+        goal = protocol.goal_text(request.task.name, request.instance, shown, request.messages)
         if opening:
+            fmt = protocol.output_format(self.protocol)
             ask = f"{protocol.OPENING_ASK} Answer with this JSON object only:\n{fmt}"
+            if self.protocol == "acts":
+                ask = acts.opening_prompt(request_line(request.instance))
             return [{"role": "system", "content": system}, {"role": "user", "content": f"{goal}\n\n{ask}"}]
-        status = (
-            protocol.answer_status(request.task, request.instance, request.messages, unmet)
-            if self.protocol == "grounded"
-            else ""
-        )
-        instruction = (
-            f"{status}Now write your next message to the assistant, replying to its last message above. "
-            f"You are the user. Answer with this JSON object only:\n{fmt}"
-        )
+        instruction = self._instruction(request, unmet, plan)
         if self.prompt == "swapped":
             swap = {"user": "assistant", "assistant": "user"}
             chat = [{"role": swap[m["role"]], "content": m["content"]} for m in request.messages]
@@ -383,68 +405,22 @@ class LLMUser(UserSimulator):
         ask = f"{goal}\n\n<conversation>\n{transcript}\n</conversation>\n\n{instruction}"
         return [{"role": "system", "content": system}, {"role": "user", "content": ask}]
 
+    def _instruction(self, request: ReplyRequest, unmet: list[str] | None, plan: acts.TurnPlan | None) -> str:
+        """What the prompt asks for last: the reply, with what the env read of the assistant's
+        message (grounded), or the open acts (acts)."""
+        if plan is not None:
+            return acts.instruction(plan, request.instance)
+        fmt = protocol.output_format(self.protocol, protocol.can_end(request.messages, unmet))
+        status = (
+            protocol.answer_status(request.task, request.instance, request.messages, unmet)
+            if self.protocol == "grounded"
+            else ""
+        )
+        return (
+            f"{status}Now write your next message to the assistant, replying to its last message above. "
+            f"You are the user. Answer with this JSON object only:\n{fmt}"
+        )
 
-def ground(parsed: dict[str, Any], p: Pending) -> str:
-    """The message with each revealed detail it does not state added in the goal's words.
-
-    Ids that are not the instance's hidden facets are ignored (only the goal's facts are told),
-    and so are details told before, unless the assistant's last answer lacks them: a small model
-    names the same ids every turn (issue 23), and a person does not repeat what was taken in.
-    """
-    message, request = parsed["message"].strip(), p.request
-    facets = {f.name: f for f in request.instance.hidden_facets}
-    said = " ".join(m["content"] for m in request.messages if m["role"] == "user")
-    unmet = p.unmet or []
-    missing = [
-        facets[i].statement
-        for i in dict.fromkeys(parsed.get("reveal", []))
-        if i in facets
-        and not guards.states(message, facets[i].value)
-        and (i in unmet or not guards.states(said, facets[i].value))
-    ]
-    return " ".join([message, *missing]).strip()
-
-
-def _opening_rule(text: str, instance: TaskInstance, kinds: Sequence, max_words: int) -> str | None:
-    """A written opening is drift when it breaks a guard or gives away a hidden detail."""
-    rule = guards.check(text, [], instance, kinds, max_words)
-    if rule is None and guards.unasked_facts(text, [], instance, kinds):
-        return "goal_dump"
-    return rule
-
-
-def _opening_kept(p: Pending, kinds: Sequence, max_words: int) -> str:
-    """The first rejected opening's sentences that give no hidden detail and break no guard
-    (``""`` when no attempt has one): a small model's opening pastes details after its request."""
-    instance = p.request.instance
-    for problem, parsed, _ in p.attempts:
-        if parsed is None or problem in ("parse", "length"):
-            continue
-        kept = [
-            s
-            for s in guards.sentences(ground(parsed, p))
-            if _opening_rule(s, instance, kinds, max_words) is None
-        ]
-        if kept and _ASKS.search(" ".join(kept)):  # what is left must still ask for something
-            return " ".join(kept)
-    return ""
-
-
-def _early_end(p: Pending) -> bool:
-    """Whether a reply ends the chat while it still wants something, for the first time in this
-    reply (asked once whether it means it; a second such attempt ends the chat): the assistant
-    has not answered yet (its last message proposes nothing), the reply asks the assistant a
-    question, or it reveals details not yet told."""
-    if any(problem == "early_end" for problem, _, _ in p.attempts):
-        return False
-    request = p.request
-    if not protocol.can_end(request.messages, p.unmet):
-        return True  # people end once answered (or after long without an answer), not while asked
-    if questions(guards.unquoted(p.parsed["message"], request.messages)):
-        return True
-    said = " ".join(m["content"] for m in request.messages if m["role"] == "user")
-    hidden = {f.name: f for f in request.instance.hidden_facets}
-    return any(i in hidden and not guards.states(said, hidden[i].value) for i in p.parsed.get("reveal", []))
 
 
 def protocol_reminders(name: str) -> dict[str, str]:
