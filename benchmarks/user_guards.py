@@ -1,13 +1,17 @@
 """How often the LLM user's guards reject what people write, and catch what real models drift to.
 
-- **False rejections** on human user turns: the 203 turns people wrote in SimulatorArena's
-  document-creation conversations (``../shared/data/simarena/``: the intent is the hidden goal,
-  the person's turns replayed against the assistant's recorded responses), and the
-  clarification answers of Abg-CoQA (``../shared/data/qa/``: the answer to the annotators'
-  clarifying question). A rejection is any guard rule (:func:`collab_env.users.llm.guards.check`).
-  These goals come without facets, so the guards that need facets (a goal dump, a contradicted
-  detail) cannot fire on them; the others (the assistant's voice, narration, solving, length,
-  empty) are what is measured here.
+- **False rejections** on human user turns, every turn people wrote in the shared conversations
+  (``../shared/data/``), replayed against the assistant's recorded responses: the 203 turns of
+  SimulatorArena's document-creation conversations, the 430 of its math-tutoring conversations,
+  and the clarification answers of Abg-CoQA (the answer to the annotators' clarifying question).
+  A rejection is any guard rule (:func:`collab_env.users.llm.guards.check`). The document turns
+  are checked twice: against a facet-less goal (the intent), where only the rules without facets
+  can fire (the assistant's voice, narration, solving, length, empty), and against the instance
+  the library plays (:class:`~collab_env.tasks.doc.simarena.SimulatorArenaDataset`, as the
+  fidelity benchmark builds it), where the facet-aware ones run too (a contradicted detail, a goal
+  dump). The math-tutoring problems are redacted in the release, and the Abg-CoQA goals here
+  carry no facets. ``false_rejections_human`` counts every shared turn once, the document turns
+  with their facets.
 - **Catch rate** on real drift: the messages real small models wrote as the user, collected by
   ``real_model_user --collect`` and labelled by hand *before* the guards were tuned on them,
   frozen in ``benchmarks/data/user_drift.jsonl`` (one row per message: the env and task
@@ -37,7 +41,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +49,7 @@ import gymnasium as gym
 
 import collab_env
 from benchmarks import parse_args, save_results
+from collab_env.tasks.doc.simarena import SimulatorArenaDataset
 from collab_env.types import TaskInstance
 from collab_env.users.llm import guards
 
@@ -57,6 +62,8 @@ class Args:
 
     simarena: str = str(DATA / "simarena" / "doc_conversations.jsonl")
     """SimulatorArena's human conversations (JSONL)"""
+    math: str = str(DATA / "simarena" / "math_conversations.jsonl")
+    """SimulatorArena's human math-tutoring conversations (JSONL)"""
     abgcoqa: str = str(DATA / "qa" / "abg_coqa_test_sample.jsonl")
     """Abg-CoQA records with clarification turns (JSONL)"""
     drift: str = str(Path(__file__).with_name("data") / "user_drift.jsonl")
@@ -72,20 +79,55 @@ def _instance(family: str, opening: str, request: str, task_id: str) -> TaskInst
     return TaskInstance(task_id, family, opening, (), None, request)
 
 
-def human_turns(args: Args) -> list[dict[str, Any]]:
-    """Every human turn, with the conversation it answered and its guard verdict."""
+def replay(
+    source: str,
+    instance: TaskInstance,
+    queries: list[str],
+    responses: list[str],
+    kinds: tuple,
+    max_words: int,
+) -> list[dict[str, Any]]:
+    """Each of the person's turns with its guard verdict, after the conversation it answered."""
+    rows, messages = [], []
+    for i, query in enumerate(queries):
+        rule = guards.check(query, messages, instance, kinds, max_words)
+        rows.append({"source": source, "id": f"{instance.task_id}#{i}", "text": query, "rule": rule})
+        if i < len(responses):
+            messages += [{"role": "user", "content": query}, {"role": "assistant", "content": responses[i]}]
+    return rows
+
+
+def simarena_turns(args: Args) -> list[dict[str, Any]]:
+    """The document-creation turns, twice: against a facet-less goal (``simarena``), and against
+    the instance with facets that the library plays (``simarena_faceted``, as the fidelity
+    benchmark builds it), so that the facet-aware checks run on people's turns too."""
     rows = []
     for line in Path(args.simarena).read_text().splitlines():
         c = json.loads(line)
         instance = _instance("doc", c["user_queries"][0], c["intent"], c["id"])
-        messages: list[dict[str, str]] = []
-        for i, query in enumerate(c["user_queries"]):
-            rule = guards.check(query, messages, instance, (), args.max_words)
-            rows.append({"source": "simarena", "id": f"{c['id']}#{i}", "text": query, "rule": rule})
-            messages += [
-                {"role": "user", "content": query},
-                {"role": "assistant", "content": c["ai_responses"][i]},
-            ]
+        rows += replay("simarena", instance, c["user_queries"], c["ai_responses"], (), args.max_words)
+    task = SimulatorArenaDataset(args.simarena)
+    for instance in task.instances:
+        c = instance.metadata["conversation"]
+        instance = replace(instance, task_id=instance.metadata["id"])
+        queries, responses = c["user_queries"], c["ai_responses"]
+        rows += replay("simarena_faceted", instance, queries, responses, task.facet_kinds, args.max_words)
+    return rows
+
+
+def math_turns(args: Args) -> list[dict[str, Any]]:
+    """The math-tutoring turns, against a facet-less goal (the released problem text is redacted)."""
+    rows = []
+    for line in Path(args.math).read_text().splitlines():
+        c = json.loads(line)
+        instance = _instance("math", c["user_queries"][0], c["user_queries"][0], c["id"])
+        rows += replay("math", instance, c["user_queries"], c["ai_responses"], (), args.max_words)
+    return rows
+
+
+def abgcoqa_turns(args: Args) -> list[dict[str, Any]]:
+    """Abg-CoQA's clarification answers, each after the story, the question and the clarifying question."""
+    rows = []
     for line in Path(args.abgcoqa).read_text().splitlines():
         r = json.loads(line)
         question = r["question"] if "question" in r else r.get("history_turns", [{}])[-1].get("question", "")
@@ -112,6 +154,11 @@ def human_turns(args: Args) -> list[dict[str, Any]]:
     return rows
 
 
+def human_turns(args: Args) -> list[dict[str, Any]]:
+    """Every human turn, with the conversation it answered and its guard verdict (see :func:`replay`)."""
+    return simarena_turns(args) + math_turns(args) + abgcoqa_turns(args)
+
+
 def drift_rows(args: Args) -> list[dict[str, Any]]:
     """The frozen model messages, each with its guard verdict in its own env and task instance."""
     rows, envs = [], {}
@@ -125,6 +172,10 @@ def drift_rows(args: Args) -> list[dict[str, Any]]:
         rule = guards.check(row["text"], row["messages"], instance, env.task.facet_kinds, args.max_words)
         rows.append({**row, "rule": rule})
     return rows
+
+
+#: The sources of human turns, in the order of the figures.
+SOURCES = ("simarena", "simarena_faceted", "math", "abgcoqa")
 
 
 def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -144,14 +195,18 @@ def main() -> None:
     humans = human_turns(args)
     drift = drift_rows(args)
     figures = {
-        "false_rejections_simarena": rates([r for r in humans if r["source"] == "simarena"]),
-        "false_rejections_abgcoqa": rates([r for r in humans if r["source"] == "abgcoqa"]),
-        "false_rejections_human": rates(humans),
+        **{f"false_rejections_{s}": rates([r for r in humans if r["source"] == s]) for s in SOURCES},
+        # every shared human turn once, each against the goal with the most the library knows of it
+        "false_rejections_human": rates([r for r in humans if r["source"] != "simarena"]),
+        "false_rejections_human_facetless": rates([r for r in humans if r["source"] != "simarena_faceted"]),
         "catch_rate_drift": rates([r for r in drift if r["label"] == "drift"]),
         "catch_rate_drift_held_out": rates(
             [r for r in drift if r["label"] == "drift" and not r.get("tuned_on")]
         ),
         "false_rejections_model_user_turns": rates([r for r in drift if r["label"] == "user"]),
+        "rejected_human_turns": [
+            {k: r[k] for k in ("source", "id", "rule", "text")} for r in humans if r["rule"]
+        ],
         "drift_models": sorted({r["model"] for r in drift}),
         "drift_kinds": dict(Counter(r["kind"] for r in drift if r["label"] == "drift")),
     }
@@ -162,7 +217,7 @@ def main() -> None:
     print("models:", figures["drift_models"], "drift kinds:", figures["drift_kinds"])
     for r in humans:
         if r["rule"]:
-            print(f"  rejected human turn {r['id']} ({r['rule']}): {r['text'][:100]!r}")
+            print(f"  rejected human turn {r['source']} {r['id']} ({r['rule']}): {r['text'][:100]!r}")
     for r in drift:
         if r["label"] == "drift" and not r["rule"]:
             print(f"  missed drift ({r['kind']}, {r['model']}): {r['text'][:100]!r}")

@@ -52,6 +52,9 @@ def test_user_guards_measures_false_rejections_and_the_catch_rate(tmp_path, monk
                                   "ai_responses": ["Draft one.", "Draft two.", "Glad to help."]}) + "\n")  # fmt: skip
     qa = tmp_path / "qa.jsonl"
     qa.write_text("")
+    tutoring = tmp_path / "math.jsonl"
+    tutoring.write_text(json.dumps({"id": "m0", "user_queries": ["How do I start?", "So I factor it first?"],
+                                    "ai_responses": ["What do you see?", "Yes."]}) + "\n")  # fmt: skip
     drift = tmp_path / "drift.jsonl"
     chat = [{"role": "user", "content": "Can you write a Python function that turns a title into a URL slug?"},
             {"role": "assistant", "content": "What should it be called?"}]  # fmt: skip
@@ -66,6 +69,8 @@ def test_user_guards_measures_false_rejections_and_the_catch_rate(tmp_path, monk
         str(people),
         "--abgcoqa",
         str(qa),
+        "--math",
+        str(tutoring),
         "--drift",
         str(drift),
         "--out",
@@ -75,7 +80,11 @@ def test_user_guards_measures_false_rejections_and_the_catch_rate(tmp_path, monk
     user_guards.main()
     figures = json.loads(out.read_text())
     assert (
-        figures["false_rejections_human"]["rate"] == 0.0 and figures["false_rejections_human"]["turns"] == 3
+        figures["false_rejections_human"]["rate"] == 0.0 and figures["false_rejections_human"]["turns"] == 5
+    )
+    assert (
+        figures["false_rejections_simarena_faceted"]["turns"] == 3
+        and figures["false_rejections_math"]["turns"] == 2
     )
     assert (
         figures["catch_rate_drift"]["rate"] == 1.0

@@ -307,3 +307,58 @@ def test_a_drifted_message_said_again_drifts_again():
 )
 def test_picking_an_option_greeting_the_assistant_or_quoting_a_line_to_change_pass(assistant, reply):
     assert _check_on("doc-test-00000", assistant, reply) is None
+
+
+def _brief(tmp_path, intent: str, queries: list[str]):
+    """A SimulatorArena-style conversation as the library's doc instance (title and description facets)."""
+    import json
+
+    from collab_env.tasks.doc.simarena import SimulatorArenaDataset
+
+    path = tmp_path / "conversation.jsonl"
+    record = {"id": "c0", "intent": intent, "document_type": "letter", "user_queries": queries,
+              "ai_responses": ["What is the letter for?"] * len(queries)}  # fmt: skip
+    path.write_text(json.dumps(record) + "\n")
+    task = SimulatorArenaDataset(path)
+    return task.instances[0], task.facet_kinds
+
+
+FUNDRAISING = "Fundraising Appeal: Write a letter asking local businesses to sponsor a charity run."
+
+
+@pytest.mark.parametrize(
+    ("reply", "rule"),
+    [  # the purpose facet is the title ("Fundraising Appeal"); the goal's sentence describes it
+        ("The purpose of my letter is to get a few sponsors for our 5k run", None),
+        ("The purpose of the letter is to invite businesses to our charity race.", None),
+        # a value foreign to the whole goal is still a contradiction
+        ("The purpose of my letter is to announce that our bakery opens on Monday.", "contradiction"),
+        ("The purpose is a complaint about a late delivery.", "contradiction"),
+    ],
+)
+def test_a_purpose_in_the_words_the_goal_describes_it_with_is_no_contradiction(tmp_path, reply, rule):
+    instance, kinds = _brief(tmp_path, FUNDRAISING, ["Hello"])
+    messages = [
+        {"role": "user", "content": "Hello"},
+        {"role": "assistant", "content": "What is the letter for?"},
+    ]
+    assert guards.check(reply, messages, instance, kinds, 120) == rule
+
+
+def test_the_shared_simarena_turn_once_rejected_as_a_contradiction_passes():
+    from collab_env.tasks.doc.simarena import SimulatorArenaDataset
+
+    from ..conftest import SHARED_DATA
+
+    path = SHARED_DATA / "simarena" / "doc_conversations.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared SimulatorArena sample)")
+    task = SimulatorArenaDataset(path)
+    instance = next(i for i in task.instances if i.metadata["id"] == "simarena-doc-044")
+    chat = instance.metadata["conversation"]
+    messages = [{"role": r, "content": c} for q, a in zip(chat["user_queries"][:2], chat["ai_responses"][:2], strict=True)
+                for r, c in (("user", q), ("assistant", a))]  # fmt: skip
+    person = chat["user_queries"][2]  # "The purpose of my letter is to propose a collaboration ..."
+    assert guards.check(person, messages, instance, task.facet_kinds, 300) is None
+    drifted = "The purpose of my letter is to sell my used car to a neighbour."
+    assert guards.check(drifted, messages, instance, task.facet_kinds, 300) == "contradiction"

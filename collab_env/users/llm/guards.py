@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from collab_env.facets import match_facets, questions
+from collab_env.facets import FUNCTION_WORDS, match_facets, questions, stems
 from collab_env.types import ChatMessage, TaskInstance
 from collab_env.users.llm import register
 
@@ -251,6 +251,14 @@ def _tokens(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower())) - _STOP
 
 
+_FUNCTION_STEMS = frozenset(stems(FUNCTION_WORDS))
+
+
+def _content(text: str) -> set[str]:
+    """The stems of ``text`` that carry information: no function word, three letters or a number."""
+    return {w for w in stems(text) if w not in _FUNCTION_STEMS and (len(w) >= 3 or w.isdigit())}
+
+
 def _quoted_line(line: str, earlier: str) -> bool:
     body = _normal(line.lstrip("> "))
     return len(body.split()) >= 6 and body in earlier
@@ -304,8 +312,10 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
       or its sentence shares a word with such a facet's statement; results after ``=`` aside;
     - an identifier (``snake_case`` or in backticks), where a facet names one;
     - a weekday or month, where a facet is a date;
-    - a facet named with another value ("the audience is young people", the goal's being new
-      customers);
+    - a facet named with a value foreign to the goal ("the audience is young people", the goal's
+      being new customers): sharing no word with the facet's value, nor a content word with the
+      goal's sentence that gives it (a title's description: "the purpose is a collaboration",
+      where the goal reads "Networking Outreach: ... a collaboration opportunity");
     - another candidate, where a facet's keywords list the candidates (the QA readings) and the
       message names one of them but not the goal's, or a sentence names both without denying one;
     - a detail given to the wrong candidate: a sentence that names one candidate with a date or
@@ -328,7 +338,7 @@ def contradicted(text: str, messages: Sequence[ChatMessage], instance: TaskInsta
         false += [a or b for a, b in _IDENTIFIER.findall(text) if not _states(known, a or b)]
     if any(w in _normal(f.value) for f in facets for w in _DATE_WORDS):
         false += [w for w in _DATE_WORDS if _states(mine, w) and not _states(known, w)]
-    return false + _misstated(mine, facets) + wrong_reading(text, messages, instance)
+    return false + _misstated(mine, instance) + wrong_reading(text, messages, instance)
 
 
 def asks_which(message: str, instance: TaskInstance) -> bool:
@@ -383,20 +393,26 @@ def wrong_reading(text: str, messages: Sequence[ChatMessage], instance: TaskInst
     return false
 
 
-def _misstated(mine: str, facets: Sequence) -> list[str]:
+def _misstated(mine: str, instance: TaskInstance) -> list[str]:
     """``"facet: what was said"`` for each sentence that gives a facet by its name with a value
-    sharing no word with the goal's ("The audience is young people", the goal's being new
-    customers); a sentence that corrects ("not", "instead") is left alone (stop 34)."""
-    false = []
-    for f in facets:
+    sharing no word with the goal's value, nor a content word with the goal's own sentence that
+    gives the value ("The audience is young people", the goal's being new customers; but "The
+    purpose is to propose a collaboration" where the goal's purpose, "Networking Outreach", is
+    described as "... a collaboration opportunity"); a sentence that corrects ("not", "instead")
+    is left alone (stop 34)."""
+    false, goal = [], sentences(_normal(instance.request))
+    for f in instance.facets:
         said = re.compile(rf"\bthe {re.escape(f.name.replace('_', ' '))}\b[^.!?\n]{{0,40}}?"
                           r"\b(is|are|should be|will be|must be)\b(?P<rest>[^.!?\n]+)")  # fmt: skip
+        context = _content(" ".join(s for s in goal if _states(s, f.value)))
         for match in said.finditer(mine):
-            sentence = match.group(0)
-            if not register.CORRECTION.search(sentence) and _tokens(f.value).isdisjoint(
-                _tokens(match["rest"])
+            sentence, rest = match.group(0), match["rest"]
+            if (
+                not register.CORRECTION.search(sentence)
+                and _tokens(f.value).isdisjoint(_tokens(rest))
+                and context.isdisjoint(_content(rest))
             ):
-                false.append(f"{f.name}: {match['rest'].strip()}")
+                false.append(f"{f.name}: {rest.strip()}")
     return false
 
 
