@@ -110,7 +110,7 @@ class Args:
     max_turns: int = 4
     """assistant turns per episode"""
     protocol: str = "grounded"
-    """the LLM user's protocol: grounded or roleplay"""
+    """the LLM user's protocol: grounded, acts or roleplay"""
     prompt: str = "data"
     """the user's prompt layout: data or swapped"""
     opening: str = "model"
@@ -208,7 +208,7 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
     model = Recorder(chat)
     user = LLMUser(model, prompt=args.prompt, json_mode=bool(args.json_mode), protocol=args.protocol,
                    opening=args.opening)  # fmt: skip
-    env = with_parts(env_id, split="test", max_turns=args.max_turns, user=user, judge_model="heuristic")
+    env = with_parts(env_id, split="test", max_turns=args.max_turns, user=user)  # the heuristic judge
     model.env = env
     if agent_name == "model":
         agent = LLMAgent(OpenAIChat(args.model, base_url=args.base_url, concurrency=1), style="proactive")
@@ -231,6 +231,7 @@ def play(args: Args, env_id: str, agent_name: str, k: int) -> tuple[dict[str, An
     )
     record = {
         "env_id": env_id, "agent": agent_name, "episode": k, "seconds": seconds, "task_id": result.task_id,
+        "protocol": args.protocol, "acts": [i["user"].get("act") for i in result.infos if "user" in i],
         "first_attempts": len(firsts),
         "first_parsed": sum(user._read(r.text) is not None and r.finish_reason != "length" for r in firsts),
         "wrote_signal": any(ends_chat(r.text) for _, r, _ in model.calls), "meant_to_end": meant,
