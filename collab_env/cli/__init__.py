@@ -2,7 +2,7 @@
 
 Commands: ``list``, ``episode``, ``play`` (one env), ``bench`` and ``show`` (the benchmark
 harness), ``train``, ``rank``, ``synth`` and ``finetune`` (agents),
-``serve`` (an env over the wire). Each module has
+``serve`` (an env over the wire), ``user-check`` (a user model's card). Each module has
 ``add_parser(subparsers)`` and ``run(args, console) -> int``; its options come from the config
 dataclasses through :mod:`collab_env.cli.options`, so a field has the same option in every
 command. The environment's options are :class:`~collab_env.config.EnvConfig`'s everywhere; a
@@ -23,9 +23,21 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 
-COMMANDS = ("list", "episode", "play", "bench", "show", "train", "rank", "synth", "finetune", "serve")
-#: The module of a command whose name is a Python builtin.
-_MODULES = {"list": "listing"}
+COMMANDS = (
+    "list",
+    "episode",
+    "play",
+    "bench",
+    "show",
+    "train",
+    "rank",
+    "synth",
+    "finetune",
+    "serve",
+    "user-check",
+)
+#: The module of a command whose name is a Python builtin or has a dash.
+_MODULES = {"list": "listing", "user-check": "user_check"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
