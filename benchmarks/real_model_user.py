@@ -34,7 +34,6 @@ Figures in docs/models.md.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -49,46 +48,15 @@ from collab_env.errors import ModelCallError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode
 from collab_env.types import ends_chat
+from collab_env.usercheck.checks import (  # issue 23's rules, beside the user-model card
+    ASSISTANT_OR_NARRATION,
+    SERVICE_OR_DELIVERABLE,
+    echoes_assistant,
+)
 from collab_env.users import LLMUser
 from collab_env.users.llm import guards
 from collab_env.users.llm.protocol import parse_grounded, partial_message
 from collab_env.users.llm.user import RETRY_REMINDERS
-
-# The rule of issue 23's check, written before the run and apart from the guards: a user message
-# that speaks as the assistant or narrates the conversation.
-ASSISTANT_OR_NARRATION = re.compile(
-    r"^\W*(assistant|ai|user)\s*:|\bthe assistant (asked|said|mentioned|provided|wrote|suggested|gave|wants)\b"
-    r"|\bthe user (wants|asked|should|needs)\b|\bas an ai\b|\bhow (can|may) i (help|assist)\b"
-    r"|\bi'?d be (happy|glad) to help\b|\bi (will|'ll) (now )?write the (function|code)\b"
-    r"|\bhere(?:'s| is) (the|your) (code|function|solution)\b|\bi should have (asked|said|provided)\b",
-    re.I | re.M,
-)
-
-
-# The second rule, written before issue 23's last run from what the earlier runs' transcripts
-# showed and the first rule missed (docs/models.md): the assistant's apologies and announcements,
-# and the deliverable's own prose (a product description's sales copy) written by the user.
-SERVICE_OR_DELIVERABLE = re.compile(
-    r"\bi'?m sorry, but\b|\bi (have|'ve) prepared\b|\bwelcome to (our|the)\b|\bi'?m thrilled\b"
-    r"|\bthank you for (your interest|choosing|your understanding|asking)\b|\bgreat addition to your\b"
-    r"|\bdon'?t miss (out|this)\b|\bwe are (pleased|excited|delighted) to (share|announce|introduce|offer)\b"
-    r"|\b(kind|best|warm) regards\b|^\s*dear\b",
-    re.I | re.M,
-)
-#: Words in a row that a user message shares with an earlier assistant message, to be an echo.
-ECHO_WORDS = 12
-
-
-def echoes_assistant(text: str, messages: list) -> bool:
-    """Whether a user message repeats ``ECHO_WORDS`` or more words in a row of an earlier
-    assistant message outside a code fence (quoting to comment is fenced, or short)."""
-    own = re.sub(r"```.*?```", " ", text, flags=re.S).lower().split()
-    said = (
-        " "
-        + " ".join(" ".join(m["content"].lower().split()) for m in messages if m["role"] == "assistant")
-        + " "
-    )
-    return any(f" {' '.join(own[i : i + ECHO_WORDS])} " in said for i in range(len(own) - ECHO_WORDS + 1))
 
 
 @dataclass
