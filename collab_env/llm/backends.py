@@ -65,7 +65,7 @@ BACKENDS: dict[str, Backend] = {
     ),
     "hf": Backend(
         r"(?P<path>[^#]*[^#\s])",
-        "'hf:PATH' (a local checkpoint directory)",
+        "'hf:PATH' (a local checkpoint directory, or a .gguf file)",
         "collab_env.llm.hf_chat:build",
         frozenset({"max_tokens", "temperature", "concurrency"}),
         check="collab_env.llm.hf_chat:check",

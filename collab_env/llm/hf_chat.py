@@ -42,7 +42,8 @@ class HFChat:
     every caller of that batch. One model never runs two ``generate`` calls at once.
 
     Args:
-        model: A path to a checkpoint, or a loaded ``PreTrainedModel``.
+        model: A path to a checkpoint (a directory, or a ``.gguf`` file, which transformers
+            dequantises: the ``gguf`` package), or a loaded ``PreTrainedModel``.
         tokenizer: A path or a loaded tokenizer (default: the model's path).
         device: ``"cuda"``, ``"cpu"``... (default: CUDA when available).
         dtype: A ``torch.dtype`` (default: as above).
@@ -251,15 +252,24 @@ def _load(model: Any, tokenizer: Any, device: str | None, dtype: Any) -> tuple[A
             raise ConfigError(f"no checkpoint at {model} (HFChat loads local checkpoints only)")
         tokenizer = tokenizer or str(model)
         with no_progress_bars("transformers"):  # no "Loading weights" bar inside an agent's first call
-            model = AutoModelForCausalLM.from_pretrained(str(model), dtype=dtype, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(**_where(model), dtype=dtype, local_files_only=True)
     if tokenizer is None:
         raise ConfigError("pass the tokenizer with an already-loaded model")
     if isinstance(tokenizer, str | Path):
-        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer), local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(**_where(tokenizer), local_files_only=True)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return torch, model.to(device).eval(), tokenizer
+
+
+def _where(path: str | Path) -> dict[str, str]:
+    """``from_pretrained``'s arguments for a checkpoint directory, or a GGUF file (``gguf_file=``:
+    transformers dequantises it, with the ``gguf`` package)."""
+    path = Path(path)
+    if path.suffix.lower() == ".gguf" and path.is_file():
+        return {"pretrained_model_name_or_path": str(path.parent), "gguf_file": path.name}
+    return {"pretrained_model_name_or_path": str(path)}
 
 
 def _sample_key(params: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -284,12 +294,19 @@ def build(target: dict[str, Any], options: dict[str, Any]) -> HFChat:
     return HFChat.shared(target["path"], **options)
 
 
+def _is_gguf(path: str) -> bool:
+    """Whether ``path`` is a GGUF file (``hf:model.gguf``: loaded with ``gguf_file=``)."""
+    return path.lower().endswith(".gguf") and os.path.isfile(path)
+
+
 def check(target: dict[str, Any]) -> None:
-    """Check an ``hf:PATH`` model without loading it: the checkpoint directory exists.
+    """Check an ``hf:PATH`` model without loading it: the checkpoint directory (or GGUF file) exists.
 
     Raises:
         ConfigError: naming the path.
     """
+    if _is_gguf(target["path"]):
+        return
     if not os.path.isdir(target["path"]):
         raise ConfigError(f"model 'hf:{target['path']}': no checkpoint directory at {target['path']!r}")
 
@@ -300,7 +317,7 @@ CONFIG_FILES = ("config.json", "adapter_config.json")
 
 def probe(target: dict[str, Any], role: str) -> None:
     """The ``hf`` backend's preflight, on this machine only (no torch, no network): the checkpoint
-    directory exists and holds a model config.
+    directory exists and holds a model config, or the GGUF file exists.
 
     Args:
         target: The parsed ``hf:PATH`` (``path``).
@@ -314,6 +331,8 @@ def probe(target: dict[str, Any], role: str) -> None:
     except ConfigError as exc:
         raise ConfigError(f"{role} {exc}") from exc
     path = target["path"]
+    if _is_gguf(path):
+        return
     if not any((Path(path) / name).is_file() for name in CONFIG_FILES):
         raise ConfigError(
             f"{role} model 'hf:{path}': {path!r} holds no config.json, so it is not a "

@@ -101,16 +101,17 @@ def prompt_user() -> LLMUser:
 def read_conversations(
     paths: str | Path | Sequence[str | Path], math_root: str | Path | None = None
 ) -> list[Conversation]:
-    """The conversations of the files ``paths`` (a comma-separated string, or a list).
+    """The conversations of the files ``paths`` (a path, a comma-separated string, or a list).
 
     Raises:
         ConfigError: for a path that does not exist.
         DatasetError: for a file whose first record is of neither format, or a record unlike
             its file's first.
     """
-    files = (
-        [Path(p.strip()) for p in paths.split(",")] if isinstance(paths, str) else [Path(p) for p in paths]
-    )
+    if isinstance(paths, str):
+        files = [Path(p.strip()) for p in paths.split(",") if p.strip()]
+    else:
+        files = [paths] if isinstance(paths, Path) else [Path(p) for p in paths]
     conversations = []
     for path in files:
         if not path.exists():

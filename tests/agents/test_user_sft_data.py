@@ -70,7 +70,7 @@ def write(path: Path, records: list[dict]) -> Path:
 
 def test_each_turn_of_a_person_is_an_example_with_the_llm_users_own_prompt(tmp_path):
     path = write(tmp_path / "doc.jsonl", [doc_record(0)])
-    (conversation,) = sft_data.read_conversations(str(path))
+    (conversation,) = sft_data.read_conversations(path)
     assert conversation.instance.request.startswith("You want to write an email. Thank You Note:")
     rows = sft_data.examples(conversation)
     assert [r["turn"] for r in rows] == [0, 1, 2]  # the opening, then each turn after a reply
