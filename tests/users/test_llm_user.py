@@ -157,3 +157,16 @@ def test_user_model_shortcut_and_cli_flags(capsys):
 def test_base_url_without_user_model_is_a_config_error():
     with pytest.raises(collab_env.errors.ConfigError, match="user_model"):
         gym.make("CollabQA-v0", base_url="http://127.0.0.1:9/v1")
+
+
+def test_the_version_changes_with_the_shipped_profiles(tmp_path, monkeypatch):
+    """A seed draws its person from the profiles file: another file is another user."""
+    from collab_env.users.llm import user as user_module
+
+    model = OpenAIChat("m", base_url="http://127.0.0.1:9/v1")
+    before = LLMUser(model).version
+    other = tmp_path / "profiles.jsonl"
+    other.write_bytes(user_module.PROFILES_FILE.read_bytes() + b"\n")
+    monkeypatch.setattr(user_module, "PROFILES_FILE", other)
+    assert LLMUser(model).version != before
+    assert LLMUser(model, profiles=None).version == LLMUser(model, profiles=None).version

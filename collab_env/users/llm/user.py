@@ -40,7 +40,7 @@ from collab_env.types import (
 from collab_env.users.base import ReplyRequest, UserSimulator
 from collab_env.users.llm import acts, guards, protocol
 from collab_env.users.llm.grounding import early_end, ground, opening_kept, opening_rule, request_line
-from collab_env.users.llm.profiles import Profile, draw_profile
+from collab_env.users.llm.profiles import PROFILES_FILE, Profile, draw_profile
 from collab_env.users.llm.protocol import delimit, first_json_object, parse_reply
 from collab_env.users.llm.state import LLMUserState, Pending, fallback_text
 
@@ -130,14 +130,22 @@ class LLMUser(UserSimulator):
             "reminders": self.reminders, **({"acts": acts.MEANING, "opening_ask": acts.OPENING_ASK,
                                              "keep_share": acts.KEEP_SHARE} if self.protocol == "acts" else {}),
             "format_no_end": protocol.GROUNDED_FORMAT_NO_END, "give_up_after": protocol.GIVE_UP_AFTER,
-            "opening": self.opening, "profiles": self.profiles if isinstance(self.profiles, str | None) else
-            [getattr(p, "id", str(p)) for p in self.profiles], "response_format": self.format,
+            "opening": self.opening, "profiles": self._profiles_pin(), "response_format": self.format,
             "max_words": self.max_words, "max_attempts": self.max_attempts,
             "sampling": {k: v for k, v in sorted(self.sampling.items()) if k != "seed"},
         }  # fmt: skip
         digest = hashlib.sha256(json.dumps(pinned, sort_keys=True, default=str).encode()).hexdigest()[:10]
         model = getattr(self.model, "name", type(self.model).__name__)
         return f"llm/{self.protocol}-{self.prompt}/p{digest}/{model}"
+
+    def _profiles_pin(self) -> Any:
+        """What the version pins of the profiles: a split with the shipped file's digest (the
+        persons a seed draws change with the file), or the given profiles' ids."""
+        if self.profiles is None:
+            return None
+        if isinstance(self.profiles, str):
+            return f"{self.profiles}:{hashlib.sha256(PROFILES_FILE.read_bytes()).hexdigest()[:10]}"
+        return [getattr(p, "id", str(p)) for p in self.profiles]
 
     def start(self, task: Task, instance: TaskInstance, rng: np.random.Generator) -> tuple[str, LLMUserState]:
         """Draw the episode's profile and open the chat (see ``opening``).
@@ -325,7 +333,9 @@ class LLMUser(UserSimulator):
         parsed["text"] = ground(parsed, p) if self.protocol != "roleplay" else parsed["message"]
         if p.opening:
             rule = opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
-            kept = self.protocol != "acts" or acts.keeps_request(parsed["text"], request_line(request.instance))
+            kept = self.protocol != "acts" or acts.keeps_request(
+                parsed["text"], request_line(request.instance)
+            )
             return rule or (None if kept else "request_lost")
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
         if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
@@ -375,7 +385,9 @@ class LLMUser(UserSimulator):
         plan = None
         if self.protocol == "acts" and not opening:
             plan = acts.turn_plan(request.messages, request.instance, request.task.facet_kinds, unmet)
-        return Pending(request, self._prompt(request, opening, unmet, plan), opening=opening, unmet=unmet, plan=plan)
+        return Pending(
+            request, self._prompt(request, opening, unmet, plan), opening=opening, unmet=unmet, plan=plan
+        )
 
     def _prompt(
         self,
@@ -420,7 +432,6 @@ class LLMUser(UserSimulator):
             f"{status}Now write your next message to the assistant, replying to its last message above. "
             f"You are the user. Answer with this JSON object only:\n{fmt}"
         )
-
 
 
 def protocol_reminders(name: str) -> dict[str, str]:
