@@ -120,10 +120,33 @@ def load_base(checkpoint: str | Path) -> tuple[Any, Any]:
         raise ConfigError(
             f"--model {checkpoint}: transformers reads a GGUF file with the gguf package (pip install gguf)"
         )
-    from transformers import AutoModelForCausalLM
-
     where = {"pretrained_model_name_or_path": str(path.parent), "gguf_file": path.name}
-    return AutoModelForCausalLM.from_pretrained(**where), AutoTokenizer.from_pretrained(**where)
+    return _dense_gguf(where), AutoTokenizer.from_pretrained(**where)
+
+
+def _dense_gguf(where: dict[str, str]) -> Any:
+    """A GGUF checkpoint as a plain dense model that trains and saves as any other.
+
+    transformers >= 5 keeps a GGUF's weights in their quantised blocks where it can and marks the
+    model quantised, which its Trainer refuses to train ("quantized with GGUF ... do not support
+    training"); so every weight is unpacked at load (``GgufConfig(dequantize=True)``), and the
+    mark taken off. Older versions always unpack and mark nothing.
+    """
+    import transformers
+
+    options = {}
+    if hasattr(transformers, "GgufConfig"):
+        options["quantization_config"] = transformers.GgufConfig(dequantize=True)
+    with no_progress_bars("transformers"):
+        model = transformers.AutoModelForCausalLM.from_pretrained(**where, **options)
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer = None
+    for owner in (model, model.config):
+        if "quantization_config" in vars(owner):
+            delattr(owner, "quantization_config")
+    if vars(model).get("is_quantized"):
+        model.is_quantized = False
+    return model
 
 
 def fitting(

@@ -15,6 +15,7 @@ import gymnasium as gym  # noqa: E402
 from collab_env.agents import make_agent  # noqa: E402
 from collab_env.agents.user_finetune import has_peft  # noqa: E402
 from collab_env.cli import main  # noqa: E402
+from collab_env.errors import ConfigError  # noqa: E402
 from collab_env.parts import UserSpec  # noqa: E402
 from collab_env.rollout import run_episode  # noqa: E402
 from collab_env.testing.tiny_model import CORPUS, build_tiny_checkpoint  # noqa: E402
@@ -120,3 +121,31 @@ def test_the_user_role_options_are_refused_where_they_do_not_apply(workspace, ca
     status, _ = trained(root, "long", checkpoint, data, "--max-length", "8")
     assert status == 2
     assert "no example fits max_length=8 tokens" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_gguf_base_is_loaded_as_a_plain_dense_model(tmp_path, monkeypatch):
+    import transformers
+
+    from collab_env.agents import user_finetune
+
+    tiny = build_tiny_checkpoint(tmp_path / "tiny")
+    calls = []
+
+    def from_pretrained(**kwargs):  # what transformers >= 5 gives for a GGUF: a model marked quantised
+        calls.append(kwargs)
+        model = transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.from_pretrained(tiny))
+        model.hf_quantizer = object()
+        model.config.quantization_config = {"quant_method": "gguf"}
+        return model
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", from_pretrained)
+    model = user_finetune._dense_gguf({"pretrained_model_name_or_path": str(tmp_path), "gguf_file": "q.gguf"})
+    assert calls[0]["gguf_file"] == "q.gguf"
+    if hasattr(transformers, "GgufConfig"):
+        assert calls[0]["quantization_config"].dequantize is True  # every weight unpacked
+    assert model.hf_quantizer is None and "quantization_config" not in vars(model.config)
+    from transformers.trainer_utils import validate_quantization_for_training
+
+    validate_quantization_for_training(model)  # the Trainer's check passes
+    with pytest.raises(ConfigError, match="no such GGUF file"):
+        user_finetune.load_base(tmp_path / "missing.gguf")
