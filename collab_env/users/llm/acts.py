@@ -97,7 +97,7 @@ def turn_plan(
     turns = sum(m["role"] == "assistant" for m in messages)
     give_up = ("give_up",) if turns >= GIVE_UP_AFTER else ()
     said = " ".join(m["content"] for m in messages if m["role"] == "user")
-    untold = [f.name for f in instance.hidden_facets if not guards.states(said, f.value)]
+    untold = [f.name for f in instance.hidden_facets if not guards.states(said, f, instance)]
     asked = [i for i in guards.asked_facets(messages, instance, kinds) if i in untold]
     if unmet is None:
         last = next((m["content"] for m in reversed(messages) if m["role"] == "assistant"), "")

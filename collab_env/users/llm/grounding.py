@@ -18,6 +18,7 @@ _ASKS = re.compile(
     r"\?|\b(can|could|would|will) you\b|\bplease\b|\bi(?: need|'d like| would like| want)\b|\bhelp\b", re.I
 )
 
+
 def request_line(instance: TaskInstance) -> str:
     """The template opening's request: its last paragraph, without a ``Question:`` label (a QA
     opening's passage is pasted before it as it is)."""
@@ -40,8 +41,8 @@ def ground(parsed: dict[str, Any], p: Pending) -> str:
         facets[i].statement
         for i in dict.fromkeys(parsed.get("reveal", []))
         if i in facets
-        and not guards.states(message, facets[i].value)
-        and (i in unmet or not guards.states(said, facets[i].value))
+        and not guards.states(message, facets[i], request.instance)
+        and (i in unmet or not guards.states(said, facets[i], request.instance))
     ]
     return " ".join([message, *missing]).strip()
 
@@ -85,4 +86,7 @@ def early_end(p: Pending) -> bool:
         return True
     said = " ".join(m["content"] for m in request.messages if m["role"] == "user")
     hidden = {f.name: f for f in request.instance.hidden_facets}
-    return any(i in hidden and not guards.states(said, hidden[i].value) for i in p.parsed.get("reveal", []))
+    return any(
+        i in hidden and not guards.states(said, hidden[i], request.instance)
+        for i in p.parsed.get("reveal", [])
+    )

@@ -18,7 +18,8 @@ import re
 from collections.abc import Sequence
 
 from collab_env.facets import FUNCTION_WORDS, match_facets, questions, stems
-from collab_env.types import ChatMessage, TaskInstance
+from collab_env.meaning import states_facet
+from collab_env.types import ChatMessage, Facet, TaskInstance
 from collab_env.users.llm import register
 
 #: What a reminder tells the model for each broken rule.
@@ -90,11 +91,16 @@ def check(
     # is judged on it: a drifted message of its own said again drifts again), ``own`` without any
     # quote (its facts are judged on it: the story it shared in its opening is quoted, not told).
     theirs = [m for m in messages if m["role"] == "assistant"]
+    # A question asked back verbatim is the assistant's voice, not a quote: the echo is judged
+    # before quotes are stripped, but for what the user marks as quoted (a fence, a "> " line,
+    # the line after "...:"), as when asking to change a line of the draft.
+    if echoes_question(re.sub(r"(?m)^>.*$|(?<=:)[ \t]*\n.*$", "", register.FENCE.sub("", text)), messages):
+        return "assistant_voice"
     mine, own = unquoted(text, theirs), unquoted(text, messages)
     if not mine.strip() or (mine != text.strip() and register.GREETING.match(mine)):
         if not picks_option(text, theirs):
             return "solving"  # the assistant's words pasted back as the user's, at most a greeting retyped
-    if register.VOICE.search(mine) or echoes_question(mine, messages):
+    if register.VOICE.search(mine):
         return "assistant_voice"
     if register.NARRATION.search(mine):
         return "narration"
@@ -206,8 +212,8 @@ def unasked_facts(
     for f in instance.hidden_facets:  # two facets of one value ("$2 each" for both) are one fact said
         if (
             f.name not in asked
-            and _states(mine, f.value)
-            and not _states(said, f.value)
+            and _states(mine, f, instance)
+            and not _states(said, f, instance)
             and f.value not in values
         ):
             found.append(f.name)
@@ -215,13 +221,18 @@ def unasked_facts(
     return found
 
 
-def states(text: str, value: str) -> bool:
-    """Whether ``text`` states ``value`` as whole words, case and spacing aside.
+def states(text: str, value: str | Facet, instance: TaskInstance | None = None) -> bool:
+    """Whether ``text`` states ``value``: a facet by its meaning, in the goal's words or others
+    (:func:`collab_env.meaning.states_facet`, against ``instance``'s other facets and opening);
+    a plain string as whole words, case and spacing aside.
 
     >>> states("It costs $3, not 30", "3"), states("It costs 30", "3")
     (True, False)
+    >>> pens = Facet("count_b", "count", "2", "I bought 2 pens.")
+    >>> states("I got two pens", pens), states("I got 3 pens", pens)
+    (True, False)
     """
-    return _states(_normal(text), value)
+    return _states(text if isinstance(value, Facet) else _normal(text), value, instance)
 
 
 def asked_facets(messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence) -> list[str]:
@@ -232,8 +243,12 @@ def asked_facets(messages: Sequence[ChatMessage], instance: TaskInstance, kinds:
     return list(dict.fromkeys(found))
 
 
-def _states(text: str, value: str) -> bool:
-    """Whether normalised ``text`` contains ``value`` as whole words (numbers not inside others)."""
+def _states(text: str, value: str | Facet, instance: TaskInstance | None = None) -> bool:
+    """Whether normalised ``text`` contains ``value`` as whole words (numbers not inside others),
+    or, for a facet, states it by meaning (:func:`states`)."""
+    if isinstance(value, Facet):
+        others = instance.facets if instance is not None else ()
+        return states_facet(text, value, others, instance.opening if instance is not None else "")
     value = _normal(value)
     return bool(value) and re.search(rf"(?<![\w.]){re.escape(value)}(?![\w])", text) is not None
 

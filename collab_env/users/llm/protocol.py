@@ -159,7 +159,7 @@ def goal_text(task_name: str, instance: TaskInstance, protocol: str, messages: S
     if protocol != "grounded" or not instance.hidden_facets:
         return goal
     said = " ".join(m["content"] for m in messages if m["role"] == "user")
-    told = [f.name for f in instance.hidden_facets if guards.states(said, f.value)]
+    told = [f.name for f in instance.hidden_facets if guards.states(said, f, instance)]
     rows = "\n".join(f"{f.name}: {delimit(f.statement)}" for f in instance.hidden_facets)
     done = f"\nAlready told: {', '.join(told)}." if told else ""
     return f"{goal}\n<details>\n{rows}\n</details>{done}"
@@ -189,7 +189,7 @@ def answer_status(
     lacks (``unmet``, :func:`unmet_by_answer`). What to say about it stays the model's choice.
     """
     said = " ".join(m["content"] for m in messages if m["role"] == "user")
-    untold = {f.name for f in instance.hidden_facets if not guards.states(said, f.value)}
+    untold = {f.name for f in instance.hidden_facets if not guards.states(said, f, instance)}
     asked = [i for i in guards.asked_facets(messages, instance, task.facet_kinds) if i in untold]
     asks = f"It asks about: {', '.join(asked)}. " if asked else ""
     if unmet is None:

@@ -177,6 +177,8 @@ def fallback_text(messages: Sequence[ChatMessage], instance: TaskInstance, kinds
     said = " ".join(m["content"] for m in messages if m["role"] == "user")
     asked = set(guards.asked_facets(messages, instance, kinds))
     answers = [
-        f.statement for f in instance.hidden_facets if f.name in asked and not guards.states(said, f.value)
+        f.statement
+        for f in instance.hidden_facets
+        if f.name in asked and not guards.states(said, f, instance)
     ]
     return " ".join(answers[:2]) or GO_ON
