@@ -37,7 +37,7 @@ def _check(env_id: str, assistant: str, reply: str, max_words: int = 120):
         ("Sure, I can help you with that.", "assistant_voice"),
         ("Here is an example of how you can use the `slugify` function:", "assistant_voice"),
         ("I'm sorry, but I can't assist with that. Please ask me for more information.", "assistant_voice"),
-        ("The kettle is $40 and 10% off, so 40 * 0.9 = 36 dollars.", "solving"),
+        ("The kettle is $40 and 10% off, so 40 * 0.9 = 36, and with 8% tax 38.88 dollars.", "solving"),
         (
             "I'm buying a kettle that is on sale. The kettle costs $40 before the sale. "
             "The discount is 10%. Sales tax is 8%.",

@@ -4,8 +4,11 @@ A small model playing the user (issue 18: Qwen2.5-Coder-0.5B-Instruct) sent empt
 spoke as the assistant ("I'm glad I could help you", "Once you have the price, you can proceed
 to..."), did the maths itself, and pasted its hidden goal. Each guard below is one rule, with the
 reason a real user would not write that; a reply that breaks one is retried with a reminder
-naming the rule (:data:`REMINDERS`). A message that ends the chat is not checked: the user's
-intent to end is what counts, and nothing is said after it.
+naming the rule (:data:`REMINDERS`). A message is judged by what it does to the task
+(:mod:`~collab_env.users.llm.facts`), not by its form: a step of arithmetic is a person's, the
+task's answer worked out is solving. A message that ends the chat is checked for its facts only
+(:func:`ending_rule`: the answer worked out, a contradicted detail, a wrong answer accepted); its
+other drift is dropped (:func:`repair`), as the user's intent to end is what counts.
 
 Legitimate user content is kept apart: text the user quotes from the conversation (a code fence
 or a line that repeats the assistant's draft) is removed before the checks, and a short pasted
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from collab_env.facets import FUNCTION_WORDS, match_facets, questions, stems
 from collab_env.meaning import states_facet
 from collab_env.types import ChatMessage, Facet, TaskInstance
-from collab_env.users.llm import register
+from collab_env.users.llm import facts, register
 
 #: What a reminder tells the model for each broken rule.
 REMINDERS = {
@@ -30,8 +33,8 @@ REMINDERS = {
         "You are the user who needs help: reply briefly, in your own voice."
     ),
     "solving": (
-        "You solved the task yourself. You are the user: you do not write the solution, code or "
-        "calculations; say what you want, or what is wrong with the assistant's answer."
+        "You worked out the task's answer yourself. You are the user: you do not write the solution, "
+        "its code or its answer; say what you want, or what is wrong with the assistant's answer."
     ),
     "goal_dump": (
         "You gave away many details of your goal that the assistant did not ask about. Reveal "
@@ -43,8 +46,9 @@ REMINDERS = {
         "talking to the assistant. Write only the words you say to it, as the user."
     ),
     "contradiction": (
-        "Your message stated a detail that is not your goal's (a number, name or date your goal does "
-        "not have). Give the details exactly as your goal states them."
+        "Your message stated a detail that is not your goal's (a number, name, date or document your "
+        "goal does not have), or accepted an answer that misses details of yours. Give the details "
+        "exactly as your goal states them."
     ),
     "early_end": (
         "You ended the chat before the assistant could answer you: it has not given an answer yet, "
@@ -71,7 +75,12 @@ MAX_UNASKED_FACTS = 2
 
 
 def check(
-    text: str, messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence, max_words: int
+    text: str,
+    messages: Sequence[ChatMessage],
+    instance: TaskInstance,
+    kinds: Sequence,
+    max_words: int,
+    unmet: Sequence[str] | None = None,
 ) -> str | None:
     """The first rule that the user message ``text`` breaks, or ``None``.
 
@@ -81,6 +90,10 @@ def check(
         instance: The task instance (the hidden goal and its facets).
         kinds: The task's facet kinds (to see which facets the assistant asked about).
         max_words: Longest message, in words, that a user writes (quotes not counted).
+        unmet: The task's verdict on the assistant's last answer (the hidden details it lacks,
+            :func:`~collab_env.users.llm.protocol.unmet_by_answer`; ``None``: no answer, or not
+            known): a message that accepts an answer found wrong is a contradiction. Pass it for
+            a message that ends the chat: one that goes on may accept part and ask for the rest.
 
     Returns:
         A key of :data:`REMINDERS`, or ``None`` when the message is one a user could write.
@@ -106,15 +119,45 @@ def check(
         return "narration"
     if solves(mine):
         return "solving"
-    # Asked which reading it means, a QA user's answer is judged with the passage's words it
-    # repeats: "Anna went to the market." picks the wrong cousin however much of the story it copies.
-    which = theirs and asks_which(theirs[-1]["content"], instance)
-    if contradicted(own, messages, instance) or (which and wrong_reading(mine, messages, instance)):
-        return "contradiction"
+    rule = ending_rule(text, messages, instance, unmet)
+    if rule:
+        return rule
     if len(unasked_facts(own, messages, instance, kinds)) > MAX_UNASKED_FACTS:
         return "goal_dump"
     if len(own.split()) > max_words:
         return "long"
+    return None
+
+
+def ending_rule(
+    text: str, messages: Sequence[ChatMessage], instance: TaskInstance, unmet: Sequence[str] | None = None
+) -> str | None:
+    """The rule ``text`` breaks by its facts, which holds wherever the message stands, the one
+    that ends the chat included: ``solving`` when it works out the task's answer (a worked
+    solution, the reference answer or a function's output the user computed itself:
+    :mod:`~collab_env.users.llm.facts`), ``contradiction`` when it states what the goal or the
+    conversation contradicts (:func:`contradicted`, a document the goal is not, or an answer
+    accepted that the task's verdict ``unmet`` finds wrong); else ``None``.
+
+    >>> from collab_env.types import TaskInstance
+    >>> goal = TaskInstance("t", "math", "", (), None, "How much will I pay?")
+    >>> ending_rule("That's correct! Thanks.", [], goal, ["price"]), ending_rule("Thanks!", [], goal, ["price"])
+    ('contradiction', None)
+    """
+    theirs = [m for m in messages if m["role"] == "assistant"]
+    mine, own = unquoted(text, theirs), unquoted(text, messages)
+    if facts.worked(mine) or facts.states_answer(mine, messages, instance):
+        return "solving"
+    # Asked which reading it means, a QA user's answer is judged with the passage's words it
+    # repeats: "Anna went to the market." picks the wrong cousin however much of the story it copies.
+    which = theirs and asks_which(theirs[-1]["content"], instance)
+    if (
+        contradicted(own, messages, instance)
+        or (which and wrong_reading(mine, messages, instance))
+        or facts.foreign_documents(own, messages, instance)
+        or facts.affirms_wrong(mine, unmet)
+    ):
+        return "contradiction"
     return None
 
 
@@ -171,22 +214,20 @@ def echoes_question(text: str, messages: Sequence[ChatMessage]) -> bool:
 
 
 def solves(text: str) -> bool:
-    """Whether a user message does the task itself: a worked calculation, code that is more
-    than a pasted snippet (a function definition, or a long unquoted block), or a document with
-    a template's placeholder ("Dear [Recipient]"), a letter's salutation or sign-off line, or
-    sales copy addressed to its readers ("Welcome to our desk chair!").
+    """Whether a user message writes the solution itself: a worked solution (a boxed answer, more
+    than :data:`~collab_env.users.llm.facts.MAX_STEPS` steps of arithmetic; a step or two is a
+    person's own working), code that is more than a pasted snippet (a function definition, or a
+    long unquoted block), or a document with a template's placeholder ("Dear [Recipient]"), a
+    letter's salutation or sign-off line, or sales copy addressed to its readers ("Welcome to
+    our desk chair!"). The task's answer stated is judged against the instance
+    (:func:`ending_rule`).
 
-    >>> solves("So 40 * 0.9 = 36, plus tax"), solves("The kettle costs $40 and it's 10% off")
-    (True, False)
-    >>> solves("No, I bought 3 of them at $2 each, so 3 x 2 = 6, not 8.")
-    False
+    >>> solves("So 40 * 0.9 = 36, plus tax"), solves("40 * 0.9 = 36, 36 * 1.08 = 38.88, 50 - 38.88 = 11.12")
+    (False, True)
     >>> solves("I get this error:\\n```\\nKeyError: 'a'\\n```"), solves("```\\ndef f(a):\\n    return a\\n```")
     (False, True)
     """
-    if register.BOXED.search(text):
-        return True
-    equations = register.EQUATION.findall(text)
-    if len(equations) > 1 or (equations and not register.CORRECTION.search(text)):
+    if facts.worked(text):
         return True
     for block in register.FENCE.findall(text):
         lines = [line for line in block.strip().splitlines() if line.strip()]
@@ -458,16 +499,20 @@ def _only_of_others(detail: str, named: str, known: list[str], candidates: list[
     )
 
 
-def _known(messages: Sequence[ChatMessage], instance: TaskInstance) -> str:
-    """What the material and the conversation hold, normalised (a detail in it is not made up)."""
-    return _normal(f"{instance.request}\n{instance.opening}\n" + "\n".join(m["content"] for m in messages))
+_known = facts.known
 
 
 def repair(
-    text: str, messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence, max_words: int
+    text: str,
+    messages: Sequence[ChatMessage],
+    instance: TaskInstance,
+    kinds: Sequence,
+    max_words: int,
+    unmet: Sequence[str] | None = None,
 ) -> str:
     """``text`` without its sentences that break a rule worse than a dump or a long message
-    (the assistant's voice, narration, solving, a contradicted detail); ``""`` when none is left.
+    (the assistant's voice, narration, solving, a contradicted detail, an answer accepted that
+    the task's verdict ``unmet`` finds wrong); ``""`` when none is left.
 
     >>> repair("Thanks. The assistant asked about the price. I will write the function now.", [], None, (), 120)
     'Thanks.'
@@ -483,7 +528,7 @@ def repair(
                 else None
             )
         else:
-            rule = check(sentence, messages, instance, kinds, max_words)
+            rule = check(sentence, messages, instance, kinds, max_words, unmet)
         if rule in (None, "goal_dump", "long"):
             kept.append(sentence)
     return " ".join(kept)
@@ -499,6 +544,7 @@ __all__ = [
     "check",
     "contradicted",
     "echoes_question",
+    "ending_rule",
     "picks_option",
     "repair",
     "sentences",

@@ -106,3 +106,36 @@ DELIVERABLE = re.compile(
 GREETING = re.compile(r"^\W*(hi|hello|hey|dear|greetings)\b(\W+\w+){0,3}\W*$", re.I)
 # The reply format's own placeholder written as the message ("<YOUR MESSAGE>").
 FORMAT_PLACEHOLDER = re.compile(r"\s*+<[^<>\n]{1,30}>\s*")
+# An output of the function stated by the user (issue 44: the 1.5 B coder model wrote an expected
+# output "(1, 3, 5, 8, 11)" for running totals of [1, None, 2, 3, None, 4]): after "should
+# return", "expected output", "->" or "==", a literal (a tuple, list, dict, quoted string or a
+# decimal). Whole numbers are left out: "return 0 for an empty list" is a goal's detail. "should
+# be" is left out too: "the separator should be '-'" names a detail, not an output.
+OUTPUT = re.compile(
+    r"(?:\bexpected (?:output|result|value|return(?: value)?)s?|\b(?:should|would|will|must) (?:return|give|output"
+    r"|produce)|\breturns?|\boutputs?|\bgives?|\bproduces?|->|→|=>|==)"
+    r"\s*+(?:is |are |would be |should be |of |:\s*)?"
+    r"(?P<value>\([^()\n]*\)|\[[^\[\]\n]*\]|\{[^{}\n]*\}|'[^'\n]*'|\"[^\"\n]*\"|-?\d+\.\d+)",
+    re.I,
+)
+# The kinds of document people ask for (SimulatorArena's document types, the Doc templates'), but
+# for words that name other things in Math, Code and QA ("the letter" of a slug, "your review").
+_KINDS = (
+    r"blog post|blog|cover letter|e-?mail|newsletter|essay|article|speech|product description"
+    r"|press release|announcement|invitation|flyer|poem|short story|resume"
+)
+# A document named as the one being written ("the blog post", "my letter"): an invented one is a
+# profile of the document study leaking into another task (issue 44: "the blog post" in Math).
+DOCUMENT_NAMED = re.compile(rf"\b(?:the|my|our|this|your) (?P<kind>{_KINDS})\b", re.I)
+# A claim that the assistant's answer is right or complete, as an ending says it ("That's
+# correct!", "Perfect, that's what I needed", "Exactly"): checked only against the task's verdict
+# on that answer. A polite close that claims nothing ("Thanks, that works", "Looks good") is left
+# to the person: it accepts what is good enough, and the loopback fixtures end with it.
+AFFIRM = re.compile(
+    r"\b(?:that|this|it)(?:'s| is) (?:(?:exactly|absolutely|totally|all|perfectly|just) )?(?:correct|right|perfect"
+    r"|spot on|what i (?:needed|wanted|was looking for|asked for))\b|^\W*(?:correct|exactly|perfect|spot on)\b"
+    r"|\byou got it\b|\b(?:looks|sounds) (?:right|correct|perfect)\b|\bthe answer is (?:correct|right)\b",
+    re.I | re.M,
+)
+# A sentence that takes something back ("That's right, but..."): an acceptance with a correction.
+CONTRAST = re.compile(r"\b(but|however|though|except|although|only)\b", re.I)

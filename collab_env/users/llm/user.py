@@ -338,9 +338,12 @@ class LLMUser(UserSimulator):
             )
             return rule or (None if kept else "request_lost")
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
-        if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried
-            whole = parsed["text"]
-            parsed["text"] = guards.repair(whole, *args) if self.protocol != "roleplay" else whole
+        if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried,
+            whole = parsed["text"]  # but not a false fact (a wrong answer accepted, the answer worked out)
+            rule = guards.ending_rule(whole, request.messages, request.instance, p.unmet)
+            if rule:
+                return rule
+            parsed["text"] = guards.repair(whole, *args, p.unmet) if self.protocol != "roleplay" else whole
             if (
                 whole and not parsed["text"]
             ):  # nothing of it is the user's: the end is the role it slipped into
@@ -351,10 +354,10 @@ class LLMUser(UserSimulator):
     def _finish(self, p: Pending) -> UserReply:
         """The reply of ``p``: the accepted attempt, else the mildest one repaired."""
         request, state = p.request, p.request.state
+        args = (request.messages, request.instance, request.task.facet_kinds, self.max_words, p.unmet)
         text, done, accepted_drift = p.best(
-            lambda t: guards.repair(t, request.messages, request.instance, request.task.facet_kinds, self.max_words),
-            lambda t: guards.check(t, request.messages, request.instance, request.task.facet_kinds, self.max_words),
-        )  # fmt: skip
+            lambda t: guards.repair(t, *args), lambda t: guards.check(t, *args)
+        )
         if p.plan is not None:  # the acts protocol: the env's verdict ends the chat, whatever was read
             done = p.plan.acts == ("accept",) or (done and p.parsed.get("act") in acts.ENDINGS)
         fallback = not text and not done
@@ -364,8 +367,9 @@ class LLMUser(UserSimulator):
                 if p.plan is not None
                 else fallback_text(request.messages, request.instance, request.task.facet_kinds)
             )
-        if done:
-            text = f"{text or _DONE} {TERMINATION_SIGNAL}"
+        if done:  # an end after an answer the task finds wrong gives up on it, it does not thank
+            ending = _DONE if not p.unmet else "Never mind, I'll stop here."
+            text = f"{text or ending} {TERMINATION_SIGNAL}"
         state.record(p, accepted_drift, fallback)
         hidden = {f.name for f in request.instance.hidden_facets}
         revealed = [i for i in p.parsed.get("reveal", []) if i in hidden]
