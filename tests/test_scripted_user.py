@@ -10,8 +10,10 @@ from collab_env.types import TERMINATION_SIGNAL
 from collab_env.users import ScriptedUser
 
 
-def _env(task, patience=(3,), style=("terse",)) -> CollabEnv:
-    user = ScriptedUser(patience=patience, styles=style, typo_rates=(0.0,), evasiveness=(0.0,))
+def _env(task, patience=(3,), style=("terse",), follow_ups=(0,)) -> CollabEnv:
+    user = ScriptedUser(
+        patience=patience, styles=style, typo_rates=(0.0,), evasiveness=(0.0,), follow_ups=follow_ups
+    )
     env = CollabEnv(task, user=user)
     env.reset(seed=0, options={"task_id": "toy-test-00000"})
     return env
@@ -58,6 +60,70 @@ def test_good_solution_is_accepted_and_ends_chat(toy_task):
     assert TERMINATION_SIGNAL in obs[-1]["content"]
     assert info["user"]["events"] == [{"type": "proposal", "score": 1.0, "accepted": True}]
     assert reward == pytest.approx(info["reward"]["total"])
+
+
+def test_a_draft_that_meets_the_goal_is_checked_before_the_chat_ends(toy_task):
+    from collab_env.users.scripted import _FOLLOW_UP
+
+    env = _env(toy_task, follow_ups=(2,))
+    answer = " ".join(env.instance.reference)
+    obs, _, terminated, _, info = env.step(f"ANSWER: {answer}")
+    assert not terminated and obs[-1]["content"] in _FOLLOW_UP
+    assert info["user"]["events"] == [
+        {"type": "proposal", "score": 1.0, "accepted": True}, {"type": "follow_up"}
+    ]  # fmt: skip
+    assert not any(f.statement in obs[-1]["content"] for f in env.instance.facets)
+    obs, _, terminated, _, info = env.step("Yes, that is all of it.")  # an answer in words, no draft
+    assert not terminated and obs[-1]["content"] in _FOLLOW_UP
+    assert info["user"]["patience_left"] == 3  # answering a check is not unhelpful
+    obs, _, terminated, _, info = env.step(f"ANSWER: {answer}")
+    assert terminated and obs[-1]["content"].endswith(TERMINATION_SIGNAL)
+    assert info["turn"] == 3 and info["reward"]["task_metric"] == 1.0
+
+
+def test_follow_ups_are_bounded_and_the_last_draft_is_graded(toy_task):
+    """More turns earn nothing: the task's grader scores the draft on the table, a worse one
+    offered during the checks is corrected and costs patience like any other."""
+    env = _env(toy_task, patience=(1,), follow_ups=(3,))
+    colour, size, name = env.instance.reference
+    wrong = next(c for c in ("red", "green", "blue") if c != colour)
+    _, _, terminated, _, info = env.step(f"ANSWER: {colour} {size} {name}")
+    assert not terminated and info["reward"]["task_metric"] == 1.0
+    obs, _, terminated, _, info = env.step(f"ANSWER: {wrong} {size} {name}")
+    assert terminated and info["reward"]["task_metric"] < 1.0  # out of patience: it gives up
+    assert "follow_up" not in [e["type"] for e in info["user"]["events"]]
+    assert obs[-1]["content"].replace(TERMINATION_SIGNAL, "").rstrip().endswith(("stop here.", "myself."))
+    user = ScriptedUser(follow_ups=(2,), evasiveness=(0.0,))
+    for seed in range(5):  # never more than the persona's follow-ups, whatever the assistant does
+        env = CollabEnv(toy_task, user=user)
+        env.reset(seed=seed, options={"task_id": "toy-test-00000"})
+        answer = " ".join(env.instance.reference)
+        turns = [env.step(f"ANSWER: {answer}")[2] for _ in range(3)]
+        assert turns == [False, False, True]
+
+
+def test_a_question_once_the_draft_has_everything_earns_nothing(toy_task):
+    """Guess, then ask once the guess is accepted: the user tells nothing new, so the question
+    earns no engagement (asked before the answer, the same question does)."""
+    env = _env(toy_task, follow_ups=(2,))
+    answer = " ".join(env.instance.reference)
+    env.step(f"ANSWER: {answer}")
+    obs, _, terminated, _, info = env.step("What colour should it be?")
+    assert not terminated and obs[-1]["content"].startswith("No need, it's fine as it is.")
+    assert info["user"]["events"][0] == {"type": "settled", "questions": 1}
+    assert env.instance.facet("colour").statement not in obs[-1]["content"]
+    assert info["reward"]["engagement_details"]["answered"] == 0
+    asked_first = _env(toy_task, follow_ups=(0,))
+    asked_first.step("What colour should it be?")
+    info = asked_first.step(f"ANSWER: {answer}")[4]
+    assert info["reward"]["engagement_details"]["answered"] == 1
+
+
+def test_follow_up_choices_are_checked():
+    with pytest.raises(ValueError, match="follow_ups"):
+        ScriptedUser(follow_ups=(-1,))
+    assert ScriptedUser().version == "scripted-v3"
+    assert ScriptedUser(follow_ups=(0,)).version.startswith("scripted-v3+")
 
 
 def test_wrong_solution_gets_feedback_on_one_unmet_facet(toy_task):

@@ -12,58 +12,25 @@ import numpy as np
 from collab_env.facets import MAX_CREDITED_QUESTIONS, is_catch_all, match_facets, questions
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, Facet, TaskInstance, UserReply
 from collab_env.users.base import UserSimulator
+from collab_env.users.scripted_words import (
+    _ACCEPT,
+    _CLOSERS,
+    _CONFUSED,
+    _EVASIVE,
+    _FOLLOW_UP,
+    _GIVE_UP,
+    _NO_PREFERENCE,
+    _OPENERS,
+    _SETTLED,
+    _TOO_MANY,
+    _VAGUE,
+)
+from collab_env.users.scripted_words import (
+    FILLER as _FILLER,
+)
 
 if TYPE_CHECKING:
     from collab_env.task import Task
-
-#: What a chatty or plain persona says first, by what the assistant's message did: praise of a
-#: question only after a question it answers, a word about the draft only after a draft.
-_OPENERS = {
-    "answer": ("Hmm, good question.", "Oh right, I forgot to say.", "Sure thing.", "Let me think... okay."),
-    "asked": ("Hmm, let me think.", "Let me think..."),
-    "draft": ("Thanks, I had a look.", "Okay, I see.", "Hmm, let me see."),
-    "accept": ("Oh nice.", "Ah, lovely."),
-    "other": ("Hmm, okay.",),
-}
-#: What a chatty persona adds last while the chat goes on: a person's words, never an assistant's
-#: sign-off ("Hope that helps.", "Let me know if..."); an ending (accepting, giving up) is last itself.
-_CLOSERS = {
-    "answer": ("Does that make sense?", "That's all I can think of.", "Thanks for asking."),
-    "asked": ("Sorry, I haven't thought about it much.",),
-    "draft": ("Can you try again?", "Could you try that again?", "Does that make sense?"),
-    "other": ("Thanks anyway.",),
-}
-_VAGUE = (
-    "Hmm, I'm not sure. Whatever you think is best.",
-    "I don't really know, just make it work.",
-    "Not sure what you mean there.",
-)
-_ACCEPT = (
-    "This is exactly what I needed, thank you!",
-    "Perfect, that works. Thanks!",
-    "Great, that's it. Thanks!",
-)
-_GIVE_UP = ("I don't think this is going anywhere. I'll stop here.", "Never mind, I'll figure it out myself.")
-_EVASIVE = (
-    "Hmm, I haven't decided that yet.",
-    "Not sure, let me think about that one.",
-    "Good question, I don't know yet.",
-)
-_NO_PREFERENCE = "I don't mind, you choose."
-_CONFUSED = "I'm not sure how that helps. Can you help with what I asked?"
-_TOO_MANY = "That's a lot of questions at once; I'll answer a couple."
-
-#: Every phrase of the user's own that holds nothing of the goal (the only text typos touch).
-_FILLER = frozenset(
-    (
-        *(p for ps in (*_OPENERS.values(), *_CLOSERS.values()) for p in ps),
-        *_VAGUE,
-        *_EVASIVE,
-        _NO_PREFERENCE,
-        _CONFUSED,
-        _TOO_MANY,
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -76,12 +43,15 @@ class Persona:
         patience: Unhelpful turns (rejected solutions, vague or redundant questions) it takes.
         evasiveness: Probability that a good question gets "I haven't decided yet" instead of
             the facet (a low-effort user; the assistant may ask again, at no cost in patience).
+        follow_ups: Turns of checks or tweaks the user asks for once a draft meets the goal,
+            before it ends the chat (people rarely end at the first draft that has everything).
     """
 
     style: Literal["terse", "plain", "chatty"]
     typo_rate: float
     patience: int
     evasiveness: float = 0.0
+    follow_ups: int = 0
 
 
 @dataclass
@@ -94,6 +64,8 @@ class ScriptedUserState:
         patience_left: Unhelpful turns left before the user gives up.
         best_score: Best R_ext among the solutions proposed so far (-1 before any).
         asked: Facet name -> how often the assistant asked about it.
+        follow_ups_left: Checks or tweaks left to ask for before accepting a draft that meets the goal.
+        met: Whether the last draft proposed met the goal (the one on the table).
     """
 
     persona: Persona
@@ -101,6 +73,8 @@ class ScriptedUserState:
     patience_left: int = 0
     best_score: float = -1.0
     asked: dict[str, int] = field(default_factory=dict)
+    follow_ups_left: int = 0
+    met: bool = False
 
 
 class ScriptedUser(UserSimulator):
@@ -113,8 +87,11 @@ class ScriptedUser(UserSimulator):
     costs patience, a facet already answered in the same reply is not said twice; a catch-all
     question gets a vague answer and costs patience, a specific question about something the goal
     does not hold gets "I don't mind, you choose." A proposed solution is scored with the task
-    metric: at or above the task's ``accept_threshold`` the user thanks the assistant and ends the
-    chat; below it, the user points at one unmet facet and loses patience. Turns that ask nothing
+    metric: at or above the task's ``accept_threshold`` the user first looks it over as people do
+    (the persona's ``follow_ups``, 1 to 3 turns of "Is that everything?", nothing new said, and a
+    question asked then is told "No need, it's fine as it is."), then thanks the assistant and
+    ends the chat; the grader scores the draft on the table, so these turns earn nothing. Below
+    it, the user points at one unmet facet and loses patience. Turns that ask nothing
     it can answer cost patience too; at zero the user gives up. The persona's filler fits what the
     assistant's message did (praise of a question only after one, never an assistant's sign-off),
     and an ending is the reply's last sentence. Every chat ending carries ``TERMINATION_SIGNAL``.
@@ -124,11 +101,12 @@ class ScriptedUser(UserSimulator):
         styles: Choices for the persona's style.
         typo_rates: Choices for the persona's typo rate.
         evasiveness: Choices for the persona's evasiveness.
+        follow_ups: Choices for the persona's follow-ups (checks before accepting a draft).
     """
 
     name = "scripted"
     #: Bump when the scripted user's replies change for the same instance and seed.
-    behaviour_version = "2"
+    behaviour_version = "3"
 
     def __init__(
         self,
@@ -136,22 +114,25 @@ class ScriptedUser(UserSimulator):
         styles: Sequence[str] = ("terse", "plain", "chatty"),
         typo_rates: Sequence[float] = (0.0, 0.0, 0.1),
         evasiveness: Sequence[float] = (0.0, 0.1, 0.25),
+        follow_ups: Sequence[int] = (1, 2, 3),
     ) -> None:
         if not patience or min(patience) < 1:
             raise ValueError(f"patience choices must be >= 1, got {list(patience)}")
         if not evasiveness or not all(0.0 <= e < 1.0 for e in evasiveness):
             raise ValueError(f"evasiveness choices must lie in [0, 1), got {list(evasiveness)}")
         self.patience, self.styles, self.typo_rates = tuple(patience), tuple(styles), tuple(typo_rates)
-        self.evasiveness = tuple(evasiveness)
+        if not follow_ups or min(follow_ups) < 0:
+            raise ValueError(f"follow_ups choices must be >= 0, got {list(follow_ups)}")
+        self.evasiveness, self.follow_ups = tuple(evasiveness), tuple(follow_ups)
 
     @property
     def version(self) -> str:
         """``scripted-v<behaviour>``, plus a hash of the persona choices when they are not the defaults.
 
         >>> ScriptedUser().version, ScriptedUser(patience=(5,)).version != ScriptedUser().version
-        ('scripted-v2', True)
+        ('scripted-v3', True)
         """
-        choices = (self.patience, self.styles, self.typo_rates, self.evasiveness)
+        choices = (self.patience, self.styles, self.typo_rates, self.evasiveness, self.follow_ups)
         if choices == _DEFAULT_CHOICES:
             return f"scripted-v{self.behaviour_version}"
         digest = hashlib.sha256(repr(choices).encode()).hexdigest()[:8]
@@ -166,9 +147,11 @@ class ScriptedUser(UserSimulator):
             typo_rate=float(rng.choice(self.typo_rates)),
             patience=int(rng.choice(self.patience)),
             evasiveness=float(rng.choice(self.evasiveness)),
+            follow_ups=int(rng.choice(self.follow_ups)),
         )
         told = {f.name for f in instance.facets if f.in_opening}
-        return instance.opening, ScriptedUserState(persona, told, persona.patience)
+        state = ScriptedUserState(persona, told, persona.patience, follow_ups_left=persona.follow_ups)
+        return instance.opening, state
 
     def reply(
         self,
@@ -181,24 +164,22 @@ class ScriptedUser(UserSimulator):
         """Answer the last assistant message; see the class docstring."""
         text = messages[-1]["content"]
         events: list[dict[str, Any]] = []
-        parts = self._answer_questions(task, instance, text, state, events, rng)
         solution = task.extract_solution(text)
-        accepted = False
+        checking = state.met and solution is None  # the assistant answered a check or a tweak in words
+        if checking:  # the draft on the table has everything: a question now brings nothing new
+            parts = _settled(text, events)
+        else:
+            parts = self._answer_questions(task, instance, text, state, events, rng)
         if solution is not None:
-            accepted = self._check_solution(task, instance, solution, state, events, parts)
-        elif not events:
+            state.met = self._check_solution(task, instance, solution, state, events, parts)
+        elif not events and not checking:
             parts.append(_CONFUSED)
             events.append({"type": "no_request"})
-        if _tries_patience(events, rejected=solution is not None and not accepted):
+        if not checking and _tries_patience(events, rejected=solution is not None and not state.met):
             state.patience_left -= 1
-        ending = None
-        if accepted:
-            ending = str(rng.choice(_ACCEPT))
-        elif state.patience_left <= 0:
-            ending = str(rng.choice(_GIVE_UP))
-        terminated = ending is not None
-        reply = self._style(parts, ending, _context(events, accepted), state.persona, rng)
-        if terminated:
+        ending, last = self._ending(state, events, rng)
+        reply = self._style(parts, last, _context(events, state.met), state.persona, rng)
+        if ending:
             reply = f"{reply} {TERMINATION_SIGNAL}"
         info = {
             "simulator": self.name,
@@ -208,7 +189,26 @@ class ScriptedUser(UserSimulator):
             "raw": reply,
             "cost": 0.0,
         }
-        return UserReply(reply, terminated, info)
+        return UserReply(reply, ending, info)
+
+    def _ending(
+        self, state: ScriptedUserState, events: list[dict[str, Any]], rng: np.random.Generator
+    ) -> tuple[bool, str | None]:
+        """Whether the reply ends the chat, and its last sentence (an ending or a follow-up).
+
+        The draft on the table meets the goal (by the task's grader): the user asks for a check or
+        a tweak while it has follow-ups left (a bounded number per episode, so more turns never
+        earn more), then accepts. Out of patience, it gives up.
+        """
+        if state.met and state.follow_ups_left > 0:
+            state.follow_ups_left -= 1
+            events.append({"type": "follow_up"})
+            return False, str(rng.choice(_FOLLOW_UP))
+        if state.met:
+            return True, str(rng.choice(_ACCEPT))
+        if state.patience_left <= 0:
+            return True, str(rng.choice(_GIVE_UP))
+        return False, None
 
     def _answer_questions(
         self,
@@ -310,6 +310,20 @@ class ScriptedUser(UserSimulator):
         return " ".join(out)
 
 
+def _settled(text: str, events: list[dict[str, Any]]) -> list[str]:
+    """The answer to questions asked once the draft on the table meets the goal: nothing new.
+
+    A person whose draft already has everything does not start on details now, and a question
+    asked after a lucky guess must not earn what the same question earns before the answer (the
+    engagement judge credits only answers that bring something new).
+    """
+    asked = questions(text)
+    if not asked:
+        return []
+    events.append({"type": "settled", "questions": len(asked)})
+    return [_SETTLED]
+
+
 def _stated(events: list[dict[str, Any]]) -> set[str]:
     """The facets this reply has stated so far (a person does not say a thing twice in a message)."""
     return {e["facet"] for e in events if e["type"] in ("reveal", "redundant")}
@@ -348,7 +362,7 @@ def _context(events: list[dict[str, Any]], accepted: bool) -> str:
     return "asked" if types & {"vague", "redundant", "too_many_questions"} else "other"
 
 
-_DEFAULT_CHOICES = ((1, 2, 3), ("terse", "plain", "chatty"), (0.0, 0.0, 0.1), (0.0, 0.1, 0.25))
+_DEFAULT_CHOICES = ((1, 2, 3), ("terse", "plain", "chatty"), (0.0, 0.0, 0.1), (0.0, 0.1, 0.25), (1, 2, 3))
 
 
 def _typos(text: str, rate: float, rng: np.random.Generator) -> str:
