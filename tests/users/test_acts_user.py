@@ -40,7 +40,7 @@ def test_before_any_answer_the_schema_offers_only_an_answer_which_tells_what_was
     # the stated detail is not repeated; the other one asked about is added in the goal's words
     assert obs[-1]["content"] == "oh, they were 3 bucks I bought 2 notebooks."
     assert info["user"]["act"] == "answer" and info["user"]["revealed"] == ["price_a", "count_a"]
-    assert 'Say: Each notebook costs $3.' in server.bodies[-1]["messages"][-1]["content"]
+    assert "Say: Each notebook costs $3." in server.bodies[-1]["messages"][-1]["content"]
 
 
 def test_a_detail_the_message_leaves_out_is_told_in_the_goals_words():
@@ -110,3 +110,33 @@ def test_keeps_request_needs_the_numbers_and_names_of_the_request():
     assert acts.keeps_request("could you write me a python function to average a list of numbers", request)
     assert not acts.keeps_request("can you write a function?", request)
     assert not acts.keeps_request("How old is she in 5 years?", "How old is she in 4 years?")
+
+
+def test_the_card_shows_the_env_holding_a_user_that_always_accepts_to_the_task_verdict(tmp_path):
+    """The same yes-man model: with the grounded protocol it ends at a wrong answer; with acts the
+    env opens 'accept' only once the task's verdict finds the answer complete, and the yes-man's
+    words ("That's correct") for an act it may not do are never sent."""
+    from collab_env.cli import main
+
+    def yes_man(messages):
+        if "Conversation:\n\n" in messages[-1]["content"] and "<hidden_goal>" not in messages[-1]["content"]:
+            return json.dumps({"thought": "fine", "score": 1.0})  # the engagement judge
+        return json.dumps(
+            {"act": "accept", "reveal": [], "message": "That's correct, thanks!", "end_chat": True}
+        )
+
+    cards = {}
+    for protocol in ("grounded", "acts"):
+        out = tmp_path / protocol
+        argv = ["user-check", "--envs", "CollabMath-v0", "--agents", "passive,informed", "--episodes", "1",
+                "--max-turns", "3", "--people", "0", "--out", str(out), "--judge", "heuristic"]  # fmt: skip
+        with LoopbackServer(reply=yes_man) as server:
+            main([*argv, "--user", "llm", "--user.model", f"openai:m@{server.base_url}",
+                  "--user.protocol", protocol, "--user.opening", "template"])  # fmt: skip
+        cards[protocol] = json.loads((out / "card.json").read_text())["summary"]
+    grounded, acted = cards["grounded"], cards["acts"]
+    premature = ("premature_no_answer", "premature_unmet")
+    assert sum(grounded["endings"][k] for k in premature) == 2
+    assert sum(acted["endings"][k] for k in premature) == 0 and acted["endings"]["affirms_wrong"] == 0
+    assert acted["endings"]["recognised_rate"] == 1.0  # the informed agent's complete answer
+    assert acted["false_statements"]["total"] == 0 and acted["lost"] == 0

@@ -112,6 +112,10 @@ def reminders(protocol: str) -> dict[str, str]:
             "Your last output was cut off at the length limit before the JSON object was complete. "
             f"Answer again, much shorter (a message of one or two sentences):\n{fmt}"
         ),
+        "act_refused": (
+            "The act you chose is not open now: choose one of the acts listed, and write the message "
+            f"for that act. Answer with the JSON object only:\n{fmt}"
+        ),
         "request_lost": (
             "Your first message lost what you ask for. Reword the opening you were given, keeping its "
             f"numbers, names and question, and add nothing. Answer with the JSON object only:\n{fmt}"

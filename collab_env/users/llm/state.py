@@ -15,6 +15,9 @@ from collab_env.users.llm.protocol import partial_message
 
 #: Rules after which the reply is used as it is (a dump or a long message is still the user's).
 MILD = (None, "goal_dump", "long", "early_end")
+#: Problems whose text words what the env did not allow (an act not open at the turn, an opening
+#: that lost the request): such a text is never used, however the other attempts fared.
+UNUSABLE = ("act_refused", "request_lost")
 #: What the user says when no attempt gave a usable message and nothing was asked of the goal.
 GO_ON = "Okay, go on."
 
@@ -155,7 +158,8 @@ class Pending:
         parsed = [(problem, p) for problem, p, _ in self.attempts if p is not None]
         if parsed:
             problem, self.parsed = max(
-                parsed, key=lambda a: order.index(a[0]) if a[0] in order else len(order)
+                parsed,
+                key=lambda a: -1 if a[0] in UNUSABLE else order.index(a[0]) if a[0] in order else len(order),
             )
             text, done = self.parsed["text"], self.parsed["done"]
         else:
@@ -165,7 +169,9 @@ class Pending:
             )
         if problem == "early_end":  # an end asked about and never confirmed by a usable reply
             done = False
-        if problem not in MILD:
+        if problem in UNUSABLE:
+            text = ""
+        elif problem not in MILD:
             text = repair(text)
             text = text if text and check(text) in MILD else ""
         return text, done, problem

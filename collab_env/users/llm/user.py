@@ -331,6 +331,8 @@ class LLMUser(UserSimulator):
         if self.protocol == "acts" and not p.opening:
             parsed["refused"] = acts.settle(parsed, p.plan)
         parsed["text"] = ground(parsed, p) if self.protocol != "roleplay" else parsed["message"]
+        if parsed.get("refused"):  # its words are another act's ("that's correct!" to a wrong answer)
+            return "act_refused"
         if p.opening:
             rule = opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
             kept = self.protocol != "acts" or acts.keeps_request(
