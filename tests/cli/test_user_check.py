@@ -86,8 +86,10 @@ def test_an_assistant_voice_the_guards_catch_is_drift_by_the_guards(tmp_path):
 
 
 def test_an_ending_that_accepts_a_wrong_answer_is_named_in_the_verdict(tmp_path):
+    # "That's correct!" is now retried by the guards (7c79b71); "Looks good" passes them, and the
+    # card's own check, which the guards do not use, still names it
     rc, card = _card(tmp_path, [*SMALL, "--agents", "passive", "--people", "0"],
-                     fake_user("That's correct, thanks!", end=True, score=0.5))  # fmt: skip
+                     fake_user("Looks good, thanks!", end=True, score=0.5))  # fmt: skip
     s = card["summary"]
     assert rc == 0 and s["endings"]["affirms_wrong"] == 2 == s["endings"]["premature_unmet"]
     assert s["false_statements"]["kinds"] == {"calls a wrong answer right": 2}
