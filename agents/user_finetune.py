@@ -183,7 +183,7 @@ def save(trainer: Any, out: str | Path) -> None:
     adapter goes to ``OUT/adapter`` and is merged into the weights saved in ``out``."""
     model = trainer.model
     if hasattr(model, "merge_and_unload"):
-        model.save_pretrained(str(Path(out) / "adapter"))
+        model.save_pretrained(str(Path(out) / "adapter"), save_embedding_layers=False)  # LoRA leaves them
         model = model.merge_and_unload()
     model.save_pretrained(str(out))
     trainer.processing_class.save_pretrained(str(out))
