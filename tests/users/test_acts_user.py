@@ -140,3 +140,14 @@ def test_the_card_shows_the_env_holding_a_user_that_always_accepts_to_the_task_v
     assert sum(acted["endings"][k] for k in premature) == 0 and acted["endings"]["affirms_wrong"] == 0
     assert acted["endings"]["recognised_rate"] == 1.0  # the informed agent's complete answer
     assert acted["false_statements"]["total"] == 0 and acted["lost"] == 0
+
+
+def test_a_reply_that_names_no_act_is_read_by_whether_it_ends():
+    ends = json.dumps({"reveal": [], "message": "ok thanks, bye", "end_chat": True})
+    goes_on = json.dumps({"reveal": ["price_a"], "message": "hmm ok"})
+    with LoopbackServer(reply=lambda m: goes_on) as server:
+        _, _, terminated, _, info = _env(server).step("How much is a notebook?")
+    assert not terminated and info["user"]["act"] == "answer" and info["user"]["drift_kinds"] == {}
+    with LoopbackServer(reply=lambda m: ends) as server:  # an end where none is open: refused
+        _, _, terminated, _, info = _env(server).step("How much is a notebook?")
+    assert not terminated and info["user"]["drift_kinds"] == {"act_refused": 3}

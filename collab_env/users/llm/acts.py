@@ -148,7 +148,8 @@ def parse(raw: str) -> dict[str, Any] | None:
     """A reply as ``{"act": str, "message": str, "done": False, "reveal": []}``, or ``None``.
 
     The act is settled against the turn's plan by :func:`settle`; tolerant as the grounded
-    reader is (``response`` for ``message``, the termination signal dropped).
+    reader is (``response`` for ``message``, the termination signal dropped, ``end_chat`` read
+    as the wish to end where no act is named).
 
     >>> parse('{"act": "Correct", "message": "no, for kids [[TERMINATE CHAT]]"}')
     {'act': 'correct', 'message': 'no, for kids', 'done': False, 'reveal': [], 'signal': True}
@@ -163,6 +164,8 @@ def parse(raw: str) -> dict[str, Any] | None:
     if signal:
         message = canonical_ending(message).replace(TERMINATION_SIGNAL, "")
     act = str(parsed.get("act", "")).strip().lower().replace(" ", "_").replace("-", "_")
+    ends = parsed.get("end_chat", parsed.get("done", False))
+    signal = signal or ends is True or str(ends).strip().lower() in ("true", "yes")
     return {"act": act, "message": message.strip(), "done": False, "reveal": [], "signal": signal}
 
 
@@ -172,6 +175,11 @@ def settle(parsed: dict[str, Any], plan: TurnPlan) -> bool:
     Sets ``act``, ``reveal`` (the act's details) and ``done`` (an ending act). Returns whether
     the model's own choice was refused.
     """
+    if not parsed["act"]:  # no act named (a grounded-style reply): read from whether it ends
+        if parsed.get("signal"):  # it wants to end: where no ending is open, that is refused
+            parsed["act"] = next((a for a in plan.acts if a in ENDINGS), "accept")
+        else:
+            parsed["act"] = next((a for a in plan.acts if a not in ENDINGS), plan.acts[0])
     refused = parsed["act"] not in plan.acts
     act = plan.acts[0] if refused else parsed["act"]
     parsed.update(act=act, reveal=list(plan.details.get(act, [])), done=act in ENDINGS)
