@@ -34,6 +34,8 @@ _CUE = re.compile(
 )
 _PARENTHESES = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _CLAUSE = re.compile(r"[^,.;:!?\n\u2013\u2014]*[,.;:!?\n\u2013\u2014]+|[^,.;:!?\n\u2013\u2014]+")
+#: A hyphen written as a dash, with spaces round it, ends a clause as a dash does.
+_SPACED_HYPHEN = " - "
 _NEGATION = frozenset(
     "not never no nor neither cannot didnt doesnt dont isnt wasnt werent arent cant couldnt wouldnt "
     "shouldnt wont hasnt havent hadnt".split()
@@ -51,7 +53,12 @@ _ASIDE_WORDS = 3
 _UNSURE = re.compile(r"\b(?:or|maybe|perhaps|possibly|probably|might|could)\b", re.I)
 
 
-def committed(reply: str, names_answer: Callable[[str], bool], asides: bool = True) -> str:
+def committed(
+    reply: str,
+    names_answer: Callable[[str], bool],
+    asides: bool = True,
+    points: Callable[[str], bool] | None = None,
+) -> str:
     """The part of ``reply`` that commits to an answer (see the module docstring).
 
     Args:
@@ -61,6 +68,10 @@ def committed(reply: str, names_answer: Callable[[str], bool], asides: bool = Tr
         asides: Whether to set asides apart (not where a reading's answer is a yes/no answer or
             holds a negation: there the negation is the answer). A reply that names answers
             only in negated asides ("Not Tuesday.") commits to none (``""``).
+        points: Whether a text points to one reading's answer in other words ("so: the poetry
+            book" for "a poetry collection"): what follows the last cue commits the reply to it
+            even where ``names_answer`` finds no answer there (an explicit choice outweighs the
+            answers named before it).
 
     >>> answers = ("tuesday", "thursday")
     >>> def names(text): return any(a in text.lower() for a in answers)
@@ -76,7 +87,7 @@ def committed(reply: str, names_answer: Callable[[str], bool], asides: bool = Tr
         last = match
     for part in (reply[last.end() :], reply) if last else (reply,):
         main = without_asides(part) if asides else part
-        if names_answer(main):
+        if names_answer(main) or (part is not reply and points is not None and points(main)):
             return main
     if asides and names_answer(reply) and not names_answer(without_asides(reply, negations_only=True)):
         return ""  # it names an answer only to deny it: "Not Tuesday."
@@ -95,7 +106,7 @@ def without_asides(text: str, negations_only: bool = False) -> str:
     >>> without_asides("Wednesday (maybe Tuesday), not only Monday but also Friday.")
     'Wednesday (maybe Tuesday), not only Monday but also Friday.'
     """
-    kept = []
+    kept, text = [], text.replace(_SPACED_HYPHEN, " \u2013 ")
     for clause in _CLAUSE.finditer(text if negations_only else _PARENTHESES.sub(_aside_parenthesis, text)):
         body, end = clause[0], clause[0].rstrip(_ENDS)
         if not negations_only and _CLEFT.search(end):

@@ -68,8 +68,8 @@ class AbgCoQADataset(DatasetTask, QATask):
         ),
     )
 
-    def __init__(self, path: str) -> None:
-        QATask.__init__(self)
+    def __init__(self, path: str, meaning: str | None = None) -> None:
+        QATask.__init__(self, meaning=meaning)
         DatasetTask.__init__(self, path)
 
     def records(self) -> Iterator[tuple[str, Any]]:
@@ -119,6 +119,7 @@ class AbgCoQADataset(DatasetTask, QATask):
                 others=reference.other_answers,
                 question=question_of(request),
                 context=request,
+                meaning=self.meaning,
             )
         )
 
@@ -144,7 +145,7 @@ def _intended(clarification: dict, target: dict, where: str) -> Reading | str:
         tuple(
             a
             for a in originals
-            if is_correct(a, [target["answer"]]) or token_f1(a, rationale) >= F1_THRESHOLD
+            if is_correct(a, [target["answer"]], lexical=False) or token_f1(a, rationale) >= F1_THRESHOLD
         )
         for _, originals in readings
     ]

@@ -18,12 +18,14 @@ The reply and every reading's answers are first read alike through general norma
 (:mod:`.normal`: "Tues." is Tuesday, "Harbor" harbour, "twenty twelve" 2012), and a reply that
 names more than one reading's answer is graded by the part it commits to (:mod:`.commitment`:
 after "so"/"actually"/"you mean ...", less a parenthesis, a negated clause, "after the 2010
-wedding"). A reply that hedges
-("either X or Y", "X or maybe Y", "depending on which you mean", "yes and no", "I'm not sure"),
-offers alternatives ("Monday or Thursday": an "or" between a gold answer and another answer of
-its kind, outside a negation), or also states another reading's answer, in any of its
-sentences, commits to nothing and is wrong. An "or" elsewhere ("she bought gloves or tools", "he cannot be executed
-or jailed") is no hedge.
+wedding"). A reply that names no reading's answer so is read again with its near-words as the
+answers' words (:mod:`.lexical`: "hardwear", "cook book", "wed", "Mme", "first", "the baker's"),
+then, opt-in, by a sentence model (:mod:`.meaning`). A reply that hedges ("either X or Y", "X or
+maybe Y", "depending on which you mean", "yes and no", "I'm not sure"), offers alternatives
+("Monday or Thursday": an "or" between a gold answer and another of its kind, outside a
+negation), or also states another reading's answer, in any of its sentences, commits to nothing
+and is wrong. An "or" elsewhere ("she bought gloves or tools", "he cannot be executed or
+jailed") is no hedge.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ from collections.abc import Iterable
 from collab_env.facets import stems
 
 from .commitment import committed
+from .lexical import align
+from .meaning import Meaning, load_meaning
 from .normal import canonical
-from .reading import names_by_part, names_reading, uncounted, underived
-from .text import CLAUSE, content, normalize_answer, sentences, token_f1
+from .reading import names_by_part, names_reading, points_to, uncounted, underived
+from .text import CLAUSE, content, expand_acronyms, normalize_answer, sentences, token_f1
 
 F1_THRESHOLD = 0.8
 #: A reply may add this many content words to the gold answer and still be read as stating it.
@@ -201,7 +205,7 @@ def states(reply: str, gold: str, question: str | None = None, context: str | No
     (False, False)
     """
     reply, gold = _POSSESSIVE.sub("", reply), _POSSESSIVE.sub("", gold)  # "UPS's hub" states "the UPS hub"
-    reply = _expand_acronyms(reply, gold)
+    reply = expand_acronyms(reply, gold)
     if normalize_answer(reply) == normalize_answer(gold) or token_f1(reply, gold) >= F1_THRESHOLD:
         return True
     side = _polar(gold)
@@ -228,8 +232,15 @@ def is_correct(
     threshold: float = F1_THRESHOLD,
     question: str | None = None,
     context: str | None = None,
+    meaning: Meaning | str | None = None,
+    lexical: bool = True,
 ) -> bool:
     """Whether ``prediction`` commits to a gold answer (see the module docstring).
+
+    Where the reply, as written, commits to no reading's answer, it is read again with its
+    near-words as the answers' words (:func:`.lexical.align`: typos, compounds, abbreviations,
+    ordinals, derivations), then, with ``meaning``, by a sentence model's similarity
+    (:mod:`.meaning`: "the port" for "the harbour").
 
     Args:
         prediction: The reply (or the part after "Answer:").
@@ -240,6 +251,9 @@ def is_correct(
             answers it (see :func:`states`).
         context: The passage the answers come from (optional): a part of a person's name names
             them only where the passage gives no one else that part (see :func:`states`).
+        meaning: ``"minilm"`` (or a :class:`.meaning.Meaning`) to read a reply that names no
+            answer by meaning; default ``None``, the rules alone.
+        lexical: Whether to read near-words as the answers' words (default ``True``).
 
     >>> is_correct("The library.", ["library"]), is_correct("the market", ["library"])
     (True, False)
@@ -247,6 +261,8 @@ def is_correct(
     False
     >>> is_correct("Thursday. " + "I checked the passage again. " * 9 + "Monday.", ["Thursday"], others=["Monday"])
     False
+    >>> is_correct("the hardwear store", ["the hardware store"], others=["the library"])
+    True
     """
     prediction, golds, others = (
         canonical(prediction),
@@ -257,21 +273,52 @@ def is_correct(
         canonical(question) if question else question,
         canonical(context) if context else context,
     )
+    verdict, asserted = _verdict(prediction, golds, others, threshold, question, context)
+    if verdict is None and lexical:
+        aligned = align(prediction, [*golds, *others], context)
+        if aligned != prediction:
+            verdict, asserted = _verdict(aligned, golds, others, threshold, question, context)
+    if verdict is None and meaning is not None:
+        verdict = load_meaning(meaning).commits(asserted, golds, others)
+    return bool(verdict)
+
+
+def _verdict(
+    prediction: str,
+    golds: list[str],
+    others: list[str],
+    threshold: float,
+    question: str | None,
+    context: str | None,
+) -> tuple[bool | None, str]:
+    """True or False where the reply commits to a gold or another answer or hedges, ``None`` where
+    it commits to none it names; and the part it commits to."""
     if hedges(prediction, golds):
-        return False
+        return False, prediction
     readings = [*golds, *others]  # what the committed part is read against: every reading, alike
     negated = any(_polar(r) is not None or set(normalize_answer(r).split()) & _NEGATION for r in readings)
-    asserted = committed(prediction, lambda text: _names_any(text, readings, question, context), not negated)
+    asserted = committed(
+        prediction,
+        lambda text: _names_any(text, readings, question, context),
+        not negated,
+        points=lambda text: points_to(text, readings) is not None,
+    )
+    if not asserted.strip():
+        return False, asserted  # it names answers only to deny them
     parts = [asserted, *sentences(asserted)]
     if any(states(p, o, question, context) for o in others for p in parts):
-        return False
+        return False, asserted
+    if not negated and any((points_to(c, readings) or 0) >= len(golds) for c in CLAUSE.split(asserted)):
+        return False, asserted  # a clause names another reading's answer in other words
     norm = normalize_answer(asserted)
-    return any(
+    if any(
         norm == normalize_answer(g)
         or token_f1(asserted, g) >= threshold
         or states(asserted, g, question, context)
         for g in golds
-    ) or names_reading(asserted, golds, others, question)
+    ) or names_reading(asserted, golds, others, question):
+        return True, asserted
+    return None, asserted
 
 
 def _names_any(text: str, answers: list[str], question: str | None, context: str | None) -> bool:
@@ -348,12 +395,3 @@ def _answered_side(reply: str, question: str | None) -> str | None:
     if asked and asked <= said:
         return "no" if negated else "yes"
     return None
-
-
-def _expand_acronyms(reply: str, gold: str) -> str:
-    """``reply`` with an acronym of the gold's capitalised words written out ("UPS" in full)."""
-    names = re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", gold)
-    for name in names:
-        acronym = "".join(word[0] for word in name.split())
-        reply = re.sub(rf"\b{acronym}\b", name, reply)
-    return reply

@@ -67,6 +67,27 @@ def names_reading(
     )
 
 
+def points_to(text: str, answers: list[str]) -> int | None:
+    """The one of ``answers`` with which ``text`` shares a content word that no other answer has,
+    where it shares none with a second answer ("the poetry book" points to "a poetry
+    collection", not to "cinnamon rolls"), else ``None``. Read alike for every answer: which one
+    is intended plays no part.
+
+    >>> points_to("the poetry book", ["cinnamon rolls", "a poetry collection"]), points_to("that one", ["x y"])
+    (1, None)
+    """
+    said = set(content(text))
+    words = [set(content(a)) for a in answers]
+    pointed = [
+        n
+        for n, mine in enumerate(words)
+        if said & (mine - set().union(*(w for k, w in enumerate(words) if k != n)))
+    ]
+    if len(pointed) != 1 or any(said & w for k, w in enumerate(words) if k != pointed[0]):
+        return None
+    return pointed[0]
+
+
 def _shares_distinctive(said: set[str], gold: str, elsewhere: set[str]) -> bool:
     """Whether ``said`` shares a word with a phrase ``gold`` that is nowhere ``elsewhere``."""
     need = set(content(gold))
@@ -102,6 +123,10 @@ _MIN_BASE = 5
 _CAPITALISED = re.compile(r"\b[A-Z][a-z'\-]+")
 #: A person's name as a gold answer: capitalised words only ("Matthew Moon", "Fray.").
 _NAME = re.compile(r"(?:[A-Z][\w'\-]*\.?\s*)+")
+#: A run of capitalised words: a name ("Fernando Torres").
+_NAME_RUN = re.compile(r"\b[A-Z][\w'\-]*(?:[ \t]+[A-Z][\w'\-]*)*")
+#: What joins the people of a gold answer ("Fabregas and Torres", "Ann, Bea").
+_CONJUNCTION = re.compile(r"\s*(?:,|&|\band\b)\s*")
 #: A noun phrase opened by an article, named by its head alone ("a balloon" for "a hot air balloon").
 _ARTICLE = re.compile(r"^\s*(?:a|an|the)\s", re.I)
 
@@ -126,9 +151,38 @@ def names_by_part(have: list[str], gold: str, context: str | None) -> bool:
     need = content(gold)
     if len(set(need)) < 2 or not have or not set(have) <= set(need):
         return False
+    if context is not None and (
+        _names_conjuncts(have, gold, context) or _names_head(set(have), gold, context)
+    ):
+        return True
     if not _NAME.fullmatch(gold.strip()):
         return need[-1] in have and (2 * len(set(have)) >= len(set(need)) or bool(_ARTICLE.match(gold)))
     return context is not None and _unshared(set(have), set(need), context)
+
+
+def _names_conjuncts(have: list[str], gold: str, context: str) -> bool:
+    """Whether ``have`` names each person of a gold that joins several ("Fabregas and Torres" for
+    "Cesc Fabregas and Liverpool striker Fernando Torres"), each by its head name's part."""
+    parts = [p for p in _CONJUNCTION.split(gold) if p.strip()]
+    if len(parts) < 2:
+        return False
+    for part in parts:
+        mine = set(have) & set(content(part))
+        if not mine or not _names_head(mine, part, context):
+            return False
+    return True
+
+
+def _names_head(parts: set[str], phrase: str, context: str) -> bool:
+    """Whether ``parts`` name the person a phrase ends with, when the phrase is a name after
+    titles only ("Liverpool striker Fernando Torres": no article nor preposition), by parts of
+    the name that the passage gives no one else."""
+    phrase = phrase.strip().rstrip(".,;:!?")
+    runs = list(_NAME_RUN.finditer(phrase))
+    if not runs or runs[-1].end() != len(phrase) or len(content(phrase)) != len(phrase.split()):
+        return False
+    name = set(content(runs[-1][0]))
+    return bool(parts) and parts <= name and _unshared(parts, name, context)
 
 
 def _unshared(parts: set[str], name: set[str], context: str) -> bool:

@@ -13,6 +13,7 @@ from collab_env.types import Facet, FacetKind, TaskInstance
 
 from .drafter import QADrafter
 from .generator import make_instance
+from .meaning import MODES
 from .metric import is_correct, question_of
 
 #: Anchored at a line's start with its spaces only, so that a scan never re-reads blank lines.
@@ -44,13 +45,21 @@ class QATask(Task):
     )
     accept_threshold = 1.0
 
-    def __init__(self, accuracy_judge: Callable[[str, str, str], bool] | None = None) -> None:
+    def __init__(
+        self, accuracy_judge: Callable[[str, str, str], bool] | None = None, meaning: str | None = None
+    ) -> None:
         """Args:
         accuracy_judge: Judges an answer against the reference (e.g.
-            :class:`~collab_env.rewards.judges.LLMAccuracyJudge`); default: normalised match or F1.
+            :class:`~collab_env.rewards.judges.LLMAccuracyJudge`); default: the rules of
+            :func:`.metric.is_correct`.
+        meaning: ``"minilm"`` to read, by a sentence model, a reply the rules find naming no
+            reading's answer (the ``grade`` extra; :mod:`.meaning`); default ``None``, the rules alone.
         """
+        if meaning is not None and meaning not in MODES:
+            raise ValueError(f"meaning must be None or one of {MODES}, got {meaning!r}")
         self._drafter = QADrafter()
         self.accuracy_judge = accuracy_judge
+        self.meaning = meaning
 
     def make_instance(self, rng: np.random.Generator, task_id: str) -> TaskInstance:
         """Generate a passage and an ambiguous question."""
@@ -82,6 +91,7 @@ class QATask(Task):
                 others=reference.other_answers,
                 question=question_of(instance.request),
                 context=instance.request,
+                meaning=self.meaning,
             )
         )
 

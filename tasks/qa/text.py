@@ -61,3 +61,16 @@ def content(text: str) -> list[str]:
     ['went', 'harbour']
     """
     return [s for s in stems(normalize_answer(text)) if s not in _FUNCTION]
+
+
+def expand_acronyms(reply: str, gold: str) -> str:
+    """``reply`` with an acronym of the gold's capitalised words written out.
+
+    >>> expand_acronyms("UPS's hub", "United Parcel Service")
+    "United Parcel Service's hub"
+    """
+    names = re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", gold)
+    for name in names:
+        acronym = "".join(word[0] for word in name.split())
+        reply = re.sub(rf"\b{acronym}\b", name, reply)
+    return reply
