@@ -75,9 +75,12 @@ def align(reply: str, answers: Iterable[str], context: str | None = None) -> str
             surface.setdefault(_key(word), word)
         for first, second in pairwise(words):
             pairs.setdefault(_key(first) + _key(second), f"{first} {second}")
-    vocabulary = _Vocabulary(
-        surface, pairs, {_key(m[0]) for m in _TOKEN.finditer(context or "")} - set(surface)
-    )
+    passage = {_key(m[0]) for m in _TOKEN.finditer(context or "")} - set(surface)
+    by_initial: dict[str, list[str]] = {}
+    for word in (*surface, *passage):
+        if word:
+            by_initial.setdefault(word[0], []).append(word)
+    vocabulary = _Vocabulary(surface, pairs, passage, by_initial)
     tokens = list(_TOKEN.finditer(reply))[:MAX_TOKENS]
     out, last, n = [], 0, 0
     while n < len(tokens):
@@ -104,6 +107,8 @@ class _Vocabulary:
     """two adjacent words of an answer, joined -> as the answer spells them"""
     passage: set[str]
     """the passage's other words"""
+    by_initial: dict[str, list[str]]
+    """the candidate and passage words by their first letter (a guessed relation keeps it)"""
 
 
 def _match(tokens: list[re.Match], n: int, vocabulary: _Vocabulary) -> tuple[str | None, int]:
@@ -118,7 +123,7 @@ def _match(tokens: list[re.Match], n: int, vocabulary: _Vocabulary) -> tuple[str
         if joined in surface:
             return surface[joined], 2  # "cook book"
         after = _key(tokens[n + 1][0])
-        if len(word) == 1 and len(after) >= _MIN_ABBREVIATION:
+        if len(word) == 1 and len(after) >= _MIN_ABBREVIATION:  # b day
             fits = [c for c in candidates if len(c) > len(joined) and c[0] == word and c.endswith(after)]
             if len(fits) == 1:
                 return surface[fits[0]], 2  # "b day" (from "b-day") for "birthday"
@@ -130,17 +135,21 @@ def _match(tokens: list[re.Match], n: int, vocabulary: _Vocabulary) -> tuple[str
         return vocabulary.pairs[word], 1  # "hotdog" for "hot dog"
     if word in passage or not word.isalpha() or not content(word):
         return None, 1
-    fits = _fits(word, candidates, passage)
+    fits = _fits(word, vocabulary)
     return (surface[fits] if fits is not None else None), 1
 
 
-def _fits(word: str, candidates: list[str], passage: set[str]) -> str | None:
-    """The one candidate ``word`` abbreviates, derives or misspells, if no other word of either fits."""
-    found = {c for c in (*candidates, *passage) if c != word and _related(word, c)}
+def _fits(word: str, vocabulary: _Vocabulary) -> str | None:
+    """The one candidate ``word`` abbreviates, derives or misspells, if no other word (a
+    candidate or the passage's) fits."""
+    same_initial = vocabulary.by_initial.get(word[0], ())
+    if not any(c in vocabulary.surface for c in same_initial):
+        return None  # no candidate could fit
+    found = {c for c in same_initial if c != word and _related(word, c)}
     if len(found) != 1:
         return None
     (one,) = found
-    return one if one not in passage else None
+    return one if one not in vocabulary.passage else None
 
 
 def _related(word: str, other: str) -> bool:
