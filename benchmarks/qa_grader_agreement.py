@@ -5,8 +5,10 @@ labelled by hand before the rules changed, with provenance in each record. Now t
 round-3 set, ``benchmarks/data/qa_model_grading_round3.jsonl`` (144 replies of two real models
 in four prompt styles no earlier round used, labelled blind and committed before the round-3
 rules were written; built by ``benchmarks/data/build_model_grading_sets.py replies --round 3``,
-then ``label --round 3``). A fresh set written and labelled blind (the next is round 6, measured
-by whoever did not write the rules) joins it here. No rule may be written from a set's misses
+then ``label --round 3``), and the round-6 set, ``benchmarks/data/qa_fresh_grading_round6.jsonl``
+(221 replies to 50 problems no earlier set used, written and labelled by a helper blind to the
+grader, committed before it was graded; ``benchmarks/data/build_qa_fresh_round6.py``): 203/221
+with the rules, 211/221 with ``--meaning minilm``, measured once. No rule may be written from a set's misses
 while it is counted here; a rule that is moves it to the seen sets.
 
 The earlier sets were independent until rules were written from their misses, and are *seen*
@@ -68,7 +70,9 @@ DEFAULT_OUT = HERE / "results" / "qa_grader_agreement.json"
 #: Sets no rule was written from. A fresh set, written and labelled blind and committed before
 #: any rule is written from it, is added here (its file name beside round 3's); once rules are
 #: written from its misses, it moves to DEFAULT_SEEN.
-DEFAULT_INDEPENDENT = tuple(str(HERE / "data" / name) for name in ("qa_model_grading_round3.jsonl",))
+DEFAULT_INDEPENDENT = tuple(
+    str(HERE / "data" / name) for name in ("qa_model_grading_round3.jsonl", "qa_fresh_grading_round6.jsonl")
+)
 #: Independent until rules were written from their misses (round 2's rules from the first two,
 #: round 3's from round 2, issue 40's from the annotator set, then grading by meaning from
 #: round 4, then the lexical reading, names joined and the final commitment from round 5):
