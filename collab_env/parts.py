@@ -204,6 +204,9 @@ def _typed(spec: PartSpec, params: list[inspect.Parameter], given: dict[str, Any
             accepted = [p.name for p in params[1:] if p.kind is not p.VAR_POSITIONAL]
             raise ConfigError(f"{spec.ROLE} kind {spec.kind!r} takes no option {key!r}; it takes {accepted}")
         default = None if param is None else param.default
+        if value == "none" and param is not None and "None" in str(param.annotation):
+            out[key] = None  # an option that may be None ("--user.profiles none"), whatever its default
+            continue
         out[key] = _read(value, default, f"{spec.ROLE}.{key}")
     return out
 

@@ -98,3 +98,14 @@ def test_bench_takes_the_parts_by_path_records_them_and_resumes(tmp_path):
         assert header["run"]["user"] == "oracle" and len(records) == 2
         assert main(["bench", "--out", out, "--resume", "--episodes", "3"]) == 2  # another run: refused
         assert main(["bench", "--out", out, "--resume"]) == 0  # the same run, from its log alone
+
+
+def test_none_turns_off_an_option_that_may_be_none_whatever_its_default():
+    """``--user.profiles none``: the LLM user without a profile (its default is "auto")."""
+    from collab_env.parts import UserSpec
+
+    with LoopbackServer(reply=lambda m: "{}") as server:
+        user = UserSpec(
+            "llm", f"openai:m@{server.base_url}", {"profiles": "none", "protocol": "acts"}
+        ).build()
+    assert user.profiles is None and user.protocol == "acts"
