@@ -19,10 +19,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from collab_env.agents import user_sft_data as sft_data
 from collab_env.agents.finetune import check_checkpoint, run_trainer, trl_config
 from collab_env.errors import ConfigError
 from collab_env.hf_progress import no_progress_bars
-from collab_env.users import sft_data
 
 logger = logging.getLogger(__name__)
 #: LoRA's settings (peft's ``LoraConfig``): every linear layer, rank 16.

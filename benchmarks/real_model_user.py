@@ -45,14 +45,14 @@ from benchmarks import parse_args, save_results
 from collab_env.agents import LLMAgent, make_agent
 from collab_env.builders import with_parts
 from collab_env.errors import ModelCallError
-from collab_env.llm import OpenAIChat
-from collab_env.rollout import run_episode
-from collab_env.types import ends_chat
-from collab_env.usercheck.checks import (  # issue 23's rules, beside the user-model card
+from collab_env.harness.usercheck.checks import (  # issue 23's rules, beside the user-model card
     ASSISTANT_OR_NARRATION,
     SERVICE_OR_DELIVERABLE,
     echoes_assistant,
 )
+from collab_env.llm import OpenAIChat
+from collab_env.rollout import run_episode
+from collab_env.types import ends_chat
 from collab_env.users import LLMUser
 from collab_env.users.llm import guards
 from collab_env.users.llm.protocol import parse_grounded, partial_message

@@ -42,10 +42,9 @@ from typing import Any
 from benchmarks import parse_args, save_results
 from collab_env.errors import ConfigError
 from collab_env.executors import make_executor
-from collab_env.tasks.doc.simarena import SimulatorArenaDataset
 
 # The measures live in the library, where `collab-env user-check` uses them too.
-from collab_env.usercheck.fidelity import (  # noqa: F401 - re-exported for callers of this script
+from collab_env.harness.usercheck.fidelity import (  # noqa: F401 - re-exported for callers of this script
     METRICS,
     Turn,
     history,
@@ -57,6 +56,7 @@ from collab_env.usercheck.fidelity import (  # noqa: F401 - re-exported for call
     table,
     typos,
 )
+from collab_env.tasks.doc.simarena import SimulatorArenaDataset
 from collab_env.users import LLMUser, ScriptedUser, UserSimulator
 
 

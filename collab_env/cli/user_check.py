@@ -80,8 +80,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     Exit 1 when an episode or a person's turn was lost (the endpoint failed).
     """
     from collab_env.cli.preflight import preflight
-    from collab_env.usercheck.card import run_card
-    from collab_env.usercheck.plot import plot
+    from collab_env.harness.usercheck.card import run_card
+    from collab_env.harness.usercheck.plot import plot
 
     options = UserCheckOptions(**config_kwargs(args, UserCheckOptions))
     plan = _plan(options)
@@ -120,8 +120,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 def _plan(options: UserCheckOptions):
     from collab_env.errors import ConfigError
-    from collab_env.usercheck.card import Plan
-    from collab_env.usercheck.episodes import AGENTS
+    from collab_env.harness.usercheck.card import Plan
+    from collab_env.harness.usercheck.episodes import AGENTS
 
     bad = [a for a in options.agents if a not in AGENTS]
     if bad:

@@ -252,24 +252,26 @@ def _load(model: Any, tokenizer: Any, device: str | None, dtype: Any) -> tuple[A
             raise ConfigError(f"no checkpoint at {model} (HFChat loads local checkpoints only)")
         tokenizer = tokenizer or str(model)
         with no_progress_bars("transformers"):  # no "Loading weights" bar inside an agent's first call
-            model = AutoModelForCausalLM.from_pretrained(**_where(model), dtype=dtype, local_files_only=True)
+            path, gguf = _where(model)
+            model = AutoModelForCausalLM.from_pretrained(path, **gguf, dtype=dtype, local_files_only=True)
     if tokenizer is None:
         raise ConfigError("pass the tokenizer with an already-loaded model")
     if isinstance(tokenizer, str | Path):
-        tokenizer = AutoTokenizer.from_pretrained(**_where(tokenizer), local_files_only=True)
+        path, gguf = _where(tokenizer)
+        tokenizer = AutoTokenizer.from_pretrained(path, **gguf, local_files_only=True)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return torch, model.to(device).eval(), tokenizer
 
 
-def _where(path: str | Path) -> dict[str, str]:
-    """``from_pretrained``'s arguments for a checkpoint directory, or a GGUF file (``gguf_file=``:
-    transformers dequantises it, with the ``gguf`` package)."""
+def _where(path: str | Path) -> tuple[str, dict[str, str]]:
+    """``from_pretrained``'s path and keyword arguments for a checkpoint directory, or a GGUF file
+    (``gguf_file=``: transformers dequantises it, with the ``gguf`` package)."""
     path = Path(path)
     if path.suffix.lower() == ".gguf" and path.is_file():
-        return {"pretrained_model_name_or_path": str(path.parent), "gguf_file": path.name}
-    return {"pretrained_model_name_or_path": str(path)}
+        return str(path.parent), {"gguf_file": path.name}
+    return str(path), {}
 
 
 def _sample_key(params: Mapping[str, Any]) -> tuple[Any, Any]:

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from collab_env.agents import user_sft_data as sft_data
 from collab_env.errors import ConfigError, DatasetError
 from collab_env.llm.base import ChatResult
 from collab_env.types import TERMINATION_SIGNAL
-from collab_env.users import LLMUser, sft_data
+from collab_env.users import LLMUser
 from collab_env.users.llm.protocol import ROLEPLAY_FORMAT, parse_reply
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "simarena"

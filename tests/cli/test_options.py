@@ -44,7 +44,7 @@ def test_every_field_of_a_command_config_is_an_option(command, module, name):
 
 def test_every_command_has_a_module_and_a_help():
     assert set(COMMANDS) == {"list", "episode", "play", "bench", "show", "train", "rank", "synth", "finetune",
-                             "serve"}  # fmt: skip
+                             "serve", "user-check"}  # fmt: skip
     for command in COMMANDS:
         assert options_of(command) >= {"-h"}
 

@@ -29,13 +29,13 @@ def test_a_gguf_file_is_loaded_from_its_folder_with_gguf_file(tmp_path, monkeypa
     class Loaded(Exception):
         pass
 
-    def from_pretrained(**kwargs):
-        calls.append(kwargs)
+    def from_pretrained(path, **kwargs):
+        calls.append({"path": path, **kwargs})
         raise Loaded
 
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", from_pretrained)
     with pytest.raises(Loaded):
         hf_chat.HFChat(str(model))
-    assert calls[0]["pretrained_model_name_or_path"] == str(tmp_path)
+    assert calls[0]["path"] == str(tmp_path)
     assert calls[0]["gguf_file"] == "qwen-q4.gguf"
-    assert hf_chat._where(tmp_path) == {"pretrained_model_name_or_path": str(tmp_path)}  # a folder as before
+    assert hf_chat._where(tmp_path) == (str(tmp_path), {})  # a folder as before

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gymnasium as gym
 
 import collab_env  # noqa: F401 - registers the envs
-from collab_env.usercheck import checks, fidelity
-from collab_env.usercheck.episodes import ending
+from collab_env.harness.usercheck import checks, fidelity
+from collab_env.harness.usercheck.episodes import ending
 
 
 def _instance(env_id="CollabMath-v0", k=0):

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from collab_env.errors import ConfigError
-from collab_env.usercheck import fidelity
-from collab_env.usercheck.checks import drift_kinds
-from collab_env.usercheck.episodes import play_episode
-from collab_env.usercheck.summary import clean, summarise, verdict
+from collab_env.harness.usercheck import fidelity
+from collab_env.harness.usercheck.checks import drift_kinds
+from collab_env.harness.usercheck.episodes import play_episode
+from collab_env.harness.usercheck.summary import clean, summarise, verdict
 
 #: Where ``collab-env user-check`` looks for SimulatorArena's document conversations by default.
 PEOPLE_DATA = "../shared/data/simarena/doc_conversations.jsonl"

@@ -11,6 +11,6 @@ thresholds (:mod:`.summary`), a JSON file and a plot (:mod:`.plot`).
 
 from __future__ import annotations
 
-from collab_env.usercheck.summary import THRESHOLDS, verdict
+from collab_env.harness.usercheck.summary import THRESHOLDS, verdict
 
 __all__ = ["THRESHOLDS", "verdict"]

@@ -2,7 +2,7 @@
 
 Each episode plays test instance ``k`` with seed ``k`` and is read with the task's own verdict
 (:func:`~collab_env.users.llm.protocol.unmet_by_answer`: the hidden details an answer lacks) and
-the independent check (:mod:`~collab_env.usercheck.checks`). The agents are the built-in
+the independent check (:mod:`~collab_env.harness.usercheck.checks`). The agents are the built-in
 ``clarify`` and ``passive``, and ``informed``: it asks one question (clarify's first), then
 proposes an answer drafted from the whole hidden goal, so that every episode offers the user an
 answer that meets every detail and the card can see whether the user recognises it
@@ -19,9 +19,9 @@ import gymnasium as gym
 
 from collab_env.errors import ConfigError, ModelCallError
 from collab_env.facets import match_facets, questions
+from collab_env.harness.usercheck.checks import check_message, gives_up, stated
 from collab_env.rollout import run_episode
 from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance
-from collab_env.usercheck.checks import check_message, gives_up, stated
 from collab_env.users.llm.protocol import unmet_by_answer
 
 AGENTS = ("informed", "passive", "clarify")
