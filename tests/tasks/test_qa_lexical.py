@@ -115,11 +115,14 @@ def test_a_final_choice_in_other_words_outweighs_the_answers_named_before_it():
 
 @pytest.mark.parametrize("unit", ["hardwear ", "b day ", "wed ", "first "])
 def test_reading_near_words_stays_linear_in_the_reply(unit):
-    def best(size: int) -> float:
+    def best(size: int) -> float:  # the best of three: one run on a loaded machine is noise
         reply = (unit * (size // len(unit) + 1))[:size]
-        start = time.perf_counter()
-        is_correct(reply, ["the hardware store"], others=["Wednesday"], context=PASSAGE)
-        return max(time.perf_counter() - start, 2e-4)
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            is_correct(reply, ["the hardware store"], others=["Wednesday"], context=PASSAGE)
+            times.append(time.perf_counter() - start)
+        return max(min(times), 2e-4)
 
     assert best(20_000) / best(2_000) < 30
 
