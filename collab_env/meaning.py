@@ -230,6 +230,8 @@ def _sentence_states(sentence: str, cues: _Cues) -> bool:
         return False  # the goal's frame without its value ("Join the words with underscores")
     if cues.distinctive and not found & cues.distinctive:
         return False  # only words the other facets or the opening share
+    if len(cues.anchor) >= 2 and len(found) < 2:
+        return False  # one word of a value of several ("the whole team" for "the Marketing Team")
     return len(found) >= _needed(len(cues.words))
 
 

@@ -44,6 +44,7 @@ _VOWEL = re.compile("[aeiou]")
 #: The reply's words read (the rest are kept as written): a step's cost stays bounded.
 MAX_TOKENS = 400
 _MIN_ABBREVIATION = 3
+_MAX_DIGITS = 30
 _ORDINALS = {
     **{w: i for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth".split(), 1)},
     **{w: i for i, w in enumerate("tenth eleventh twelfth thirteenth fourteenth fifteenth".split(), 10)},
@@ -210,6 +211,8 @@ def distance(a: str, b: str) -> int:
 
 def _number(word: str) -> int | None:
     """The number a word names: digits, an ordinal ("first", "1st"), else ``None``."""
+    if len(word) > _MAX_DIGITS:  # no answer is a longer number (and int() refuses 4,300 digits)
+        return None
     if word.isdigit():
         return int(word)
     match = _DIGIT_ORDINAL.match(word)

@@ -63,6 +63,11 @@ def reference_value(instance: TaskInstance) -> Fraction | None:
     return None
 
 
+#: Longer numbers are read as no number: no task's answer has more digits, and Python refuses to
+#: convert a string of more than 4,300 digits (a legal message of 20,000 digits crashed the step).
+MAX_NUMBER_CHARS = 40
+
+
 def numbers_equal_to(text: str, value: Fraction) -> list[str]:
     r"""The numbers ``text`` states that equal ``value`` (its sign aside): a fraction
     (``972/25``, ``\frac{972}{25}``) exactly, a decimal to the places it gives (``38.88``,
@@ -75,10 +80,12 @@ def numbers_equal_to(text: str, value: Fraction) -> list[str]:
     """
     value, found = abs(value), []
     for m in [*_FRAC.finditer(text), *_RATIO.finditer(text)]:
-        if int(m[2]) and Fraction(int(m[1]), int(m[2])) == value:
+        if len(m[0]) <= MAX_NUMBER_CHARS and int(m[2]) and Fraction(int(m[1]), int(m[2])) == value:
             found.append(m[0])
     bare = _RATIO.sub(" ", _FRAC.sub(" ", text))  # the parts of a fraction are not numbers of their own
     for m in _DECIMAL.finditer(bare):
+        if len(m[0]) > MAX_NUMBER_CHARS:  # no answer is that long (and int() refuses 4,300 digits)
+            continue
         whole, places = m[1].replace(",", ""), m[2] or ""
         said = Fraction(f"{whole}.{places}" if places else whole)
         if places and abs(said - value) < Fraction(1, 2 * 10 ** len(places)):
