@@ -151,3 +151,12 @@ def test_a_reply_that_names_no_act_is_read_by_whether_it_ends():
     with LoopbackServer(reply=lambda m: ends) as server:  # an end where none is open: refused
         _, _, terminated, _, info = _env(server).step("How much is a notebook?")
     assert not terminated and info["user"]["drift_kinds"] == {"act_refused": 3}
+
+
+def test_asking_about_an_answer_is_open_once_then_the_user_says_what_is_wrong():
+    with LoopbackServer(reply=lambda m: _act("ask", "what does it give for 5?")) as server:
+        env = _env(server)
+        _, *_, first = env.step("The answer is \\boxed{1}.")
+        _, *_, second = env.step("The answer is \\boxed{1}.")
+    assert first["user"]["act"] == "ask" and "ask" not in _schema_acts(server.bodies[-1])
+    assert second["user"]["act"] == "correct" and second["user"]["revealed"]

@@ -83,7 +83,11 @@ class TurnPlan:
 
 
 def turn_plan(
-    messages: Sequence[ChatMessage], instance: TaskInstance, kinds: Sequence, unmet: list[str] | None
+    messages: Sequence[ChatMessage],
+    instance: TaskInstance,
+    kinds: Sequence,
+    unmet: list[str] | None,
+    last_act: str | None = None,
 ) -> TurnPlan:
     """The acts open after the assistant's last message, and what each gives.
 
@@ -93,6 +97,9 @@ def turn_plan(
         kinds: The task's facet kinds (to read what the assistant asked about).
         unmet: The hidden facets its last answer lacks, by the task's own verdict
             (:func:`~collab_env.users.llm.protocol.unmet_by_answer`); ``None``: no answer.
+        last_act: The user's act of its previous message: after an ``ask``, asking again is
+            not open (a person asks about an answer once, then says what is wrong with it; a
+            0.5B model asked "What is the slug for ...?" on every turn of a Code episode).
     """
     turns = sum(m["role"] == "assistant" for m in messages)
     give_up = ("give_up",) if turns >= GIVE_UP_AFTER else ()
@@ -108,7 +115,8 @@ def turn_plan(
         return TurnPlan(("accept",), {}, "met")
     first = [*[i for i in unmet if i in asked], *[i for i in unmet if i not in asked]]
     details = {"correct": first[:2], "revise": first[:1]}
-    return TurnPlan(("correct", "revise", "ask", *give_up), details, "unmet")
+    ask = () if last_act == "ask" else ("ask",)
+    return TurnPlan(("correct", "revise", *ask, *give_up), details, "unmet")
 
 
 def instruction(plan: TurnPlan, instance: TaskInstance) -> str:

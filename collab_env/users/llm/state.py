@@ -44,6 +44,7 @@ class LLMUserState:
             a call included, see :class:`~collab_env.llm.OpenAIChat`).
         cost: Their cost.
         revealed: Facet ids the model said its replies reveal (grounded protocol), in order.
+        acts: The act of each reply (the acts protocol), in order.
         thoughts: The user's private thoughts, one per reply (for audits).
     """
 
@@ -62,6 +63,7 @@ class LLMUserState:
     cost: float = 0.0
     revealed: list[str] = field(default_factory=list)
     thoughts: list[str] = field(default_factory=list)
+    acts: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, Any]:
         """The counters, for ``info["user"]`` (and so for the benchmark's log)."""
@@ -90,6 +92,8 @@ class LLMUserState:
         self.fallbacks += fallback
         hidden = {f.name for f in p.request.instance.hidden_facets}
         self.revealed += [i for i in p.parsed.get("reveal", []) if i in hidden]
+        if p.plan is not None:
+            self.acts.append(str(p.parsed.get("act") or p.plan.acts[0]))
 
 
 @dataclass

@@ -390,7 +390,8 @@ class LLMUser(UserSimulator):
         )
         plan = None
         if self.protocol == "acts" and not opening:
-            plan = acts.turn_plan(request.messages, request.instance, request.task.facet_kinds, unmet)
+            last = request.state.acts[-1] if request.state.acts else None
+            plan = acts.turn_plan(request.messages, request.instance, request.task.facet_kinds, unmet, last)
         return Pending(
             request, self._prompt(request, opening, unmet, plan), opening=opening, unmet=unmet, plan=plan
         )
