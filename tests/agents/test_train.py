@@ -40,7 +40,9 @@ def myopic_and_mr():
 @pytest.mark.slow
 def test_mr_teaches_asking_where_the_myopic_reward_teaches_answering(myopic_and_mr):
     myopic, mr = myopic_and_mr
-    assert myopic.evaluation["questions"] < 1.0 < mr.evaluation["questions"]
+    # scripted-v3: myopic 1.15 questions an episode (it answers by turn 3), MR 3.95 (scripted-v2: < 1 and > 1)
+    assert myopic.evaluation["questions"] + 2.0 < mr.evaluation["questions"]
+    assert myopic.evaluation["turns"] < mr.evaluation["turns"] - 2.0
     assert mr.evaluation["r_star"] > myopic.evaluation["r_star"] + 0.2
     assert mr.evaluation["task_metric"] > myopic.evaluation["task_metric"]
 
