@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collab_env.facets import is_catch_all, questions, stems
-from collab_env.types import TERMINATION_SIGNAL, ChatMessage, TaskInstance, canonical_ending, ends_chat
+from collab_env.types import ChatMessage, TaskInstance
 from collab_env.users.llm import guards
-from collab_env.users.llm.protocol import ACTS_FORMAT, DATA, GIVE_UP_AFTER, PERSON, first_json_object
+from collab_env.users.llm.protocol import ACTS_FORMAT, DATA, GIVE_UP_AFTER, PERSON, read_message
 
 #: Every act a user message can do; the schema offers those open at the turn.
 ACTS = ("answer", "correct", "revise", "ask", "accept", "give_up")
@@ -162,19 +162,12 @@ def parse(raw: str) -> dict[str, Any] | None:
     >>> parse('{"act": "Correct", "message": "no, for kids [[TERMINATE CHAT]]"}')
     {'act': 'correct', 'message': 'no, for kids', 'done': False, 'reveal': [], 'signal': True}
     """
-    parsed = first_json_object(raw, "message") or first_json_object(raw, "response")
-    if parsed is None:
+    read = read_message(raw)
+    if read is None:
         return None
-    message = parsed.get("message", parsed.get("response"))
-    if not isinstance(message, str):
-        return None
-    signal = ends_chat(message)
-    if signal:
-        message = canonical_ending(message).replace(TERMINATION_SIGNAL, "")
+    parsed, message, signal = read
     act = str(parsed.get("act", "")).strip().lower().replace(" ", "_").replace("-", "_")
-    ends = parsed.get("end_chat", parsed.get("done", False))
-    signal = signal or ends is True or str(ends).strip().lower() in ("true", "yes")
-    return {"act": act, "message": message.strip(), "done": False, "reveal": [], "signal": signal}
+    return {"act": act, "message": message, "done": False, "reveal": [], "signal": signal}
 
 
 def settle(parsed: dict[str, Any], plan: TurnPlan) -> bool:

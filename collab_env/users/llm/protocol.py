@@ -235,20 +235,35 @@ def parse_grounded(raw: str) -> dict[str, Any] | None:
     >>> parse_grounded('{"response": "Thanks! [[TERMINATE CHAT]]"}')
     {'reveal': [], 'message': 'Thanks!', 'done': True}
     """
+    read = read_message(raw)
+    if read is None:
+        return None
+    parsed, message, done = read
+    reveal = parsed.get("reveal") or []
+    reveal = [reveal] if isinstance(reveal, str) else [str(r) for r in reveal if isinstance(r, str | int)]
+    return {"reveal": reveal, "message": message, "done": done}
+
+
+def read_message(raw: str) -> tuple[dict[str, Any], str, bool] | None:
+    """A reply's JSON object, its message (the termination signal taken out) and whether it asks
+    to end (``end_chat`` or ``done`` true, or the signal written), or ``None``; the grounded and
+    the acts protocols read their replies with it.
+
+    >>> read_message('{"response": "ok [[TERMINATE CHAT]]", "act": "accept"}')[1:]
+    ('ok', True)
+    """
     parsed = first_json_object(raw, "message") or first_json_object(raw, "response")
     if parsed is None:
         return None
     message = parsed.get("message", parsed.get("response"))
     if not isinstance(message, str):
         return None
-    reveal = parsed.get("reveal") or []
-    reveal = [reveal] if isinstance(reveal, str) else [str(r) for r in reveal if isinstance(r, str | int)]
     done = parsed.get("end_chat", parsed.get("done", False))
     done = done if isinstance(done, bool) else str(done).strip().lower() in ("true", "yes", "1")
     if ends_chat(message):
         done = True
-        message = canonical_ending(message).replace(TERMINATION_SIGNAL, "").strip()
-    return {"reveal": reveal, "message": message.strip(), "done": done}
+        message = canonical_ending(message).replace(TERMINATION_SIGNAL, "")
+    return parsed, message.strip(), done
 
 
 def partial_message(raw: str) -> str:
