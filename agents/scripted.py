@@ -28,7 +28,8 @@ class ClarifyAgent:
     """Asks about what it does not know, then proposes a solution.
 
     While facet kinds are missing from the conversation, it asks about up to
-    ``max_questions`` of them that it has not asked about before; then it drafts.
+    ``max_questions`` of them that it has asked about at most once before (a user who put a
+    question off is asked it once more, as a person would); then it drafts.
 
     Args:
         drafter: The task family's public drafter.
@@ -44,7 +45,7 @@ class ClarifyAgent:
         """The next assistant message: questions while something is missing, else a solution."""
         said = " ".join(contents(messages, "assistant"))
         asked = (self.drafter.question(kind, messages) for kind in self.drafter.missing(messages))
-        to_ask = [q for q in asked if q not in said]
+        to_ask = [q for q in asked if said.count(q) < 2]
         if to_ask:
             return "Before I start, a quick question: " + " ".join(to_ask[: self.max_questions])
         return self.drafter.draft(messages)

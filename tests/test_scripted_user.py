@@ -122,8 +122,8 @@ def test_a_question_once_the_draft_has_everything_earns_nothing(toy_task):
 def test_follow_up_choices_are_checked():
     with pytest.raises(ValueError, match="follow_ups"):
         ScriptedUser(follow_ups=(-1,))
-    assert ScriptedUser().version == "scripted-v3"
-    assert ScriptedUser(follow_ups=(0,)).version.startswith("scripted-v3+")
+    assert ScriptedUser().version == "scripted-v4"
+    assert ScriptedUser(follow_ups=(0,)).version.startswith("scripted-v4+")
 
 
 def test_wrong_solution_gets_feedback_on_one_unmet_facet(toy_task):

@@ -14,8 +14,12 @@ from collab_env.registration import ENV_IDS
 
 #: Environment options a card sets itself (every env, the test split, the default rewards).
 _SKIP = ("env_id", "split", "dataset", "w_ext", "w_eng", "token_penalty", "reward_mode")
-#: Assistant turns per episode, unless given.
-MAX_TURNS = 4
+#: Assistant turns per episode, unless given: a question, the informed answer, and the 2 to 5
+#: checks a person (and the scripted user) makes before ending on a draft that has everything.
+MAX_TURNS = 7
+#: Assistant turns per episode of ``--quick`` with a model as the user (the scripted user costs
+#: nothing and plays the full episodes).
+QUICK_TURNS = 3
 
 
 @dataclass
@@ -23,8 +27,8 @@ class UserCheckOptions:
     """A user-model card: fixed seeded episodes on the envs and people's conversations replayed.
 
     Attributes:
-        quick: One episode per env (the agents take turns), 3 turns, one person's conversation
-            up to 3 places: about 20 user-model calls, for a small model on a laptop.
+        quick: One episode per env (the agents take turns), 3 turns with a model as the user,
+            one person's conversation up to 3 places: about 20 user-model calls, for a small model on a laptop.
         envs: Environments to play (default: all four).
         agents: Scripted agents that play against the user: informed (asks one question, then
             answers with every detail of the goal, so every episode offers a correct answer),
@@ -85,8 +89,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     options = UserCheckOptions(**config_kwargs(args, UserCheckOptions))
     plan = _plan(options)
-    defaults = {"max_turns": 3 if options.quick else MAX_TURNS}
-    configs = {e: env_config(args, defaults, env_id=e, split="test") for e in plan.envs}
+    configs = {e: env_config(args, {"max_turns": QUICK_TURNS if options.quick else MAX_TURNS}, env_id=e, split="test")
+               for e in plan.envs}  # fmt: skip
+    if options.quick and configs[plan.envs[0]].user.kind == "scripted":
+        configs = {e: env_config(args, {"max_turns": MAX_TURNS}, env_id=e, split="test") for e in plan.envs}
     first = configs[plan.envs[0]]
     plan.max_turns = first.max_turns
     preflight([first], [])

@@ -65,6 +65,7 @@ class ScriptedUserState:
         best_score: Best R_ext among the solutions proposed so far (-1 before any).
         asked: Facet name -> how often the assistant asked about it.
         follow_ups_left: Checks or tweaks left to ask for before accepting a draft that meets the goal.
+        follow_up_from: Where in the follow-up phrases this user starts (it goes through them in turn).
         met: Whether the last draft proposed met the goal (the one on the table).
     """
 
@@ -75,6 +76,7 @@ class ScriptedUserState:
     asked: dict[str, int] = field(default_factory=dict)
     follow_ups_left: int = 0
     met: bool = False
+    follow_up_from: int = 0
 
 
 class ScriptedUser(UserSimulator):
@@ -88,11 +90,17 @@ class ScriptedUser(UserSimulator):
     question gets a vague answer and costs patience, a specific question about something the goal
     does not hold gets "I don't mind, you choose." A proposed solution is scored with the task
     metric: at or above the task's ``accept_threshold`` the user first looks it over as people do
-    (the persona's ``follow_ups``, 1 to 3 turns of "Is that everything?", nothing new said, and a
+    (the persona's ``follow_ups``, 2 to 5 turns of "Is that everything?", never the same words
+    twice, nothing new said, and a
     question asked then is told "No need, it's fine as it is."), then thanks the assistant and
     ends the chat; the grader scores the draft on the table, so these turns earn nothing. Below
     it, the user points at one unmet facet and loses patience. Turns that ask nothing
-    it can answer cost patience too; at zero the user gives up. The persona's filler fits what the
+    it can answer cost patience too; at zero (3 to 5 unhelpful turns) the user gives up.
+
+    The defaults follow SimulatorArena's people (``benchmarks/user_fidelity.py``): 29 of 30
+    document writers stopped because they were satisfied, 1 because the assistant was not
+    helpful, and they went on for 2 to 7 turns (3.7 on average) after the first draft that
+    covered their whole brief. The persona's filler fits what the
     assistant's message did (praise of a question only after one, never an assistant's sign-off),
     and an ending is the reply's last sentence. Every chat ending carries ``TERMINATION_SIGNAL``.
 
@@ -106,15 +114,15 @@ class ScriptedUser(UserSimulator):
 
     name = "scripted"
     #: Bump when the scripted user's replies change for the same instance and seed.
-    behaviour_version = "3"
+    behaviour_version = "4"
 
     def __init__(
         self,
-        patience: Sequence[int] = (1, 2, 3),
+        patience: Sequence[int] = (3, 4, 5),
         styles: Sequence[str] = ("terse", "plain", "chatty"),
         typo_rates: Sequence[float] = (0.0, 0.0, 0.1),
         evasiveness: Sequence[float] = (0.0, 0.1, 0.25),
-        follow_ups: Sequence[int] = (1, 2, 3),
+        follow_ups: Sequence[int] = (2, 3, 4, 5),
     ) -> None:
         if not patience or min(patience) < 1:
             raise ValueError(f"patience choices must be >= 1, got {list(patience)}")
@@ -130,7 +138,7 @@ class ScriptedUser(UserSimulator):
         """``scripted-v<behaviour>``, plus a hash of the persona choices when they are not the defaults.
 
         >>> ScriptedUser().version, ScriptedUser(patience=(5,)).version != ScriptedUser().version
-        ('scripted-v3', True)
+        ('scripted-v4', True)
         """
         choices = (self.patience, self.styles, self.typo_rates, self.evasiveness, self.follow_ups)
         if choices == _DEFAULT_CHOICES:
@@ -151,6 +159,7 @@ class ScriptedUser(UserSimulator):
         )
         told = {f.name for f in instance.facets if f.in_opening}
         state = ScriptedUserState(persona, told, persona.patience, follow_ups_left=persona.follow_ups)
+        state.follow_up_from = int(rng.integers(len(_FOLLOW_UP)))
         return instance.opening, state
 
     def reply(
@@ -203,7 +212,8 @@ class ScriptedUser(UserSimulator):
         if state.met and state.follow_ups_left > 0:
             state.follow_ups_left -= 1
             events.append({"type": "follow_up"})
-            return False, str(rng.choice(_FOLLOW_UP))
+            said = state.persona.follow_ups - state.follow_ups_left - 1  # checks said before this one
+            return False, _FOLLOW_UP[(state.follow_up_from + said) % len(_FOLLOW_UP)]
         if state.met:
             return True, str(rng.choice(_ACCEPT))
         if state.patience_left <= 0:
@@ -350,19 +360,21 @@ def _tries_patience(events: list[dict[str, Any]], rejected: bool) -> bool:
 
 def _context(events: list[dict[str, Any]], accepted: bool) -> str:
     """What the assistant's message did, for the filler: ``accept``, ``answer`` (a question the user
-    answers or dodges), ``draft`` (a rejected draft), ``asked`` (only questions about nothing new)
-    or ``other``."""
+    answers), ``dodge`` (one it only puts off), ``draft`` (a rejected draft), ``asked`` (only
+    questions about nothing new) or ``other``."""
     types = {e["type"] for e in events}
     if accepted:
         return "accept"
-    if types & {"reveal", "evasive"}:
+    if "reveal" in types:
         return "answer"
+    if "evasive" in types:  # put off, not answered: no "Oh right, I forgot to say."
+        return "dodge"
     if "proposal" in types:
         return "draft"
     return "asked" if types & {"vague", "redundant", "too_many_questions"} else "other"
 
 
-_DEFAULT_CHOICES = ((1, 2, 3), ("terse", "plain", "chatty"), (0.0, 0.0, 0.1), (0.0, 0.1, 0.25), (1, 2, 3))
+_DEFAULT_CHOICES = ((3, 4, 5), ("terse", "plain", "chatty"), (0.0, 0.0, 0.1), (0.0, 0.1, 0.25), (2, 3, 4, 5))
 
 
 def _typos(text: str, rate: float, rng: np.random.Generator) -> str:

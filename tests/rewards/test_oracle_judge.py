@@ -43,7 +43,7 @@ def test_the_oracle_charges_an_ignored_answer_more_than_not_asking(endpoint):
         obs, _ = env.reset(seed=seed)
         question = "Before I start, a quick question: " + drafter.question(drafter.missing(obs)[0], obs)
         obs, _, terminated, _, info = env.step(question)
-        for _ in range(3):
+        for _ in range(6):  # the user gives up after 3 to 5 ignored answers (its patience)
             if terminated:
                 break
             obs, _, terminated, _, info = env.step(drafter.draft(obs[:1]))
