@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from collab_env.errors import ConfigError
-from collab_env.harness.usercheck import fidelity
+from collab_env.harness.usercheck import fidelity, role
 from collab_env.harness.usercheck.checks import drift_kinds
 from collab_env.harness.usercheck.episodes import play_episode
 from collab_env.harness.usercheck.summary import clean, summarise, verdict
@@ -63,6 +63,8 @@ def run_card(plan: Plan, make_config: Callable[[str], Any], user: Any, out: Path
     header = {"user": user.as_dict(), "judge": make_config(plan.envs[0]).judge.as_dict(),
               "plan": {k: v for k, v in asdict(plan).items() if k != "items"}}  # fmt: skip
     done = _resume(out, header, say) if resume else {}
+    check, why = role.for_card(plan.people_data)
+    say(why)
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").write_text(json.dumps(header, indent=2))
     items = out / "items.jsonl"
@@ -75,14 +77,14 @@ def run_card(plan: Plan, make_config: Callable[[str], Any], user: Any, out: Path
         if key in done:
             continue
         say(f"[{n}/{len(keys)}] {key}: playing (up to {plan.max_turns} turns)...")
-        record = play_episode(make_config(env_id), agent, k)
+        record = play_episode(make_config(env_id), agent, k, check)
         done[key] = record
         _append(items, record)
-        write_card(out, header, done, plan)
+        write_card(out, header, done, plan, (check, why))
         say(f"[{n}/{len(keys)}] {key}: {_episode_line(record)}, {record['seconds']:.0f} s "
             f"(elapsed {(time.perf_counter() - start) / 60:.1f} min)")  # fmt: skip
     people_turns(plan, user, done, items, say)
-    return write_card(out, header, done, plan)
+    return write_card(out, header, done, plan, (check, why))
 
 
 def people_turns(
@@ -117,9 +119,12 @@ def people_turns(
             _append(items, record)
 
 
-def people_table(plan: Plan, done: dict[str, Any]) -> dict[str, Any] | None:
+def people_table(
+    plan: Plan, done: dict[str, Any], check: role.RoleCheck | None = None
+) -> dict[str, Any] | None:
     """The people-likeness table over the replayed conversations: people, then each simulator;
-    and the independent drift check on the simulators' turns."""
+    and the independent drift check (with the role check ``check`` where given) on the
+    simulators' turns."""
     replays = [r for r in done.values() if r["key"].startswith("people/")]
     if not replays:
         return None
@@ -138,20 +143,27 @@ def people_table(plan: Plan, done: dict[str, Any]) -> dict[str, Any] | None:
         turns = [(by_id[r["id"]], fidelity.Turn(**t)) for r in mine for t in r["turns"]]
         results[source] = fidelity.summarise([fidelity.measure(by_id[r["id"]], [fidelity.Turn(**t) for t in r["turns"]],
                                                                spell) for r in mine])  # fmt: skip
-        flagged = [drift_kinds(t.text, fidelity.history(i, t.place)) for i, t in turns if t.text]
+        flagged = [drift_kinds(t.text, fidelity.history(i, t.place), check) for i, t in turns if t.text]
         drift[source] = {"turns": len(flagged), "drift_turns": sum(bool(f) for f in flagged)}
     return {"results": clean(results), "table": fidelity.table(results), "drift": drift,
             "typos_measured": spell, "places_limit": limit}  # fmt: skip
 
 
-def write_card(out: Path, header: dict[str, Any], done: dict[str, Any], plan: Plan) -> dict[str, Any]:
-    """The card of the items done so far, written to ``out/card.json``."""
+def write_card(out: Path, header: dict[str, Any], done: dict[str, Any], plan: Plan,
+               checked: tuple[role.RoleCheck | None, str] = (None, "role check not run")) -> dict[str, Any]:  # fmt: skip
+    """The card of the items done so far, written to ``out/card.json``.
+
+    ``checked``: the role check (:func:`.role.for_card`) and its line; the card records what it
+    is, or that it was not run and why.
+    """
+    check, why = checked
     episodes = [r for r in done.values() if not r["key"].startswith("people/")]
     user = header["user"]
     card: dict[str, Any] = {"user": f"{user['kind']}" + (f" {user['model']}" if user["model"] else ""),
                             "header": header, "summary": summarise(episodes),
                             "per_env": {e: summarise([r for r in episodes if r["env_id"] == e]) for e in plan.envs},
-                            "people": people_table(plan, done),
+                            "people": people_table(plan, done, check),
+                            "role_check": check.describe() if check else {"ran": False, "why": why},
                             "lost_people_turns": sum(r["lost"] for r in done.values() if r["key"].startswith("people/")),
                             "complete": len(episodes) == len(plan.episode_keys())}  # fmt: skip
     card["verdict"] = verdict(card)

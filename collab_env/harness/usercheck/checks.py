@@ -7,7 +7,9 @@ functions. Issue 23 wrote the first two (:data:`ASSISTANT_OR_NARRATION`,
 :data:`SERVICE_OR_DELIVERABLE`) and the echo rule before its runs; issue 44 added what its
 hand-read transcripts showed the guards accepting: numbers that neither the goal nor the
 conversation holds, a wrong answer called right, a deliverable the goal does not have, and the
-user asking the assistant for the user's own details.
+user asking the assistant for the user's own details. Where SimulatorArena's conversations are
+there, a classifier trained on them adds ``assistant_like``: a sentence that reads like an
+assistant's rather than a person's (:mod:`.role`; the rules alone where they are absent).
 
 >>> drift_kinds("I will write the function now", [])
 ['voice_or_narration']
@@ -21,9 +23,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collab_env.types import ChatMessage, TaskInstance
+
+if TYPE_CHECKING:
+    from collab_env.harness.usercheck.role import RoleCheck
 
 # The rule of issue 23's check, written before the run and apart from the guards: a user message
 # that speaks as the assistant or narrates the conversation.
@@ -80,8 +85,9 @@ DELIVERABLES = (
 )  # fmt: skip
 #: Words in a row that a user message shares with an earlier assistant message, to be an echo.
 ECHO_WORDS = 12
-#: The drift kinds of the independent check (false facts are counted apart: :func:`false_facts`).
-DRIFT_KINDS = ("voice_or_narration", "service_or_deliverable", "echoes", "asks_own_detail")
+#: The drift kinds of the independent check (false facts are counted apart: :func:`false_facts`);
+#: ``assistant_like`` is the role classifier's (:mod:`.role`), where it ran.
+DRIFT_KINDS = ("voice_or_narration", "service_or_deliverable", "echoes", "asks_own_detail", "assistant_like")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _FENCE = re.compile(r"```.*?```", re.S)
 
@@ -121,12 +127,13 @@ def goal_text(instance: TaskInstance) -> str:
     return f"{instance.request}\n{instance.opening}\n{facets}\n{instance.reference!r}"
 
 
-def drift_kinds(text: str, messages: Sequence[ChatMessage]) -> list[str]:
+def drift_kinds(text: str, messages: Sequence[ChatMessage], role: RoleCheck | None = None) -> list[str]:
     """The independent drift kinds (:data:`DRIFT_KINDS`) that the user message ``text`` shows.
 
     Args:
         text: The user message.
         messages: The conversation before it.
+        role: The trained role check (:mod:`.role`); ``None``: the rules alone.
     """
     found = []
     if ASSISTANT_OR_NARRATION.search(text) or ASSISTANT_OFFERS.search(text):
@@ -137,6 +144,8 @@ def drift_kinds(text: str, messages: Sequence[ChatMessage]) -> list[str]:
         found.append("echoes")
     if ASKS_OWN_DETAIL.search(text):
         found.append("asks_own_detail")
+    if role is not None and role.flags(text):
+        found.append("assistant_like")
     return found
 
 
@@ -215,13 +224,19 @@ def own_part(text: str, instance: TaskInstance) -> str:
 
 
 def check_message(
-    text: str, messages: Sequence[ChatMessage], instance: TaskInstance, wrong_answer: bool
+    text: str,
+    messages: Sequence[ChatMessage],
+    instance: TaskInstance,
+    wrong_answer: bool,
+    role: RoleCheck | None = None,
 ) -> dict[str, Any]:
-    """The independent check of one user message: its drift kinds and its false facts."""
+    """The independent check of one user message: its drift kinds and its false facts, and the
+    role check's score (``role_score``, ``None`` where it did not run)."""
     own = own_part(text, instance)
     return {
-        "drift": drift_kinds(own, messages),
+        "drift": drift_kinds(own, messages, role),
         "false": false_facts(own, messages, instance, wrong_answer),
+        "role_score": None if role is None else round(role.score(own), 4),
     }
 
 

@@ -70,8 +70,9 @@ def make_card_agent(name: str, env: gym.Env) -> Any:
     return make_agent(name, env)
 
 
-def play_episode(config: Any, agent_name: str, k: int) -> dict[str, Any]:
-    """Play one episode of ``config`` (an :class:`~collab_env.config.EnvConfig`) and read it.
+def play_episode(config: Any, agent_name: str, k: int, role: Any = None) -> dict[str, Any]:
+    """Play one episode of ``config`` (an :class:`~collab_env.config.EnvConfig`) and read it
+    (``role``: the independent check's trained role check, :mod:`.role`; ``None``: rules alone).
 
     Returns:
         Its record (:func:`read_episode`), ``lost`` with the error where the endpoint failed.
@@ -98,12 +99,15 @@ def play_episode(config: Any, agent_name: str, k: int) -> dict[str, Any]:
         "lost": error is not None,
         "error": error,
     }
-    return {**record, **read_episode(task, task.get(result.task_id), result, config.judge.kind)}
+    return {**record, **read_episode(task, task.get(result.task_id), result, config.judge.kind, role)}
 
 
-def read_episode(task: Any, instance: TaskInstance, result: Any, judge_kind: str) -> dict[str, Any]:
-    """What the card reads in one played episode: each user message, the ending, the details
-    asked for and never given, the guards' counts and the judge's score."""
+def read_episode(
+    task: Any, instance: TaskInstance, result: Any, judge_kind: str, role: Any = None
+) -> dict[str, Any]:
+    """What the card reads in one played episode: each user message (by the independent check,
+    with the role check ``role`` where given), the ending, the details asked for and never
+    given, the guards' counts and the judge's score."""
     messages = result.messages
     infos = [i.get("user", {}) for i in result.infos]
     last = next((i for i in reversed(infos) if i), {})
@@ -117,7 +121,7 @@ def read_episode(task: Any, instance: TaskInstance, result: Any, judge_kind: str
         text = m["content"].replace(TERMINATION_SIGNAL, "").strip()
         wrong = bool(verdicts.get(j - 1))
         rows.append({"index": j, "text": text, "guard": info.get("accepted_drift"),
-                     "fallback": bool(info.get("fallback")), **check_message(text, messages[:j], instance, wrong)})  # fmt: skip
+                     "fallback": bool(info.get("fallback")), **check_message(text, messages[:j], instance, wrong, role)})  # fmt: skip
     reward = result.reward
     return {
         "turns": result.turns, "terminated": result.terminated, "opening": last.get("opening"),

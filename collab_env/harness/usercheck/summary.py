@@ -70,7 +70,8 @@ def _share(count: float, total: int) -> float | None:
 
 def verdict(card: dict[str, Any]) -> str:
     """The card's one line: ``usable: ...`` when every threshold holds, else ``not usable:``
-    naming the failed ones first (a figure the run could not measure fails)."""
+    naming the failed ones first (a figure the run could not measure fails); it says so where
+    the independent check ran without its role classifier (:mod:`.role`)."""
     s = card["summary"]
     drift, false = s["independent"]["drift_share"], s["false_statements"]["per_episode"]
     rate, endings = s["endings"]["recognised_rate"], s["endings"]
@@ -88,6 +89,8 @@ def verdict(card: dict[str, Any]) -> str:
     guards = s["guards"]["accepted_share"]
     tail = f"; the guards accepted drift in {_pct(guards)}" if guards is not None else ""
     lost = f"; {s['lost']} episodes LOST" if s["lost"] else ""
+    if not card.get("role_check", {"ran": True})["ran"]:
+        tail += "; rules only (role check not run)"
     head = "not usable: " + ", ".join(failed) + (" (holds: " + ", ".join(passed) + ")" if passed else "")
     line = head if failed else "usable: " + ", ".join(passed)
     return f"{line}{tail}{lost} [{card['user']}]"
