@@ -160,6 +160,13 @@ class RoleCheck:
     train_ids: tuple[str, ...]
     test_ids: tuple[str, ...] = ()
     info: dict[str, Any] = field(default_factory=dict)
+    #: The training people's turns' out-of-fold scores, highest first (the threshold's data).
+    oof_turns: tuple[float, ...] = ()
+
+    def threshold_at(self, budget: float) -> float:
+        """The threshold that another false-flag ``budget`` would choose on the same out-of-fold
+        scores (the highest leaving at most ``budget`` of the training people's turns above it)."""
+        return _threshold(self.oof_turns, budget)
 
     def scores(self, text: str) -> list[float]:
         """Each sentence's (:func:`sentences`) probability of being the assistant's."""
@@ -205,22 +212,31 @@ def train(conversations: list[Conversation], budget: float = BUDGET, folds: int 
     for score, turn in zip(oof, turns, strict=True):
         if turn >= 0:
             best[turn] = max(best[turn], score)
-    ranked = np.sort(best)[::-1]
-    threshold = float(ranked[min(int(budget * people_turns), people_turns - 1)])
+    ranked = tuple(float(x) for x in np.sort(best)[::-1])
+    threshold = _threshold(ranked, budget)
     info = {"train_people_turns": people_turns, "train_sentences": len(texts),
             "train_people_sentences": int((y == 0).sum())}  # fmt: skip
-    return RoleCheck(
-        _sklearn().fit(texts, y), threshold, budget, tuple(c.id for c in conversations), info=info
-    )
+    ids = tuple(c.id for c in conversations)
+    return RoleCheck(_sklearn().fit(texts, y), threshold, budget, ids, info=info, oof_turns=ranked)
 
 
-def false_flags(check: RoleCheck, conversations: list[Conversation]) -> dict[str, Any]:
-    """How many of the people's turns and sentences in ``conversations`` the check flags."""
+def _threshold(ranked: tuple[float, ...], budget: float) -> float:
+    if not ranked:
+        raise ConfigError("the role check has no people's turns to choose its threshold on")
+    return ranked[min(int(budget * len(ranked)), len(ranked) - 1)]
+
+
+def false_flags(
+    check: RoleCheck, conversations: list[Conversation], threshold: float | None = None
+) -> dict[str, Any]:
+    """How many of the people's turns and sentences in ``conversations`` the check flags (above
+    ``threshold``; default the check's own)."""
+    threshold = check.threshold if threshold is None else threshold
     turns = [t for c in conversations for t in c.people]
     said = [s for t in turns for s in sentences(t)]
-    flagged = [t for t in turns if check.flags(t)]
+    flagged = [t for t in turns if check.score(t) > threshold]
     sentence_scores = check.model.predict_proba(said)[:, 1] if said else []
-    over = int(sum(float(p) > check.threshold for p in sentence_scores))
+    over = int(sum(float(p) > threshold for p in sentence_scores))
     return {"turns": len(turns), "flagged_turns": len(flagged), "turn_rate": len(flagged) / len(turns) if turns else None,
             "sentences": len(said), "flagged_sentences": over, "sentence_rate": over / len(said) if said else None}  # fmt: skip
 
