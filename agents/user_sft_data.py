@@ -7,9 +7,9 @@ is the person's turn, as the model is asked to write it.
 
 - **Protocol**: the paper's free role-play (``protocol="roleplay"``): the model answers
   ``{"thought": ..., "response": ...}`` and ends the chat by writing the termination signal. The
-  default grounded protocol asks for the ids of the goal's details each message reveals, and
-  people's turns carry no such ids; so the trained model is served with
-  ``--user.protocol roleplay``. ``thought`` is empty (people wrote none), but on a conversation's
+  default acts protocol asks for each message's act among those the env opens (grounded: the ids
+  of the goal's details it reveals), and people's turns carry no such labels; so the trained
+  model is served with ``--user.protocol roleplay``. ``thought`` is empty (people wrote none), but on a conversation's
   last turn, where it holds the person's own words on why they stopped (``why_stop``), when given.
 - **The end**: the person's last turn ends with the termination signal, as the fidelity
   benchmark counts people's ends (:mod:`benchmarks.user_fidelity`): an episode ends on the user's

@@ -8,7 +8,6 @@ and nothing starts a thread when everything is scripted.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
 import gymnasium as gym
@@ -20,13 +19,13 @@ from collab_env.builders import with_parts
 from collab_env.errors import ConfigError
 from collab_env.llm import OpenAIChat
 from collab_env.rollout import run_episode, run_episode_async
+from collab_env.testing.fake_models import ActsUser
 from collab_env.testing.openai_server import LoopbackServer, Together
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
 
-
-def _grounded(messages):
-    return json.dumps({"reveal": [], "message": "it is for my team", "done": False})
+#: The user model, in the acts protocol (the LLM user's default).
+_USER = ActsUser("it is for my team")
 
 
 @pytest.mark.parametrize("env_id", ["CollabDoc-v0", "CollabMath-v0", "CollabQA-v0"])
@@ -74,7 +73,7 @@ def test_mr_step_async_pays_what_the_sync_step_pays():
 
 
 def test_episodes_on_one_loop_keep_their_user_calls_in_flight_together():
-    together = Together(6, _grounded)
+    together = Together(6, _USER)
     with LoopbackServer(reply=together) as server:
         user = LLMUser(OpenAIChat("user", base_url=server.base_url), opening="template")
         envs = [with_parts("CollabDoc-v0", split="test", user=user) for _ in range(6)]
@@ -88,7 +87,8 @@ def test_episodes_on_one_loop_keep_their_user_calls_in_flight_together():
 
         steps = asyncio.run(all_of_them())
     assert server.max_in_flight == 6 and not together.broken  # every episode's reply asked at once
-    assert all(obs[-1]["content"] == "it is for my team" for obs, *_ in steps)
+    # the model's words, then the detail the answer act tells, in the goal's words
+    assert all(obs[-1]["content"].startswith("it is for my team ") for obs, *_ in steps)
 
 
 def test_nothing_starts_a_thread_when_everything_is_scripted(monkeypatch):

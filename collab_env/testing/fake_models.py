@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -121,12 +122,62 @@ class SmallModelUser:
         return "JSON" not in tail
 
 
+#: A line of an acts-protocol prompt that opens an act (``- "correct": tell the assistant ...``).
+_ACT_LINE = re.compile(r'^- "(\w+)": ', re.M)
+
+
+def open_acts(prompt: str) -> list[str]:
+    """The acts an acts-protocol prompt opens, in its order (``[]`` for any other prompt).
+
+    >>> open_acts('The answer lacks details. What you can do next (your act):\\n- "correct": ...\\n- "ask": ...')
+    ['correct', 'ask']
+    """
+    return _ACT_LINE.findall(prompt.rpartition("(your act):")[2]) if "(your act):" in prompt else []
+
+
+@dataclass
+class ActsUser:
+    """Plays the user in the acts protocol (the LLM user's default) as a model that keeps to it.
+
+    The opening is the request it is given to reword, after ``prefix``; every other reply says
+    ``message`` as the first act the prompt opens, or, with ``ends``, as an ending act where one
+    is open (``ending`` its words). The env adds the act's details and decides the end.
+
+    Args:
+        message: What it says at every turn.
+        ends: Whether it takes an ending act (accept, give up) as soon as one is open.
+        prefix: Put before the reworded request (``"hey, "``).
+        ending: What it says when it ends.
+
+    >>> prompt = 'What you can do next (your act):\\n- "accept": its answer gives you what you want'
+    >>> ActsUser(ends=True)([{"role": "user", "content": prompt}])
+    '{"act": "accept", "message": "Thanks, that works."}'
+    """
+
+    message: str = "It is for the whole team."
+    ends: bool = False
+    prefix: str = ""
+    ending: str = "Thanks, that works."
+
+    def __call__(self, messages: Sequence[Mapping[str, Any]]) -> str:
+        """The reply to one request."""
+        prompt = str(messages[-1].get("content", "")) if messages else ""
+        if "<opening>\n" in prompt:
+            opening = prompt.split("<opening>\n", 1)[1].split("\n</opening>", 1)[0]
+            return json.dumps({"act": "answer", "message": f"{self.prefix}{opening}"})
+        acts = open_acts(prompt) or ["answer"]
+        ending = next((a for a in acts if a in ("accept", "give_up")), None) if self.ends else None
+        return json.dumps({"act": ending or acts[0], "message": self.ending if ending else self.message})
+
+
 __all__ = [
     "RAMBLE",
+    "ActsUser",
     "Completion",
     "SmallModelUser",
     "assistant_turns",
     "json_mode",
+    "open_acts",
     "sample_rng",
     "unbounded",
 ]

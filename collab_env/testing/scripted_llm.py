@@ -10,7 +10,9 @@ stay reproducible:
   whether a solution passes), and writes them as a small instruct model does: the facet's fact
   inside words of its own ("Oh, good point."), and ordinary non-answers ("No clue honestly.",
   "Sounds good, thanks!") where the scripted user has its canned phrases. None of the scripted
-  user's wording reaches the conversation except the facts themselves;
+  user's wording reaches the conversation except the facts themselves. It answers in the format
+  the prompt asks for: the acts protocol's act (the scripted user's decision, among the acts the
+  prompt opens), the grounded protocol's ids, or the free role-play's response;
 - as the **judge**, it is an oracle that knows the hidden goal: the score is the share of the
   facets the assistant learned that it learned by asking before a solution, as the rubric
   says (a facet the user gave beside or after a solution, a question that revealed nothing, and
@@ -53,6 +55,7 @@ NON_ANSWERS = (
 _OPENERS = ("Oh, good point.", "Right, so", "Ah okay.", "Sure.", "")
 _ACCEPTS = ("Sounds good, thanks!", "Yep, that's it. Thanks a lot!", "Looks great, cheers!")
 _GIVE_UPS = ("Forget it, I'll sort it out on my own.", "This isn't working, bye.")
+_OPEN_ACT = re.compile(r'^- "(\w+)": ', re.M)  # the acts a prompt of the acts protocol opens
 _TURN = re.compile(r"(?:^|\n\n)(USER|ASSISTANT): ", re.S)
 
 
@@ -89,14 +92,21 @@ class ScriptedLLM:
         goal = text.split("<hidden_goal>\n", 1)[1].split("\n</hidden_goal>", 1)[0].strip()
         task, instance = self.by_goal[goal]
         grounded = '"reveal"' in text  # the grounded protocol's output format
+        acting = '{"act": ' in text  # the acts protocol's
         if "<conversation>\n" not in text:  # asked to write the opening: the template's own request
             last = instance.opening.rpartition("\n\n")[2]
             message = last.split(":", 1)[1].strip() if ":" in last[:12] else last
             if grounded:
                 return json.dumps({"reveal": [], "message": message, "done": False})
+            if acting:
+                return json.dumps({"act": "answer", "message": message})
             return json.dumps({"thought": "opening", "response": message})
         inside = text.split("<conversation>\n", 1)[1].rsplit("\n</conversation>", 1)[0]
         events, ended = _replay(task, instance, _parse(inside))[-1]
+        if acting:
+            act = _act(events, ended, _OPEN_ACT.findall(text.rsplit("(your act):", 1)[-1]))
+            words = _words(events, ended, instance, facts=False).replace(TERMINATION_SIGNAL, "").strip()
+            return json.dumps({"act": act, "message": words})  # the act ends the chat, not the signal
         if grounded:
             revealed = [e["facet"] for e in events if e["type"] == "reveal"]
             words = _words(events, False, instance)
@@ -130,6 +140,26 @@ class ScriptedLLM:
             score = 0.0
         thought = f"asked {asked}, volunteered {volunteered}, wasted {wasted}, ignored {ignored}"
         return json.dumps({"thought": thought, "score": score})
+
+
+def _act(events: list[dict], ended: bool, open_acts: Sequence[str]) -> str:
+    """The act of the scripted user's decisions, among those the prompt opens (the first open
+    one where its own is not: the env's verdict on an answer is the task's, as the scripted
+    user's is, but the two may still differ).
+
+    The act tells as many details as the scripted user did (the env picks which, and adds them
+    to its words): a rejection that points at one detail is ``revise`` (one; ``correct`` tells
+    two), one that points at none is ``ask`` (none), an answer is ``answer`` (the details asked
+    about, two at most, as the scripted user answers).
+    """
+    proposals = [e for e in events if e["type"] == "proposal"]
+    if proposals and proposals[-1].get("accepted"):
+        wanted = ["accept"]
+    elif proposals:
+        wanted = ["give_up"] if ended else ["revise" if proposals[-1].get("feedback") else "ask", "revise"]
+    else:
+        wanted = ["give_up"] if ended else ["answer"]
+    return next((a for a in wanted if a in open_acts), open_acts[0] if open_acts else wanted[0])
 
 
 def _went_against(task: Any, instance: Any, text: str, learned: set[str]) -> set[str]:
@@ -182,16 +212,19 @@ def _replay(task: Any, instance: Any, messages: Sequence[ChatMessage]) -> list[t
     return out or [([], False)]
 
 
-def _words(events: list[dict], ended: bool, instance: Any) -> str:
-    """The scripted user's decisions, in the words of an LLM."""
-    statement = {f.name: f.statement for f in instance.facets}
+def _words(events: list[dict], ended: bool, instance: Any, facts: bool = True) -> str:
+    """The scripted user's decisions, in the words of an LLM (``facts=False``: without the facts,
+    which the acts protocol's env adds itself, the act's own, in the goal's words)."""
+    statement = {f.name: f.statement for f in instance.facets} if facts else {}
     parts: list[str] = []
+    kinds = [e["type"] for e in events]
     for i, event in enumerate(events):
         kind = event["type"]
         if kind == "reveal":
-            parts.append(f"{_OPENERS[i % len(_OPENERS)]} {statement[event['facet']]}".strip())
+            opener = _OPENERS[i % len(_OPENERS)] if facts or "reveal" not in kinds[:i] else ""
+            parts.append(f"{opener} {statement.get(event['facet'], '')}".strip())
         elif kind == "redundant":
-            parts.append(f"Like I said, {statement[event['facet']]}")
+            parts.append(f"Like I said, {statement[event['facet']]}" if facts else "Like I said before.")
         elif kind in ("vague", "evasive"):
             parts.append(NON_ANSWERS[(i + len(event.get("question", ""))) % len(NON_ANSWERS)])
         elif kind == "too_many_questions":
@@ -205,10 +238,12 @@ def _words(events: list[dict], ended: bool, instance: Any) -> str:
             if event.get("hangs"):
                 parts.append("I ran it and it just hangs.")
             else:
-                parts.append(f"Hmm, not quite. {statement[pointed]}" if pointed else "Hmm, not quite.")
+                parts.append(
+                    f"Hmm, not quite. {statement[pointed]}" if pointed and facts else "Hmm, not quite."
+                )
     if ended and not any(e["type"] == "proposal" and e["accepted"] for e in events):
         parts.append(_GIVE_UPS[len(parts) % len(_GIVE_UPS)])
-    text = " ".join(parts) or "Okay."
+    text = " ".join(p for p in parts if p) or "Okay."
     return f"{text} {TERMINATION_SIGNAL}" if ended else text
 
 

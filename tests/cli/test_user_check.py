@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -21,13 +22,25 @@ def _is_judge(messages):
     return "Conversation:\n\n" in text and "<hidden_goal>" not in text
 
 
+_ACT = re.compile(r'^- "(\w+)": ', re.M)
+
+
 def fake_user(message, end=False, score=1.0):
-    """A model that writes ``message`` as the user every time (the judge's score ``score``)."""
+    """A model that writes ``message`` as the user every time (the judge's score ``score``), in
+    the protocol its prompt asks for: acts (the default; the first act open, the opening the
+    template's request) or grounded."""
 
     def reply(messages):
+        prompt = messages[-1]["content"]
         if _is_judge(messages):
             return json.dumps({"thought": "fine", "score": score})
-        if "<conversation>" not in messages[-1]["content"]:  # the opening
+        if "<opening>" in prompt:  # the acts protocol's opening: the request reworded
+            opening = prompt.split("<opening>\n", 1)[1].split("\n</opening>", 1)[0]
+            return json.dumps({"act": "answer", "message": f"hi, {opening}"})
+        if '{"act": ' in prompt:
+            acts = _ACT.findall(prompt.rpartition("(your act):")[2]) or ["answer"]
+            return json.dumps({"act": acts[0], "message": message})
+        if "<conversation>" not in prompt:  # the opening
             return json.dumps({"reveal": [], "message": "can you help me with this?", "end_chat": False})
         return json.dumps({"reveal": [], "message": message, "end_chat": end})
 
@@ -65,13 +78,15 @@ def test_an_assistant_voice_the_guards_miss_is_drift_by_the_independent_check(tm
     rc, card = _card(tmp_path, [*SMALL, "--agents", "informed"],
                      fake_user("I'll provide you with a Python function that does this."))  # fmt: skip
     s = card["summary"]
-    replies = 2 * 3  # two episodes of three turns, every reply the fake's
+    # Two episodes of two replies, every one the fake's words: informed asks, then answers
+    # rightly, where the acts protocol (the default) opens only accept and the chat ends.
+    replies = 2 * 2
     assert rc == 0 and s["episodes"] == 2
     assert s["independent"]["kinds"]["voice_or_narration"] == replies == s["independent"]["drift_messages"]
     assert s["guards"]["accepted"] == {}  # the guards let it through (issue 44's finding)
-    assert s["endings"]["recognised"] == 0 and s["endings"]["correct_answers_gone_on_after"] >= 2
+    assert s["endings"]["recognised"] == 2 and s["endings"]["correct_answers_gone_on_after"] == 0
     assert s["messages"] == replies + 2 and card["verdict"].startswith(
-        "not usable: drift 75% of 8 messages"
+        "not usable: drift 67% of 6 messages"
     )  # openings clean
     assert card["people"]["drift"]["llm"] == {"turns": 2, "drift_turns": 2}
     assert list(card["people"]["results"]) == ["people", "scripted", "llm"]
@@ -81,14 +96,17 @@ def test_an_assistant_voice_the_guards_catch_is_drift_by_the_guards(tmp_path):
     rc, card = _card(tmp_path, [*SMALL, "--agents", "informed", "--people", "0", "--judge", "heuristic"],
                      fake_user("How can I help you today? I'd be happy to help."))  # fmt: skip
     guards = card["summary"]["guards"]
-    assert rc == 0 and guards["rejected_attempts"].get("assistant_voice", 0) >= 6
-    assert guards["accepted"].get("assistant_voice", 0) == 6 and guards["accepted_share"] > 0
+    # Four replies (each episode: a question, then the right answer, which ends it), each of
+    # their three attempts rejected; used with the drift dropped (the act's details, the thanks).
+    assert rc == 0 and guards["rejected_attempts"].get("assistant_voice", 0) == 4 * 3
+    assert guards["accepted"].get("assistant_voice", 0) == 4 and guards["accepted_share"] > 0
 
 
 def test_an_ending_that_accepts_a_wrong_answer_is_named_in_the_verdict(tmp_path):
     # "That's correct!" is now retried by the guards (7c79b71); "Looks good" passes them, and the
-    # card's own check, which the guards do not use, still names it
-    rc, card = _card(tmp_path, [*SMALL, "--agents", "passive", "--people", "0"],
+    # card's own check, which the guards do not use, still names it. The grounded protocol: with
+    # acts (the default) an ending is open only after a right answer (tests/users/test_acts_user.py)
+    rc, card = _card(tmp_path, [*SMALL, "--agents", "passive", "--people", "0", "--user.protocol", "grounded"],
                      fake_user("Looks good, thanks!", end=True, score=0.5))  # fmt: skip
     s = card["summary"]
     assert rc == 0 and s["endings"]["affirms_wrong"] == 2 == s["endings"]["premature_unmet"]

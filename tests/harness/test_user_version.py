@@ -29,7 +29,8 @@ def test_llm_user_version_names_protocol_prompt_and_model_and_changes_with_them(
     def version(model="m", **kwargs):
         return LLMUser(OpenAIChat(model, base_url="http://127.0.0.1:9/v1"), **kwargs).version
 
-    assert version().startswith("llm/grounded-data/p") and version().endswith("/m")
+    assert version().startswith("llm/acts-data/p") and version().endswith("/m")  # acts: the default
+    assert version(protocol="grounded").startswith("llm/grounded-data/p")
     assert version() == version()
     assert len({version(), version("other"), version(prompt="swapped"), version(temperature=0.1)}) == 4
 

@@ -23,6 +23,7 @@ def _reply(reveal=(), message="", done=False):
 
 
 def _user(server, **kwargs):
+    kwargs.setdefault("protocol", "grounded")  # no longer the default (acts is)
     return LLMUser(OpenAIChat("small", base_url=server.base_url, backoff_s=0.01), **kwargs)
 
 
@@ -142,7 +143,7 @@ class _RefusesJsonSchema:
 def test_an_endpoint_that_refuses_json_schema_gets_the_same_schema_as_json_object():
     with LoopbackServer(reply=lambda m: _reply(["price_a"], "notebooks are 3 each")) as server:
         model = _RefusesJsonSchema(OpenAIChat("small", base_url=server.base_url, backoff_s=0.01))
-        user = LLMUser(model, json_mode=True, opening="template")
+        user = LLMUser(model, json_mode=True, opening="template", protocol="grounded")
         version = user.version
         env = with_parts("CollabMath-v0", split="test", user=user)
         env.reset(seed=0)

@@ -133,7 +133,8 @@ def _ending(assistant: str, replies: list[str]):
     says ``assistant`` and whose LLM user answers ``replies`` in turn."""
     answers = iter(replies)
     with LoopbackServer(reply=lambda m: next(answers)) as server:
-        user = LLMUser(OpenAIChat("small", base_url=server.base_url, backoff_s=0.01), opening="template")
+        model = OpenAIChat("small", base_url=server.base_url, backoff_s=0.01)
+        user = LLMUser(model, opening="template", protocol="grounded")  # its replies: grounded JSON
         env = with_parts("CollabMath-v0", split="test", user=user)
         env.reset(seed=0)
         obs, _, terminated, *_, info = env.step(assistant)

@@ -61,7 +61,7 @@ def test_a_batch_is_one_call_per_round_and_a_retry_round_holds_only_the_failed()
     def reply(messages):
         if "odd one" in messages[1]["content"] and "Your last output" not in messages[-1]["content"]:
             return "USER: not json"
-        return json.dumps({"thought": "", "response": "for my team"})
+        return json.dumps({"act": "answer", "message": "for my team"})
 
     with LoopbackServer(reply=reply) as server:
         model = Counting(OpenAIChat("qwen", base_url=server.base_url))
@@ -69,7 +69,9 @@ def test_a_batch_is_one_call_per_round_and_a_retry_round_holds_only_the_failed()
         requests = _requests(user, 3, [1, 2, 3])
         requests[1].messages = [*requests[1].messages[:-1], {"role": "assistant", "content": "the odd one?"}]
         replies = user.reply_batch(requests)
-    assert model.batches == [3, 1] and [r.text for r in replies] == ["for my team"] * 3
+    # The answer act tells what "Who is it for?" asked, in the goal's words; "the odd one?" asks nothing.
+    told = "for my team It's for new customers."
+    assert model.batches == [3, 1] and [r.text for r in replies] == [told, "for my team", told]
     assert [r.state.parse_failures for r in requests] == [0, 1, 0]
     assert [r.state.calls for r in requests] == [1, 2, 1]
 
@@ -90,12 +92,13 @@ def test_a_request_whose_output_never_parses_still_gets_a_reply_in_a_batch():
     def reply(messages):
         if "odd one" in messages[1]["content"]:
             return '{"thought": "cut off'
-        return json.dumps({"thought": "", "response": "for my team"})
+        return json.dumps({"act": "answer", "message": "for my team"})
 
     with LoopbackServer(reply=reply) as server:
         user = LLMUser(OpenAIChat("qwen", base_url=server.base_url), max_attempts=2, opening="template")
         requests = _requests(user, 2, [1, 2])
         requests[0].messages = [*requests[0].messages[:-1], {"role": "assistant", "content": "the odd one?"}]
         replies = user.reply_batch(requests)
-    assert replies[1].text == "for my team" and replies[1].info["accepted_drift"] is None
+    assert replies[1].text == "for my team It's for new customers."  # the answer act's detail added
+    assert replies[1].info["accepted_drift"] is None
     assert replies[0].info["fallback"] and replies[0].info["parse_failures"] == 2

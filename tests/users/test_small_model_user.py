@@ -18,7 +18,7 @@ from collab_env.testing.openai_server import LoopbackServer
 from collab_env.types import TERMINATION_SIGNAL
 from collab_env.users import LLMUser
 
-REPLY = json.dumps({"thought": "ok", "response": "its for my team"})
+REPLY = json.dumps({"act": "answer", "message": "its for my team"})
 
 
 def _user(server, chat=None, **kwargs):
@@ -77,10 +77,14 @@ def test_a_prompt_that_ends_with_the_transcript_is_what_the_model_continues():
 
 # 3. The chat did not end when the user ended it with single brackets.
 def test_single_bracket_termination_ends_the_episode():
-    with LoopbackServer(reply=SmallModelUser(end_after=2, signal="[TERMINATE CHAT]")) as server:
+    # Its reply names no act: the signal, written with single brackets, is read as the wish to
+    # end. The acts protocol (the default) opens an ending before any answer only from the
+    # assistant's third turn (give_up; clarify is still asking), so the model ends there.
+    with LoopbackServer(reply=SmallModelUser(end_after=3, signal="[TERMINATE CHAT]")) as server:
         result = _play(server)
-    assert result.terminated and result.turns == 2
+    assert result.terminated and result.turns == 3
     assert result.messages[-1]["content"].endswith(TERMINATION_SIGNAL)
+    assert result.infos[-1]["user"]["act"] == "give_up" and result.infos[-1]["user"]["drifts"] == 0
 
 
 # 4. Drift got through: empty messages, the assistant's voice, solving the task, the goal pasted.
@@ -94,11 +98,14 @@ def test_single_bracket_termination_ends_the_episode():
     ],
 )
 def test_drift_is_retried_with_a_reminder_naming_it_and_counted(bad, rule):
-    replies = iter([json.dumps({"thought": "", "response": bad}), REPLY])
+    replies = iter([json.dumps({"act": "answer", "message": bad}), REPLY])
     with LoopbackServer(reply=lambda m: next(replies)) as server:
         env = with_parts("CollabMath-v0", split="test", user=_user(server))
         env.reset(seed=0, options={"task_id": "math-test-00170"})  # the $40 kettle, 10% off, 8% tax
-        obs, *_, info = env.step("Sure, what would you like to know?")
+        # A message that asks nothing: the answer act gives no detail, so the model's words are
+        # all the reply has (to "what would you like to know?" the env adds one of the goal's
+        # details, and an empty message is no longer empty).
+        obs, *_, info = env.step("Sure, let me think about it.")
     assert obs[-1]["content"] == "its for my team" and server.requests == 2
     assert info["user"]["drifts"] == 1 and info["user"]["drift_kinds"] == {rule: 1}
     retry = server.bodies[1]["messages"]  # the rejected output is not quoted back to the model

@@ -16,6 +16,7 @@ from collab_env.builders import with_parts
 from collab_env.config import EnvConfig, JudgeSpec, UserSpec
 from collab_env.errors import ConfigError
 from collab_env.llm import CachedChat, OpenAIChat
+from collab_env.testing.fake_models import ActsUser
 from collab_env.testing.openai_server import LoopbackServer, Together
 from collab_env.users import LLMUser
 from collab_env.wrappers import MultiturnAwareReward, multiturn_aware_reward
@@ -25,8 +26,9 @@ def _is_user_prompt(messages) -> bool:
     return "hidden_goal" in json.dumps(messages)
 
 
-def _user_json(text: str = "It is for the whole team.") -> str:
-    return json.dumps({"thought": "ok", "response": text})
+def _user_json(text: str = "It is for the whole team.") -> ActsUser:
+    """The user model: it speaks the acts protocol (the LLM user's default), the first act open."""
+    return ActsUser(text)
 
 
 def test_eight_futures_ask_their_user_replies_together():
@@ -70,7 +72,7 @@ def test_the_grpo_reward_calls_the_configured_user_and_policy_endpoints():
         role = "user" if _is_user_prompt(messages) else "policy"
         with lock:
             seen[role] += 1
-        return _user_json() if role == "user" else "What tone should it have?"
+        return _user_json()(messages) if role == "user" else "What tone should it have?"
 
     with LoopbackServer(reply=reply) as server:
         config = EnvConfig.from_kwargs(
@@ -102,7 +104,7 @@ def test_a_policy_of_another_family_is_refused():
 
 
 def test_the_futures_model_usage_is_counted_in_the_episode():
-    with LoopbackServer(reply=lambda m: _user_json()) as server:
+    with LoopbackServer(reply=_user_json()) as server:
         user = UserSpec("llm", f"openai:user@{server.base_url}")
         env = gym.make("CollabDoc-v0", split="test", user=user, judge=JudgeSpec())
         agent = make_agent("clarify", env)
@@ -124,7 +126,7 @@ def test_mr_with_an_llm_user_judge_and_policy_asks_the_judge_once_per_future():
             with lock:
                 calls["judge"] += 1
             return json.dumps({"thought": "fine", "score": 0.5})
-        return _user_json() if _is_user_prompt(messages) else "What tone should it have?"
+        return _user_json()(messages) if _is_user_prompt(messages) else "What tone should it have?"
 
     with LoopbackServer(reply=reply) as server:
         config = EnvConfig.from_kwargs(
@@ -146,7 +148,9 @@ def _mr_step_with_a_seeded_llm_user(server) -> dict:
     env = with_parts("CollabMath-v0", split="test", user=user)
     wrapped = MultiturnAwareReward(env, make_agent("clarify", env), window=0, samples=4, keep_futures=True)
     wrapped.reset(seed=3)
-    *_, info = wrapped.step("What do you need to know exactly?")
+    # A message that asks nothing: the sampled words are the whole reply (to a question the acts
+    # protocol adds the goal's detail, and the made-up number beside it is dropped as false).
+    *_, info = wrapped.step("Sure, let me think about it.")
     return info
 
 

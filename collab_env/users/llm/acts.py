@@ -103,7 +103,7 @@ def turn_plan(
     """
     turns = sum(m["role"] == "assistant" for m in messages)
     give_up = ("give_up",) if turns >= GIVE_UP_AFTER else ()
-    said = " ".join(m["content"] for m in messages if m["role"] == "user")
+    said = told(messages)
     untold = [f.name for f in instance.hidden_facets if not guards.states(said, f, instance)]
     asked = [i for i in guards.asked_facets(messages, instance, kinds) if i in untold]
     if unmet is None:
@@ -117,6 +117,17 @@ def turn_plan(
     details = {"correct": first[:2], "revise": first[:1]}
     ask = () if last_act == "ask" else ("ask",)
     return TurnPlan(("correct", "revise", *ask, *give_up), details, "unmet")
+
+
+def told(messages: Sequence[ChatMessage]) -> str:
+    """What the user has told of its goal: its messages after the opening. In this protocol the
+    opening tells no hidden detail (the template's, or a rewording held to it by its rule); its
+    words may still match one (a QA passage names every reading the user may mean).
+
+    >>> told([{"role": "user", "content": "Clara or Hana..."}, {"role": "assistant", "content": "Which?"}])
+    ''
+    """
+    return " ".join(m["content"] for m in messages[1:] if m["role"] == "user")
 
 
 def instruction(plan: TurnPlan, instance: TaskInstance) -> str:
@@ -234,5 +245,6 @@ __all__ = [
     "parse",
     "response_format",
     "settle",
+    "told",
     "turn_plan",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from collab_env.facets import questions
 from collab_env.types import TaskInstance
-from collab_env.users.llm import guards, protocol
+from collab_env.users.llm import acts, guards, protocol
 from collab_env.users.llm.state import Pending
 
 # A request: what a repaired opening must still hold (a person opens by asking, or by greeting).
@@ -32,10 +32,12 @@ def ground(parsed: dict[str, Any], p: Pending) -> str:
     Ids that are not the instance's hidden facets are ignored (only the goal's facts are told),
     and so are details told before, unless the assistant's last answer lacks them: a small model
     names the same ids every turn (issue 23), and a person does not repeat what was taken in.
+    In the acts protocol what was told is what followed the opening (:func:`~.acts.told`).
     """
     message, request = parsed["message"].strip(), p.request
     facets = {f.name: f for f in request.instance.hidden_facets}
     said = " ".join(m["content"] for m in request.messages if m["role"] == "user")
+    said = acts.told(request.messages) if p.plan is not None else said  # the acts protocol's
     unmet = p.unmet or []
     missing = [
         facets[i].statement
@@ -47,10 +49,18 @@ def ground(parsed: dict[str, Any], p: Pending) -> str:
     return " ".join([message, *missing]).strip()
 
 
-def opening_rule(text: str, instance: TaskInstance, kinds: Sequence, max_words: int) -> str | None:
-    """A written opening is drift when it breaks a guard or gives away a hidden detail."""
+def opening_rule(
+    text: str, instance: TaskInstance, kinds: Sequence, max_words: int, request: str = ""
+) -> str | None:
+    """A written opening is drift when it breaks a guard or gives away a hidden detail.
+
+    ``request`` is the template's request the opening rewords (the acts protocol): a detail its
+    own words state (a Code request's "running totals of a list" states that a list is
+    returned) is not given away by keeping them.
+    """
     rule = guards.check(text, [], instance, kinds, max_words)
-    if rule is None and guards.unasked_facts(text, [], instance, kinds):
+    said = [{"role": "user", "content": request}] if request else []
+    if rule is None and guards.unasked_facts(text, said, instance, kinds):
         return "goal_dump"
     return rule
 

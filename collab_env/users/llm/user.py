@@ -4,9 +4,11 @@ The prompt gives the hidden goal and the conversation as data, each between its 
 puts the instruction last, with the answer's format: a small model given a transcript that ends
 the prompt continues the transcript instead of answering (issue 18: 58 of 58 first attempts).
 With ``prompt="swapped"`` the conversation is sent as chat messages with the roles swapped
-instead (the model speaks as the ``assistant``). What the model answers, and how it is read, is
-the protocol (:mod:`~collab_env.users.llm.protocol`): ``grounded`` by default, ``acts``
-(:mod:`~collab_env.users.llm.acts`) or the paper's free ``roleplay`` on request.
+instead (the model speaks as the ``assistant``; both built by :mod:`~collab_env.users.llm.prompts`).
+What the model answers, and how it is read, is the protocol: ``acts``
+(:mod:`~collab_env.users.llm.acts`) by default, ``grounded``
+(:mod:`~collab_env.users.llm.protocol`) or the paper's free ``roleplay`` on request (issue 44:
+the card rated a 0.5 B model usable with ``acts``, not with ``grounded``, ``docs/models.md``).
 
 A reply that cannot be used is retried with a reminder that says why: not JSON, cut off at
 ``max_tokens``, or one of the :mod:`~collab_env.users.llm.guards` broken. Guards never cost an
@@ -34,11 +36,10 @@ from collab_env.types import (
     ChatMessage,
     TaskInstance,
     UserReply,
-    canonical_ending,
-    ends_chat,
 )
 from collab_env.users.base import ReplyRequest, UserSimulator
 from collab_env.users.llm import acts, guards, protocol
+from collab_env.users.llm import prompts as prompting
 from collab_env.users.llm.grounding import early_end, ground, opening_kept, opening_rule, request_line
 from collab_env.users.llm.profiles import PROFILES_FILE, Profile, draw_profile
 from collab_env.users.llm.protocol import delimit, first_json_object, parse_reply
@@ -68,11 +69,11 @@ class LLMUser(UserSimulator):
             we know offers it; a local ``HFChat`` does not).
         prompt: ``"data"`` (the conversation as data, the instruction last) or ``"swapped"``
             (the conversation as chat messages, roles swapped).
-        protocol: ``"grounded"`` (facts from the hidden goal, see :mod:`~.protocol`),
-            ``"acts"`` (the model picks an act the env allows and words it; the env decides the
-            facts each act tells and the ending, see :mod:`~.acts`) or ``"roleplay"`` (the
-            paper's free role-play).
-        schema: With JSON on and the grounded protocol, hold the reply to its JSON schema
+        protocol: ``"acts"`` (the default: the model picks an act the env allows and words it;
+            the env decides the facts each act tells and the ending, see :mod:`~.acts`),
+            ``"grounded"`` (the model names the facts of the hidden goal it tells, see
+            :mod:`~.protocol`) or ``"roleplay"`` (the paper's free role-play).
+        schema: With JSON on (acts, grounded), hold the reply to the protocol's JSON schema
             (``json_schema``); ``False`` asks for plain JSON mode.
         opening: ``"model"`` (the model writes the first message from the hidden goal; the
             template's opening where it fails) or ``"template"`` (the task's opening sentence).
@@ -95,7 +96,7 @@ class LLMUser(UserSimulator):
         max_words: int = 300,
         json_mode: bool | None = None,
         prompt: str = "data",
-        protocol: str = "grounded",
+        protocol: str = "acts",
         schema: bool = True,
         opening: str = "model",
         profiles: str | Sequence[Profile] | None = "auto",
@@ -276,22 +277,13 @@ class LLMUser(UserSimulator):
                 break
         return pending
 
-    def _can_end(self, p: Pending) -> bool:
-        """Whether the reply may end the chat (:func:`~.protocol.can_end`; a written opening
-        and the free role-play keep the full format)."""
-        return p.opening or self.protocol != "grounded" or protocol.can_end(p.request.messages, p.unmet)
-
     def _response_format(self, p: Pending) -> dict[str, Any] | None:
         """The call's ``response_format``: the protocol's schema in the endpoint's spelling."""
-        if self.protocol == "acts":
-            return acts.response_format(p.plan or acts.TurnPlan(("answer",)), self._mode())
-        return protocol.response_format(self.protocol, p.request.instance, self._mode(), self._can_end(p))
+        return prompting.response_format(self.protocol, p, self._mode())
 
     def _guidance(self) -> str:
         """The system prompt's guidance of the protocol."""
-        if self.protocol == "acts":
-            return acts.GUIDANCE
-        return protocol.GROUNDED_GUIDANCE if self.protocol == "grounded" else protocol.ROLEPLAY_GUIDANCE
+        return prompting.guidance(self.protocol)
 
     def _mode(self) -> str:
         """The ``response_format`` mode of the next call (the endpoint's spelling of a schema)."""
@@ -313,17 +305,7 @@ class LLMUser(UserSimulator):
 
     def _read(self, raw: str) -> dict[str, Any] | None:
         """The reply as ``{"message", "done", "reveal", ...}``, or ``None`` when it does not parse."""
-        if self.protocol == "grounded":
-            return protocol.parse_grounded(raw)
-        if self.protocol == "acts":
-            return acts.parse(raw)
-        parsed = parse_reply(raw)
-        if parsed is None:
-            return None
-        text = canonical_ending(parsed["response"].strip())
-        done = ends_chat(text)
-        message = text.replace(TERMINATION_SIGNAL, "").strip()
-        return {**parsed, "message": message, "done": done, "reveal": []}
+        return prompting.read(self.protocol, raw)
 
     def _rule(self, p: Pending) -> str | None:
         """The guard ``p``'s parsed reply breaks (its revealed details added first), or ``None``."""
@@ -334,10 +316,11 @@ class LLMUser(UserSimulator):
         if parsed.get("refused"):  # its words are another act's ("that's correct!" to a wrong answer)
             return "act_refused"
         if p.opening:
-            rule = opening_rule(parsed["text"], request.instance, request.task.facet_kinds, self.max_words)
-            kept = self.protocol != "acts" or acts.keeps_request(
-                parsed["text"], request_line(request.instance)
+            asked = request_line(request.instance) if self.protocol == "acts" else ""  # what it rewords
+            rule = opening_rule(
+                parsed["text"], request.instance, request.task.facet_kinds, self.max_words, asked
             )
+            kept = not asked or acts.keeps_request(parsed["text"], asked)
             return rule or (None if kept else "request_lost")
         args = (request.messages, request.instance, request.task.facet_kinds, self.max_words)
         if parsed["done"]:  # the intent to end is what counts: a drifting sentence is dropped, not retried,
@@ -403,42 +386,8 @@ class LLMUser(UserSimulator):
         unmet: list[str] | None = None,
         plan: acts.TurnPlan | None = None,
     ) -> list[dict[str, str]]:
-        """The hidden goal, the profile and the conversation (see the module docstring)."""
-        guidance, profile = self._guidance(), request.state.profile
-        system = f"{guidance}\n\nYour profile: {profile.describe()}" if profile else guidance
-        shown = "grounded" if self.protocol == "acts" else self.protocol  # the details listed
-        goal = protocol.goal_text(request.task.name, request.instance, shown, request.messages)
-        if opening:
-            fmt = protocol.output_format(self.protocol)
-            ask = f"{protocol.OPENING_ASK} Answer with this JSON object only:\n{fmt}"
-            if self.protocol == "acts":
-                ask = acts.opening_prompt(request_line(request.instance))
-            return [{"role": "system", "content": system}, {"role": "user", "content": f"{goal}\n\n{ask}"}]
-        instruction = self._instruction(request, unmet, plan)
-        if self.prompt == "swapped":
-            swap = {"user": "assistant", "assistant": "user"}
-            chat = [{"role": swap[m["role"]], "content": m["content"]} for m in request.messages]
-            chat[-1] = {**chat[-1], "content": f"{chat[-1]['content']}\n\n({instruction})"}
-            return [{"role": "system", "content": f"{system}\n\n{goal}"}, *chat]
-        transcript = "\n\n".join(f"{m['role'].upper()}: {delimit(m['content'])}" for m in request.messages)
-        ask = f"{goal}\n\n<conversation>\n{transcript}\n</conversation>\n\n{instruction}"
-        return [{"role": "system", "content": system}, {"role": "user", "content": ask}]
-
-    def _instruction(self, request: ReplyRequest, unmet: list[str] | None, plan: acts.TurnPlan | None) -> str:
-        """What the prompt asks for last: the reply, with what the env read of the assistant's
-        message (grounded), or the open acts (acts)."""
-        if plan is not None:
-            return acts.instruction(plan, request.instance)
-        fmt = protocol.output_format(self.protocol, protocol.can_end(request.messages, unmet))
-        status = (
-            protocol.answer_status(request.task, request.instance, request.messages, unmet)
-            if self.protocol == "grounded"
-            else ""
-        )
-        return (
-            f"{status}Now write your next message to the assistant, replying to its last message above. "
-            f"You are the user. Answer with this JSON object only:\n{fmt}"
-        )
+        """The hidden goal, the profile and the conversation (:func:`~.prompts.build`)."""
+        return prompting.build(self.protocol, self.prompt, request, opening, unmet, plan)
 
 
 def protocol_reminders(name: str) -> dict[str, str]:
