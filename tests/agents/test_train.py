@@ -40,9 +40,10 @@ def myopic_and_mr():
 @pytest.mark.slow
 def test_mr_teaches_asking_where_the_myopic_reward_teaches_answering(myopic_and_mr):
     myopic, mr = myopic_and_mr
-    # scripted-v3: myopic 1.15 questions an episode (it answers by turn 3), MR 3.95 (scripted-v2: < 1 and > 1)
-    assert myopic.evaluation["questions"] + 2.0 < mr.evaluation["questions"]
-    assert myopic.evaluation["turns"] < mr.evaluation["turns"] - 2.0
+    # scripted-v4: myopic 2.1 questions an episode, MR 3.9; R* 1.12 against 1.68. Both play the 6
+    # turns: the patient user corrects an early answer and checks a right one before it ends.
+    # (scripted-v3: 1.15 against 3.95 questions, and MR went on 2 turns longer.)
+    assert myopic.evaluation["questions"] + 1.5 < mr.evaluation["questions"]
     assert mr.evaluation["r_star"] > myopic.evaluation["r_star"] + 0.2
     assert mr.evaluation["task_metric"] > myopic.evaluation["task_metric"]
 
