@@ -104,8 +104,11 @@ class ScriptedLLM:
         inside = text.split("<conversation>\n", 1)[1].rsplit("\n</conversation>", 1)[0]
         events, ended = _replay(task, instance, _parse(inside))[-1]
         if acting:
-            act = _act(events, ended, _OPEN_ACT.findall(text.rsplit("(your act):", 1)[-1]))
-            words = _words(events, ended, instance, facts=False).replace(TERMINATION_SIGNAL, "").strip()
+            acts = text.rsplit("(your act):", 1)[-1]
+            act = _act(events, ended, _OPEN_ACT.findall(acts))
+            tells = re.search(rf'^- "{act}": .* Say: ', acts, re.M) is not None  # the env adds details
+            words = _words(events, ended, instance, facts=False, hedges=not tells)
+            words = words.replace(TERMINATION_SIGNAL, "").strip()
             return json.dumps({"act": act, "message": words})  # the act ends the chat, not the signal
         if grounded:
             revealed = [e["facet"] for e in events if e["type"] == "reveal"]
@@ -212,9 +215,10 @@ def _replay(task: Any, instance: Any, messages: Sequence[ChatMessage]) -> list[t
     return out or [([], False)]
 
 
-def _words(events: list[dict], ended: bool, instance: Any, facts: bool = True) -> str:
+def _words(events: list[dict], ended: bool, instance: Any, facts: bool = True, hedges: bool = True) -> str:
     """The scripted user's decisions, in the words of an LLM (``facts=False``: without the facts,
-    which the acts protocol's env adds itself, the act's own, in the goal's words)."""
+    which the acts protocol's env adds itself, the act's own, in the goal's words; ``hedges=False``:
+    without its non-answers, where the act tells details all the same)."""
     statement = {f.name: f.statement for f in instance.facets} if facts else {}
     parts: list[str] = []
     kinds = [e["type"] for e in events]
@@ -224,8 +228,8 @@ def _words(events: list[dict], ended: bool, instance: Any, facts: bool = True) -
             opener = _OPENERS[i % len(_OPENERS)] if facts or "reveal" not in kinds[:i] else ""
             parts.append(f"{opener} {statement.get(event['facet'], '')}".strip())
         elif kind == "redundant":
-            parts.append(f"Like I said, {statement[event['facet']]}" if facts else "Like I said before.")
-        elif kind in ("vague", "evasive"):
+            parts.append(f"Like I said, {statement[event['facet']]}" if facts else "")  # the env tells
+        elif kind in ("vague", "evasive") and hedges:
             parts.append(NON_ANSWERS[(i + len(event.get("question", ""))) % len(NON_ANSWERS)])
         elif kind == "too_many_questions":
             parts.append("Whoa, lots of questions.")

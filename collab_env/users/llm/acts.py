@@ -61,6 +61,9 @@ OPENING_ASK = (
     "Start the chat: reword this first message in your own words, as a person would type it. Keep "
     "everything it asks for (its numbers, names and question); add nothing:\n<opening>\n{opening}\n</opening>"
 )
+#: Raised when the env's reading of a turn changes, so that the user's version does (2: what was
+#: told is what followed the opening, and a reworded opening may keep what the request states).
+REVISION = 2
 #: Share of the request's content words a reworded opening must keep (numbers and names: all).
 KEEP_SHARE = 0.6
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

@@ -42,7 +42,7 @@ from collab_env.users.llm import acts, guards, protocol
 from collab_env.users.llm import prompts as prompting
 from collab_env.users.llm.grounding import early_end, ground, opening_kept, opening_rule, request_line
 from collab_env.users.llm.profiles import PROFILES_FILE, Profile, draw_profile
-from collab_env.users.llm.protocol import delimit, first_json_object, parse_reply
+from collab_env.users.llm.protocol import PROTOCOLS, delimit, first_json_object, parse_reply, reminders
 from collab_env.users.llm.state import LLMUserState, Pending, fallback_text
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class LLMUser(UserSimulator):
     ) -> None:
         if max_attempts < 1:
             raise ConfigError(f"max_attempts must be >= 1, got {max_attempts}")
-        for arg, value, allowed in (("prompt", prompt, PROMPTS), ("protocol", protocol, _protocols()),
+        for arg, value, allowed in (("prompt", prompt, PROMPTS), ("protocol", protocol, PROTOCOLS),
                                     ("opening", opening, OPENINGS)):  # fmt: skip
             if value not in allowed:
                 raise ConfigError(f"{arg} must be one of {allowed}, got {value!r}")
@@ -116,7 +116,7 @@ class LLMUser(UserSimulator):
         self.format = ("schema" if schema else "json") if json_mode else "none"
         self._schema_form = "schema"
         self.sampling = bounded("user", model, sampling)
-        self.reminders = protocol_reminders(protocol)
+        self.reminders = reminders(protocol)
 
     @property
     def version(self) -> str:
@@ -129,7 +129,8 @@ class LLMUser(UserSimulator):
         pinned = {
             "guidance": self._guidance(), "format": protocol.output_format(self.protocol),
             "reminders": self.reminders, **({"acts": acts.MEANING, "opening_ask": acts.OPENING_ASK,
-                                             "keep_share": acts.KEEP_SHARE} if self.protocol == "acts" else {}),
+                                             "keep_share": acts.KEEP_SHARE, "revision": acts.REVISION}
+                                            if self.protocol == "acts" else {}),
             "format_no_end": protocol.GROUNDED_FORMAT_NO_END, "give_up_after": protocol.GIVE_UP_AFTER,
             "opening": self.opening, "profiles": self._profiles_pin(), "response_format": self.format,
             "max_words": self.max_words, "max_attempts": self.max_attempts,
@@ -388,15 +389,6 @@ class LLMUser(UserSimulator):
     ) -> list[dict[str, str]]:
         """The hidden goal, the profile and the conversation (:func:`~.prompts.build`)."""
         return prompting.build(self.protocol, self.prompt, request, opening, unmet, plan)
-
-
-def protocol_reminders(name: str) -> dict[str, str]:
-    """The retry reminders of protocol ``name``."""
-    return protocol.reminders(name)
-
-
-def _protocols() -> tuple[str, ...]:
-    return protocol.PROTOCOLS
 
 
 __all__ = ["GUIDANCE", "RETRY_REMINDERS", "LLMUser", "LLMUserState", "delimit", "first_json_object", "ground",
