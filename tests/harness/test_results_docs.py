@@ -16,7 +16,7 @@ def test_readme_ppo_table_is_the_tracked_runs_and_docs_results_leads_with_it_who
     tracked = _rows((ROOT / "benchmarks" / "results" / "ppo_mr_ablation.md").read_text())
     command = "python -m benchmarks.ppo_mr_ablation --out benchmarks/results/ppo_mr_ablation"
     assert command in readme and command in results
-    shown = [row for row in _rows(readme) if row.count("|") == 6]  # the PPO table's 5 columns
+    shown = [row for row in _rows(readme) if row.count("|") == 7]  # the PPO table's 6 columns
     assert {row.split(" | ")[0] for row in shown} == {
         f"| Collab{e}-v0" for e in ("Code", "Doc", "Math", "QA")
     }
