@@ -45,7 +45,7 @@ def test_two_conversations_replayed_by_scripted_and_llm_users_beside_the_people(
     assert people["conversations"] == llm["conversations"] == 2 and people["turns"] == 8 + 4
     assert people["ended_before_person"] == 0 and people["end_turn"] == (9 + 5) / 2
     assert llm["end_turn"] == 4 and llm["ended_before_person"] == 1.0  # the fake ends after 3 replies
-    assert llm["version"].endswith("/fake-user") and results["scripted"]["version"] == "scripted-v3"
+    assert llm["version"].endswith("/fake-user") and results["scripted"]["version"] == "scripted-v4"
     for source in results.values():
         assert all(0 <= source[k]["mean"] <= 1 for k in ("informative", "questions", "typos", "dump"))
 
