@@ -26,7 +26,9 @@ def test_clarify_beats_passive(env_id):
             run_episode(env, agent, seed=k, task_id=f"{env.unwrapped.task.name}-test-{k:05d}")
             for k in range(30)
         ]
-        means[name] = {key: statistics.mean(r.reward[key] for r in scores) for key in ("task_metric", "total")}
+        means[name] = {
+            key: statistics.mean(r.reward[key] for r in scores) for key in ("task_metric", "total")
+        }
     assert means["clarify"]["total"] > means["passive"]["total"] + 0.05, means
     assert means["clarify"]["task_metric"] >= means["passive"]["task_metric"], means
 

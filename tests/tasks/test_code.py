@@ -333,7 +333,9 @@ def test_clarify_beats_passive_against_the_scripted_user():
         means[name] = np.mean(scores, axis=0).tolist()
     # A patient user (scripted-v4) corrects a passive agent into success most of the time: asking
     # first succeeds at least as often and pays in R* (fewer drafts, engagement).
-    assert means["clarify"][0] >= means["passive"][0] and means["clarify"][1] > means["passive"][1] + 0.2, means
+    assert means["clarify"][0] >= means["passive"][0] and means["clarify"][1] > means["passive"][1] + 0.2, (
+        means
+    )
 
 
 def test_code_that_sleeps_past_its_wall_clock_budget_fails_rather_than_being_lost():
