@@ -62,8 +62,9 @@ OPENING_ASK = (
     "everything it asks for (its numbers, names and question); add nothing:\n<opening>\n{opening}\n</opening>"
 )
 #: Raised when the env's reading of a turn changes, so that the user's version does (2: what was
-#: told is what followed the opening, and a reworded opening may keep what the request states).
-REVISION = 2
+#: told is what followed the opening, and a reworded opening may keep what the request states;
+#: 3: a correction tells an untold detail before one the assistant was told and left out).
+REVISION = 3
 #: Share of the request's content words a reworded opening must keep (numbers and names: all).
 KEEP_SHARE = 0.6
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -116,7 +117,10 @@ def turn_plan(
         return TurnPlan(("answer", *give_up), {"answer": asked[:2]}, "none")
     if not unmet:
         return TurnPlan(("accept",), {}, "met")
-    first = [*[i for i in unmet if i in asked], *[i for i in unmet if i not in asked]]
+    # What it asked about first, then what it was not told, then what it was told and left out
+    # (the scripted user's order: a Math answer lacks every detail by the grader, and telling
+    # the price again after the assistant used it is not a correction; the red team's LLM arm).
+    first = sorted(unmet, key=lambda i: (i not in asked, i not in untold))
     details = {"correct": first[:2], "revise": first[:1]}
     ask = () if last_act == "ask" else ("ask",)
     return TurnPlan(("correct", "revise", *ask, *give_up), details, "unmet")
