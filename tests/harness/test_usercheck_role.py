@@ -56,7 +56,7 @@ def test_a_trained_check_flags_an_assistant_sign_off_and_passes_a_persons_turn()
 
 def test_without_scikit_learn_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)
-    with pytest.raises(ConfigError, match=r"scikit-learn.*collab-env\[bench\]"):
+    with pytest.raises(ConfigError, match=r"scikit-learn.*collab-env\[card\]"):
         role.train(_toy(4), folds=2)
     with pytest.raises(ConfigError, match="budget must be in"):
         role.train(_toy(4), budget=1.5)

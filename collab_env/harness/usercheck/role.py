@@ -5,7 +5,7 @@ people's ``user_queries`` against the assistants' ``ai_responses``, document and
 by sentence. It reads a sentence's style, not its topic: words outside a closed list of function
 and conversation words (:data:`KEEP`) are masked by shape (:func:`style`), so a user's code or a
 story's names count for nothing, and TF-IDF n-grams of the masked words feed a logistic
-regression (scikit-learn, the ``bench`` extra). A fixed share of the conversations is held out
+regression (scikit-learn, the ``card`` extra). A fixed share of the conversations is held out
 (by conversation, seed :data:`SEED`); the threshold is chosen on the training conversations'
 people's turns alone, from scores out of fold, so that at most :data:`BUDGET` of them would be
 flagged (a turn's score is its highest sentence's). A user message scoring above it is drift of
@@ -59,7 +59,7 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _BULLET = re.compile(r"^\s*(?:[-*•>#]+|\d+[.)])\s*")
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 _TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+|[^\sA-Za-z\d]")
-EXTRA = "bench"
+EXTRA = "card"
 
 
 def sentences(text: str) -> list[str]:
