@@ -89,10 +89,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     options = UserCheckOptions(**config_kwargs(args, UserCheckOptions))
     plan = _plan(options)
-    configs = {e: env_config(args, {"max_turns": QUICK_TURNS if options.quick else MAX_TURNS}, env_id=e, split="test")
-               for e in plan.envs}  # fmt: skip
-    if options.quick and configs[plan.envs[0]].user.kind == "scripted":
-        configs = {e: env_config(args, {"max_turns": MAX_TURNS}, env_id=e, split="test") for e in plan.envs}
+    model_user = env_config(args, {}, env_id=plan.envs[0], split="test").user.kind != "scripted"
+    turns = {"max_turns": QUICK_TURNS if options.quick and model_user else MAX_TURNS}
+    configs = {e: env_config(args, turns, env_id=e, split="test") for e in plan.envs}
     first = configs[plan.envs[0]]
     plan.max_turns = first.max_turns
     preflight([first], [])
